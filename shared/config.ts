@@ -1,0 +1,52 @@
+import type { Limits } from './ports.ts';
+
+/**
+ * Configuration read from the environment (set by the CDK stack, or by the local runtime).
+ * Every variable and its default is listed in the README.
+ */
+export const DEFAULT_LIMITS: Limits = { keysPerUser: 10, rulesPerKey: 20 };
+/** TransactWriteItems takes at most 100 items: a role change writes the user, each key, the account and an event. */
+export const MAX_KEYS_PER_USER = 90;
+export const MAX_RULES_PER_KEY = 100;
+
+export const ENV = {
+  tableName: 'LATCHKEY_TABLE_NAME',
+  kmsKeyId: 'LATCHKEY_KMS_KEY_ID',
+  restApiId: 'LATCHKEY_REST_API_ID',
+  stageName: 'LATCHKEY_STAGE_NAME',
+  keysPerUser: 'LATCHKEY_MAX_KEYS_PER_USER',
+  rulesPerKey: 'LATCHKEY_MAX_RULES_PER_KEY',
+  auditRetentionDays: 'LATCHKEY_AUDIT_RETENTION_DAYS',
+} as const;
+
+function intFromEnv(name: string, fallback: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new Error(`${name} must be a whole number from 1 to ${max} (got '${raw}')`);
+  }
+  return value;
+}
+
+export function limitsFromEnv(): Limits {
+  return {
+    keysPerUser: intFromEnv(ENV.keysPerUser, DEFAULT_LIMITS.keysPerUser, MAX_KEYS_PER_USER),
+    rulesPerKey: intFromEnv(ENV.rulesPerKey, DEFAULT_LIMITS.rulesPerKey, MAX_RULES_PER_KEY),
+  };
+}
+
+/** Audit events expire after this many days (DynamoDB TTL); 0 keeps them forever. */
+export function auditRetentionDaysFromEnv(): number {
+  const raw = process.env[ENV.auditRetentionDays];
+  if (raw === undefined || raw === '') return 365;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${ENV.auditRetentionDays} must be a whole number of days`);
+  return value;
+}
+
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
+  return value;
+}

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+
+export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const BASE62_RE = /^[0-9A-Za-z]*$/;
+
+export function isBase62(value: string): boolean {
+  return BASE62_RE.test(value);
+}
+
+/**
+ * `length` characters drawn uniformly from the base62 alphabet with a CSPRNG.
+ * Rejection sampling (bytes >= 248 are dropped) keeps every character uniform: a plain
+ * `byte % 62` would favour the first eight characters.
+ */
+export function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) {
+        out += BASE62_ALPHABET.charAt(byte % 62);
+        if (out.length === length) break;
+      }
+    }
+  }
+  return out;
+}
+
+/** A non-negative integer in base62, left-padded with '0' to `width` characters. */
+export function encodeBase62(value: number, width: number): string {
+  let n = value;
+  let out = '';
+  do {
+    out = BASE62_ALPHABET.charAt(n % 62) + out;
+    n = Math.floor(n / 62);
+  } while (n > 0);
+  return out.padStart(width, '0');
+}

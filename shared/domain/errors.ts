@@ -1,0 +1,58 @@
+/**
+ * The domain's expected failures. Each maps to one HTTP status in the API's problem documents;
+ * anything that is not one of these is a fault and becomes a 500 with no details.
+ */
+
+/** A field broke a rule: the problem document names both. */
+export class ValidationError extends Error {
+  readonly field: string;
+  readonly rule: string;
+
+  constructor(field: string, rule: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ValidationError';
+    this.field = field;
+    this.rule = rule;
+  }
+}
+
+/** The thing does not exist in the caller's account (deliberately the same answer for another account's ids). */
+export class NotFoundError extends Error {
+  readonly resource: string;
+
+  constructor(resource: string, options?: ErrorOptions) {
+    super(`${resource} not found`, options);
+    this.name = 'NotFoundError';
+    this.resource = resource;
+  }
+}
+
+/** The request conflicts with the current state: a duplicate, the last owner, a concurrent change. */
+export class ConflictError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+/** A documented limit (keys per user, rules per key) would be exceeded. */
+export class LimitExceededError extends ConflictError {
+  readonly limit: number;
+
+  constructor(message: string, limit: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LimitExceededError';
+    this.limit = limit;
+  }
+}
+
+/** The user's role may not hold API keys (only owner, viewer and logs-viewer may). */
+export class RoleCannotHoldKeysError extends Error {
+  readonly role: string;
+
+  constructor(role: string, options?: ErrorOptions) {
+    super(`a user with role '${role}' may not hold API keys; only owner, viewer and logs-viewer may`, options);
+    this.name = 'RoleCannotHoldKeysError';
+    this.role = role;
+  }
+}

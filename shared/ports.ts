@@ -1,0 +1,119 @@
+import type { CidrAllowList, CidrRule } from './domain/cidr.ts';
+import type { Role } from './domain/roles.ts';
+import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from './model.ts';
+
+/**
+ * Ports: what the domain and the handlers need from the outside world. Adapters (DynamoDB,
+ * KMS, API Gateway, and the local stand-ins) implement them and take their SDK client in
+ * the constructor.
+ *
+ * Expected refusals surface as the domain's errors (NotFoundError, ConflictError,
+ * LimitExceededError, RoleCannotHoldKeysError, ValidationError for a bad cursor); anything
+ * else an adapter throws is a fault.
+ */
+
+/** Everything the authorizer decides on, from one round trip. */
+export interface AuthorizationRecords {
+  readonly account:
+    | { readonly apiEnabled: boolean; readonly accountKeyHash: Uint8Array; readonly accountKeyPepperVersion: number }
+    | undefined;
+  readonly key:
+    | {
+        readonly userId: string;
+        readonly role: Role;
+        readonly secretHash: Uint8Array;
+        readonly pepperVersion: number;
+        readonly cidrs: readonly string[];
+      }
+    | undefined;
+}
+
+export interface CredentialStore {
+  /** Exactly one database round trip (one BatchGetItem), strongly consistent so revocation is immediate. */
+  loadForAuthorization(accountId: string, keyId: string): Promise<AuthorizationRecords>;
+}
+
+export interface StoredPepper {
+  readonly version: number;
+  readonly ciphertext: Uint8Array;
+}
+
+export interface PepperStore {
+  listPeppers(): Promise<readonly StoredPepper[]>;
+  /** Stores a new version; false if that version already exists (another writer won). */
+  addPepper(pepper: StoredPepper): Promise<boolean>;
+}
+
+export interface Secrets {
+  /** A new random 32-byte pepper, returned only as ciphertext bound to its version. */
+  generatePepper(version: number): Promise<Uint8Array>;
+  decryptPepper(version: number, ciphertext: Uint8Array): Promise<Uint8Array>;
+  /** Account keys are encrypted with a context bound to their account. */
+  encryptAccountKey(accountId: string, accountKey: string): Promise<Uint8Array>;
+  decryptAccountKey(accountId: string, ciphertext: Uint8Array): Promise<string>;
+}
+
+/** Drops every cached authorizer decision (API Gateway's stage cache, or the local runtime's). */
+export interface AuthorizerCache {
+  flush(): Promise<void>;
+}
+
+export interface Limits {
+  readonly keysPerUser: number;
+  readonly rulesPerKey: number;
+}
+
+export interface ListOptions {
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export interface Store {
+  createAccount(input: {
+    readonly account: AccountRecord;
+    readonly owner: User;
+    readonly ownerKey: ApiKeyRecord;
+    readonly event: AuditEvent;
+  }): Promise<void>;
+  getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  setApiEnabled(accountId: string, enabled: boolean, event: AuditEvent): Promise<Account>;
+
+  listUsers(accountId: string): Promise<readonly User[]>;
+  getUser(accountId: string, userId: string): Promise<User | undefined>;
+  createUser(user: User, event: AuditEvent): Promise<void>;
+  /**
+   * Changes a user's role and the copy of it on each of their keys, in one transaction.
+   * Refuses (ConflictError) to leave the account without an owner.
+   */
+  changeRole(accountId: string, userId: string, role: Role, event: AuditEvent): Promise<User>;
+  /** Deletes the user and all their keys in one transaction; never the last owner. */
+  deleteUser(accountId: string, userId: string, event: AuditEvent): Promise<{ readonly deletedKeyIds: readonly string[] }>;
+
+  /**
+   * Creates a key if its name is free in the account, its user still exists with the role the
+   * record carries (one that may hold keys), and the user is under the key limit.
+   */
+  createKey(key: ApiKeyRecord, event: AuditEvent, limits: Limits): Promise<void>;
+  getKey(accountId: string, keyId: string): Promise<ApiKey | undefined>;
+  listKeys(accountId: string, options: ListOptions & { readonly userId?: string | undefined }): Promise<Page<ApiKey>>;
+  deleteKey(accountId: string, keyId: string, event: AuditEvent): Promise<void>;
+  /**
+   * Applies `edit` to the key's current allow list and stores the result with the event,
+   * atomically; a concurrent edit makes it re-read and re-apply, so nothing is lost.
+   */
+  editAllowList<T>(
+    accountId: string,
+    keyId: string,
+    edit: (list: CidrAllowList) => { readonly list: CidrAllowList; readonly result: T },
+    event: AuditEvent,
+    limits: Limits,
+  ): Promise<T>;
+  /** Best effort, for `lastUsedAt`. */
+  recordKeyUse(accountId: string, keyId: string, at: string): Promise<void>;
+
+  recordEvent(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  listEvents(accountId: string, options: ListOptions): Promise<Page<AuditEvent>>;
+}
+
+export type { CidrRule };
