@@ -1,0 +1,23 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { PepperRing } from './domain/hashing.ts';
+import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store } from './ports.ts';
+
+/** What the authorizer needs; built once per container (functions/authorizer.ts) or by the local runtime. */
+export interface AuthorizerDeps {
+  readonly credentials: CredentialStore;
+  readonly peppers: () => Promise<PepperRing>;
+  readonly logger: Logger;
+}
+
+/** What every management handler and use case needs: one object of ports, built once. */
+export interface ApiDeps {
+  readonly store: Store;
+  readonly secrets: Secrets;
+  readonly peppers: () => Promise<PepperRing>;
+  readonly authorizerCache: AuthorizerCache;
+  readonly limits: Limits;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** Audit events expire this many days after they happen; 0 = never. */
+  readonly auditRetentionDays: number;
+}

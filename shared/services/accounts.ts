@@ -1,0 +1,93 @@
+import { type Actor, auditEvent } from '../audit.ts';
+import { formatAccountKey, formatUserKey, maskAccountKey } from '../domain/key-format.ts';
+import { newId } from '../domain/ids.ts';
+import { validateKeyName } from '../domain/key-name.ts';
+import { ValidationError } from '../domain/errors.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { Account, ApiKeyRecord, User } from '../model.ts';
+
+export interface CreateAccountInput {
+  readonly name: string;
+  readonly ownerName: string;
+  readonly ownerEmail: string;
+  /** The first owner key's name; default `owner-initial-key`. */
+  readonly keyName?: string;
+  readonly apiEnabled?: boolean;
+}
+
+export interface CreatedAccount {
+  readonly account: Account;
+  readonly owner: User;
+  readonly keyId: string;
+  /** Shown once, to whoever created the account; only digests and ciphertext are stored. */
+  readonly accountKey: string;
+  readonly userKey: string;
+}
+
+type AccountDeps = Pick<ApiDeps, 'store' | 'secrets' | 'peppers' | 'now'>;
+
+/**
+ * Creates an account with its account key and a first owner holding one user key, in one
+ * transaction (the console's sign-up; here the admin CLI and the local runtime's bootstrap).
+ */
+export async function createAccount(deps: AccountDeps, input: CreateAccountInput, actor: Actor): Promise<CreatedAccount> {
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 100) throw new ValidationError('name', 'length', 'account name must be 1 to 100 characters');
+  const keyName = validateKeyName(input.keyName ?? 'owner-initial-key', 'keyName');
+  const ring = await deps.peppers();
+  const at = deps.now().toISOString();
+  const accountId = newId();
+  const accountKey = formatAccountKey(accountId);
+  const accountDigest = ring.digest(accountKey);
+  const account = {
+    id: accountId,
+    name,
+    apiEnabled: input.apiEnabled ?? true,
+    accountKeyMasked: maskAccountKey(accountKey),
+    createdAt: at,
+    accountKeyHash: accountDigest.hash,
+    accountKeyPepperVersion: accountDigest.pepperVersion,
+    accountKeyCiphertext: await deps.secrets.encryptAccountKey(accountId, accountKey),
+  };
+  const owner: User = { id: newId(), accountId, name: input.ownerName, email: input.ownerEmail, role: 'owner', createdAt: at };
+  const keyId = newId();
+  const userKey = formatUserKey(accountId, keyId);
+  const userDigest = ring.digest(userKey);
+  const ownerKey: ApiKeyRecord = {
+    id: keyId,
+    accountId,
+    name: keyName,
+    userId: owner.id,
+    role: 'owner',
+    createdAt: at,
+    lastUsedAt: null,
+    cidrAllowList: [],
+    secretHash: userDigest.hash,
+    pepperVersion: userDigest.pepperVersion,
+  };
+  await deps.store.createAccount({
+    account,
+    owner,
+    ownerKey,
+    event: auditEvent(accountId, actor, 'account.create', `account/${accountId}`, deps.now()),
+  });
+  return { account: publicAccount(account), owner, keyId, accountKey, userKey };
+}
+
+export async function setApiEnabled(deps: Pick<ApiDeps, 'store' | 'authorizerCache' | 'now'>, accountId: string, enabled: boolean, actor: Actor): Promise<Account> {
+  const event = auditEvent(accountId, actor, enabled ? 'account.api-enable' : 'account.api-disable', `account/${accountId}`, deps.now());
+  const account = await deps.store.setApiEnabled(accountId, enabled, event);
+  // Turning the API off narrows access: no cached Allow may outlive it.
+  if (!enabled) await deps.authorizerCache.flush();
+  return account;
+}
+
+export function publicAccount(record: Account): Account {
+  return {
+    id: record.id,
+    name: record.name,
+    apiEnabled: record.apiEnabled,
+    accountKeyMasked: record.accountKeyMasked,
+    createdAt: record.createdAt,
+  };
+}
