@@ -27,6 +27,9 @@ export function randomBase62(length: number): string {
 
 /** A non-negative integer in base62, left-padded with '0' to `width` characters. */
 export function encodeBase62(value: number, width: number): string {
+  // A negative value never reaches zero below (the loop would not end) and a fractional or
+  // unsafe one encodes digits that were never there: refuse both rather than return garbage.
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError('encodeBase62 takes a non-negative safe integer');
   let n = value;
   let out = '';
   do {

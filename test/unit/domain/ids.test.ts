@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { ID_LENGTH, isId, newId } from '#shared/domain/ids.ts';
+
+describe('newId', () => {
+  it('is 16 base62 characters and unique', () => {
+    // Act
+    const ids = Array.from({ length: 1000 }, () => newId());
+
+    // Assess
+    expect(ID_LENGTH).toBe(16);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9A-Za-z]{16}$/);
+      expect(isId(id)).toBe(true);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe('isId', () => {
+  it.each(['', 'abc', '0123456789abcdef0', '0123456789abcde', '0123456789abcde-', '0123456789abcde_', '0123456789abcdé', '0123456789abcdef\n', ' 0123456789abcdef'])(
+    'refuses %j',
+    (value) => {
+      expect(isId(value)).toBe(false);
+    },
+  );
+
+  it('accepts 16 base62 characters', () => {
+    expect(isId('0123456789abcdeF')).toBe(true);
+  });
+});
