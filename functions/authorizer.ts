@@ -1,0 +1,103 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
+import {
+  ACCOUNT_KEY_HEADER,
+  USER_KEY_HEADER,
+  allowPolicy,
+  apiBaseArn,
+  authorize,
+  denyAllPolicy,
+  headerValues,
+  type AuthorizationDecision,
+} from '#shared/authorization.ts';
+import { ENV, requiredEnv } from '#shared/config.ts';
+import type { AuthorizerDeps } from '#shared/deps.ts';
+import { createPepperProvider } from '#shared/peppers.ts';
+import { documentClient, kmsClient } from './commons/clients.ts';
+import { createLogger } from './commons/logger.ts';
+
+export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+/** A store or KMS failure: API Gateway answers 500 and caches nothing, and nobody is let in. */
+export class AuthorizerFaultError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('authorization could not be decided', options);
+    this.name = 'AuthorizerFaultError';
+  }
+}
+
+/**
+ * The Lambda REQUEST authorizer. API Gateway REST turns a thrown `Error('Unauthorized')` into
+ * 401 `{"message":"Unauthorized"}`; any other exception into 500; an explicit Deny into 403
+ * "...with an explicit deny"; a route missing from an Allow policy into 403.
+ */
+export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler {
+  return async (event) => {
+    // Only the connection's address counts: X-Forwarded-For and friends are set by the caller.
+    const sourceIp = event.requestContext.identity.sourceIp;
+    const apiBase = apiBaseArn(event.methodArn);
+    let decision: AuthorizationDecision;
+    try {
+      decision = await authorize(deps, {
+        accountKey: headerValues(event.headers, event.multiValueHeaders, ACCOUNT_KEY_HEADER),
+        userKey: headerValues(event.headers, event.multiValueHeaders, USER_KEY_HEADER),
+        sourceIp,
+      });
+    } catch (error) {
+      deps.logger.error('authorization fault', { decision: 'fault', sourceIp, error });
+      throw new AuthorizerFaultError({ cause: error });
+    }
+
+    switch (decision.outcome) {
+      case 'deny-unauthorized':
+        deps.logger.info('authorization decision', {
+          decision: decision.outcome,
+          reason: decision.reason,
+          accountId: decision.accountId,
+          keyId: decision.keyId,
+          sourceIp,
+        });
+        throw new Error('Unauthorized');
+      case 'deny-source-ip':
+        deps.logger.info('authorization decision', {
+          decision: decision.outcome,
+          reason: 'source-ip-not-allowed',
+          accountId: decision.principal.accountId,
+          keyId: decision.principal.keyId,
+          sourceIp,
+        });
+        return { principalId: decision.principal.userId, policyDocument: denyAllPolicy(apiBase) };
+      case 'allow': {
+        const { principal } = decision;
+        deps.logger.info('authorization decision', {
+          decision: decision.outcome,
+          reason: 'valid-keys',
+          accountId: principal.accountId,
+          keyId: principal.keyId,
+          role: principal.role,
+          sourceIp,
+        });
+        return {
+          principalId: principal.userId,
+          policyDocument: allowPolicy(principal.role, apiBase),
+          context: { accountId: principal.accountId, userId: principal.userId, role: principal.role, keyId: principal.keyId },
+        };
+      }
+    }
+  };
+}
+
+function depsFromEnv(): AuthorizerDeps {
+  const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName));
+  const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
+  return { credentials: store, peppers: createPepperProvider(store, secrets), logger: createLogger('latchkey-authorizer') };
+}
+
+let containerHandler: AuthorizerHandler | undefined;
+
+/** Built on first use, once per container, so the pepper ring and SDK clients are reused. */
+export const handler: AuthorizerHandler = (event) => {
+  containerHandler ??= createAuthorizerHandler(depsFromEnv());
+  return containerHandler(event);
+};
