@@ -1,0 +1,708 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { CidrAllowList } from '../domain/cidr.ts';
+import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { Role } from '../domain/roles.ts';
+import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from '../model.ts';
+import type {
+  AuthorizationRecords,
+  CredentialStore,
+  Limits,
+  ListOptions,
+  PepperStore,
+  Store,
+  StoredPepper,
+} from '../ports.ts';
+import { type CursorShape, decodeCursor, encodeCursor } from './dynamodb/cursor.ts';
+import {
+  CONFIG_PK,
+  EVENT_PREFIX,
+  type Item,
+  KEY_PREFIX,
+  META_SK,
+  PEPPER_PREFIX,
+  USER_PREFIX,
+  accountFromItem,
+  accountItem,
+  accountPk,
+  accountRecordFromItem,
+  apiKeyFromItem,
+  authorizationAccountFromItem,
+  authorizationKeyFromItem,
+  eventFromItem,
+  eventItem,
+  keyItem,
+  keyNameItem,
+  keyNameSk,
+  keySk,
+  pepperFromItem,
+  pepperSk,
+  readNumber,
+  readRole,
+  readRules,
+  readString,
+  readStringSet,
+  rulesItem,
+  userFromItem,
+  userIndexPk,
+  userItem,
+  userSk,
+} from './dynamodb/items.ts';
+import { MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS, type TransactItem, jitter, transactWrite } from './dynamodb/transactions.ts';
+import { BY_USER_INDEX } from './table-schema.ts';
+
+export interface DynamoDbStoreOptions {
+  /** Audit events expire this many days after they happen (DynamoDB TTL); 0 or absent keeps them. */
+  readonly auditRetentionDays?: number;
+}
+
+/** A user as read for a write that must not race: its keys and the revision the write is conditioned on. */
+interface UserState {
+  readonly user: User;
+  readonly keyIds: readonly string[];
+  readonly rev: number;
+}
+
+/** Keys removed from a user per transaction when all of them do not fit in one (user + key + name each + account). */
+const KEYS_PER_CHUNK = 45;
+const MAX_LIST_LIMIT = 1000;
+
+const LAST_OWNER = 'the account must keep at least one owner';
+
+/**
+ * The Store, CredentialStore and PepperStore on one DynamoDB table (layout: table-schema.ts).
+ *
+ * Every write that can race is a conditional transaction: key-name reservations, per-user key
+ * counts, the account's owner count and per-item revisions make the database, not the
+ * caller, refuse the loser. A write that lost only a race is re-read and retried a bounded
+ * number of times; a write whose condition says no becomes the domain error that explains it.
+ */
+export class DynamoDbStore implements Store, CredentialStore, PepperStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #retentionDays: number;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoDbStoreOptions = {}) {
+    this.#client = client;
+    this.#tableName = tableName;
+    this.#retentionDays = options.auditRetentionDays ?? 0;
+  }
+
+  // Authorization
+
+  async loadForAuthorization(accountId: string, keyId: string): Promise<AuthorizationRecords> {
+    const pk = accountPk(accountId);
+    const metaKey = { pk, sk: META_SK };
+    const keyKey = { pk, sk: keySk(keyId) };
+    const output = await this.#client.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [this.#tableName]: {
+            Keys: [metaKey, keyKey],
+            // Strongly consistent: a deleted key, removed rule or disabled API must stop working at once.
+            ConsistentRead: true,
+            ProjectionExpression: '#sk, #apiEnabled, #accountKeyHash, #accountKeyPepperVersion, #userId, #role, #secretHash, #pepperVersion, #rules',
+            ExpressionAttributeNames: {
+              '#sk': 'sk',
+              '#apiEnabled': 'apiEnabled',
+              '#accountKeyHash': 'accountKeyHash',
+              '#accountKeyPepperVersion': 'accountKeyPepperVersion',
+              '#userId': 'userId',
+              '#role': 'role',
+              '#secretHash': 'secretHash',
+              '#pepperVersion': 'pepperVersion',
+              '#rules': 'rules',
+            },
+          },
+        },
+      }),
+    );
+    // A partial answer could read as "no such key" or miss an allow list: fail closed, and
+    // leave retrying to the caller's next request rather than spend the authorizer's budget.
+    const unprocessed = output.UnprocessedKeys ?? {};
+    if (Object.values(unprocessed).some((entry) => (entry.Keys?.length ?? 0) > 0)) {
+      throw new Error('the authorization read came back incomplete');
+    }
+    const items = output.Responses?.[this.#tableName] ?? [];
+    const meta = items.find((item) => item.sk === metaKey.sk);
+    const key = items.find((item) => item.sk === keyKey.sk);
+    return {
+      account: meta === undefined ? undefined : authorizationAccountFromItem(meta),
+      key: key === undefined ? undefined : authorizationKeyFromItem(key),
+    };
+  }
+
+  // Accounts
+
+  async createAccount(input: {
+    readonly account: AccountRecord;
+    readonly owner: User;
+    readonly ownerKey: ApiKeyRecord;
+    readonly event: AuditEvent;
+  }): Promise<void> {
+    const { account, owner, ownerKey, event } = input;
+    if (owner.accountId !== account.id || ownerKey.accountId !== account.id || ownerKey.userId !== owner.id || owner.role !== 'owner') {
+      throw new Error('an account is created with its own owner and that owner\'s key');
+    }
+    const cancellation = await transactWrite(this.#client, [
+      this.#putNew(accountItem(account, 1)),
+      this.#putNew(userItem(owner, [ownerKey.id])),
+      this.#putNew(keyItem(ownerKey)),
+      this.#putNew(keyNameItem(ownerKey)),
+      this.#putEvent(event),
+    ]);
+    if (cancellation !== undefined) {
+      if (cancellation.onlyConflicts) throw new ConflictError('the account is being created concurrently; retry');
+      throw new ConflictError('the account already exists');
+    }
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const item = await this.#get(accountPk(accountId), META_SK);
+    return item === undefined ? undefined : accountRecordFromItem(item);
+  }
+
+  async setApiEnabled(accountId: string, enabled: boolean, event: AuditEvent): Promise<Account> {
+    await this.#retrying('the account changed concurrently; retry', async () => {
+      const cancellation = await transactWrite(this.#client, [
+        {
+          Update: {
+            TableName: this.#tableName,
+            Key: { pk: accountPk(accountId), sk: META_SK },
+            UpdateExpression: 'SET #apiEnabled = :enabled',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk', '#apiEnabled': 'apiEnabled' },
+            ExpressionAttributeValues: { ':enabled': enabled },
+          },
+        },
+        this.#putEvent(event),
+      ]);
+      if (cancellation === undefined) return true;
+      if (cancellation.failed(0)) throw new NotFoundError('account');
+      return undefined;
+    });
+    const item = await this.#get(accountPk(accountId), META_SK);
+    if (item === undefined) throw new NotFoundError('account');
+    return accountFromItem(item);
+  }
+
+  // Users
+
+  async listUsers(accountId: string): Promise<readonly User[]> {
+    const items = await this.#queryAll({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': accountPk(accountId), ':prefix': USER_PREFIX },
+    });
+    return items.map(userFromItem);
+  }
+
+  async getUser(accountId: string, userId: string): Promise<User | undefined> {
+    const item = await this.#get(accountPk(accountId), userSk(userId));
+    return item === undefined ? undefined : userFromItem(item);
+  }
+
+  async createUser(user: User, event: AuditEvent): Promise<void> {
+    const meta = { pk: accountPk(user.accountId), sk: META_SK };
+    // The account must exist; a new owner also counts towards the owners the account keeps.
+    const accountWrite: TransactItem =
+      user.role === 'owner'
+        ? {
+            Update: {
+              TableName: this.#tableName,
+              Key: meta,
+              UpdateExpression: 'ADD #ownerCount :one',
+              ConditionExpression: 'attribute_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': 'pk', '#ownerCount': 'ownerCount' },
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          }
+        : {
+            ConditionCheck: {
+              TableName: this.#tableName,
+              Key: meta,
+              ConditionExpression: 'attribute_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': 'pk' },
+            },
+          };
+    await this.#retrying('the account changed concurrently; retry', async () => {
+      const cancellation = await transactWrite(this.#client, [this.#putNew(userItem(user, [])), accountWrite, this.#putEvent(event)]);
+      if (cancellation === undefined) return true;
+      if (cancellation.failed(1)) throw new NotFoundError('account');
+      if (cancellation.failed(0)) throw new ConflictError('the user already exists');
+      return undefined;
+    });
+  }
+
+  async changeRole(accountId: string, userId: string, role: Role, event: AuditEvent): Promise<User> {
+    return this.#retrying('the user changed concurrently; retry', async () => {
+      const state = await this.#readUserState(accountId, userId);
+      const wasOwner = state.user.role === 'owner';
+      const isOwner = role === 'owner';
+      const items: TransactItem[] = [
+        {
+          Update: {
+            TableName: this.#tableName,
+            Key: { pk: accountPk(accountId), sk: userSk(userId) },
+            UpdateExpression: 'SET #role = :role, #rev = #rev + :one',
+            ConditionExpression: '#rev = :rev',
+            ExpressionAttributeNames: { '#role': 'role', '#rev': 'rev' },
+            ExpressionAttributeValues: { ':role': role, ':rev': state.rev, ':one': 1 },
+          },
+        },
+        // Each key carries its holder's role so that the authorizer decides from one read.
+        ...state.keyIds.map(
+          (keyId): TransactItem => ({
+            Update: {
+              TableName: this.#tableName,
+              Key: { pk: accountPk(accountId), sk: keySk(keyId) },
+              UpdateExpression: 'SET #role = :role',
+              ConditionExpression: 'attribute_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': 'pk', '#role': 'role' },
+              ExpressionAttributeValues: { ':role': role },
+            },
+          }),
+        ),
+      ];
+      const ownerChange = wasOwner === isOwner ? undefined : this.#ownerCountChange(accountId, isOwner ? 1 : -1);
+      if (ownerChange !== undefined) items.push(ownerChange);
+      items.push(this.#putEvent(event));
+      const cancellation = await transactWrite(this.#client, items);
+      if (cancellation === undefined) return { ...state.user, role };
+      // A stale read (the user or their keys changed) is retried first: the re-read may show
+      // that the demotion no longer removes an owner.
+      if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
+      if (ownerChange !== undefined && cancellation.failed(items.length - 2)) {
+        if (!isOwner) throw new ConflictError(LAST_OWNER);
+        throw new NotFoundError('account');
+      }
+      return undefined;
+    });
+  }
+
+  async deleteUser(accountId: string, userId: string, event: AuditEvent): Promise<{ readonly deletedKeyIds: readonly string[] }> {
+    const deletedKeyIds: string[] = [];
+    await this.#retrying('the user changed concurrently; retry', async () => {
+      const state = await this.#readUserState(accountId, userId);
+      const names = await this.#keyNames(accountId, state.keyIds);
+      if (names === undefined) return undefined;
+      const isOwner = state.user.role === 'owner';
+      const keyDeletes = (keyIds: readonly string[]): TransactItem[] =>
+        keyIds.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names.get(keyId) ?? ''));
+      const userKey = { pk: accountPk(accountId), sk: userSk(userId) };
+
+      if (2 + 2 * state.keyIds.length + (isOwner ? 1 : 0) > MAX_TRANSACTION_ITEMS) {
+        // Too many keys for one transaction: remove a chunk first, each step conditioned on
+        // the user being unchanged and (for an owner) on another owner remaining, then go on.
+        const chunk = state.keyIds.slice(0, KEYS_PER_CHUNK);
+        const items: TransactItem[] = [
+          {
+            Update: {
+              TableName: this.#tableName,
+              Key: userKey,
+              UpdateExpression: 'DELETE #keyIds :keyIds ADD #keyCount :minus, #rev :one',
+              ConditionExpression: '#rev = :rev',
+              ExpressionAttributeNames: { '#keyIds': 'keyIds', '#keyCount': 'keyCount', '#rev': 'rev' },
+              ExpressionAttributeValues: { ':keyIds': new Set(chunk), ':minus': -chunk.length, ':one': 1, ':rev': state.rev },
+            },
+          },
+          ...keyDeletes(chunk),
+        ];
+        if (isOwner) items.push(this.#anotherOwnerRemains(accountId));
+        const cancellation = await transactWrite(this.#client, items);
+        if (cancellation === undefined) {
+          deletedKeyIds.push(...chunk);
+          return 'continue';
+        }
+        if (isOwner && !cancellation.failed(0) && cancellation.failed(items.length - 1)) throw new ConflictError(LAST_OWNER);
+        return undefined;
+      }
+
+      const items: TransactItem[] = [
+        {
+          Delete: {
+            TableName: this.#tableName,
+            Key: userKey,
+            ConditionExpression: '#rev = :rev',
+            ExpressionAttributeNames: { '#rev': 'rev' },
+            ExpressionAttributeValues: { ':rev': state.rev },
+          },
+        },
+        ...keyDeletes(state.keyIds),
+      ];
+      if (isOwner) items.push(this.#ownerCountChange(accountId, -1));
+      items.push(this.#putEvent(event));
+      const cancellation = await transactWrite(this.#client, items);
+      if (cancellation === undefined) {
+        deletedKeyIds.push(...state.keyIds);
+        return true;
+      }
+      if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
+      if (isOwner && cancellation.failed(items.length - 2)) throw new ConflictError(LAST_OWNER);
+      return undefined;
+    });
+    return { deletedKeyIds };
+  }
+
+  // Keys
+
+  async createKey(key: ApiKeyRecord, event: AuditEvent, limits: Limits): Promise<void> {
+    const userIndex = 2;
+    const items: TransactItem[] = [
+      this.#putNew(keyItem(key)),
+      // The name reservation makes names unique per account even under concurrent creation.
+      this.#putNew(keyNameItem(key)),
+      {
+        Update: {
+          TableName: this.#tableName,
+          Key: { pk: accountPk(key.accountId), sk: userSk(key.userId) },
+          UpdateExpression: 'ADD #keyIds :keyIds, #keyCount :one, #rev :one',
+          // The role is the one the caller checked may hold keys: if it changed since, the key
+          // would carry a stale role copy, so refuse rather than store it.
+          ConditionExpression: 'attribute_exists(#pk) AND #role = :role AND #keyCount < :limit',
+          ExpressionAttributeNames: { '#pk': 'pk', '#role': 'role', '#keyIds': 'keyIds', '#keyCount': 'keyCount', '#rev': 'rev' },
+          ExpressionAttributeValues: { ':keyIds': new Set([key.id]), ':one': 1, ':role': key.role, ':limit': limits.keysPerUser },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      this.#putEvent(event),
+    ];
+    await this.#retrying('the user changed concurrently; retry', async () => {
+      const cancellation = await transactWrite(this.#client, items);
+      if (cancellation === undefined) return true;
+      if (cancellation.failed(userIndex)) {
+        const old = cancellation.oldItem(userIndex);
+        const user = old === undefined ? await this.#get(accountPk(key.accountId), userSk(key.userId)) : undefined;
+        if (old === undefined && user === undefined) throw new NotFoundError('user');
+        const role = old?.role?.S ?? (user === undefined ? undefined : readRole(user));
+        const keyCount = old?.keyCount?.N === undefined ? (user === undefined ? undefined : readNumber(user, 'keyCount')) : Number(old.keyCount.N);
+        if (role !== key.role) throw new ConflictError("the user's role changed, retry");
+        if (keyCount !== undefined && keyCount >= limits.keysPerUser) {
+          throw new LimitExceededError(`a user may have at most ${limits.keysPerUser} API keys`, limits.keysPerUser);
+        }
+      }
+      if (cancellation.failed(1)) throw new ConflictError(`an API key named '${key.name}' already exists in this account`);
+      if (cancellation.failed(0)) throw new ConflictError('the API key already exists');
+      return undefined;
+    });
+  }
+
+  async getKey(accountId: string, keyId: string): Promise<ApiKey | undefined> {
+    const item = await this.#get(accountPk(accountId), keySk(keyId));
+    return item === undefined ? undefined : apiKeyFromItem(item);
+  }
+
+  async listKeys(accountId: string, options: ListOptions & { readonly userId?: string | undefined }): Promise<Page<ApiKey>> {
+    const pk = accountPk(accountId);
+    if (options.userId === undefined) {
+      return this.#page(
+        {
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': KEY_PREFIX },
+          ConsistentRead: true,
+        },
+        { pk, skPrefix: KEY_PREFIX },
+        options,
+        apiKeyFromItem,
+      );
+    }
+    const indexPk = userIndexPk(accountId, options.userId);
+    return this.#page(
+      {
+        IndexName: BY_USER_INDEX.name,
+        KeyConditionExpression: '#gpk = :gpk AND begins_with(#gsk, :prefix)',
+        ExpressionAttributeNames: { '#gpk': BY_USER_INDEX.partitionKey, '#gsk': BY_USER_INDEX.sortKey },
+        ExpressionAttributeValues: { ':gpk': indexPk, ':prefix': KEY_PREFIX },
+      },
+      { pk, skPrefix: KEY_PREFIX, indexPk },
+      options,
+      apiKeyFromItem,
+    );
+  }
+
+  async deleteKey(accountId: string, keyId: string, event: AuditEvent): Promise<void> {
+    await this.#retrying('the API key changed concurrently; retry', async () => {
+      const item = await this.#get(accountPk(accountId), keySk(keyId));
+      if (item === undefined) throw new NotFoundError('api key');
+      const userId = readString(item, 'userId');
+      const cancellation = await transactWrite(this.#client, [
+        ...this.#deleteKeyItems(accountId, keyId, readString(item, 'name'), userId),
+        {
+          Update: {
+            TableName: this.#tableName,
+            Key: { pk: accountPk(accountId), sk: userSk(userId) },
+            UpdateExpression: 'DELETE #keyIds :keyIds ADD #keyCount :minus, #rev :one',
+            ConditionExpression: 'contains(#keyIds, :keyId)',
+            ExpressionAttributeNames: { '#keyIds': 'keyIds', '#keyCount': 'keyCount', '#rev': 'rev' },
+            ExpressionAttributeValues: { ':keyIds': new Set([keyId]), ':keyId': keyId, ':minus': -1, ':one': 1 },
+          },
+        },
+        this.#putEvent(event),
+      ]);
+      // Whatever failed, the re-read tells: the key is gone (404) or it is tried again.
+      return cancellation === undefined ? true : undefined;
+    });
+  }
+
+  async editAllowList<T>(
+    accountId: string,
+    keyId: string,
+    edit: (list: CidrAllowList) => { readonly list: CidrAllowList; readonly result: T },
+    event: AuditEvent,
+    limits: Limits,
+  ): Promise<T> {
+    return this.#retrying('the allow list changed concurrently; retry', async () => {
+      const item = await this.#get(accountPk(accountId), keySk(keyId));
+      if (item === undefined) throw new NotFoundError('api key');
+      const rev = readNumber(item, 'rev');
+      const edited = edit(new CidrAllowList(readRules(item), limits.rulesPerKey));
+      const cancellation = await transactWrite(this.#client, [
+        {
+          Update: {
+            TableName: this.#tableName,
+            Key: { pk: accountPk(accountId), sk: keySk(keyId) },
+            UpdateExpression: 'SET #rules = :rules, #rev = :next',
+            // Conditioned on the revision read: a concurrent edit makes this one re-read and
+            // re-apply, so no rule is lost and the limit holds.
+            ConditionExpression: '#rev = :rev',
+            ExpressionAttributeNames: { '#rules': 'rules', '#rev': 'rev' },
+            ExpressionAttributeValues: { ':rules': rulesItem(edited.list.rules), ':rev': rev, ':next': rev + 1 },
+          },
+        },
+        this.#putEvent(event),
+      ]);
+      return cancellation === undefined ? { value: edited.result } : undefined;
+    }).then((outcome) => outcome.value);
+  }
+
+  async recordKeyUse(accountId: string, keyId: string, at: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { pk: accountPk(accountId), sk: keySk(keyId) },
+          UpdateExpression: 'SET #lastUsedAt = :at',
+          // Never recreate a key deleted meanwhile as a stub.
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk', '#lastUsedAt': 'lastUsedAt' },
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  // Audit events
+
+  async recordEvent(event: AuditEvent): Promise<void> {
+    await this.#client.send(new PutCommand({ TableName: this.#tableName, Item: eventItem(event, this.#retentionDays) }));
+  }
+
+  async listEvents(accountId: string, options: ListOptions): Promise<Page<AuditEvent>> {
+    const pk = accountPk(accountId);
+    return this.#page(
+      {
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': EVENT_PREFIX },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+      },
+      { pk, skPrefix: EVENT_PREFIX },
+      options,
+      eventFromItem,
+    );
+  }
+
+  // Peppers
+
+  async listPeppers(): Promise<readonly StoredPepper[]> {
+    const items = await this.#queryAll({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': CONFIG_PK, ':prefix': PEPPER_PREFIX },
+    });
+    return items.map(pepperFromItem);
+  }
+
+  async addPepper(pepper: StoredPepper): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          Item: { pk: CONFIG_PK, sk: pepperSk(pepper.version), version: pepper.version, ciphertext: pepper.ciphertext },
+          // A pepper version is written once: overwriting it would orphan every digest made with it.
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  // Building blocks
+
+  /**
+   * Runs `attempt` until it settles: `undefined` means it lost a race (re-read and try again
+   * after a short random pause), `'continue'` means it made progress and must go on, anything
+   * else is the result. Gives up with a ConflictError after MAX_ATTEMPTS lost races.
+   */
+  async #retrying<T>(conflictMessage: string, attempt: () => Promise<T | 'continue' | undefined>): Promise<T> {
+    let lost = 0;
+    for (;;) {
+      const outcome = await attempt();
+      if (outcome === 'continue') continue;
+      if (outcome !== undefined) return outcome;
+      lost += 1;
+      if (lost >= MAX_ATTEMPTS) throw new ConflictError(conflictMessage);
+      await jitter();
+    }
+  }
+
+  async #get(pk: string, sk: string): Promise<Item | undefined> {
+    const output = await this.#client.send(new GetCommand({ TableName: this.#tableName, Key: { pk, sk }, ConsistentRead: true }));
+    return output.Item;
+  }
+
+  async #readUserState(accountId: string, userId: string): Promise<UserState> {
+    const item = await this.#get(accountPk(accountId), userSk(userId));
+    if (item === undefined) throw new NotFoundError('user');
+    return { user: userFromItem(item), keyIds: readStringSet(item, 'keyIds'), rev: readNumber(item, 'rev') };
+  }
+
+  /** The names of the user's keys (needed to free their reservations); undefined if one is already gone. */
+  async #keyNames(accountId: string, keyIds: readonly string[]): Promise<Map<string, string> | undefined> {
+    const names = new Map<string, string>();
+    let pending: Record<string, unknown>[] = keyIds.map((keyId) => ({ pk: accountPk(accountId), sk: keySk(keyId) }));
+    while (pending.length > 0) {
+      const batch = pending.slice(0, 100);
+      pending = pending.slice(100);
+      const output = await this.#client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.#tableName]: {
+              Keys: batch,
+              ConsistentRead: true,
+              ProjectionExpression: '#id, #name',
+              ExpressionAttributeNames: { '#id': 'id', '#name': 'name' },
+            },
+          },
+        }),
+      );
+      for (const item of output.Responses?.[this.#tableName] ?? []) names.set(readString(item, 'id'), readString(item, 'name'));
+      const unprocessed = output.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
+      if (unprocessed.length > 0) {
+        pending.push(...unprocessed);
+        await jitter();
+      }
+    }
+    return keyIds.every((keyId) => names.has(keyId)) ? names : undefined;
+  }
+
+  #deleteKeyItems(accountId: string, keyId: string, name: string, userId?: string): TransactItem[] {
+    return [
+      {
+        Delete: {
+          TableName: this.#tableName,
+          Key: { pk: accountPk(accountId), sk: keySk(keyId) },
+          ConditionExpression: userId === undefined ? 'attribute_exists(#pk)' : 'attribute_exists(#pk) AND #userId = :userId',
+          ExpressionAttributeNames: userId === undefined ? { '#pk': 'pk' } : { '#pk': 'pk', '#userId': 'userId' },
+          ...(userId === undefined ? {} : { ExpressionAttributeValues: { ':userId': userId } }),
+        },
+      },
+      {
+        // Frees the name, but only the reservation this key holds.
+        Delete: {
+          TableName: this.#tableName,
+          Key: { pk: accountPk(accountId), sk: keyNameSk(name) },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #keyId = :keyId',
+          ExpressionAttributeNames: { '#pk': 'pk', '#keyId': 'keyId' },
+          ExpressionAttributeValues: { ':keyId': keyId },
+        },
+      },
+    ];
+  }
+
+  /** +1 or -1 owner; removing one is conditioned on another owner remaining. */
+  #ownerCountChange(accountId: string, delta: 1 | -1): TransactItem {
+    return {
+      Update: {
+        TableName: this.#tableName,
+        Key: { pk: accountPk(accountId), sk: META_SK },
+        UpdateExpression: 'ADD #ownerCount :delta',
+        ConditionExpression: delta < 0 ? '#ownerCount > :one' : 'attribute_exists(#pk)',
+        ExpressionAttributeNames: delta < 0 ? { '#ownerCount': 'ownerCount' } : { '#ownerCount': 'ownerCount', '#pk': 'pk' },
+        ExpressionAttributeValues: delta < 0 ? { ':delta': delta, ':one': 1 } : { ':delta': delta },
+      },
+    };
+  }
+
+  #anotherOwnerRemains(accountId: string): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.#tableName,
+        Key: { pk: accountPk(accountId), sk: META_SK },
+        ConditionExpression: '#ownerCount > :one',
+        ExpressionAttributeNames: { '#ownerCount': 'ownerCount' },
+        ExpressionAttributeValues: { ':one': 1 },
+      },
+    };
+  }
+
+  #putNew(item: Item): TransactItem {
+    return {
+      Put: {
+        TableName: this.#tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      },
+    };
+  }
+
+  #putEvent(event: AuditEvent): TransactItem {
+    return { Put: { TableName: this.#tableName, Item: eventItem(event, this.#retentionDays) } };
+  }
+
+  async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const output = await this.#client.send(
+        new QueryCommand({ ...input, TableName: this.#tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+      );
+      items.push(...(output.Items ?? []));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return items;
+  }
+
+  async #page<T>(
+    input: Omit<QueryCommandInput, 'TableName'>,
+    shape: CursorShape,
+    options: ListOptions,
+    map: (item: Item) => T,
+  ): Promise<Page<T>> {
+    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_LIST_LIMIT) {
+      throw new ValidationError('limit', 'range', `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+    }
+    const startKey = options.cursor === undefined ? undefined : decodeCursor(options.cursor, shape);
+    const output = await this.#client.send(
+      new QueryCommand({ ...input, TableName: this.#tableName, Limit: options.limit, ExclusiveStartKey: startKey }),
+    );
+    return { items: (output.Items ?? []).map(map), nextCursor: encodeCursor(output.LastEvaluatedKey) };
+  }
+}

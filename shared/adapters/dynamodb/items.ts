@@ -1,0 +1,269 @@
+import type { CidrRule } from '../../domain/cidr.ts';
+import { isRole, type Role } from '../../domain/roles.ts';
+import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, User } from '../../model.ts';
+
+/**
+ * Item keys and the mapping between stored items and model types (layout: table-schema.ts).
+ * Every field is read explicitly and type-checked: a stored item is never spread into an API
+ * object, so digests and ciphertexts cannot ride along into a response by accident.
+ */
+export type Item = Record<string, unknown>;
+
+export const META_SK = 'META';
+export const USER_PREFIX = 'USER#';
+export const KEY_PREFIX = 'KEY#';
+export const KEYNAME_PREFIX = 'KEYNAME#';
+export const EVENT_PREFIX = 'EVENT#';
+export const CONFIG_PK = 'CONFIG';
+export const PEPPER_PREFIX = 'PEPPER#';
+
+export const accountPk = (accountId: string): string => `ACCOUNT#${accountId}`;
+export const userSk = (userId: string): string => `${USER_PREFIX}${userId}`;
+export const keySk = (keyId: string): string => `${KEY_PREFIX}${keyId}`;
+export const keyNameSk = (name: string): string => `${KEYNAME_PREFIX}${name}`;
+export const eventSk = (event: AuditEvent): string => `${EVENT_PREFIX}${event.time}#${event.id}`;
+export const pepperSk = (version: number): string => `${PEPPER_PREFIX}${version}`;
+export const userIndexPk = (accountId: string, userId: string): string => `ACCOUNT#${accountId}#USER#${userId}`;
+
+export function itemKey(pk: string, sk: string): { pk: string; sk: string } {
+  return { pk, sk };
+}
+
+// The messages name the attribute, never its value: a value may be a digest or ciphertext.
+function malformed(name: string): Error {
+  return new Error(`stored item has a missing or malformed '${name}'`);
+}
+
+export function readString(item: Item, name: string): string {
+  const value = item[name];
+  if (typeof value !== 'string') throw malformed(name);
+  return value;
+}
+
+function readOptionalString(item: Item, name: string): string | null {
+  const value = item[name];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw malformed(name);
+  return value;
+}
+
+export function readNumber(item: Item, name: string): number {
+  const value = item[name];
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw malformed(name);
+  return value;
+}
+
+function readBoolean(item: Item, name: string): boolean {
+  const value = item[name];
+  if (typeof value !== 'boolean') throw malformed(name);
+  return value;
+}
+
+function readBinary(item: Item, name: string): Uint8Array {
+  const value = item[name];
+  if (!(value instanceof Uint8Array)) throw malformed(name);
+  return value;
+}
+
+export function readRole(item: Item): Role {
+  const value = item.role;
+  if (!isRole(value)) throw malformed('role');
+  return value;
+}
+
+/** A string set (absent when empty: DynamoDB has no empty sets). */
+export function readStringSet(item: Item, name: string): string[] {
+  const value = item[name];
+  if (value === undefined) return [];
+  if (!(value instanceof Set)) throw malformed(name);
+  return [...(value as Set<unknown>)].map((entry) => {
+    if (typeof entry !== 'string') throw malformed(name);
+    return entry;
+  });
+}
+
+export function readRules(item: Item): CidrRule[] {
+  const value = item.rules;
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw malformed('rules');
+  return value.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) throw malformed('rules');
+    const rule = entry as Item;
+    return { id: readString(rule, 'id'), cidr: readString(rule, 'cidr'), createdAt: readString(rule, 'createdAt') };
+  });
+}
+
+export function rulesItem(rules: readonly CidrRule[]): Item[] {
+  return rules.map((rule) => ({ id: rule.id, cidr: rule.cidr, createdAt: rule.createdAt }));
+}
+
+// Accounts
+
+export function accountItem(account: AccountRecord, ownerCount: number): Item {
+  return {
+    ...itemKey(accountPk(account.id), META_SK),
+    id: account.id,
+    name: account.name,
+    apiEnabled: account.apiEnabled,
+    accountKeyMasked: account.accountKeyMasked,
+    createdAt: account.createdAt,
+    accountKeyHash: account.accountKeyHash,
+    accountKeyPepperVersion: account.accountKeyPepperVersion,
+    accountKeyCiphertext: account.accountKeyCiphertext,
+    ownerCount,
+  };
+}
+
+export function accountFromItem(item: Item): Account {
+  return {
+    id: readString(item, 'id'),
+    name: readString(item, 'name'),
+    apiEnabled: readBoolean(item, 'apiEnabled'),
+    accountKeyMasked: readString(item, 'accountKeyMasked'),
+    createdAt: readString(item, 'createdAt'),
+  };
+}
+
+export function accountRecordFromItem(item: Item): AccountRecord {
+  return {
+    ...accountFromItem(item),
+    accountKeyHash: readBinary(item, 'accountKeyHash'),
+    accountKeyPepperVersion: readNumber(item, 'accountKeyPepperVersion'),
+    accountKeyCiphertext: readBinary(item, 'accountKeyCiphertext'),
+  };
+}
+
+/** Only what the authorizer decides on. */
+export function authorizationAccountFromItem(item: Item): {
+  apiEnabled: boolean;
+  accountKeyHash: Uint8Array;
+  accountKeyPepperVersion: number;
+} {
+  return {
+    apiEnabled: readBoolean(item, 'apiEnabled'),
+    accountKeyHash: readBinary(item, 'accountKeyHash'),
+    accountKeyPepperVersion: readNumber(item, 'accountKeyPepperVersion'),
+  };
+}
+
+// Users
+
+export function userItem(user: User, keyIds: readonly string[]): Item {
+  return {
+    ...itemKey(accountPk(user.accountId), userSk(user.id)),
+    id: user.id,
+    accountId: user.accountId,
+    name: user.name,
+    email: user.email,
+    role: user.role,
+    createdAt: user.createdAt,
+    ...(keyIds.length > 0 ? { keyIds: new Set(keyIds) } : {}),
+    keyCount: keyIds.length,
+    rev: 1,
+  };
+}
+
+export function userFromItem(item: Item): User {
+  return {
+    id: readString(item, 'id'),
+    accountId: readString(item, 'accountId'),
+    name: readString(item, 'name'),
+    email: readString(item, 'email'),
+    role: readRole(item),
+    createdAt: readString(item, 'createdAt'),
+  };
+}
+
+// Keys
+
+export function keyItem(key: ApiKeyRecord): Item {
+  return {
+    ...itemKey(accountPk(key.accountId), keySk(key.id)),
+    gsi1pk: userIndexPk(key.accountId, key.userId),
+    gsi1sk: keySk(key.id),
+    id: key.id,
+    accountId: key.accountId,
+    name: key.name,
+    userId: key.userId,
+    role: key.role,
+    createdAt: key.createdAt,
+    ...(key.lastUsedAt === null ? {} : { lastUsedAt: key.lastUsedAt }),
+    rules: rulesItem(key.cidrAllowList),
+    secretHash: key.secretHash,
+    pepperVersion: key.pepperVersion,
+    rev: 1,
+  };
+}
+
+/** The public view: no digest, no pepper version, no role copy. */
+export function apiKeyFromItem(item: Item): ApiKey {
+  return {
+    id: readString(item, 'id'),
+    accountId: readString(item, 'accountId'),
+    name: readString(item, 'name'),
+    userId: readString(item, 'userId'),
+    createdAt: readString(item, 'createdAt'),
+    lastUsedAt: readOptionalString(item, 'lastUsedAt'),
+    cidrAllowList: readRules(item),
+  };
+}
+
+export function authorizationKeyFromItem(item: Item): {
+  userId: string;
+  role: Role;
+  secretHash: Uint8Array;
+  pepperVersion: number;
+  cidrs: string[];
+} {
+  return {
+    userId: readString(item, 'userId'),
+    role: readRole(item),
+    secretHash: readBinary(item, 'secretHash'),
+    pepperVersion: readNumber(item, 'pepperVersion'),
+    cidrs: readRules(item).map((rule) => rule.cidr),
+  };
+}
+
+export function keyNameItem(key: ApiKeyRecord): Item {
+  return { ...itemKey(accountPk(key.accountId), keyNameSk(key.name)), keyId: key.id, userId: key.userId };
+}
+
+// Audit events
+
+export function eventItem(event: AuditEvent, retentionDays: number): Item {
+  const item: Item = {
+    ...itemKey(accountPk(event.accountId), eventSk(event)),
+    id: event.id,
+    accountId: event.accountId,
+    time: event.time,
+    action: event.action,
+    actorUserId: event.actor.userId,
+    actorKeyId: event.actor.keyId,
+    target: event.target,
+    sourceIp: event.sourceIp,
+  };
+  if (retentionDays > 0) {
+    const happened = Date.parse(event.time);
+    if (Number.isNaN(happened)) throw new Error('an audit event needs an ISO-8601 time');
+    item.expiresAt = Math.floor(happened / 1000) + retentionDays * 86_400;
+  }
+  return item;
+}
+
+export function eventFromItem(item: Item): AuditEvent {
+  return {
+    id: readString(item, 'id'),
+    accountId: readString(item, 'accountId'),
+    time: readString(item, 'time'),
+    action: readString(item, 'action'),
+    actor: { userId: readOptionalString(item, 'actorUserId'), keyId: readOptionalString(item, 'actorKeyId') },
+    target: readString(item, 'target'),
+    sourceIp: readOptionalString(item, 'sourceIp'),
+  };
+}
+
+// Peppers
+
+export function pepperFromItem(item: Item): { version: number; ciphertext: Uint8Array } {
+  return { version: readNumber(item, 'version'), ciphertext: readBinary(item, 'ciphertext') };
+}

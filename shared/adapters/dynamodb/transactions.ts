@@ -1,0 +1,62 @@
+import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** DynamoDB's ceiling on the items of one TransactWriteItems. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+/** Attempts before a write that keeps losing races gives up with a ConflictError. */
+export const MAX_ATTEMPTS = 25;
+
+/** Why a transaction was cancelled, by the index of the item in the request. */
+export class Cancellation {
+  readonly reasons: readonly CancellationReason[];
+
+  constructor(reasons: readonly CancellationReason[]) {
+    this.reasons = reasons;
+  }
+
+  /** Whether the condition on the item at `index` failed. */
+  failed(index: number): boolean {
+    return this.reasons[index]?.Code === 'ConditionalCheckFailed';
+  }
+
+  /** The item's state when its condition failed (requested with ReturnValuesOnConditionCheckFailure). */
+  oldItem(index: number): CancellationReason['Item'] {
+    return this.reasons[index]?.Item;
+  }
+
+  /** Only lost races with other writes (no condition failed): the same request may succeed next time. */
+  get onlyConflicts(): boolean {
+    return !this.reasons.some((reason) => reason.Code === 'ConditionalCheckFailed');
+  }
+}
+
+const EXPECTED_CODES = new Set([undefined, 'None', 'ConditionalCheckFailed', 'TransactionConflict']);
+
+/**
+ * Runs one TransactWriteItems. Returns undefined when it committed, or the cancellation when a
+ * condition failed or another write got in the way; any other failure is a fault and is thrown.
+ */
+export async function transactWrite(
+  client: DynamoDBDocumentClient,
+  items: readonly TransactItem[],
+): Promise<Cancellation | undefined> {
+  if (items.length > MAX_TRANSACTION_ITEMS) throw new Error(`a transaction may write at most ${MAX_TRANSACTION_ITEMS} items`);
+  try {
+    await client.send(new TransactWriteCommand({ TransactItems: [...items] }));
+    return undefined;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) {
+      const reasons = error.CancellationReasons ?? [];
+      if (reasons.length > 0 && reasons.every((reason) => EXPECTED_CODES.has(reason.Code))) return new Cancellation(reasons);
+    }
+    throw error;
+  }
+}
+
+/** A short random pause so that writers that collided do not collide again in lockstep. */
+export function jitter(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 45));
+}
