@@ -58,19 +58,19 @@ export class LocalSecrets implements Secrets {
   }
 
   generatePepper(version: number): Promise<Uint8Array> {
-    return Promise.resolve(this.#encrypt(randomBytes(PEPPER_BYTES), pepperEncryptionContext(version)));
+    return settle(() => this.#encrypt(randomBytes(PEPPER_BYTES), pepperEncryptionContext(version)));
   }
 
   decryptPepper(version: number, ciphertext: Uint8Array): Promise<Uint8Array> {
-    return Promise.resolve(this.#decrypt(ciphertext, pepperEncryptionContext(version)));
+    return settle(() => this.#decrypt(ciphertext, pepperEncryptionContext(version)));
   }
 
   encryptAccountKey(accountId: string, accountKey: string): Promise<Uint8Array> {
-    return Promise.resolve(this.#encrypt(Buffer.from(accountKey, 'utf8'), accountKeyEncryptionContext(accountId)));
+    return settle(() => this.#encrypt(Buffer.from(accountKey, 'utf8'), accountKeyEncryptionContext(accountId)));
   }
 
   decryptAccountKey(accountId: string, ciphertext: Uint8Array): Promise<string> {
-    return Promise.resolve(this.#decrypt(ciphertext, accountKeyEncryptionContext(accountId)).toString('utf8'));
+    return settle(() => this.#decrypt(ciphertext, accountKeyEncryptionContext(accountId)).toString('utf8'));
   }
 
   #encrypt(plaintext: Uint8Array, context: EncryptionContext): Uint8Array {
@@ -92,6 +92,13 @@ export class LocalSecrets implements Secrets {
     // final() throws when the tag does not verify: wrong key, tampered bytes or another context.
     return Buffer.concat([decipher.update(data.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]);
   }
+}
+
+/** The port is asynchronous: a failure must reject the promise, not throw at the call. */
+function settle<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => {
+    resolve(work());
+  });
 }
 
 /** Canonical, unambiguous bytes of a context: sorted [name, value] pairs as JSON. */
