@@ -2,7 +2,7 @@ import { type Actor, auditEvent } from '../audit.ts';
 import { formatAccountKey, formatUserKey, maskAccountKey } from '../domain/key-format.ts';
 import { newId } from '../domain/ids.ts';
 import { validateKeyName } from '../domain/key-name.ts';
-import { ValidationError } from '../domain/errors.ts';
+import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Account, ApiKeyRecord, User } from '../model.ts';
 
@@ -90,4 +90,22 @@ export function publicAccount(record: Account): Account {
     accountKeyMasked: record.accountKeyMasked,
     createdAt: record.createdAt,
   };
+}
+
+export async function getAccount(deps: Pick<ApiDeps, 'store'>, accountId: string): Promise<Account> {
+  const record = await deps.store.getAccount(accountId);
+  if (record === undefined) throw new NotFoundError('account');
+  return publicAccount(record);
+}
+
+/**
+ * Decrypts the account key for an owner who asked to see it again. The reveal is recorded
+ * before the key is returned: if the audit event cannot be written, the key is not shown.
+ */
+export async function revealAccountKey(deps: Pick<ApiDeps, 'store' | 'secrets' | 'now'>, accountId: string, actor: Actor): Promise<string> {
+  const record = await deps.store.getAccount(accountId);
+  if (record === undefined) throw new NotFoundError('account');
+  const accountKey = await deps.secrets.decryptAccountKey(accountId, record.accountKeyCiphertext);
+  await deps.store.recordEvent(auditEvent(accountId, actor, 'account-key.reveal', `account/${accountId}`, deps.now()));
+  return accountKey;
 }

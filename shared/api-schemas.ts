@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { KEY_NAME_MAX, KEY_NAME_MIN } from './domain/key-name.ts';
+import { KEY_ROLES, ROLES } from './domain/roles.ts';
+import type { OperationId } from './routes.ts';
+
+/**
+ * Request and response schemas of every operation in the route table, keyed by operationId.
+ * The handlers validate requests with them and the OpenAPI document is generated from them,
+ * so the contract and the behaviour cannot drift apart. Objects are strict: an unknown field
+ * in a request is refused (a misspelt field would otherwise be silently ignored), and an
+ * unexpected field in a response is a fault rather than a leak.
+ */
+
+/** Named schemas: the OpenAPI document's `components.schemas`. */
+export const API_COMPONENTS = z.registry<{ id: string }>();
+
+const Id = z.string().regex(/^[0-9A-Za-z]{16}$/, 'must be a 16-character id').describe('16 base62 characters');
+const Timestamp = z.iso.datetime().describe('ISO 8601, UTC');
+
+/** Page size for listings. */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+/** Bodies are tiny; anything larger is refused before it is parsed. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+const Limit = z.coerce
+  .number()
+  .int('must be a whole number')
+  .min(1, 'must be at least 1')
+  .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+  .default(DEFAULT_PAGE_SIZE)
+  .describe('Page size');
+const Cursor = z.string().min(1).max(2048).optional().describe('The `nextCursor` of the previous page');
+
+const UserName = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const Email = z.email('must be an email address').max(254, 'must be at most 254 characters');
+const RoleSchema = z.enum(ROLES);
+const KeyName = z
+  .string()
+  .min(KEY_NAME_MIN, `must be between ${KEY_NAME_MIN} and ${KEY_NAME_MAX} characters long`)
+  .max(KEY_NAME_MAX, `must be between ${KEY_NAME_MIN} and ${KEY_NAME_MAX} characters long`)
+  .regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, hyphens and underscores; spaces are not allowed')
+  .describe('Unique within the account');
+const CidrInput = z
+  .string()
+  .max(64, 'must be at most 64 characters')
+  .describe('An IPv4 or IPv6 CIDR in network form (`10.0.0.0/8`, `2001:db8::/32`); a bare address means /32 or /128');
+
+export const CidrRuleView = z.strictObject({ id: Id, cidr: z.string(), createdAt: Timestamp }).register(API_COMPONENTS, { id: 'CidrRule' });
+
+export const UserView = z
+  .strictObject({ id: Id, name: z.string(), email: z.string(), role: RoleSchema, createdAt: Timestamp })
+  .register(API_COMPONENTS, { id: 'User' });
+
+export const ApiKeyView = z
+  .strictObject({
+    id: Id,
+    name: z.string(),
+    userId: Id,
+    createdAt: Timestamp,
+    lastUsedAt: Timestamp.nullable().describe('Updated at most once a minute'),
+    cidrAllowList: z.array(CidrRuleView).describe('Empty: every address is allowed'),
+  })
+  .register(API_COMPONENTS, { id: 'ApiKey' });
+
+export const CreatedApiKeyView = ApiKeyView.extend({
+  secret: z.string().describe('The user key (`x-api-secret-key`). Shown once: only its peppered hash is stored.'),
+}).register(API_COMPONENTS, { id: 'CreatedApiKey' });
+
+export const AuditEventView = z
+  .strictObject({
+    id: Id,
+    time: Timestamp,
+    action: z.string().describe('e.g. `api-key.create`, `cidr-rule.delete`, `account-key.reveal`'),
+    actor: z.strictObject({ userId: Id.nullable(), keyId: Id.nullable() }),
+    target: z.string().describe('e.g. `api-key/<id>`'),
+    sourceIp: z.string().nullable(),
+  })
+  .register(API_COMPONENTS, { id: 'AuditEvent' });
+
+export const AccountView = z
+  .strictObject({
+    id: Id,
+    name: z.string(),
+    apiEnabled: z.boolean(),
+    accountKey: z.strictObject({ masked: z.string().describe('The prefix and the last four characters') }),
+    createdAt: Timestamp,
+  })
+  .register(API_COMPONENTS, { id: 'Account' });
+
+export const WhoAmIView = z
+  .strictObject({ accountId: Id, userId: Id, role: z.enum(KEY_ROLES), keyId: Id, sourceIp: z.string() })
+  .register(API_COMPONENTS, { id: 'WhoAmI' });
+
+const NextCursor = z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page');
+
+export const ProblemFieldError = z
+  .strictObject({ field: z.string(), rule: z.string(), message: z.string() })
+  .register(API_COMPONENTS, { id: 'FieldError' });
+
+/** RFC 9457 problem details. */
+export const Problem = z
+  .strictObject({
+    type: z.string().describe('A URN naming the kind of problem'),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string().optional().describe('The request path'),
+    requestId: z.string().optional().describe('Quote it when reporting a problem'),
+    errors: z.array(ProblemFieldError).optional().describe('Each field that broke a rule (validation problems only)'),
+  })
+  .register(API_COMPONENTS, { id: 'Problem' });
+
+export interface OperationSchemas {
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodObject;
+  /** Absent for 204 No Content. */
+  readonly response?: z.ZodType;
+}
+
+const KeyIdParams = z.strictObject({ keyId: Id });
+const RuleParams = z.strictObject({ keyId: Id, ruleId: Id });
+const UserIdParams = z.strictObject({ userId: Id });
+const CidrBody = z.strictObject({ cidr: CidrInput });
+
+export const API_SCHEMAS = {
+  whoami: { response: WhoAmIView },
+  getAccount: { response: AccountView },
+  revealAccountKey: {
+    response: z.strictObject({ accountKey: z.string().describe('The account key (`x-api-key`)') }).register(API_COMPONENTS, { id: 'RevealedAccountKey' }),
+  },
+  listUsers: { response: z.strictObject({ items: z.array(UserView) }).register(API_COMPONENTS, { id: 'UserList' }) },
+  createUser: { body: z.strictObject({ name: UserName, email: Email, role: RoleSchema }), response: UserView },
+  updateUser: { params: UserIdParams, body: z.strictObject({ role: RoleSchema }), response: UserView },
+  deleteUser: { params: UserIdParams },
+  listApiKeys: {
+    query: z.strictObject({ userId: Id.optional().describe("Only this user's keys"), limit: Limit, cursor: Cursor }),
+    response: z.strictObject({ items: z.array(ApiKeyView), nextCursor: NextCursor }).register(API_COMPONENTS, { id: 'ApiKeyList' }),
+  },
+  createApiKey: { body: z.strictObject({ name: KeyName, userId: Id }), response: CreatedApiKeyView },
+  getApiKey: { params: KeyIdParams, response: ApiKeyView },
+  deleteApiKey: { params: KeyIdParams },
+  listCidrRules: { params: KeyIdParams, response: z.strictObject({ rules: z.array(CidrRuleView) }).register(API_COMPONENTS, { id: 'CidrAllowList' }) },
+  addCidrRule: { params: KeyIdParams, body: CidrBody, response: CidrRuleView },
+  updateCidrRule: { params: RuleParams, body: CidrBody, response: CidrRuleView },
+  deleteCidrRule: { params: RuleParams },
+  listEvents: {
+    query: z.strictObject({ limit: Limit, cursor: Cursor }),
+    response: z.strictObject({ items: z.array(AuditEventView), nextCursor: NextCursor }).register(API_COMPONENTS, { id: 'AuditEventList' }),
+  },
+} as const satisfies Record<OperationId, OperationSchemas>;
+
+type Schemas = typeof API_SCHEMAS;
+type Part<K extends OperationId, P extends keyof OperationSchemas> = Schemas[K] extends { readonly [Q in P]: infer S extends z.ZodType }
+  ? z.output<S>
+  : undefined;
+
+export type ParamsOf<K extends OperationId> = Part<K, 'params'>;
+export type QueryOf<K extends OperationId> = Part<K, 'query'>;
+export type BodyOf<K extends OperationId> = Part<K, 'body'>;
+export type ResponseOf<K extends OperationId> = Part<K, 'response'>;
+
+export function schemasOf(operationId: OperationId): OperationSchemas {
+  return API_SCHEMAS[operationId];
+}

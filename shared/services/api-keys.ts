@@ -1,0 +1,80 @@
+import { type Actor, auditEvent } from '../audit.ts';
+import { NotFoundError, RoleCannotHoldKeysError } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
+import { formatUserKey } from '../domain/key-format.ts';
+import { validateKeyName } from '../domain/key-name.ts';
+import { canHoldKeys } from '../domain/roles.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { ApiKey, ApiKeyRecord, Page } from '../model.ts';
+import type { ListOptions } from '../ports.ts';
+
+export interface NewApiKey {
+  readonly name: string;
+  readonly userId: string;
+}
+
+export interface CreatedApiKey {
+  readonly key: ApiKey;
+  /** The user key itself: returned to the caller once and never stored (only its peppered digest is). */
+  readonly secret: string;
+}
+
+export function listApiKeys(
+  deps: ApiDeps,
+  accountId: string,
+  options: ListOptions & { readonly userId?: string | undefined },
+): Promise<Page<ApiKey>> {
+  return deps.store.listKeys(accountId, options);
+}
+
+export async function getApiKey(deps: ApiDeps, accountId: string, keyId: string): Promise<ApiKey> {
+  const key = await deps.store.getKey(accountId, keyId);
+  if (key === undefined) throw new NotFoundError('API key');
+  return key;
+}
+
+export async function createApiKey(deps: ApiDeps, accountId: string, input: NewApiKey, actor: Actor): Promise<CreatedApiKey> {
+  const name = validateKeyName(input.name, 'name');
+  const user = await deps.store.getUser(accountId, input.userId);
+  if (user === undefined) throw new NotFoundError('user');
+  if (!canHoldKeys(user.role)) throw new RoleCannotHoldKeysError(user.role);
+  const ring = await deps.peppers();
+  const now = deps.now();
+  const keyId = newId();
+  const secret = formatUserKey(accountId, keyId);
+  const digest = ring.digest(secret);
+  const record: ApiKeyRecord = {
+    id: keyId,
+    accountId,
+    name,
+    userId: user.id,
+    // The store refuses the key if the user's role changed since this read.
+    role: user.role,
+    createdAt: now.toISOString(),
+    lastUsedAt: null,
+    cidrAllowList: [],
+    secretHash: digest.hash,
+    pepperVersion: digest.pepperVersion,
+  };
+  await deps.store.createKey(record, auditEvent(accountId, actor, 'api-key.create', `api-key/${keyId}`, now), deps.limits);
+  return { key: publicApiKey(record), secret };
+}
+
+export async function deleteApiKey(deps: ApiDeps, accountId: string, keyId: string, actor: Actor): Promise<void> {
+  await deps.store.deleteKey(accountId, keyId, auditEvent(accountId, actor, 'api-key.delete', `api-key/${keyId}`, deps.now()));
+  // A deleted key must stop working now, not when API Gateway's cached Allow expires.
+  await deps.authorizerCache.flush();
+}
+
+/** A key as the API shows it: never its digest, pepper version or role copy. */
+export function publicApiKey(key: ApiKey): ApiKey {
+  return {
+    id: key.id,
+    accountId: key.accountId,
+    name: key.name,
+    userId: key.userId,
+    createdAt: key.createdAt,
+    lastUsedAt: key.lastUsedAt,
+    cidrAllowList: key.cidrAllowList,
+  };
+}

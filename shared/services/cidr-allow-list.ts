@@ -1,0 +1,59 @@
+import { type Actor, auditEvent } from '../audit.ts';
+import { type CidrRule, parseCidr } from '../domain/cidr.ts';
+import { newId } from '../domain/ids.ts';
+import type { ApiDeps } from '../deps.ts';
+import { getApiKey } from './api-keys.ts';
+
+/**
+ * A key's CIDR allow list. Every edit goes through the store's `editAllowList`, which applies
+ * it to the current list atomically (two concurrent adds both land, or one is retried), and
+ * every committed edit flushes the authorizer cache: adding a rule to an empty list, editing
+ * or removing one can each shut out an address that a cached Allow still lets in.
+ */
+export async function listCidrRules(deps: ApiDeps, accountId: string, keyId: string): Promise<readonly CidrRule[]> {
+  return (await getApiKey(deps, accountId, keyId)).cidrAllowList;
+}
+
+export async function addCidrRule(deps: ApiDeps, accountId: string, keyId: string, cidrInput: string, actor: Actor): Promise<CidrRule> {
+  const cidr = parseCidr(cidrInput, 'cidr');
+  const now = deps.now();
+  const rule: CidrRule = { id: newId(), cidr, createdAt: now.toISOString() };
+  const event = auditEvent(accountId, actor, 'cidr-rule.create', ruleTarget(keyId, rule.id), now);
+  const added = await deps.store.editAllowList(accountId, keyId, (list) => ({ list: list.add(rule), result: rule }), event, deps.limits);
+  await deps.authorizerCache.flush();
+  return added;
+}
+
+export async function updateCidrRule(
+  deps: ApiDeps,
+  accountId: string,
+  keyId: string,
+  ruleId: string,
+  cidrInput: string,
+  actor: Actor,
+): Promise<CidrRule> {
+  const cidr = parseCidr(cidrInput, 'cidr');
+  const event = auditEvent(accountId, actor, 'cidr-rule.update', ruleTarget(keyId, ruleId), deps.now());
+  const updated = await deps.store.editAllowList(
+    accountId,
+    keyId,
+    (list) => {
+      const { list: edited, rule } = list.replace(ruleId, cidr);
+      return { list: edited, result: rule };
+    },
+    event,
+    deps.limits,
+  );
+  await deps.authorizerCache.flush();
+  return updated;
+}
+
+export async function deleteCidrRule(deps: ApiDeps, accountId: string, keyId: string, ruleId: string, actor: Actor): Promise<void> {
+  const event = auditEvent(accountId, actor, 'cidr-rule.delete', ruleTarget(keyId, ruleId), deps.now());
+  await deps.store.editAllowList(accountId, keyId, (list) => ({ list: list.remove(ruleId), result: undefined }), event, deps.limits);
+  await deps.authorizerCache.flush();
+}
+
+function ruleTarget(keyId: string, ruleId: string): string {
+  return `api-key/${keyId}/cidr-rule/${ruleId}`;
+}

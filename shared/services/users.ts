@@ -1,0 +1,48 @@
+import { type Actor, auditEvent } from '../audit.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import { newId } from '../domain/ids.ts';
+import type { Role } from '../domain/roles.ts';
+import type { ApiDeps } from '../deps.ts';
+import type { User } from '../model.ts';
+
+export interface NewUser {
+  readonly name: string;
+  readonly email: string;
+  readonly role: Role;
+}
+
+export function listUsers(deps: ApiDeps, accountId: string): Promise<readonly User[]> {
+  return deps.store.listUsers(accountId);
+}
+
+export async function createUser(deps: ApiDeps, accountId: string, input: NewUser, actor: Actor): Promise<User> {
+  const now = deps.now();
+  const user: User = { id: newId(), accountId, name: input.name.trim(), email: input.email, role: input.role, createdAt: now.toISOString() };
+  await deps.store.createUser(user, auditEvent(accountId, actor, 'user.create', `user/${user.id}`, now));
+  return user;
+}
+
+/**
+ * Changes a user's role; the store copies it onto each of their keys in the same transaction,
+ * so a demotion to a role that may not hold keys stops those keys at once.
+ */
+export async function changeUserRole(deps: ApiDeps, accountId: string, userId: string, role: Role, actor: Actor): Promise<User> {
+  const event = auditEvent(accountId, actor, 'user.role-change', `user/${userId}`, deps.now());
+  const user = await deps.store.changeRole(accountId, userId, role, event);
+  // A cached Allow for the old role must not outlive the change.
+  await deps.authorizerCache.flush();
+  return user;
+}
+
+export async function deleteUser(deps: ApiDeps, accountId: string, userId: string, actor: Actor): Promise<void> {
+  const event = auditEvent(accountId, actor, 'user.delete', `user/${userId}`, deps.now());
+  await deps.store.deleteUser(accountId, userId, event);
+  // The user's keys are gone: no cached Allow for them may survive.
+  await deps.authorizerCache.flush();
+}
+
+export async function getUser(deps: ApiDeps, accountId: string, userId: string): Promise<User> {
+  const user = await deps.store.getUser(accountId, userId);
+  if (user === undefined) throw new NotFoundError('user');
+  return user;
+}
