@@ -1,0 +1,32 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
+import { ENV, auditRetentionDaysFromEnv, limitsFromEnv, requiredEnv } from '#shared/config.ts';
+import type { ApiDeps } from '#shared/deps.ts';
+import { createPepperProvider } from '#shared/peppers.ts';
+import { documentClient, kmsClient } from './clients.ts';
+import { createLogger } from './logger.ts';
+
+/** Only the management handlers flush the authorizer cache, so only they create this client. */
+const apiGatewayClient = new APIGatewayClient({});
+
+/**
+ * The management handlers' dependencies in AWS, from the environment the stack sets. Called
+ * on a container's first invocation; a missing variable is a deployment fault and fails it.
+ */
+export function awsApiDeps(): ApiDeps {
+  const auditRetentionDays = auditRetentionDaysFromEnv();
+  const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName), { auditRetentionDays });
+  const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
+  return {
+    store,
+    secrets,
+    peppers: createPepperProvider(store, secrets),
+    authorizerCache: new ApiGatewayAuthorizerCache(apiGatewayClient, requiredEnv(ENV.restApiId), requiredEnv(ENV.stageName)),
+    limits: limitsFromEnv(),
+    logger: createLogger('latchkey-api'),
+    now: () => new Date(),
+    auditRetentionDays,
+  };
+}
