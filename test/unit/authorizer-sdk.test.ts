@@ -1,0 +1,354 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DecryptCommand,
+  type DecryptCommandInput,
+  EncryptCommand,
+  type EncryptCommandInput,
+  GenerateDataKeyWithoutPlaintextCommand,
+  type GenerateDataKeyWithoutPlaintextCommandInput,
+  InvalidCiphertextException,
+  KMSClient,
+} from '@aws-sdk/client-kms';
+import { BatchGetCommand, type BatchGetCommandInput, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { AuthorizerFaultError, createAuthorizerHandler } from '#functions/authorizer.ts';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
+import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { evaluatePolicy } from '#shared/authorization.ts';
+import { DEFAULT_LIMITS } from '#shared/config.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { formatUserKey } from '#shared/domain/key-format.ts';
+import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
+import { createAccount } from '#shared/services/accounts.ts';
+import { type TestTable, createTestTable, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
+import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
+
+/**
+ * The authorizer wired as in Lambda: a real DynamoDbStore and KmsSecrets, on clients mocked
+ * with aws-sdk-client-mock so that every call is counted and any of them can be made to fail.
+ * The DynamoDB mock forwards to DynamoDB Local (the data is real, written by the store); the
+ * KMS mock keeps its ciphertexts in memory and, like KMS, refuses a wrong context or key.
+ */
+
+const KEY_ID = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+
+const kmsClient = new KMSClient({});
+const kms = mockClient(kmsClient);
+const countedDocumentClient = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ endpoint: inject('dynamodbEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+);
+const dynamo = mockClient(countedDocumentClient);
+
+const kmsCiphertexts = new Map<string, { plaintext: Uint8Array; keyId: string; context: string }>();
+const contextText = (context: Record<string, string> | undefined): string => JSON.stringify(Object.entries(context ?? {}).sort());
+
+function kmsEncrypt(keyId: string | undefined, plaintext: Uint8Array, context: Record<string, string> | undefined): Uint8Array {
+  if (keyId !== KEY_ID) throw new Error(`unexpected KMS key ${String(keyId)}`);
+  const ciphertext = randomBytes(128);
+  kmsCiphertexts.set(ciphertext.toString('hex'), { plaintext, keyId, context: contextText(context) });
+  return ciphertext;
+}
+
+function installKms(): void {
+  kms
+    .on(GenerateDataKeyWithoutPlaintextCommand)
+    .callsFake((input: GenerateDataKeyWithoutPlaintextCommandInput) => ({
+      CiphertextBlob: kmsEncrypt(input.KeyId, randomBytes(32), input.EncryptionContext),
+      KeyId: KEY_ID,
+    }))
+    .on(EncryptCommand)
+    .callsFake((input: EncryptCommandInput) => ({
+      CiphertextBlob: kmsEncrypt(input.KeyId, input.Plaintext ?? new Uint8Array(), input.EncryptionContext),
+      KeyId: KEY_ID,
+    }))
+    .on(DecryptCommand)
+    .callsFake((input: DecryptCommandInput) => {
+      const stored = kmsCiphertexts.get(Buffer.from(input.CiphertextBlob ?? new Uint8Array()).toString('hex'));
+      if (stored === undefined || stored.keyId !== input.KeyId || stored.context !== contextText(input.EncryptionContext)) {
+        throw new InvalidCiphertextException({ message: 'InvalidCiphertextException', $metadata: {} });
+      }
+      return { Plaintext: stored.plaintext, KeyId: KEY_ID };
+    });
+}
+
+function forwardDynamo(table: TestTable): void {
+  dynamo
+    .on(BatchGetCommand)
+    .callsFake((input: BatchGetCommandInput) => table.client.send(new BatchGetCommand(input)))
+    .on(QueryCommand)
+    .callsFake((input: QueryCommandInput) => table.client.send(new QueryCommand(input)));
+}
+
+function eventWith(accountKey: string, userKey: string, sourceIp = '203.0.113.7'): APIGatewayRequestAuthorizerEvent {
+  const event = structuredClone(requestFixture) as unknown as APIGatewayRequestAuthorizerEvent;
+  event.headers = { ...event.headers, 'x-api-key': accountKey, 'x-api-secret-key': userKey };
+  event.multiValueHeaders = { ...event.multiValueHeaders, 'x-api-key': [accountKey], 'x-api-secret-key': [userKey] };
+  event.requestContext.identity.sourceIp = sourceIp;
+  return event;
+}
+
+describe('authorizer on the DynamoDB and KMS clients', () => {
+  let table: TestTable;
+  const setupSecrets = new KmsSecrets(kmsClient, KEY_ID);
+
+  beforeAll(async () => {
+    table = await createTestTable();
+  });
+
+  beforeEach(async () => {
+    kms.reset();
+    dynamo.reset();
+    installKms();
+    forwardDynamo(table);
+    await ensurePepper(table.store, setupSecrets);
+  });
+
+  /** A new container: its own store, secrets and pepper provider on the counted clients. */
+  function coldAuthorizer(on: TestTable = table) {
+    const store = new DynamoDbStore(countedDocumentClient, on.tableName);
+    return createAuthorizerHandler({
+      credentials: store,
+      peppers: createPepperProvider(store, new KmsSecrets(kmsClient, KEY_ID)),
+      logger: new Logger({ serviceName: 'authorizer-sdk-test', logLevel: 'SILENT' }),
+    });
+  }
+
+  async function newAccount(on: TestTable = table) {
+    const peppers = createPepperProvider(on.store, setupSecrets);
+    const created = await createAccount(
+      { store: on.store, secrets: setupSecrets, peppers, now: () => new Date() },
+      { name: 'Acme', ownerName: 'Ada', ownerEmail: 'ada@example.com' },
+      SYSTEM_ACTOR,
+    );
+    return { ...created, peppers };
+  }
+
+  function resetCounts(): void {
+    kms.resetHistory();
+    dynamo.resetHistory();
+  }
+
+  describe('round trips', () => {
+    it('decrypts the pepper once per cold start, then reads DynamoDB once and calls KMS never per request', async () => {
+      // Prepare
+      const { accountKey, userKey } = await newAccount();
+      const authorizer = coldAuthorizer();
+      resetCounts();
+
+      // Act
+      const cold = await authorizer(eventWith(accountKey, userKey));
+      const coldKms = kms.commandCalls(DecryptCommand).length;
+      const coldBatchGets = dynamo.commandCalls(BatchGetCommand).length;
+      resetCounts();
+      const warm = await authorizer(eventWith(accountKey, userKey));
+      const warmAgain = await authorizer(eventWith(accountKey, userKey));
+
+      // Assess
+      expect(evaluatePolicy(cold.policyDocument, requestFixture.methodArn)).toBe('allow');
+      expect(evaluatePolicy(warm.policyDocument, requestFixture.methodArn)).toBe('allow');
+      expect(evaluatePolicy(warmAgain.policyDocument, requestFixture.methodArn)).toBe('allow');
+      expect(coldKms).toBe(1);
+      expect(coldBatchGets).toBe(1);
+      expect(kms.calls()).toHaveLength(0);
+      expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(2);
+      expect(dynamo.calls()).toHaveLength(2);
+    });
+
+    it('reads both items in one strongly consistent BatchGetItem', async () => {
+      // Prepare
+      const { account, keyId, accountKey, userKey } = await newAccount();
+      const authorizer = coldAuthorizer();
+      await authorizer(eventWith(accountKey, userKey));
+      resetCounts();
+
+      // Act
+      await authorizer(eventWith(accountKey, userKey));
+
+      // Assess
+      expect(dynamo).toReceiveCommandTimes(BatchGetCommand, 1);
+      const input = dynamo.commandCalls(BatchGetCommand)[0]!.args[0].input;
+      const request = input.RequestItems?.[table.tableName];
+      expect(request?.ConsistentRead).toBe(true);
+      expect(request?.Keys).toEqual([
+        { pk: `ACCOUNT#${account.id}`, sk: 'META' },
+        { pk: `ACCOUNT#${account.id}`, sk: `KEY#${keyId}` },
+      ]);
+    });
+
+    it('decrypts each pepper version once after a rotation, and keeps verifying old digests', async () => {
+      // Prepare: on a table of its own, the account's digests use version 1; a rotation adds version 2.
+      const rotated = await createTestTable();
+      await ensurePepper(rotated.store, setupSecrets);
+      const { accountKey, userKey } = await newAccount(rotated);
+      await rotatePepper(rotated.store, setupSecrets);
+      const authorizer = coldAuthorizer(rotated);
+      resetCounts();
+
+      // Act
+      const cold = await authorizer(eventWith(accountKey, userKey));
+      const coldDecrypts = kms.commandCalls(DecryptCommand).map((call) => call.args[0].input.EncryptionContext?.version);
+      resetCounts();
+      await authorizer(eventWith(accountKey, userKey));
+
+      // Assess
+      expect(evaluatePolicy(cold.policyDocument, requestFixture.methodArn)).toBe('allow');
+      expect(coldDecrypts.sort()).toEqual(['1', '2']);
+      expect(kms.calls()).toHaveLength(0);
+    });
+
+    it('touches neither DynamoDB nor KMS for malformed or mismatched keys, even on a cold start', async () => {
+      // Prepare
+      const { accountKey, userKey } = await newAccount();
+      const authorizer = coldAuthorizer();
+      resetCounts();
+
+      // Act
+      const outcomes = await Promise.allSettled([
+        authorizer(eventWith(accountKey, userKey.slice(0, -2))),
+        authorizer(eventWith(accountKey.replace('lka_', 'lkx_'), userKey)),
+        authorizer(eventWith(accountKey, formatUserKey(newId(), newId()))),
+        authorizer(eventWith('', '')),
+      ]);
+
+      // Assess
+      for (const outcome of outcomes) expect(outcome).toMatchObject({ status: 'rejected', reason: new Error('Unauthorized') });
+      expect(dynamo.calls()).toHaveLength(0);
+      expect(kms.calls()).toHaveLength(0);
+    });
+  });
+
+  describe('decisions on data the store wrote', () => {
+    it('stops a deleted key at once', async () => {
+      // Prepare
+      const { account, keyId, accountKey, userKey } = await newAccount();
+      const authorizer = coldAuthorizer();
+      await authorizer(eventWith(accountKey, userKey));
+      await table.store.deleteKey(account.id, keyId, testEvent(account.id, 'api-key.delete'));
+
+      // Act
+      const outcome = authorizer(eventWith(accountKey, userKey));
+
+      // Assess
+      await expect(outcome).rejects.toThrow(new Error('Unauthorized'));
+    });
+
+    it('stops every key of an account whose API is disabled', async () => {
+      // Prepare
+      const { account, accountKey, userKey } = await newAccount();
+      const authorizer = coldAuthorizer();
+      await table.store.setApiEnabled(account.id, false, testEvent(account.id, 'account.api-disable'));
+
+      // Act
+      const outcome = authorizer(eventWith(accountKey, userKey));
+
+      // Assess
+      await expect(outcome).rejects.toThrow(new Error('Unauthorized'));
+    });
+
+    it("applies a viewer key's allow list and role as stored", async () => {
+      // Prepare
+      const { account, accountKey, peppers } = await newAccount();
+      const ring = await peppers();
+      const viewer = testUser(account.id, 'viewer');
+      await table.store.createUser(viewer, testEvent(account.id, 'user.create'));
+      const record = testKey(viewer);
+      const userKey = formatUserKey(account.id, record.id);
+      const digest = ring.digest(userKey);
+      await table.store.createKey({ ...record, secretHash: digest.hash, pepperVersion: digest.pepperVersion }, testEvent(account.id), DEFAULT_LIMITS);
+      await table.store.editAllowList(
+        account.id,
+        record.id,
+        (list) => ({ list: list.add({ id: newId(), cidr: '10.0.0.0/8', createdAt: new Date().toISOString() }), result: undefined }),
+        testEvent(account.id, 'cidr-rule.create'),
+        DEFAULT_LIMITS,
+      );
+      const authorizer = coldAuthorizer();
+
+      // Act
+      const inside = await authorizer(eventWith(accountKey, userKey, '10.1.2.3'));
+      const outside = await authorizer(eventWith(accountKey, userKey, '192.0.2.1'));
+      await table.store.changeRole(account.id, viewer.id, 'member', testEvent(account.id, 'user.update'));
+      const demoted = authorizer(eventWith(accountKey, userKey, '10.1.2.3'));
+
+      // Assess
+      expect(inside.context).toEqual({ accountId: account.id, userId: viewer.id, role: 'viewer', keyId: record.id });
+      expect(evaluatePolicy(inside.policyDocument, requestFixture.methodArn.replace('/GET/v1/whoami', '/GET/v1/users'))).toBe('allow');
+      expect(evaluatePolicy(inside.policyDocument, requestFixture.methodArn.replace('/GET/v1/whoami', '/POST/v1/users'))).toBe(
+        'implicit-deny',
+      );
+      expect(evaluatePolicy(outside.policyDocument, requestFixture.methodArn)).toBe('explicit-deny');
+      await expect(demoted).rejects.toThrow(new Error('Unauthorized'));
+    });
+  });
+
+  describe('faults never allow', () => {
+    async function expectFault(authorizer: ReturnType<typeof coldAuthorizer>, accountKey: string, userKey: string): Promise<void> {
+      const outcome = authorizer(eventWith(accountKey, userKey));
+      await expect(outcome).rejects.toBeInstanceOf(AuthorizerFaultError);
+      await expect(outcome).rejects.not.toThrow(/^Unauthorized$/);
+    }
+
+    it('fails when BatchGetItem throws', async () => {
+      // Prepare
+      const { accountKey, userKey } = await newAccount();
+      dynamo.on(BatchGetCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+
+      // Act / Assess
+      await expectFault(coldAuthorizer(), accountKey, userKey);
+    });
+
+    it('fails when BatchGetItem times out', async () => {
+      // Prepare
+      const { accountKey, userKey } = await newAccount();
+      dynamo.on(BatchGetCommand).rejects(Object.assign(new Error('Connection timed out after 1000 ms'), { name: 'TimeoutError' }));
+
+      // Act / Assess
+      await expectFault(coldAuthorizer(), accountKey, userKey);
+    });
+
+    it('fails when BatchGetItem leaves keys unprocessed, even with the items it did return', async () => {
+      // Prepare: the account item comes back, the key item is left unprocessed.
+      const { account, keyId, accountKey, userKey } = await newAccount();
+      dynamo.on(BatchGetCommand).callsFake(async (input: BatchGetCommandInput) => {
+        const full = await table.client.send(new BatchGetCommand(input));
+        const items = full.Responses?.[table.tableName] ?? [];
+        return {
+          Responses: { [table.tableName]: items.filter((item) => item.sk === 'META') },
+          UnprocessedKeys: { [table.tableName]: { Keys: [{ pk: `ACCOUNT#${account.id}`, sk: `KEY#${keyId}` }], ConsistentRead: true } },
+        };
+      });
+
+      // Act / Assess
+      await expectFault(coldAuthorizer(), accountKey, userKey);
+    });
+
+    it('fails when the pepper cannot be decrypted on a cold start, and recovers once KMS does', async () => {
+      // Prepare
+      const { accountKey, userKey } = await newAccount();
+      const authorizer = coldAuthorizer();
+      kms.on(DecryptCommand).rejects(Object.assign(new Error('User is not authorized to perform kms:Decrypt'), { name: 'AccessDeniedException' }));
+
+      // Act / Assess
+      await expectFault(authorizer, accountKey, userKey);
+      kms.reset();
+      installKms();
+      const recovered = await authorizer(eventWith(accountKey, userKey));
+      expect(evaluatePolicy(recovered.policyDocument, requestFixture.methodArn)).toBe('allow');
+    });
+
+    it('fails when the peppers cannot be listed', async () => {
+      // Prepare
+      const { accountKey, userKey } = await newAccount();
+      dynamo.on(QueryCommand).rejects(Object.assign(new Error('Internal server error'), { name: 'InternalServerError' }));
+
+      // Act / Assess
+      await expectFault(coldAuthorizer(), accountKey, userKey);
+    });
+  });
+});
