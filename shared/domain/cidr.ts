@@ -16,10 +16,29 @@ const MAX_CIDR_INPUT = 64;
 function parseAddress(text: string): Address | undefined {
   // Only dotted-quad IPv4 and plain IPv6: ipaddr.js would also take '10', '0xa.1' and zone
   // ids, forms a person reading the allow list would not recognise.
-  const valid = text.includes(':') ? !text.includes('%') && ipaddr.IPv6.isValid(text) : ipaddr.IPv4.isValidFourPartDecimal(text);
-  if (!valid) return undefined;
+  const normalised = text.includes(':') ? plainIPv6(text) : ipaddr.IPv4.isValidFourPartDecimal(text) ? text : undefined;
+  if (normalised === undefined) return undefined;
   // process() turns an IPv4-mapped IPv6 address (::ffff:10.1.2.3) into the IPv4 address.
-  return ipaddr.process(text);
+  return ipaddr.process(normalised);
+}
+
+/**
+ * An IPv6 address with any dotted IPv4 tail rewritten as two hex groups, or undefined.
+ * ipaddr.js reads the tail loosely ('::ffff:010.0.0.1' as 10.0.0.1, where other parsers read
+ * octal 8.0.0.1) and takes the IPv4-compatible '::1.2.3.4' for the mapped '::ffff:1.2.3.4',
+ * so that one address written as '::1.2.3.4' and '::102:304' would become two different rules.
+ */
+function plainIPv6(text: string): string | undefined {
+  if (text.includes('%')) return undefined;
+  const head = text.slice(0, text.lastIndexOf(':') + 1);
+  const tail = text.slice(head.length);
+  let hex = text;
+  if (tail.includes('.')) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(tail)) return undefined;
+    const [a = 0, b = 0, c = 0, d = 0] = ipaddr.IPv4.parse(tail).octets;
+    hex = `${head}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  return ipaddr.IPv6.isValid(hex) ? hex : undefined;
 }
 
 /**
