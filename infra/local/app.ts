@@ -1,0 +1,90 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createAuthorizerHandler } from '#functions/authorizer.ts';
+import { createApiHandler } from '#functions/commons/api-handler.ts';
+import { createLogger } from '#functions/commons/logger.ts';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { DEFAULT_LIMITS, auditRetentionDaysFromEnv } from '#shared/config.ts';
+import type { ApiDeps, AuthorizerDeps } from '#shared/deps.ts';
+import { createPepperProvider } from '#shared/peppers.ts';
+import type { Limits, Secrets } from '#shared/ports.ts';
+import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
+import { LocalAuthorizerCache, createGateway, type Gateway, type ProxyHandler } from './gateway.ts';
+
+export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
+
+export interface LocalAppOptions {
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly secrets: Secrets;
+  /** @default 300, the deployed authorizer's TTL; 0 turns the cache off */
+  readonly authorizerTtlSeconds?: number;
+  /** @default DEFAULT_LIMITS */
+  readonly limits?: Limits;
+  /** @default a structured logger named `latchkey-local` */
+  readonly logger?: Logger;
+  /** @default LATCHKEY_AUDIT_RETENTION_DAYS, else 365 */
+  readonly auditRetentionDays?: number;
+  /** @default 'local' */
+  readonly stage?: string;
+  /** @default 10 MiB, like API Gateway */
+  readonly maxBodyBytes?: number;
+  /** @default the clock */
+  readonly now?: () => Date;
+}
+
+export interface LocalApp {
+  readonly gateway: Gateway;
+  readonly store: DynamoDbStore;
+  readonly apiDeps: ApiDeps;
+  readonly authorizerDeps: AuthorizerDeps;
+  readonly authorizerCache: LocalAuthorizerCache;
+  /**
+   * What a change made outside this process (the admin CLI) needs: drop every cached
+   * authorizer decision and read the peppers again, so a rotated pepper is known at once.
+   */
+  readonly refresh: () => Promise<void>;
+}
+
+/**
+ * The deployed stack's parts wired in one process: one store, one pepper ring shared by the
+ * authorizer and the handlers (as each Lambda container would hold its own), the same
+ * authorizer and handler factories the Lambda entry points use, and the gateway emulator in
+ * front of them. Mutating handlers flush the emulator's authorizer cache, as they flush the
+ * stage's cache in AWS.
+ */
+export function createLocalApp(options: LocalAppOptions): LocalApp {
+  const auditRetentionDays = options.auditRetentionDays ?? auditRetentionDaysFromEnv();
+  const store = new DynamoDbStore(options.documentClient, options.tableName, { auditRetentionDays });
+  const logger = options.logger ?? createLogger('latchkey-local');
+  let pepperProvider = createPepperProvider(store, options.secrets);
+  const peppers: ApiDeps['peppers'] = () => pepperProvider();
+  const authorizerCache = new LocalAuthorizerCache(options.authorizerTtlSeconds ?? DEFAULT_AUTHORIZER_TTL_SECONDS);
+  const authorizerDeps: AuthorizerDeps = { credentials: store, peppers, logger };
+  const apiDeps: ApiDeps = {
+    store,
+    secrets: options.secrets,
+    peppers,
+    authorizerCache,
+    limits: options.limits ?? DEFAULT_LIMITS,
+    logger,
+    now: options.now ?? (() => new Date()),
+    auditRetentionDays,
+  };
+  const handlers = Object.fromEntries(FUNCTION_GROUPS.map((group) => [group, createApiHandler(group, apiDeps)])) as Record<
+    FunctionGroup,
+    ProxyHandler
+  >;
+  const gateway = createGateway({
+    authorizer: createAuthorizerHandler(authorizerDeps),
+    handlers,
+    authorizerCache,
+    ...(options.stage === undefined ? {} : { stage: options.stage }),
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+  });
+  const refresh = async (): Promise<void> => {
+    pepperProvider = createPepperProvider(store, options.secrets);
+    await authorizerCache.flush();
+  };
+  return { gateway, store, apiDeps, authorizerDeps, authorizerCache, refresh };
+}

@@ -1,0 +1,256 @@
+import './sdk-environment.ts';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { createTable } from '#shared/adapters/create-table.ts';
+import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { ensurePepper } from '#shared/peppers.ts';
+import { createAccount } from '#shared/services/accounts.ts';
+import { createLocalApp, DEFAULT_AUTHORIZER_TTL_SECONDS, type LocalApp } from './app.ts';
+import { JavaMissingError, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
+import {
+  LOCAL_TABLE_NAME,
+  localDynamoDbClients,
+  localPaths,
+  readBootstrapMarker,
+  readRuntimeInfo,
+  removeRuntimeInfo,
+  writeBootstrapMarker,
+  writeRuntimeInfo,
+  type LocalPaths,
+} from './runtime-files.ts';
+import { closeServer, createServer } from './server.ts';
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the Latchkey API locally over HTTP: the same authorizer and handlers as in AWS, behind an
+emulation of API Gateway REST, on DynamoDB Local (Java 17+ needed).
+
+Options:
+  --port <n>            port to listen on (default: $PORT, else 3000)
+  --host <address>      address to listen on (default: 127.0.0.1)
+  --memory              keep nothing: in-memory DynamoDB Local and a throw-away master key
+  --authorizer-ttl <s>  authorizer cache TTL in seconds, 0 = off (default: ${DEFAULT_AUTHORIZER_TTL_SECONDS})
+  --data-dir <dir>      where persistent data lives (default: $LATCHKEY_LOCAL_DIR, else .latchkey)
+  --help                show this help
+
+The first start creates a local account and prints its account key and an owner's user key,
+once. Later starts reuse the data in the data folder; make more accounts with
+\`npm run admin -- create-account --help\`.`;
+
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+interface Settings {
+  readonly port: number;
+  readonly host: string;
+  readonly memory: boolean;
+  readonly authorizerTtlSeconds: number;
+  readonly paths: LocalPaths;
+}
+
+function wholeNumber(raw: string, name: string, max: number): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value > max) throw new UsageError(`${name} must be a whole number from 0 to ${max}`);
+  return value;
+}
+
+function parseSettings(argv: readonly string[]): Settings | 'help' {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      memory: { type: 'boolean', default: false },
+      'authorizer-ttl': { type: 'string' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+  const rawPort = values.port ?? process.env.PORT ?? '3000';
+  return {
+    port: wholeNumber(rawPort, '--port', 65535),
+    host: values.host ?? '127.0.0.1',
+    memory: values.memory,
+    authorizerTtlSeconds: wholeNumber(values['authorizer-ttl'] ?? String(DEFAULT_AUTHORIZER_TTL_SECONDS), '--authorizer-ttl', 3600),
+    paths: localPaths(values['data-dir']),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Makes the local account on an empty store and prints its keys, the only time they are shown. */
+async function bootstrapAccount(app: LocalApp, settings: Settings, baseUrl: string): Promise<void> {
+  const marker = settings.memory ? undefined : readBootstrapMarker(settings.paths);
+  if (marker !== undefined && (await app.store.getAccount(marker.accountId)) !== undefined) {
+    console.log(`Local account ${marker.accountId} exists; its keys were shown at its first start (${marker.createdAt}).`);
+    console.log('Lost them? Make a new account: npm run admin -- create-account --name <name> --owner-name <name> --owner-email <email>');
+    return;
+  }
+  const created = await createAccount(
+    app.apiDeps,
+    { name: 'Local account', ownerName: 'Local owner', ownerEmail: 'owner@localhost', apiEnabled: true },
+    SYSTEM_ACTOR,
+  );
+  if (!settings.memory) writeBootstrapMarker(settings.paths, { accountId: created.account.id, createdAt: created.account.createdAt });
+  console.log(`Created local account ${created.account.id} with owner ${created.owner.id} and user key ${created.keyId}.`);
+  console.log(`Its keys are shown this once${settings.memory ? '' : ' (only their digests and ciphertext are stored)'}; paste these two lines into your shell:`);
+  console.log(`export LATCHKEY_ACCOUNT_KEY=${created.accountKey}`);
+  console.log(`export LATCHKEY_USER_KEY=${created.userKey}`);
+  console.log(`Then: curl -s ${baseUrl}/v1/whoami -H "x-api-key: $LATCHKEY_ACCOUNT_KEY" -H "x-api-secret-key: $LATCHKEY_USER_KEY"`);
+}
+
+/** Undone in reverse order on exit, whatever the reason: no DynamoDB Local or port outlives this process. */
+const cleanups: (() => Promise<void> | void)[] = [];
+let stopping: Promise<void> | undefined;
+
+function stop(code: number): Promise<void> {
+  stopping ??= (async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error('while stopping:', error);
+      }
+    }
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+async function run(settings: Settings): Promise<void> {
+  const { paths } = settings;
+  if (!settings.memory) {
+    const running = readRuntimeInfo(paths);
+    if (running !== undefined) {
+      throw new UsageError(`another local runtime (pid ${running.pid}) already uses ${paths.root} on port ${running.port}; stop it first, or use --memory`);
+    }
+    mkdirSync(paths.dynamodb, { recursive: true, mode: 0o700 });
+  }
+
+  let engine: DynamoDbLocal;
+  try {
+    engine = await startDynamoDbLocal(settings.memory ? {} : { dbPath: paths.dynamodb });
+  } catch (error) {
+    if (error instanceof JavaMissingError) throw new UsageError(error.message);
+    throw error;
+  }
+  cleanups.push(() => engine.stop());
+
+  const { raw, documentClient } = localDynamoDbClients(engine.endpoint);
+  cleanups.push(() => {
+    raw.destroy();
+  });
+  await createTable(raw, LOCAL_TABLE_NAME);
+  const secrets = settings.memory ? new LocalSecrets(randomBytes(32)) : LocalSecrets.fromFile(paths.masterKey);
+  const app = createLocalApp({ documentClient, tableName: LOCAL_TABLE_NAME, secrets, authorizerTtlSeconds: settings.authorizerTtlSeconds });
+  await ensurePepper(app.store, secrets);
+  try {
+    await app.apiDeps.peppers();
+  } catch (error) {
+    throw new UsageError(
+      `the stored pepper cannot be decrypted with ${paths.masterKey} (was the key file replaced?): ` +
+        `restore it, or delete ${paths.root} to start afresh (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+
+  const controlToken = randomBytes(32).toString('base64url');
+  const server = createServer({
+    gateway: app.gateway,
+    checkHealth: async () => {
+      await raw.send(new DescribeTableCommand({ TableName: LOCAL_TABLE_NAME }));
+    },
+    logger: app.apiDeps.logger,
+    control: { token: controlToken, refresh: app.refresh },
+  });
+  let port: number;
+  try {
+    port = await listen(server, settings.port, settings.host);
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+      throw new UsageError(`port ${settings.port} on ${settings.host} is in use; pick another with --port`);
+    }
+    throw error;
+  }
+  cleanups.push(() => closeServer(server));
+  const baseUrl = `http://${urlHost(settings.host)}:${port}`;
+
+  if (!settings.memory) {
+    writeRuntimeInfo(paths, {
+      dynamodbEndpoint: engine.endpoint,
+      tableName: LOCAL_TABLE_NAME,
+      host: settings.host,
+      port,
+      pid: process.pid,
+      controlToken,
+    });
+    cleanups.push(() => {
+      removeRuntimeInfo(paths);
+    });
+  }
+
+  console.log(`Latchkey local API listening on ${baseUrl} (stage 'local', authorizer cache ${settings.authorizerTtlSeconds} s)`);
+  console.log(
+    settings.memory
+      ? `DynamoDB Local at ${engine.endpoint}, in memory: nothing is kept after exit`
+      : `DynamoDB Local at ${engine.endpoint}, table ${LOCAL_TABLE_NAME}, data in ${paths.dynamodb}`,
+  );
+  await bootstrapAccount(app, settings, baseUrl);
+  console.log(`OpenAPI document: ${baseUrl}/openapi.json; health: ${baseUrl}/health. Ctrl-C stops everything.`);
+}
+
+async function main(): Promise<void> {
+  let settings: Settings | 'help';
+  try {
+    settings = parseSettings(process.argv.slice(2));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    console.error(USAGE);
+    process.exit(2);
+  }
+  if (settings === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  process.on('uncaughtException', (error) => {
+    console.error('Latchkey local runtime failed:', error);
+    void stop(1);
+  });
+  process.on('unhandledRejection', (error) => {
+    console.error('Latchkey local runtime failed:', error);
+    void stop(1);
+  });
+  try {
+    await run(settings);
+  } catch (error) {
+    console.error(error instanceof UsageError ? `Latchkey local runtime: ${error.message}` : error);
+    await stop(1);
+  }
+}
+
+await main();

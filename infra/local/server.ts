@@ -1,0 +1,180 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { gatewayError, type Gateway, type GatewayResponse } from './gateway.ts';
+import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER } from './runtime-files.ts';
+
+export interface LocalServerOptions {
+  readonly gateway: Gateway;
+  /** Served at `GET /openapi.json` without keys; absent: that path is an unknown route. */
+  readonly openApiDocument?: () => unknown;
+  /** Run by `GET /health`; a rejection answers 503. @default always healthy */
+  readonly checkHealth?: () => Promise<void>;
+  readonly logger?: Logger;
+  /**
+   * Lets the admin CLI on this machine make its changes take effect at once (`POST
+   * /_local/refresh` from a loopback address with this token). Absent: that path is unknown.
+   */
+  readonly control?: { readonly token: string; readonly refresh: () => Promise<void> };
+}
+
+/**
+ * The caller's address as API Gateway sees it: the TCP peer, never a header. X-Forwarded-For,
+ * Forwarded and X-Real-IP are whatever the caller chose to write, so trusting them would let
+ * anyone step around a CIDR allow list. IPv4 clients of a dual-stack socket appear as
+ * IPv4-mapped IPv6 (`::ffff:a.b.c.d`); rules are written for the IPv4 form.
+ */
+export function peerAddress(remoteAddress: string | undefined): string | undefined {
+  if (remoteAddress === undefined) return undefined;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(remoteAddress);
+  return mapped?.[1] ?? remoteAddress;
+}
+
+function splitTarget(url: string): { path: string; query: string } {
+  // Absolute-form targets (`GET http://host/path`) are legal HTTP/1.1; only the path counts.
+  const target = url.startsWith('/') ? url : (() => {
+    try {
+      const parsed = new URL(url);
+      return `${parsed.pathname}${parsed.search}`;
+    } catch {
+      return url;
+    }
+  })();
+  const at = target.indexOf('?');
+  return at === -1 ? { path: target, query: '' } : { path: target.slice(0, at), query: target.slice(at + 1) };
+}
+
+type BodyRead = { readonly ok: true; readonly body: string } | { readonly ok: false };
+
+/**
+ * Reads the body up to `maxBytes`. Past the limit the rest is read and dropped rather than
+ * kept, so memory stays bounded and the client still gets its 413 instead of a reset.
+ */
+function readBody(request: IncomingMessage, maxBytes: number): Promise<BodyRead> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length']);
+    let tooLarge = Number.isFinite(declared) && declared > maxBytes;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+    });
+    request.on('end', () => {
+      resolve(tooLarge ? { ok: false } : { ok: true, body: Buffer.concat(chunks).toString('utf8') });
+    });
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, result: GatewayResponse): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers)) headers[name] = typeof value === 'string' ? value : [...value];
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+  headers['content-length'] = String(body.length);
+  response.writeHead(result.status, headers);
+  response.end(body);
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.');
+}
+
+function tokenMatches(presented: string | undefined, expected: string): boolean {
+  if (presented === undefined) return false;
+  const a = Buffer.from(presented, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function json(status: number, value: unknown): GatewayResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value), isBase64Encoded: false };
+}
+
+/**
+ * The local runtime's HTTP front: every request goes through the gateway emulator (keys,
+ * authorizer, policy), except the two unauthenticated local paths, which API Gateway does
+ * not serve and which disclose nothing about any account.
+ */
+export function createServer(options: LocalServerOptions): Server {
+  const { gateway, logger } = options;
+
+  async function respond(request: IncomingMessage, sourceIp: string): Promise<GatewayResponse> {
+    const method = (request.method ?? 'GET').toUpperCase();
+    const { path, query } = splitTarget(request.url ?? '/');
+    const read = await readBody(request, gateway.maxBodyBytes);
+    if (!read.ok) return gatewayError('request-too-large');
+
+    if (method === 'GET' && path === '/health') {
+      try {
+        await options.checkHealth?.();
+        return json(200, { status: 'ok' });
+      } catch (error) {
+        logger?.error('health check failed', { error });
+        return json(503, { status: 'unavailable' });
+      }
+    }
+    const { control } = options;
+    if (method === 'POST' && path === LOCAL_REFRESH_PATH && control !== undefined) {
+      const token = request.headersDistinct[LOCAL_TOKEN_HEADER];
+      if (!isLoopback(sourceIp) || token?.length !== 1 || !tokenMatches(token[0], control.token)) {
+        return json(403, { message: 'Forbidden' });
+      }
+      await control.refresh();
+      return { status: 204, headers: {}, body: '', isBase64Encoded: false };
+    }
+    if (method === 'GET' && path === '/openapi.json' && options.openApiDocument !== undefined) {
+      return json(200, options.openApiDocument());
+    }
+    return gateway.handle({
+      method,
+      path,
+      query,
+      headers: request.headersDistinct,
+      body: read.body,
+      sourceIp,
+    });
+  }
+
+  return createHttpServer((request, response) => {
+    const startedAt = Date.now();
+    const sourceIp = peerAddress(request.socket.remoteAddress);
+    if (sourceIp === undefined) {
+      // The connection is already gone: there is nobody to answer.
+      response.destroy();
+      return;
+    }
+    respond(request, sourceIp)
+      .catch((error: unknown) => {
+        logger?.error('request failed', { error });
+        return json(500, { message: 'Internal server error' });
+      })
+      .then((result) => {
+        send(response, result);
+        // Ids and status only: paths hold no secret, and headers (which do) are never logged.
+        logger?.info('request', {
+          method: request.method,
+          path: splitTarget(request.url ?? '/').path,
+          status: result.status,
+          sourceIp,
+          durationMs: Date.now() - startedAt,
+        });
+      })
+      .catch((error: unknown) => {
+        logger?.error('response failed', { error });
+        response.destroy();
+      });
+  });
+}
+
+/** Stops accepting connections and ends the open ones, so the port is free when this resolves. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => {
+      if (error === undefined) resolve();
+      else reject(error);
+    });
+    server.closeAllConnections();
+  });
+}
