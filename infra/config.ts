@@ -1,0 +1,139 @@
+import { MAX_KEYS_PER_USER, MAX_RULES_PER_KEY, DEFAULT_LIMITS } from '#shared/config.ts';
+
+/**
+ * The deployment's settings, read from CDK context (`-c name=value` or `cdk.json`) and checked
+ * before any construct is built, so that a typo fails `cdk synth` with a message that names the
+ * setting instead of producing a half-configured stack. docs/deploy.md lists every setting.
+ */
+export interface LatchkeyConfig {
+  /** API Gateway stage name; also names the KMS alias. */
+  readonly stage: string;
+  /** Seconds API Gateway caches an authorizer decision per (account key, user key, source IP); 0 turns caching off. */
+  readonly authorizerCacheTtl: number;
+  readonly maxKeysPerUser: number;
+  readonly maxRulesPerKey: number;
+  /** Days audit events are kept (DynamoDB TTL); 0 keeps them forever. */
+  readonly auditRetentionDays: number;
+  /** Retention of every log group of the stacks (Lambda logs and API Gateway access logs). */
+  readonly logRetentionDays: number;
+  readonly throttleRate: number;
+  readonly throttleBurst: number;
+  /**
+   * Whether deleting the stacks deletes the table, the KMS key and the logs too. Off by default:
+   * the table holds every account and the key is the only way to read its secrets.
+   */
+  readonly destroyOnRemoval: boolean;
+}
+
+export const DEFAULT_CONFIG: LatchkeyConfig = {
+  stage: 'prod',
+  authorizerCacheTtl: 300,
+  maxKeysPerUser: DEFAULT_LIMITS.keysPerUser,
+  maxRulesPerKey: DEFAULT_LIMITS.rulesPerKey,
+  auditRetentionDays: 365,
+  logRetentionDays: 30,
+  throttleRate: 50,
+  throttleBurst: 100,
+  destroyOnRemoval: false,
+};
+
+/** The retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** API Gateway caps the authorizer result cache at one hour. */
+export const MAX_AUTHORIZER_CACHE_TTL = 3600;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid Latchkey configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Anything that can answer a context look-up: an App's or a Stack's `node`. */
+export interface ContextSource {
+  tryGetContext(key: string): unknown;
+}
+
+type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+function parseInteger(name: string, raw: unknown, min: number, max: number): Parsed<number> {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    return { ok: false, problem: `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})` };
+  }
+  return { ok: true, value };
+}
+
+function parseRate(name: string, raw: unknown): Parsed<number> {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 10_000) {
+    return { ok: false, problem: `${name} must be a number of requests per second above 0 and at most 10000 (got ${JSON.stringify(raw)})` };
+  }
+  return { ok: true, value };
+}
+
+function parseBoolean(name: string, raw: unknown): Parsed<boolean> {
+  if (raw === true || raw === 'true') return { ok: true, value: true };
+  if (raw === false || raw === 'false') return { ok: true, value: false };
+  return { ok: false, problem: `${name} must be true or false (got ${JSON.stringify(raw)})` };
+}
+
+function parseStage(raw: unknown): Parsed<string> {
+  // API Gateway's rule for stage names; kept to 64 so that names built from it stay within limits.
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(raw)) {
+    return { ok: false, problem: `stage must be 1-64 letters, digits, '-' or '_' (got ${JSON.stringify(raw)})` };
+  }
+  return { ok: true, value: raw };
+}
+
+function parseLogRetention(raw: unknown): Parsed<number> {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !(LOG_RETENTION_DAYS as readonly number[]).includes(value)) {
+    return { ok: false, problem: `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')} (got ${JSON.stringify(raw)})` };
+  }
+  return { ok: true, value };
+}
+
+/** Reads and validates every setting; reports all problems at once. */
+export function configFromContext(context: ContextSource): LatchkeyConfig {
+  const read = (key: keyof LatchkeyConfig): unknown => context.tryGetContext(key) ?? DEFAULT_CONFIG[key];
+  const parsed = {
+    stage: parseStage(read('stage')),
+    authorizerCacheTtl: parseInteger('authorizerCacheTtl', read('authorizerCacheTtl'), 0, MAX_AUTHORIZER_CACHE_TTL),
+    maxKeysPerUser: parseInteger('maxKeysPerUser', read('maxKeysPerUser'), 1, MAX_KEYS_PER_USER),
+    maxRulesPerKey: parseInteger('maxRulesPerKey', read('maxRulesPerKey'), 1, MAX_RULES_PER_KEY),
+    auditRetentionDays: parseInteger('auditRetentionDays', read('auditRetentionDays'), 0, 36_500),
+    logRetentionDays: parseLogRetention(read('logRetentionDays')),
+    throttleRate: parseRate('throttleRate', read('throttleRate')),
+    throttleBurst: parseInteger('throttleBurst', read('throttleBurst'), 1, 5_000),
+    destroyOnRemoval: parseBoolean('destroyOnRemoval', read('destroyOnRemoval')),
+  };
+  const problems = Object.values(parsed).flatMap((p) => (p.ok ? [] : [p.problem]));
+  if (
+    !parsed.stage.ok ||
+    !parsed.authorizerCacheTtl.ok ||
+    !parsed.maxKeysPerUser.ok ||
+    !parsed.maxRulesPerKey.ok ||
+    !parsed.auditRetentionDays.ok ||
+    !parsed.logRetentionDays.ok ||
+    !parsed.throttleRate.ok ||
+    !parsed.throttleBurst.ok ||
+    !parsed.destroyOnRemoval.ok
+  ) {
+    throw new ConfigError(problems);
+  }
+  return {
+    stage: parsed.stage.value,
+    authorizerCacheTtl: parsed.authorizerCacheTtl.value,
+    maxKeysPerUser: parsed.maxKeysPerUser.value,
+    maxRulesPerKey: parsed.maxRulesPerKey.value,
+    auditRetentionDays: parsed.auditRetentionDays.value,
+    logRetentionDays: parsed.logRetentionDays.value,
+    throttleRate: parsed.throttleRate.value,
+    throttleBurst: parsed.throttleBurst.value,
+    destroyOnRemoval: parsed.destroyOnRemoval.value,
+  };
+}
