@@ -8,7 +8,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { CidrAllowList } from '../domain/cidr.ts';
+import { CidrAllowList, type CidrRule } from '../domain/cidr.ts';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { Role } from '../domain/roles.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from '../model.ts';
@@ -34,6 +34,7 @@ import {
   accountItem,
   accountPk,
   accountRecordFromItem,
+  allowListFromAttributes,
   apiKeyFromItem,
   authorizationAccountFromItem,
   authorizationKeyFromItem,
@@ -56,7 +57,7 @@ import {
   userItem,
   userSk,
 } from './dynamodb/items.ts';
-import { MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS, type TransactItem, jitter, transactWrite } from './dynamodb/transactions.ts';
+import { MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS, type TransactItem, backoff, transactWrite } from './dynamodb/transactions.ts';
 import { BY_USER_INDEX } from './table-schema.ts';
 
 export interface DynamoDbStoreOptions {
@@ -460,28 +461,41 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
     event: AuditEvent,
     limits: Limits,
   ): Promise<T> {
-    return this.#retrying('the allow list changed concurrently; retry', async () => {
-      const item = await this.#get(accountPk(accountId), keySk(keyId));
-      if (item === undefined) throw new NotFoundError('api key');
-      const rev = readNumber(item, 'rev');
-      const edited = edit(new CidrAllowList(readRules(item), limits.rulesPerKey));
+    let current: { rules: readonly CidrRule[]; rev: number } | undefined;
+    const outcome = await this.#retrying('the allow list changed concurrently; retry', async () => {
+      const state = current ?? (await this.#readAllowList(accountId, keyId));
+      current = undefined;
+      const edited = edit(new CidrAllowList(state.rules, limits.rulesPerKey));
       const cancellation = await transactWrite(this.#client, [
         {
           Update: {
             TableName: this.#tableName,
             Key: { pk: accountPk(accountId), sk: keySk(keyId) },
             UpdateExpression: 'SET #rules = :rules, #rev = :next',
-            // Conditioned on the revision read: a concurrent edit makes this one re-read and
-            // re-apply, so no rule is lost and the limit holds.
+            // Conditioned on the revision read: a concurrent edit makes this one re-apply to
+            // the list as it now is, so no rule is lost and the limit holds.
             ConditionExpression: '#rev = :rev',
             ExpressionAttributeNames: { '#rules': 'rules', '#rev': 'rev' },
-            ExpressionAttributeValues: { ':rules': rulesItem(edited.list.rules), ':rev': rev, ':next': rev + 1 },
+            ExpressionAttributeValues: { ':rules': rulesItem(edited.list.rules), ':rev': state.rev, ':next': state.rev + 1 },
+            // The key as the winner left it comes back with the refusal: no second read needed.
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
         this.#putEvent(event),
       ]);
-      return cancellation === undefined ? { value: edited.result } : undefined;
-    }).then((outcome) => outcome.value);
+      if (cancellation === undefined) return { value: edited.result };
+      const winner = cancellation.failed(0) ? cancellation.oldItem(0) : undefined;
+      // No item with the refusal means the key is gone: the next read answers 404.
+      if (winner !== undefined) current = allowListFromAttributes(winner);
+      return undefined;
+    });
+    return outcome.value;
+  }
+
+  async #readAllowList(accountId: string, keyId: string): Promise<{ rules: readonly CidrRule[]; rev: number }> {
+    const item = await this.#get(accountPk(accountId), keySk(keyId));
+    if (item === undefined) throw new NotFoundError('api key');
+    return { rules: readRules(item), rev: readNumber(item, 'rev') };
   }
 
   async recordKeyUse(accountId: string, keyId: string, at: string): Promise<void> {
@@ -568,7 +582,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
       if (outcome !== undefined) return outcome;
       lost += 1;
       if (lost >= MAX_ATTEMPTS) throw new ConflictError(conflictMessage);
-      await jitter();
+      await backoff(lost);
     }
   }
 
@@ -606,7 +620,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
       const unprocessed = output.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
       if (unprocessed.length > 0) {
         pending.push(...unprocessed);
-        await jitter();
+        await backoff(1);
       }
     }
     return keyIds.every((keyId) => names.has(keyId)) ? names : undefined;

@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CidrRule } from '../../domain/cidr.ts';
 import { isRole, type Role } from '../../domain/roles.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, User } from '../../model.ts';
@@ -222,6 +223,21 @@ export function authorizationKeyFromItem(item: Item): {
     pepperVersion: readNumber(item, 'pepperVersion'),
     cidrs: readRules(item).map((rule) => rule.cidr),
   };
+}
+
+/** A key's allow list and revision as a transaction's cancellation returned them (raw attribute values). */
+export function allowListFromAttributes(item: Record<string, AttributeValue>): { rules: CidrRule[]; rev: number } {
+  const rev = Number(item.rev?.N);
+  if (!Number.isInteger(rev)) throw malformed('rev');
+  const rules = (item.rules?.L ?? []).map((entry) => {
+    const rule = entry.M;
+    const id = rule?.id?.S;
+    const cidr = rule?.cidr?.S;
+    const createdAt = rule?.createdAt?.S;
+    if (id === undefined || cidr === undefined || createdAt === undefined) throw malformed('rules');
+    return { id, cidr, createdAt };
+  });
+  return { rules, rev };
 }
 
 export function keyNameItem(key: ApiKeyRecord): Item {

@@ -56,7 +56,11 @@ export async function transactWrite(
   }
 }
 
-/** A short random pause so that writers that collided do not collide again in lockstep. */
-export function jitter(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 45));
+/**
+ * A random pause before attempt `attempt` (1 after the first loss), growing from 5-50 ms so
+ * that many writers contending for one item spread out instead of colliding in lockstep.
+ */
+export function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(1000, 50 * 2 ** Math.max(0, attempt - 1));
+  return new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * (ceiling - 5)));
 }

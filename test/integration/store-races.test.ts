@@ -1,0 +1,129 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CidrAllowList, CidrRule } from '#shared/domain/cidr.ts';
+import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { type TestTable, createTestTable, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
+
+/** Real concurrency against DynamoDB Local: the database's conditions, not luck, decide the winners. */
+let table: TestTable;
+
+beforeAll(async () => {
+  table = await createTestTable();
+});
+
+/** Every refusal must be one of the domain's answers, never a fault. */
+function expectOnlyDomainRefusals(results: readonly PromiseSettledResult<unknown>[]): void {
+  for (const result of results) {
+    if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(ConflictError);
+  }
+}
+
+describe('concurrent writes', () => {
+  it('creates exactly one of 20 keys racing for the same name', async () => {
+    // Prepare
+    const { account } = await seedAccount(table.store);
+    const users = await Promise.all([seedUser(table.store, account.id), seedUser(table.store, account.id)]);
+    const limits = { keysPerUser: 20, rulesPerKey: 20 };
+    const keys = Array.from({ length: 20 }, (_, i) => testKey(users[i % 2]!, 'contested-key-name'));
+
+    // Act
+    const results = await Promise.allSettled(keys.map((key) => table.store.createKey(key, testEvent(account.id), limits)));
+
+    // Assess
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expectOnlyDomainRefusals(results);
+    const listed = await table.store.listKeys(account.id, { limit: 100 });
+    expect(listed.items.filter((k) => k.name === 'contested-key-name')).toHaveLength(1);
+  });
+
+  it('never lets one user exceed the key limit, however many creations race', async () => {
+    const { account } = await seedAccount(table.store);
+    const viewer = await seedUser(table.store, account.id);
+    const limits = { keysPerUser: 5, rulesPerKey: 20 };
+    const keys = Array.from({ length: 15 }, () => testKey(viewer));
+
+    const results = await Promise.allSettled(keys.map((key) => table.store.createKey(key, testEvent(account.id), limits)));
+
+    const created = results.filter((r) => r.status === 'fulfilled').length;
+    expect(created).toBeGreaterThan(0);
+    expect(created).toBeLessThanOrEqual(5);
+    expectOnlyDomainRefusals(results);
+    const listed = await table.store.listKeys(account.id, { limit: 100 });
+    expect(listed.items.filter((k) => k.userId === viewer.id)).toHaveLength(created);
+  });
+
+  it('loses no rule and breaks no limit when 50 CIDR additions race', async () => {
+    const { account, ownerKey } = await seedAccount(table.store);
+    const limits = { keysPerUser: 10, rulesPerKey: 20 };
+    const rules: CidrRule[] = Array.from({ length: 50 }, (_, i) => ({ id: newId(), cidr: `10.${i}.0.0/16`, createdAt: new Date().toISOString() }));
+    const add = (rule: CidrRule) => (list: CidrAllowList) => ({ list: list.add(rule), result: rule });
+
+    const results = await Promise.allSettled(
+      rules.map((rule) => table.store.editAllowList(account.id, ownerKey.id, add(rule), testEvent(account.id), limits)),
+    );
+
+    expectOnlyDomainRefusals(results);
+    const stored = (await table.store.getKey(account.id, ownerKey.id))?.cidrAllowList ?? [];
+    expect(stored.length).toBeLessThanOrEqual(20);
+    const added = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(added.length).toBeGreaterThan(0);
+    expect(stored).toEqual(expect.arrayContaining(added));
+    expect(stored).toHaveLength(added.length);
+    expect(new Set(stored.map((r) => r.cidr)).size).toBe(stored.length);
+    // DynamoDB Local runs transactions one at a time, so 50 contenders take a while on a busy machine.
+  }, 90_000);
+
+  it.each([
+    ['two demotions', 'demote', 'demote'],
+    ['two deletions', 'delete', 'delete'],
+    ['a demotion and a deletion', 'demote', 'delete'],
+  ] as const)('keeps exactly one owner when %s of the last two owners race', async (_, first, second) => {
+    const { account, owner } = await seedAccount(table.store);
+    const other = await seedUser(table.store, account.id, 'owner');
+    const remove = (userId: string, how: 'demote' | 'delete'): Promise<unknown> =>
+      how === 'demote'
+        ? table.store.changeRole(account.id, userId, 'viewer', testEvent(account.id))
+        : table.store.deleteUser(account.id, userId, testEvent(account.id));
+
+    const results = await Promise.allSettled([remove(owner.id, first), remove(other.id, second)]);
+
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refusal = results.find((r) => r.status === 'rejected');
+    expect(refusal?.reason).toEqual(new ConflictError('the account must keep at least one owner'));
+    const owners = (await table.store.listUsers(account.id)).filter((u) => u.role === 'owner');
+    expect(owners).toHaveLength(1);
+  });
+
+  it('keeps the role copy on a key consistent when a key creation races a role change', async () => {
+    const { account } = await seedAccount(table.store);
+    const viewer = await seedUser(table.store, account.id, 'viewer');
+    const key = testKey(viewer);
+
+    const results = await Promise.allSettled([
+      table.store.createKey(key, testEvent(account.id), { keysPerUser: 10, rulesPerKey: 20 }),
+      table.store.changeRole(account.id, viewer.id, 'member', testEvent(account.id)),
+    ]);
+
+    expect(results[1].status).toBe('fulfilled');
+    const stored = await table.store.loadForAuthorization(account.id, key.id);
+    if (results[0].status === 'fulfilled') expect(stored.key?.role).toBe('member');
+    else expect(stored.key).toBeUndefined();
+  });
+
+  it('deletes a key racing its own deletion once, and the other deletion finds nothing', async () => {
+    const { account } = await seedAccount(table.store);
+    const viewer = await seedUser(table.store, account.id);
+    const key = testKey(viewer);
+    await table.store.createKey(key, testEvent(account.id), { keysPerUser: 10, rulesPerKey: 20 });
+
+    const results = await Promise.allSettled([
+      table.store.deleteKey(account.id, key.id, testEvent(account.id)),
+      table.store.deleteKey(account.id, key.id, testEvent(account.id)),
+    ]);
+
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')?.reason).toEqual(new NotFoundError('api key'));
+    const user = await table.store.listKeys(account.id, { limit: 10, userId: viewer.id });
+    expect(user.items).toHaveLength(0);
+  });
+});
