@@ -1,12 +1,13 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { buildOpenApiDocument } from '#shared/openapi.ts';
 import { gatewayError, type Gateway, type GatewayResponse } from './gateway.ts';
 import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER } from './runtime-files.ts';
 
 export interface LocalServerOptions {
   readonly gateway: Gateway;
-  /** Served at `GET /openapi.json` without keys; absent: that path is an unknown route. */
+  /** Served at `GET /openapi.json` without keys. @default the document built from the route table */
   readonly openApiDocument?: () => unknown;
   /** Run by `GET /health`; a rejection answers 503. @default always healthy */
   readonly checkHealth?: () => Promise<void>;
@@ -99,6 +100,7 @@ function json(status: number, value: unknown): GatewayResponse {
  */
 export function createServer(options: LocalServerOptions): Server {
   const { gateway, logger } = options;
+  let openApi: string | undefined;
 
   async function respond(request: IncomingMessage, sourceIp: string): Promise<GatewayResponse> {
     const method = (request.method ?? 'GET').toUpperCase();
@@ -124,8 +126,9 @@ export function createServer(options: LocalServerOptions): Server {
       await control.refresh();
       return { status: 204, headers: {}, body: '', isBase64Encoded: false };
     }
-    if (method === 'GET' && path === '/openapi.json' && options.openApiDocument !== undefined) {
-      return json(200, options.openApiDocument());
+    if (method === 'GET' && path === '/openapi.json') {
+      openApi ??= JSON.stringify((options.openApiDocument ?? buildOpenApiDocument)());
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: openApi, isBase64Encoded: false };
     }
     return gateway.handle({
       method,

@@ -1,0 +1,308 @@
+import '#infra/local/sdk-environment.ts';
+import { mkdirSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
+import { createTable } from '#shared/adapters/create-table.ts';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
+import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
+import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
+import type { AuthorizerCache, Secrets } from '#shared/ports.ts';
+import { createAccount, setApiEnabled } from '#shared/services/accounts.ts';
+import { JavaMissingError, startDynamoDbLocal } from '#infra/local/dynamodb-local.ts';
+import {
+  LOCAL_REFRESH_PATH,
+  LOCAL_TABLE_NAME,
+  LOCAL_TOKEN_HEADER,
+  localDynamoDbClients,
+  localPaths,
+  readRuntimeInfo,
+  type LocalPaths,
+  type RuntimeInfo,
+} from '#infra/local/runtime-files.ts';
+
+const USAGE = `Usage: npm run admin -- <command> [options]
+
+Commands:
+  create-account --name <name> --owner-name <name> --owner-email <email> [--key-name <name>]
+                 Creates an account (API enabled) with its first owner and one user key, and
+                 prints the account key and that user key: the only time they are shown.
+  enable-api <accountId>     Turns the account's API on.
+  disable-api <accountId>    Turns it off: every request with its keys is refused (401) at once.
+  rotate-pepper              Adds a new pepper version; new digests use it, old ones still verify.
+
+Target (default: the local runtime):
+  local        uses the running \`npm start\` (found through .latchkey/runtime.json) and tells
+               it to drop cached decisions; if none runs, starts DynamoDB Local on
+               .latchkey/dynamodb for the duration of the command.
+  --data-dir <dir>      local data folder (default: $LATCHKEY_LOCAL_DIR, else .latchkey)
+  --endpoint <url>      a DynamoDB-compatible endpoint instead (e.g. a DynamoDB Local you run),
+                        with the local master key; --table defaults to ${LOCAL_TABLE_NAME}
+  AWS:         --table <name> --region <region> --kms-key-id <id>
+               [--rest-api-id <id> --stage <name>] to flush the stage's authorizer cache after
+               disable-api; without them cached decisions expire within the authorizer's TTL.
+               Credentials come from the usual AWS SDK sources.
+
+Options:
+  --json       machine-readable output on stdout
+  --help       this help`;
+
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const OPTIONS = {
+  name: { type: 'string' },
+  'owner-name': { type: 'string' },
+  'owner-email': { type: 'string' },
+  'key-name': { type: 'string' },
+  table: { type: 'string' },
+  region: { type: 'string' },
+  'kms-key-id': { type: 'string' },
+  'rest-api-id': { type: 'string' },
+  stage: { type: 'string' },
+  endpoint: { type: 'string' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+/** A store, secrets and cache to work on, and how to let go of them. */
+interface Target {
+  readonly description: string;
+  readonly store: DynamoDbStore;
+  readonly secrets: Secrets;
+  readonly authorizerCache: AuthorizerCache;
+  /** Set when cached decisions cannot be dropped from here: says what still holds them. */
+  readonly cacheWarning?: string;
+  readonly local: boolean;
+  close(): Promise<void>;
+}
+
+function required(values: Values, name: 'name' | 'owner-name' | 'owner-email'): string {
+  const value = values[name];
+  if (value === undefined || value.trim() === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** Tells a running `npm start` to drop cached authorizer decisions and reload the peppers. */
+class RunningServerCache implements AuthorizerCache {
+  readonly #runtime: RuntimeInfo;
+
+  constructor(runtime: RuntimeInfo) {
+    this.#runtime = runtime;
+  }
+
+  async flush(): Promise<void> {
+    const host = this.#runtime.host === '0.0.0.0' || this.#runtime.host === '::' ? '127.0.0.1' : this.#runtime.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${this.#runtime.port}${LOCAL_REFRESH_PATH}`;
+    const response = await fetch(url, { method: 'POST', headers: { [LOCAL_TOKEN_HEADER]: this.#runtime.controlToken } });
+    if (response.status !== 204) throw new Error(`the running local server refused to refresh (HTTP ${response.status})`);
+  }
+}
+
+const NO_CACHE: AuthorizerCache = { flush: () => Promise.resolve() };
+
+async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
+  const secrets = LocalSecrets.fromFile(paths.masterKey);
+  if (values.endpoint !== undefined) {
+    const { raw, documentClient } = localDynamoDbClients(values.endpoint);
+    const tableName = values.table ?? LOCAL_TABLE_NAME;
+    await createTable(raw, tableName);
+    return {
+      description: `table ${tableName} at ${values.endpoint}`,
+      store: new DynamoDbStore(documentClient, tableName),
+      secrets,
+      authorizerCache: NO_CACHE,
+      local: true,
+      close: () => {
+        raw.destroy();
+        return Promise.resolve();
+      },
+    };
+  }
+  const running = readRuntimeInfo(paths);
+  if (running !== undefined) {
+    const { raw, documentClient } = localDynamoDbClients(running.dynamodbEndpoint);
+    return {
+      description: `the running local runtime (pid ${running.pid}, port ${running.port})`,
+      store: new DynamoDbStore(documentClient, running.tableName),
+      secrets,
+      authorizerCache: new RunningServerCache(running),
+      local: true,
+      close: () => {
+        raw.destroy();
+        return Promise.resolve();
+      },
+    };
+  }
+  mkdirSync(paths.dynamodb, { recursive: true, mode: 0o700 });
+  const engine = await startDynamoDbLocal({ dbPath: paths.dynamodb });
+  const { raw, documentClient } = localDynamoDbClients(engine.endpoint);
+  try {
+    await createTable(raw, LOCAL_TABLE_NAME);
+  } catch (error) {
+    raw.destroy();
+    await engine.stop();
+    throw error;
+  }
+  return {
+    description: `local data in ${paths.dynamodb}`,
+    store: new DynamoDbStore(documentClient, LOCAL_TABLE_NAME),
+    secrets,
+    // No server runs, so no decision is cached anywhere.
+    authorizerCache: NO_CACHE,
+    local: true,
+    close: async () => {
+      raw.destroy();
+      await engine.stop();
+    },
+  };
+}
+
+function awsTarget(values: Values): Target {
+  const { table, region } = values;
+  const keyId = values['kms-key-id'];
+  if (table === undefined || region === undefined || keyId === undefined) {
+    throw new UsageError('the AWS target needs --table, --region and --kms-key-id together');
+  }
+  const raw = new DynamoDBClient({ region });
+  const documentClient = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const kms = new KMSClient({ region });
+  const restApiId = values['rest-api-id'];
+  const stage = values.stage;
+  const apiGateway = restApiId !== undefined && stage !== undefined ? new APIGatewayClient({ region }) : undefined;
+  return {
+    description: `table ${table} in ${region}`,
+    store: new DynamoDbStore(documentClient, table),
+    secrets: new KmsSecrets(kms, keyId),
+    authorizerCache: apiGateway !== undefined && restApiId !== undefined && stage !== undefined ? new ApiGatewayAuthorizerCache(apiGateway, restApiId, stage) : NO_CACHE,
+    ...(apiGateway === undefined
+      ? { cacheWarning: 'no --rest-api-id and --stage given: decisions API Gateway has cached expire within the authorizer TTL' }
+      : {}),
+    local: false,
+    close: () => {
+      raw.destroy();
+      kms.destroy();
+      apiGateway?.destroy();
+      return Promise.resolve();
+    },
+  };
+}
+
+function print(json: boolean, value: Record<string, unknown>, lines: readonly string[]): void {
+  if (json) console.log(JSON.stringify(value));
+  else for (const line of lines) console.log(line);
+}
+
+async function execute(command: string, positionals: readonly string[], values: Values, target: Target): Promise<void> {
+  const now = (): Date => new Date();
+  if (target.local) await ensurePepper(target.store, target.secrets);
+  switch (command) {
+    case 'create-account': {
+      const input = {
+        name: required(values, 'name'),
+        ownerName: required(values, 'owner-name'),
+        ownerEmail: required(values, 'owner-email'),
+        ...(values['key-name'] === undefined ? {} : { keyName: values['key-name'] }),
+        apiEnabled: true,
+      };
+      const peppers = createPepperProvider(target.store, target.secrets);
+      const created = await createAccount({ store: target.store, secrets: target.secrets, peppers, now }, input, SYSTEM_ACTOR);
+      print(
+        values.json,
+        { account: created.account, owner: created.owner, keyId: created.keyId, accountKey: created.accountKey, userKey: created.userKey },
+        [
+          `Created account ${created.account.id} (${created.account.name}) in ${target.description}.`,
+          `Owner ${created.owner.id} (${created.owner.email}) holds user key ${created.keyId}.`,
+          'These keys are shown this once; only their digests and ciphertext are stored:',
+          `export LATCHKEY_ACCOUNT_KEY=${created.accountKey}`,
+          `export LATCHKEY_USER_KEY=${created.userKey}`,
+        ],
+      );
+      return;
+    }
+    case 'enable-api':
+    case 'disable-api': {
+      const accountId = positionals[0];
+      if (accountId === undefined || positionals.length !== 1) throw new UsageError(`${command} takes exactly one account id`);
+      const enabled = command === 'enable-api';
+      const account = await setApiEnabled({ store: target.store, authorizerCache: target.authorizerCache, now }, accountId, enabled, SYSTEM_ACTOR);
+      const warning = enabled ? undefined : target.cacheWarning;
+      print(values.json, { account, ...(warning === undefined ? {} : { warning }) }, [
+        `The API of account ${account.id} (${account.name}) is now ${account.apiEnabled ? 'enabled' : 'disabled'}.`,
+        ...(warning === undefined ? [] : [`Warning: ${warning}.`]),
+      ]);
+      return;
+    }
+    case 'rotate-pepper': {
+      const version = await rotatePepper(target.store, target.secrets);
+      // The running local server reloads its peppers with its cache; Lambda containers load theirs at cold start.
+      await target.authorizerCache.flush();
+      const note = target.local
+        ? undefined
+        : 'running Lambda containers know the new version after their next cold start; until then keys made with it may be refused there';
+      print(values.json, { pepperVersion: version, ...(note === undefined ? {} : { warning: note }) }, [
+        `Pepper version ${version} added in ${target.description}; new digests use it, existing ones keep verifying.`,
+        ...(note === undefined ? [] : [`Note: ${note}.`]),
+      ]);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+async function main(): Promise<number> {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: process.argv.slice(2), options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    console.error(USAGE);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    (values.help ? console.log : console.error)(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (!['create-account', 'enable-api', 'disable-api', 'rotate-pepper'].includes(command)) {
+    console.error(`unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+
+  let target: Target | undefined;
+  try {
+    const aws = values['kms-key-id'] !== undefined || values.region !== undefined;
+    target = aws ? awsTarget(values) : await localTarget(values, localPaths(values['data-dir']));
+    await execute(command, rest, values, target);
+    return 0;
+  } catch (error) {
+    const message =
+      error instanceof UsageError || error instanceof ValidationError || error instanceof NotFoundError || error instanceof JavaMissingError
+        ? error.message
+        : error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : String(error);
+    if (values.json) console.log(JSON.stringify({ error: message }));
+    console.error(`latchkey admin: ${message}`);
+    return error instanceof UsageError ? 2 : 1;
+  } finally {
+    await target?.close();
+  }
+}
+
+process.exitCode = await main();
