@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import { createTable } from '#shared/adapters/create-table.ts';
+import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { ensurePepper } from '#shared/peppers.ts';
+import type { Secrets } from '#shared/ports.ts';
+import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
+import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
+import { closeServer, createServer, type LocalServerOptions } from '#infra/local/server.ts';
+
+/** The real local runtime (server, gateway emulator, authorizer, handlers) on a fresh table of the run's DynamoDB Local. */
+export interface RunningApi {
+  readonly app: LocalApp;
+  readonly server: Server;
+  readonly port: number;
+  readonly tableName: string;
+  readonly raw: DynamoDBClient;
+  /** The first account, made as `npm start` makes it. */
+  readonly account: CreatedAccount;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly authorizerTtlSeconds?: number;
+  readonly secrets?: Secrets;
+  readonly tableName?: string;
+  readonly control?: LocalServerOptions['control'];
+}
+
+export function quietLogger(): Logger {
+  return new Logger({ serviceName: 'latchkey-e2e', logLevel: 'SILENT' });
+}
+
+export function testDynamoDbClients(): { raw: DynamoDBClient; documentClient: DynamoDBDocumentClient } {
+  const raw = new DynamoDBClient({
+    endpoint: inject('dynamodbEndpoint'),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  return { raw, documentClient: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }) };
+}
+
+export async function startApi(options: StartOptions = {}): Promise<RunningApi> {
+  const { raw, documentClient } = testDynamoDbClients();
+  const tableName = options.tableName ?? `latchkey-e2e-${newId()}`;
+  await createTable(raw, tableName);
+  const secrets = options.secrets ?? new LocalSecrets(randomBytes(32));
+  const app = createLocalApp({
+    documentClient,
+    tableName,
+    secrets,
+    authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
+    logger: quietLogger(),
+  });
+  await ensurePepper(app.store, secrets);
+  const account = await createAccount(
+    app.apiDeps,
+    { name: 'E2E account', ownerName: 'First owner', ownerEmail: 'owner@example.com' },
+    SYSTEM_ACTOR,
+  );
+  const server = createServer({ gateway: app.gateway, ...(options.control === undefined ? {} : { control: options.control }) });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    app,
+    server,
+    port,
+    tableName,
+    raw,
+    account,
+    close: async () => {
+      await closeServer(server);
+      raw.destroy();
+    },
+  };
+}
+
+export interface HttpResult {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+}
+
+export interface Credentials {
+  readonly accountKey: string;
+  readonly userKey: string;
+}
+
+export interface CallOptions {
+  readonly method?: string;
+  readonly body?: unknown;
+  readonly rawBody?: string | Buffer;
+  readonly keys?: Credentials;
+  readonly headers?: Record<string, string>;
+  /** The loopback address to connect from: the source address the API sees. */
+  readonly from?: string;
+}
+
+/** One request over real HTTP, from a chosen local address. */
+export function call(port: number, path: string, options: CallOptions = {}): Promise<HttpResult> {
+  const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.keys !== undefined) {
+    headers['x-api-key'] = options.keys.accountKey;
+    headers['x-api-secret-key'] = options.keys.userKey;
+  }
+  if (body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(body));
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers, localAddress: options.from ?? '127.0.0.1', agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: Record<string, unknown> = {};
+          try {
+            json = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+          } catch {
+            // not JSON; the test looks at `text`
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function ownerKeys(api: RunningApi): Credentials {
+  return { accountKey: api.account.accountKey, userKey: api.account.userKey };
+}
+
+/** A user of the account with one key, made through the API by an owner. */
+export async function createUserWithKey(
+  api: RunningApi,
+  role: 'owner' | 'viewer' | 'logs-viewer',
+  options: { keyName?: string } = {},
+): Promise<{ userId: string; keyId: string; keys: Credentials }> {
+  const owner = ownerKeys(api);
+  const user = await call(api.port, '/v1/users', {
+    method: 'POST',
+    keys: owner,
+    body: { name: `${role} ${newId()}`, email: `${newId().toLowerCase()}@example.com`, role },
+  });
+  if (user.status !== 201) throw new Error(`creating a user failed: ${user.status} ${user.text}`);
+  const userId = user.json.id as string;
+  const key = await call(api.port, '/v1/api-keys', {
+    method: 'POST',
+    keys: owner,
+    body: { name: options.keyName ?? `key-${newId()}`, userId },
+  });
+  if (key.status !== 201) throw new Error(`creating a key failed: ${key.status} ${key.text}`);
+  return { userId, keyId: key.json.id as string, keys: { accountKey: owner.accountKey, userKey: key.json.secret as string } };
+}
