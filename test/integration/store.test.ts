@@ -1,5 +1,7 @@
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createTable } from '#shared/adapters/create-table.ts';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { DEFAULT_LIMITS } from '#shared/config.ts';
@@ -105,6 +107,28 @@ describe('authorization read', () => {
       pepperVersion: 1,
       cidrs: ['10.0.0.0/8'],
     });
+  });
+
+  it('reads everything the authorizer decides on in exactly one BatchGetItem', async () => {
+    const { account, ownerKey } = await seedAccount(table.store);
+    const commands: string[] = [];
+    table.raw.middlewareStack.add(
+      (next, context) => async (args) => {
+        commands.push(context.commandName ?? 'unknown');
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+
+    try {
+      const records = await table.store.loadForAuthorization(account.id, ownerKey.id);
+      expect(records.account).toBeDefined();
+      expect(records.key).toBeDefined();
+    } finally {
+      table.raw.middlewareStack.remove('recordCommands');
+    }
+
+    expect(commands).toEqual(['BatchGetItemCommand']);
   });
 
   it('returns undefined for what is missing: an unknown key, a key of another account, an unknown account', async () => {
@@ -574,6 +598,24 @@ describe('audit events', () => {
 
     await expect(table.store.listKeys(account.id, { limit: 1, cursor: events.nextCursor! })).rejects.toBeInstanceOf(ValidationError);
     await expect(table.store.listEvents(account.id, { limit: 1, cursor: keys.nextCursor! })).rejects.toBeInstanceOf(ValidationError);
+  });
+});
+
+describe('table creation', () => {
+  it('creates the table with its index and expiry, and is safe to run again', async () => {
+    await createTable(table.raw, table.tableName);
+
+    const { Table: described } = await table.raw.send(new DescribeTableCommand({ TableName: table.tableName }));
+    expect(described?.TableStatus).toBe('ACTIVE');
+    expect(described?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(described?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.KeySchema, index.Projection?.ProjectionType])).toEqual([
+      ['byUser', [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }], 'ALL'],
+    ]);
+    const ttl = await table.raw.send(new DescribeTimeToLiveCommand({ TableName: table.tableName }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: 'expiresAt', TimeToLiveStatus: 'ENABLED' });
   });
 });
 

@@ -1,0 +1,178 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand, UpdateCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import type { CidrAllowList } from '#shared/domain/cidr.ts';
+import { ConflictError } from '#shared/domain/errors.ts';
+import { fakeDigest, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
+
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const dynamo = mockClient(documentClient);
+const TABLE = 'latchkey-unit';
+const limits = { keysPerUser: 10, rulesPerKey: 20 };
+
+function cancelled(...codes: string[]): TransactionCanceledException {
+  return new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+}
+
+const keep = (list: CidrAllowList): { list: CidrAllowList; result: null } => ({ list, result: null });
+
+beforeEach(() => {
+  dynamo.reset();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('loadForAuthorization', () => {
+  it('makes exactly one strongly consistent BatchGetItem for the account and the key', async () => {
+    // Prepare
+    const accountKeyHash = fakeDigest();
+    const secretHash = fakeDigest();
+    dynamo.on(BatchGetCommand).resolves({
+      Responses: {
+        [TABLE]: [
+          { sk: 'KEY#k1', userId: 'u1', role: 'viewer', secretHash, pepperVersion: 2, rules: [{ id: 'r', cidr: '10.0.0.0/8', createdAt: 't' }] },
+          { sk: 'META', apiEnabled: true, accountKeyHash, accountKeyPepperVersion: 1 },
+        ],
+      },
+      UnprocessedKeys: {},
+    });
+    const store = new DynamoDbStore(documentClient, TABLE);
+
+    // Act
+    const records = await store.loadForAuthorization('a1', 'k1');
+
+    // Assess
+    expect(dynamo.calls()).toHaveLength(1);
+    const input = dynamo.commandCalls(BatchGetCommand)[0]!.args[0].input;
+    expect(input.RequestItems?.[TABLE]).toMatchObject({
+      ConsistentRead: true,
+      Keys: [
+        { pk: 'ACCOUNT#a1', sk: 'META' },
+        { pk: 'ACCOUNT#a1', sk: 'KEY#k1' },
+      ],
+    });
+    expect(records).toEqual({
+      account: { apiEnabled: true, accountKeyHash, accountKeyPepperVersion: 1 },
+      key: { userId: 'u1', role: 'viewer', secretHash, pepperVersion: 2, cidrs: ['10.0.0.0/8'] },
+    });
+  });
+
+  it('fails closed, without retrying, when part of the read comes back unprocessed', async () => {
+    dynamo.on(BatchGetCommand).resolves({
+      Responses: { [TABLE]: [{ sk: 'META', apiEnabled: true, accountKeyHash: fakeDigest(), accountKeyPepperVersion: 1 }] },
+      UnprocessedKeys: { [TABLE]: { Keys: [{ pk: 'ACCOUNT#a1', sk: 'KEY#k1' }] } },
+    });
+    const store = new DynamoDbStore(documentClient, TABLE);
+
+    await expect(store.loadForAuthorization('a1', 'k1')).rejects.toThrow('incomplete');
+    expect(dynamo.calls()).toHaveLength(1);
+  });
+
+  it('lets a database failure through as a fault', async () => {
+    dynamo.on(BatchGetCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+    const store = new DynamoDbStore(documentClient, TABLE);
+
+    await expect(store.loadForAuthorization('a1', 'k1')).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+  });
+
+  it('refuses a stored item with a malformed digest rather than guessing', async () => {
+    dynamo.on(BatchGetCommand).resolves({
+      Responses: { [TABLE]: [{ sk: 'META', apiEnabled: true, accountKeyHash: 'not-bytes', accountKeyPepperVersion: 1 }] },
+    });
+    const store = new DynamoDbStore(documentClient, TABLE);
+
+    await expect(store.loadForAuthorization('a1', 'k1')).rejects.toThrow("'accountKeyHash'");
+  });
+});
+
+describe('transactions', () => {
+  it('retries a write that only lost a race, and succeeds', async () => {
+    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'None', 'TransactionConflict', 'None')).resolves({});
+    const store = new DynamoDbStore(documentClient, TABLE);
+    const user = testUser('a1');
+
+    await store.createKey(testKey(user), testEvent('a1'), limits);
+
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('treats an unexpected cancellation reason as a fault, not a domain answer', async () => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled('None', 'ValidationError', 'None', 'None'));
+    const store = new DynamoDbStore(documentClient, TABLE);
+
+    const result = store.createKey(testKey(testUser('a1')), testEvent('a1'), limits);
+
+    await expect(result).rejects.toBeInstanceOf(TransactionCanceledException);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('gives up with a ConflictError after a bounded number of lost races', async () => {
+    vi.useFakeTimers();
+    dynamo.on(GetCommand).resolves({ Item: { rev: 3, rules: [] } });
+    dynamo.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'None'));
+    const store = new DynamoDbStore(documentClient, TABLE);
+
+    const result = store.editAllowList('a1', 'k1', keep, testEvent('a1'), limits);
+    const assertion = expect(result).rejects.toEqual(new ConflictError('the allow list changed concurrently; retry'));
+    await vi.runAllTimersAsync();
+    await assertion;
+
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(25);
+  });
+
+  it('writes an allow list edit conditioned on the revision it read', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { rev: 7, rules: [] } });
+    dynamo.on(TransactWriteCommand).resolves({});
+    const store = new DynamoDbStore(documentClient, TABLE);
+
+    await store.editAllowList('a1', 'k1', keep, testEvent('a1'), limits);
+
+    const update = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems?.[0]?.Update;
+    expect(update?.ConditionExpression).toBe('#rev = :rev');
+    expect(update?.ExpressionAttributeValues).toMatchObject({ ':rev': 7, ':next': 8 });
+  });
+});
+
+describe('best-effort and idempotent writes', () => {
+  it('ignores a last-use record for a key deleted meanwhile, but not a fault', async () => {
+    const store = new DynamoDbStore(documentClient, TABLE);
+    dynamo.on(UpdateCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'gone', $metadata: {} }));
+
+    await expect(store.recordKeyUse('a1', 'k1', 'now')).resolves.toBeUndefined();
+    dynamo.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} }));
+    await expect(store.recordKeyUse('a1', 'k1', 'now')).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+  });
+
+  it('answers false when a pepper version already exists, and never overwrites it', async () => {
+    dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    const store = new DynamoDbStore(documentClient, TABLE);
+
+    expect(await store.addPepper({ version: 1, ciphertext: fakeDigest() })).toBe(false);
+    expect(dynamo.commandCalls(PutCommand)[0]!.args[0].input.ConditionExpression).toBe('attribute_not_exists(#pk)');
+  });
+
+  it('gives audit events an expiry only when a retention is set', async () => {
+    dynamo.on(PutCommand).resolves({});
+    const event = { ...testEvent('a1'), time: '2030-01-01T00:00:00.000Z' };
+
+    await new DynamoDbStore(documentClient, TABLE, { auditRetentionDays: 2 }).recordEvent(event);
+    await new DynamoDbStore(documentClient, TABLE).recordEvent(event);
+
+    const [withRetention, forever] = dynamo.commandCalls(PutCommand).map((call) => call.args[0].input.Item);
+    expect(withRetention?.expiresAt).toBe(Date.parse(event.time) / 1000 + 2 * 86_400);
+    expect(forever?.expiresAt).toBeUndefined();
+  });
+});
