@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createTable } from '#shared/adapters/create-table.ts';
+import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { ensurePepper } from '#shared/peppers.ts';
+import { createAccount } from '#shared/services/accounts.ts';
+import { createLocalApp } from '#infra/local/app.ts';
+import { localDynamoDbClients } from '#infra/local/runtime-files.ts';
+import { closeServer, createServer } from '#infra/local/server.ts';
+
+/**
+ * A server for the HTTP benchmark, run in its own process so that the load generator does not
+ * share its event loop. `local-runtime <endpoint> <table> <ttl>`: the local runtime as `npm
+ * start` wires it (gateway emulator, authorizer with its cache, handlers, request log) on a
+ * fresh table with one account. `bare <status> <content-type> <body>`: node:http answering that
+ * response to every request. Reports its port (and the account's keys) to the parent over IPC.
+ */
+export type TargetReady =
+  | { readonly kind: 'local-runtime'; readonly port: number; readonly accountKey: string; readonly userKey: string }
+  | { readonly kind: 'bare'; readonly port: number };
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (typeof address === 'object' && address !== null) resolve(address.port);
+      else reject(new Error('the server has no port'));
+    });
+  });
+}
+
+async function startLocalRuntime(endpoint: string, tableName: string, ttl: number): Promise<{ server: Server; ready: TargetReady }> {
+  const { raw, documentClient } = localDynamoDbClients(endpoint);
+  await createTable(raw, tableName);
+  const secrets = new LocalSecrets(randomBytes(32));
+  const app = createLocalApp({ documentClient, tableName, secrets, authorizerTtlSeconds: ttl });
+  await ensurePepper(app.store, secrets);
+  const created = await createAccount(
+    app.apiDeps,
+    { name: 'bench http', ownerName: 'Bench Owner', ownerEmail: 'owner@example.com' },
+    SYSTEM_ACTOR,
+  );
+  const server = createServer({ gateway: app.gateway, logger: app.apiDeps.logger });
+  const port = await listen(server);
+  return { server, ready: { kind: 'local-runtime', port, accountKey: created.accountKey, userKey: created.userKey } };
+}
+
+async function startBare(status: number, contentType: string, body: string): Promise<{ server: Server; ready: TargetReady }> {
+  const payload = Buffer.from(body, 'utf8');
+  const server = createHttpServer((_request, response) => {
+    response.writeHead(status, { 'content-type': contentType, 'content-length': String(payload.length) });
+    response.end(payload);
+  });
+  const port = await listen(server);
+  return { server, ready: { kind: 'bare', port } };
+}
+
+async function main(): Promise<void> {
+  const [mode, ...args] = process.argv.slice(2);
+  const started =
+    mode === 'local-runtime'
+      ? await startLocalRuntime(args[0]!, args[1]!, Number(args[2]))
+      : mode === 'bare'
+        ? await startBare(Number(args[0]), args[1]!, args[2]!)
+        : undefined;
+  if (started === undefined) throw new Error(`unknown mode '${String(mode)}'`);
+  const stop = (): void => {
+    void closeServer(started.server).finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('disconnect', stop);
+  process.send?.(started.ready);
+}
+
+main().catch((error: unknown) => {
+  console.error('benchmark server failed:', error);
+  process.exit(1);
+});
