@@ -20,16 +20,13 @@ export interface SynthesizedLatchkey extends LatchkeyStacks {
  * Both stacks built from CDK context exactly as infra/app.ts builds them, without bundling
  * (the tests look at templates, not at the code of the functions).
  */
-export function newApp(
-  context: Record<string, unknown> = {},
-  options: { readonly cloudFormationValidation?: boolean } = {},
-): { app: App; outdir: string } {
+export function newApp(context: Record<string, unknown> = {}): { app: App; outdir: string } {
   const outdir = mkdtempSync(path.join(tmpdir(), 'latchkey-cdk-test-'));
   const app = new App({
     outdir,
     context: { 'aws:cdk:bundling-stacks': [], ...context },
-    // CDK's own template validation takes ~30 s; the cdk-nag test runs it, the others skip it.
-    builtinCloudFormationValidation: options.cloudFormationValidation ?? false,
+    // CDK's own CloudFormation template validation takes ~30 s per app; `cdk synth` runs it.
+    builtinCloudFormationValidation: false,
   });
   return { app, outdir };
 }

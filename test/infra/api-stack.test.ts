@@ -1,0 +1,424 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
+import { logicalIdOf, synthLatchkey, type SynthesizedLatchkey } from './cdk-app.ts';
+
+interface CfnResource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+}
+
+interface Statement {
+  readonly Action: string | readonly string[];
+  readonly Effect: string;
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+function resourcesOfType(template: Template, type: string): Record<string, CfnResource> {
+  return template.findResources(type) as Record<string, CfnResource>;
+}
+
+/** The statements of every inline policy attached to the role. */
+function statementsOfRole(template: Template, roleLogicalId: string): Statement[] {
+  return Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleLogicalId }]))
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+/** The value the stateful stack exports for a reference to `element`'s attribute, as the API stack imports it. */
+function importOf(synth: SynthesizedLatchkey, element: CfnElement, attribute: 'Arn' | 'Ref'): unknown {
+  const logicalId = logicalIdOf(element);
+  const wanted = attribute === 'Ref' ? { Ref: logicalId } : { 'Fn::GetAtt': [logicalId, attribute] };
+  const outputs = synth.statefulTemplate.findOutputs('*') as Record<string, { Value: unknown; Export?: { Name: string } }>;
+  const exported = Object.values(outputs).find((o) => JSON.stringify(o.Value) === JSON.stringify(wanted) && o.Export !== undefined);
+  if (exported?.Export === undefined) throw new Error(`no export of ${logicalId}.${attribute}`);
+  return { 'Fn::ImportValue': exported.Export.Name };
+}
+
+describe('API stack (defaults)', () => {
+  let synth: SynthesizedLatchkey;
+  let template: Template;
+  let tableArn: unknown;
+  let keyArn: unknown;
+  let apiId: string;
+  let flushArn: unknown;
+
+  beforeAll(() => {
+    synth = synthLatchkey();
+    template = synth.apiTemplate;
+    tableArn = importOf(synth, synth.stateful.table.node.defaultChild as CfnElement, 'Arn');
+    keyArn = importOf(synth, synth.stateful.key.node.defaultChild as CfnElement, 'Arn');
+    apiId = logicalIdOf(synth.api.api.node.defaultChild as CfnElement);
+    flushArn = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/restapis/', { Ref: apiId }, '/stages/prod/cache/authorizers']],
+    };
+  });
+  afterAll(() => {
+    synth.cleanup();
+  });
+
+  const roleOf = (group: FunctionGroup | 'authorizer'): string =>
+    logicalIdOf((group === 'authorizer' ? synth.api.authorizerFunction : synth.api.groupFunctions[group]).role.node.defaultChild as CfnElement);
+  const functionOf = (group: FunctionGroup | 'authorizer'): string =>
+    logicalIdOf((group === 'authorizer' ? synth.api.authorizerFunction : synth.api.groupFunctions[group]).function.node.defaultChild as CfnElement);
+
+  /** Statements beyond writing the function's own logs and sending traces (checked separately). */
+  const dataStatements = (group: FunctionGroup | 'authorizer'): Statement[] =>
+    statementsOfRole(template, roleOf(group)).filter((s) => {
+      const actions = ([] as string[]).concat(s.Action);
+      return !actions.every((a) => a.startsWith('logs:') || a.startsWith('xray:'));
+    });
+
+  describe('authorizer', () => {
+    it('keys its cache on both key headers and the source IP', () => {
+      template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        Type: 'REQUEST',
+        IdentitySource: 'method.request.header.x-api-key,method.request.header.x-api-secret-key,context.identity.sourceIp',
+        AuthorizerResultTtlInSeconds: 300,
+      });
+    });
+
+    it('may only read the table, query the pepper partition and decrypt under the pepper context', () => {
+      expect(dataStatements('authorizer')).toEqual([
+        { Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Effect: 'Allow', Resource: tableArn },
+        {
+          Action: 'dynamodb:Query',
+          Effect: 'Allow',
+          Resource: tableArn,
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
+        },
+        {
+          Action: 'kms:Decrypt',
+          Effect: 'Allow',
+          Resource: keyArn,
+          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
+        },
+      ]);
+    });
+
+    it('gets only the table and the key in its environment', () => {
+      const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionOf('authorizer')];
+      const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(variables).sort()).toEqual(['LATCHKEY_KMS_KEY_ID', 'LATCHKEY_TABLE_NAME', 'NODE_OPTIONS']);
+    });
+
+    it('is a 512 MB function with a 5 s timeout', () => {
+      const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionOf('authorizer')];
+      expect(fn?.Properties).toMatchObject({ MemorySize: 512, Timeout: 5 });
+    });
+  });
+
+  describe('route functions', () => {
+    it('give whoami and logs no key access, and whoami no table access either', () => {
+      expect(dataStatements('whoami')).toEqual([]);
+      expect(dataStatements('logs')).toEqual([{ Action: 'dynamodb:Query', Effect: 'Allow', Resource: tableArn }]);
+    });
+
+    it('let the account function read the account, write its audit event and decrypt only account keys', () => {
+      expect(dataStatements('account')).toEqual([
+        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Effect: 'Allow', Resource: tableArn },
+        {
+          Action: 'kms:Decrypt',
+          Effect: 'Allow',
+          Resource: keyArn,
+          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-account-key' } },
+        },
+      ]);
+    });
+
+    it('let the users function write users transactionally, with no KMS access', () => {
+      expect(dataStatements('users')).toEqual([
+        {
+          Action: [
+            'dynamodb:GetItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:Query',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:ConditionCheckItem',
+          ],
+          Effect: 'Allow',
+          Resource: tableArn,
+        },
+        { Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn },
+      ]);
+    });
+
+    it('let the api-keys function query the byUser index and decrypt only the pepper', () => {
+      expect(dataStatements('api-keys')).toEqual([
+        {
+          Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Effect: 'Allow',
+          Resource: tableArn,
+        },
+        { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [tableArn, '/index/byUser']] } },
+        {
+          Action: 'dynamodb:Query',
+          Effect: 'Allow',
+          Resource: tableArn,
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
+        },
+        {
+          Action: 'kms:Decrypt',
+          Effect: 'Allow',
+          Resource: keyArn,
+          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
+        },
+        { Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn },
+      ]);
+    });
+
+    it('let the cidr-allow-list function edit key items and record events, with no KMS access', () => {
+      expect(dataStatements('cidr-allow-list')).toEqual([
+        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: tableArn },
+        { Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn },
+      ]);
+    });
+
+    it('allow flushing the authorizer cache to the mutating groups only, and only on this stage', () => {
+      const flushers = FUNCTION_GROUPS.filter((group) =>
+        statementsOfRole(template, roleOf(group)).some((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('apigateway:'))),
+      );
+      expect(flushers).toEqual(['users', 'api-keys', 'cidr-allow-list']);
+      expect(
+        statementsOfRole(template, roleOf('authorizer')).some((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('apigateway:'))),
+      ).toBe(false);
+    });
+
+    it('get the configuration variables the handlers read', () => {
+      for (const group of FUNCTION_GROUPS) {
+        const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionOf(group)];
+        expect(fn?.Properties.Environment).toEqual({
+          Variables: {
+            NODE_OPTIONS: '--enable-source-maps',
+            LATCHKEY_TABLE_NAME: importOf(synth, synth.stateful.table.node.defaultChild as CfnElement, 'Ref'),
+            LATCHKEY_KMS_KEY_ID: importOf(synth, synth.stateful.key.node.defaultChild as CfnElement, 'Ref'),
+            LATCHKEY_REST_API_ID: { Ref: apiId },
+            LATCHKEY_STAGE_NAME: 'prod',
+            LATCHKEY_MAX_KEYS_PER_USER: '10',
+            LATCHKEY_MAX_RULES_PER_KEY: '20',
+            LATCHKEY_AUDIT_RETENTION_DAYS: '365',
+          },
+        });
+        expect(fn?.Properties).toMatchObject({ MemorySize: 512, Timeout: 10 });
+      }
+    });
+  });
+
+  describe('every function', () => {
+    it('runs Node.js 24 on ARM64 with active tracing, logging to its own log group with the configured retention', () => {
+      const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 1);
+      const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+      for (const fn of Object.values(functions)) {
+        expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });
+        const logGroupRef = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+        expect(logGroups[logGroupRef]?.Properties).toEqual({ RetentionInDays: 30 });
+      }
+    });
+
+    it('has a role with no managed policy that writes only its own log group', () => {
+      for (const group of [...FUNCTION_GROUPS, 'authorizer'] as const) {
+        const role = resourcesOfType(template, 'AWS::IAM::Role')[roleOf(group)];
+        expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+        const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionOf(group)];
+        const logGroupRef = (fn?.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+        const logStatements = statementsOfRole(template, roleOf(group)).filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('logs:')));
+        expect(logStatements).toEqual([
+          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [logGroupRef, 'Arn'] } },
+        ]);
+      }
+    });
+
+    it('grants nothing on "*" but sending X-Ray traces', () => {
+      const wildcard = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
+        .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+        .filter((s) => JSON.stringify(s.Resource).includes('"*"') || ([] as string[]).concat(s.Action).some((a) => a.includes('*')));
+      for (const statement of wildcard) expect(statement.Action).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+    });
+  });
+
+  describe('routes', () => {
+    /** "METHOD /path" of every method in the template, with its properties. */
+    function methodsByRoute(): Map<string, Record<string, unknown>> {
+      const resources = resourcesOfType(template, 'AWS::ApiGateway::Resource');
+      const pathOf = (ref: unknown): string => {
+        if (JSON.stringify(ref) === JSON.stringify({ 'Fn::GetAtt': [apiId, 'RootResourceId'] })) return '';
+        const id = (ref as { Ref: string }).Ref;
+        const resource = resources[id];
+        if (resource === undefined) throw new Error(`unknown resource ${id}`);
+        return `${pathOf(resource.Properties.ParentId)}/${resource.Properties.PathPart as string}`;
+      };
+      const methods = new Map<string, Record<string, unknown>>();
+      for (const method of Object.values(resourcesOfType(template, 'AWS::ApiGateway::Method'))) {
+        methods.set(`${method.Properties.HttpMethod as string} ${pathOf(method.Properties.ResourceId) || '/'}`, method.Properties);
+      }
+      return methods;
+    }
+
+    it('has exactly the methods of ROUTES, no more, no fewer', () => {
+      expect([...methodsByRoute().keys()].sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    });
+
+    it('puts every method behind the REQUEST authorizer and proxies it to its group function', () => {
+      const authorizerId = Object.keys(resourcesOfType(template, 'AWS::ApiGateway::Authorizer'))[0];
+      const methods = methodsByRoute();
+      for (const route of ROUTES) {
+        const method = methods.get(`${route.method} ${route.path}`);
+        expect(method, `${route.method} ${route.path}`).toMatchObject({
+          AuthorizationType: 'CUSTOM',
+          AuthorizerId: { Ref: authorizerId },
+          OperationName: route.operationId,
+          Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
+        });
+        expect(JSON.stringify((method?.Integration as { Uri: unknown }).Uri)).toContain(
+          JSON.stringify({ 'Fn::GetAtt': [functionOf(route.group), 'Arn'] }),
+        );
+      }
+    });
+
+    it('declares path parameters as required, checked by a request validator', () => {
+      const validators = resourcesOfType(template, 'AWS::ApiGateway::RequestValidator');
+      const [validatorId] = Object.keys(validators);
+      expect(validators[validatorId!]?.Properties).toMatchObject({ ValidateRequestParameters: true });
+      const method = methodsByRoute().get('PUT /v1/api-keys/{keyId}/cidr-allow-list/{ruleId}');
+      expect(method).toMatchObject({
+        RequestValidatorId: { Ref: validatorId },
+        RequestParameters: { 'method.request.path.keyId': true, 'method.request.path.ruleId': true },
+      });
+    });
+
+    it('lets API Gateway invoke each group function only from this API', () => {
+      for (const group of FUNCTION_GROUPS) {
+        template.hasResourceProperties('AWS::Lambda::Permission', {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [functionOf(group), 'Arn'] },
+          Principal: 'apigateway.amazonaws.com',
+          SourceArn: { 'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }])] },
+        });
+      }
+    });
+  });
+
+  describe('stage', () => {
+    it('throttles, traces, logs executions at INFO without data trace, and writes JSON access logs', () => {
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        StageName: 'prod',
+        TracingEnabled: true,
+        MethodSettings: [
+          {
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            LoggingLevel: 'INFO',
+            DataTraceEnabled: false,
+            MetricsEnabled: true,
+            ThrottlingRateLimit: 50,
+            ThrottlingBurstLimit: 100,
+          },
+        ],
+        AccessLogSetting: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AccessLogs'), 'Arn'] }, Format: Match.anyValue() },
+      });
+      const stage = Object.values(resourcesOfType(template, 'AWS::ApiGateway::Stage'))[0];
+      const format = JSON.parse((stage?.Properties.AccessLogSetting as { Format: string }).Format) as Record<string, string>;
+      expect(format).toMatchObject({
+        requestId: '$context.requestId',
+        sourceIp: '$context.identity.sourceIp',
+        status: '$context.status',
+        accountId: '$context.authorizer.accountId',
+        keyId: '$context.authorizer.keyId',
+      });
+      // The keys travel in headers: an access log line must never contain one.
+      expect(Object.values(format).some((field) => field.includes('header'))).toBe(false);
+    });
+
+    it('keeps access logs for the configured retention', () => {
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+    });
+
+    it('answers 401, 403 and every other 4xx and 5xx with a JSON message', () => {
+      const body = { 'application/json': '{"message":$context.error.messageString}' };
+      const headers = { 'gatewayresponse.header.Content-Type': "'application/json'" };
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'UNAUTHORIZED', StatusCode: '401', ResponseTemplates: body, ResponseParameters: headers });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'ACCESS_DENIED', StatusCode: '403', ResponseTemplates: body, ResponseParameters: headers });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'DEFAULT_4XX', ResponseTemplates: body });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'DEFAULT_5XX', ResponseTemplates: body });
+    });
+
+    it('is a regional endpoint', () => {
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    });
+  });
+
+  it('outputs the API URL, REST API id, stage, table, key and region', () => {
+    template.hasOutput('ApiUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([{ Ref: apiId }])] } });
+    template.hasOutput('RestApiId', { Value: { Ref: apiId } });
+    template.hasOutput('StageName', { Value: 'prod' });
+    template.hasOutput('TableName', { Value: importOf(synth, synth.stateful.table.node.defaultChild as CfnElement, 'Ref') });
+    template.hasOutput('KmsKeyId', { Value: importOf(synth, synth.stateful.key.node.defaultChild as CfnElement, 'Ref') });
+    template.hasOutput('KmsKeyArn', { Value: keyArn });
+    template.hasOutput('Region', { Value: 'eu-west-1' });
+  });
+});
+
+describe('API stack configured through context', () => {
+  let synth: SynthesizedLatchkey;
+  beforeAll(() => {
+    synth = synthLatchkey({
+      stage: 'staging',
+      authorizerCacheTtl: '0',
+      maxKeysPerUser: '5',
+      maxRulesPerKey: '7',
+      auditRetentionDays: '0',
+      logRetentionDays: '90',
+      throttleRate: '20',
+      throttleBurst: '40',
+    });
+  });
+  afterAll(() => {
+    synth.cleanup();
+  });
+
+  it('turns the authorizer cache off with a TTL of 0, still keyed on both headers and the source IP', () => {
+    synth.apiTemplate.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      AuthorizerResultTtlInSeconds: 0,
+      IdentitySource: 'method.request.header.x-api-key,method.request.header.x-api-secret-key,context.identity.sourceIp',
+    });
+  });
+
+  it('applies stage name, throttling, limits and retention', () => {
+    synth.apiTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'staging',
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })],
+    });
+    synth.apiTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          LATCHKEY_STAGE_NAME: 'staging',
+          LATCHKEY_MAX_KEYS_PER_USER: '5',
+          LATCHKEY_MAX_RULES_PER_KEY: '7',
+          LATCHKEY_AUDIT_RETENTION_DAYS: '0',
+        }),
+      },
+    });
+    const logGroups = Object.values(synth.apiTemplate.findResources('AWS::Logs::LogGroup')) as CfnResource[];
+    for (const logGroup of logGroups) expect(logGroup.Properties).toEqual({ RetentionInDays: 90 });
+  });
+
+  it('scopes the cache flush permission to the configured stage', () => {
+    synth.apiTemplate.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'apigateway:DELETE',
+            Effect: 'Allow',
+            Resource: { 'Fn::Join': ['', Match.arrayWith(['/stages/staging/cache/authorizers'])] },
+          },
+        ]),
+      },
+    });
+  });
+});
