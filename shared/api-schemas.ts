@@ -15,7 +15,7 @@ import type { OperationId } from './routes.ts';
 export const API_COMPONENTS = z.registry<{ id: string }>();
 
 const Id = z.string().regex(/^[0-9A-Za-z]{16}$/, 'must be a 16-character id').describe('16 base62 characters');
-const Timestamp = z.iso.datetime().describe('ISO 8601, UTC');
+const Timestamp = z.iso.datetime().describe('ISO 8601, UTC').register(API_COMPONENTS, { id: 'Timestamp' });
 
 /** Page size for listings. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -103,7 +103,7 @@ export const Problem = z
   .strictObject({
     type: z.string().describe('A URN naming the kind of problem'),
     title: z.string(),
-    status: z.int(),
+    status: z.int().min(100).max(599),
     detail: z.string(),
     instance: z.string().optional().describe('The request path'),
     requestId: z.string().optional().describe('Quote it when reporting a problem'),
@@ -117,7 +117,24 @@ export interface OperationSchemas {
   readonly body?: z.ZodObject;
   /** Absent for 204 No Content. */
   readonly response?: z.ZodType;
+  /**
+   * The domain refusals the operation can answer with, beyond those every route can (400, 401,
+   * 403, 500) and those of a route with a body (413, 415): documented in the OpenAPI document.
+   */
+  readonly refusals?: readonly (404 | 409 | 422)[];
 }
+
+const RevealedAccountKeyView = z
+  .strictObject({ accountKey: z.string().describe('The account key (`x-api-key`)') })
+  .register(API_COMPONENTS, { id: 'RevealedAccountKey' });
+const UserListView = z.strictObject({ items: z.array(UserView) }).register(API_COMPONENTS, { id: 'UserList' });
+const ApiKeyListView = z
+  .strictObject({ items: z.array(ApiKeyView), nextCursor: NextCursor })
+  .register(API_COMPONENTS, { id: 'ApiKeyList' });
+const CidrAllowListView = z.strictObject({ rules: z.array(CidrRuleView) }).register(API_COMPONENTS, { id: 'CidrAllowList' });
+const AuditEventListView = z
+  .strictObject({ items: z.array(AuditEventView), nextCursor: NextCursor })
+  .register(API_COMPONENTS, { id: 'AuditEventList' });
 
 const KeyIdParams = z.strictObject({ keyId: Id });
 const RuleParams = z.strictObject({ keyId: Id, ruleId: Id });
@@ -127,27 +144,29 @@ const CidrBody = z.strictObject({ cidr: CidrInput });
 export const API_SCHEMAS = {
   whoami: { response: WhoAmIView },
   getAccount: { response: AccountView },
-  revealAccountKey: {
-    response: z.strictObject({ accountKey: z.string().describe('The account key (`x-api-key`)') }).register(API_COMPONENTS, { id: 'RevealedAccountKey' }),
-  },
-  listUsers: { response: z.strictObject({ items: z.array(UserView) }).register(API_COMPONENTS, { id: 'UserList' }) },
+  revealAccountKey: { response: RevealedAccountKeyView },
+  listUsers: { response: UserListView },
   createUser: { body: z.strictObject({ name: UserName, email: Email, role: RoleSchema }), response: UserView },
-  updateUser: { params: UserIdParams, body: z.strictObject({ role: RoleSchema }), response: UserView },
-  deleteUser: { params: UserIdParams },
+  updateUser: { params: UserIdParams, body: z.strictObject({ role: RoleSchema }), response: UserView, refusals: [404, 409] },
+  deleteUser: { params: UserIdParams, refusals: [404, 409] },
   listApiKeys: {
     query: z.strictObject({ userId: Id.optional().describe("Only this user's keys"), limit: Limit, cursor: Cursor }),
-    response: z.strictObject({ items: z.array(ApiKeyView), nextCursor: NextCursor }).register(API_COMPONENTS, { id: 'ApiKeyList' }),
+    response: ApiKeyListView,
   },
-  createApiKey: { body: z.strictObject({ name: KeyName, userId: Id }), response: CreatedApiKeyView },
-  getApiKey: { params: KeyIdParams, response: ApiKeyView },
-  deleteApiKey: { params: KeyIdParams },
-  listCidrRules: { params: KeyIdParams, response: z.strictObject({ rules: z.array(CidrRuleView) }).register(API_COMPONENTS, { id: 'CidrAllowList' }) },
-  addCidrRule: { params: KeyIdParams, body: CidrBody, response: CidrRuleView },
-  updateCidrRule: { params: RuleParams, body: CidrBody, response: CidrRuleView },
-  deleteCidrRule: { params: RuleParams },
+  createApiKey: {
+    body: z.strictObject({ name: KeyName, userId: Id }),
+    response: CreatedApiKeyView,
+    refusals: [404, 409, 422],
+  },
+  getApiKey: { params: KeyIdParams, response: ApiKeyView, refusals: [404] },
+  deleteApiKey: { params: KeyIdParams, refusals: [404] },
+  listCidrRules: { params: KeyIdParams, response: CidrAllowListView, refusals: [404] },
+  addCidrRule: { params: KeyIdParams, body: CidrBody, response: CidrRuleView, refusals: [404, 409] },
+  updateCidrRule: { params: RuleParams, body: CidrBody, response: CidrRuleView, refusals: [404, 409] },
+  deleteCidrRule: { params: RuleParams, refusals: [404] },
   listEvents: {
     query: z.strictObject({ limit: Limit, cursor: Cursor }),
-    response: z.strictObject({ items: z.array(AuditEventView), nextCursor: NextCursor }).register(API_COMPONENTS, { id: 'AuditEventList' }),
+    response: AuditEventListView,
   },
 } as const satisfies Record<OperationId, OperationSchemas>;
 

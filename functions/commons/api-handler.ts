@@ -11,7 +11,7 @@ import { canHoldKeys } from '#shared/domain/roles.ts';
 import type { Principal } from '#shared/model.ts';
 import { type FunctionGroup, type OperationId, type Route, findRoute, routesOfGroup } from '#shared/routes.ts';
 import { OPERATIONS, type OperationRequest } from './operations.ts';
-import { FAULT_DETAIL, type FieldError, HttpProblemError, problemFor, problemResponse } from './problems.ts';
+import { FAULT_DETAIL, type FieldError, HttpProblemError, problemFor, problemResponse, unauthorizedResponse } from './problems.ts';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -46,7 +46,7 @@ export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandle
       if (route === undefined) throw new HttpProblemError('not-found', 'no such route');
       const principal = principalOf(event);
       // The authorizer always passes a principal; without one the request never was authorized.
-      if (principal === undefined) throw new HttpProblemError('unauthorized', 'the request carries no valid credentials');
+      if (principal === undefined) return unauthorizedResponse();
       // Defence in depth: the authorizer's policy already refuses this, unless it is misconfigured.
       if (!(route.roles as readonly string[]).includes(principal.role)) {
         throw new HttpProblemError('forbidden', `a key of a user with role '${principal.role}' may not call this route`);

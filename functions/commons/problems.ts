@@ -19,7 +19,6 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_KINDS = {
   validation: { status: 400, title: 'Invalid request' },
   'malformed-json': { status: 400, title: 'Malformed JSON' },
-  unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
   'not-found': { status: 404, title: 'Not found' },
   conflict: { status: 409, title: 'Conflict' },
@@ -92,5 +91,17 @@ export function problemResponse(
     statusCode: status,
     headers: { 'content-type': PROBLEM_CONTENT_TYPE, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
     body: JSON.stringify(document),
+  };
+}
+
+/**
+ * A request without a principal answers exactly as API Gateway answers an unauthenticated
+ * one, so that a client sees one shape of 401 whichever layer refused it.
+ */
+export function unauthorizedResponse(): APIGatewayProxyResult {
+  return {
+    statusCode: 401,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' },
+    body: JSON.stringify({ message: 'Unauthorized' }),
   };
 }

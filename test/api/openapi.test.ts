@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { API_SCHEMAS } from '#shared/api-schemas.ts';
+import { buildOpenApiDocument, renderOpenApiDocument } from '#shared/openapi.ts';
+import { ROUTES } from '#shared/routes.ts';
+
+const committedPath = fileURLToPath(new URL('../../openapi.json', import.meta.url));
+
+interface Operation {
+  readonly operationId: string;
+  readonly requestBody?: unknown;
+  readonly responses: Record<string, unknown>;
+}
+type Paths = Record<string, Record<string, Operation>>;
+
+describe('openapi.json', () => {
+  it('is exactly what the route table and schemas generate (run `npm run openapi` after changing them)', () => {
+    // Prepare
+    const committed = readFileSync(committedPath, 'utf8');
+
+    // Act
+    const fresh = renderOpenApiDocument();
+
+    // Assess
+    expect(committed).toBe(fresh);
+  });
+
+  it('documents every route of the table, with its success status and its error responses', () => {
+    // Act
+    const paths = buildOpenApiDocument().paths as Paths;
+
+    // Assess
+    const documented = Object.entries(paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documented.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    for (const route of ROUTES) {
+      const operation = paths[route.path]?.[route.method.toLowerCase()];
+      expect(operation?.operationId).toBe(route.operationId);
+      const statuses = Object.keys(operation?.responses ?? {});
+      expect(statuses).toEqual(expect.arrayContaining([String(route.status), '400', '401', '403', '500']));
+      const schemas = API_SCHEMAS[route.operationId];
+      if ('body' in schemas) {
+        expect(operation?.requestBody).toBeDefined();
+        expect(statuses).toEqual(expect.arrayContaining(['413', '415']));
+      }
+      if ('params' in schemas) expect(statuses).toContain('404');
+    }
+  });
+
+  it('declares both key headers as security schemes, required together on every operation', () => {
+    // Act
+    const document = buildOpenApiDocument() as { security: unknown; components: { securitySchemes: unknown } };
+
+    // Assess
+    expect(document.security).toEqual([{ accountKey: [], userKey: [] }]);
+    expect(document.components.securitySchemes).toMatchObject({
+      accountKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+      userKey: { type: 'apiKey', in: 'header', name: 'x-api-secret-key' },
+    });
+  });
+
+  it('is a set of valid JSON Schema 2020-12 schemas that ajv can compile', () => {
+    // Prepare
+    const document = buildOpenApiDocument() as { components: { schemas: Record<string, unknown> } };
+    const ajv = new Ajv2020({ strict: false });
+    addFormats.default(ajv);
+    ajv.addSchema(document, 'openapi.json');
+
+    // Act
+    const compiled = Object.keys(document.components.schemas).map((id) => ajv.compile({ $ref: `openapi.json#/components/schemas/${id}` }));
+
+    // Assess
+    expect(compiled).toHaveLength(Object.keys(document.components.schemas).length);
+  });
+});

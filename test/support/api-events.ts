@@ -1,0 +1,300 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { type ApiHandler, createApiHandler } from '#functions/commons/api-handler.ts';
+import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import { DEFAULT_LIMITS } from '#shared/config.ts';
+import type { ApiDeps } from '#shared/deps.ts';
+import type { KeyRole } from '#shared/domain/roles.ts';
+import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import type { Principal, User } from '#shared/model.ts';
+import { createPepperProvider, ensurePepper } from '#shared/peppers.ts';
+import type { AuthorizerCache, Limits } from '#shared/ports.ts';
+import { FUNCTION_GROUPS, type FunctionGroup, type OperationId, ROUTES, type Route } from '#shared/routes.ts';
+import { type CreatedAccount, createAccount } from '#shared/services/accounts.ts';
+import { type TestTable, createTestTable } from './dynamodb.ts';
+
+/**
+ * Builds API Gateway proxy events for the management handlers, runs them against a real
+ * DynamoDbStore on DynamoDB Local, and checks every response against the committed
+ * openapi.json (so the document is tested by every handler test, not only by its own).
+ */
+
+export function routeOf(operationId: OperationId): Route {
+  const route = ROUTES.find((r) => r.operationId === operationId);
+  if (route === undefined) throw new Error(`no route ${operationId}`);
+  return route;
+}
+
+export interface ApiCall {
+  readonly params?: Readonly<Record<string, string>>;
+  readonly query?: Readonly<Record<string, string>>;
+  /** Serialised as JSON (with `Content-Type: application/json`) unless `rawBody` is given. */
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly sourceIp?: string;
+}
+
+export const TEST_SOURCE_IP = '198.51.100.7';
+
+/** The event API Gateway sends the handler once the authorizer allowed the request. */
+export function apiEvent(operationId: OperationId, principal: Principal | null, call: ApiCall = {}): APIGatewayProxyEvent {
+  const route = routeOf(operationId);
+  const params = call.params ?? {};
+  const path = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''));
+  const body = call.rawBody ?? (call.body === undefined ? null : JSON.stringify(call.body));
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    ...(body !== null && call.rawBody === undefined ? { 'Content-Type': 'application/json' } : {}),
+    ...call.headers,
+  };
+  const query = call.query ?? {};
+  const hasQuery = Object.keys(query).length > 0;
+  const requestId = randomBytes(8).toString('hex');
+  return {
+    resource: route.path,
+    path,
+    httpMethod: route.method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: hasQuery ? { ...query } : null,
+    multiValueQueryStringParameters: hasQuery ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])) : null,
+    pathParameters: Object.keys(params).length > 0 ? { ...params } : null,
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'a1b2c3d4e5',
+      authorizer:
+        principal === null
+          ? null
+          : { principalId: principal.userId, accountId: principal.accountId, userId: principal.userId, role: principal.role, keyId: principal.keyId },
+      protocol: 'HTTP/1.1',
+      httpMethod: route.method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: call.sourceIp ?? TEST_SOURCE_IP,
+        user: null,
+        userAgent: 'vitest',
+        userArn: null,
+      },
+      path: `/prod${path}`,
+      stage: 'prod',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      resourceId: 'abc123',
+      resourcePath: route.path,
+    },
+  };
+}
+
+export function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'latchkey-test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:latchkey-test',
+    memoryLimitInMB: '512',
+    awsRequestId: randomBytes(8).toString('hex'),
+    logGroupName: '/aws/lambda/latchkey-test',
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 29_000,
+    /* eslint-disable @typescript-eslint/no-deprecated */
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+    /* eslint-enable @typescript-eslint/no-deprecated */
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// openapi.json conformance
+
+type Json = Record<string, unknown>;
+
+const OPENAPI_ID = 'openapi.json';
+const openApiPath = fileURLToPath(new URL('../../openapi.json', import.meta.url));
+let validator: { ajv: Ajv2020; document: Json } | undefined;
+
+function openApi(): { ajv: Ajv2020; document: Json } {
+  if (validator !== undefined) return validator;
+  const document = JSON.parse(readFileSync(openApiPath, 'utf8')) as Json;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema(document, OPENAPI_ID);
+  validator = { ajv, document };
+  return validator;
+}
+
+function pointer(...segments: string[]): string {
+  return segments.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+function at(document: Json, path: string): unknown {
+  let node: unknown = document;
+  for (const raw of path.split('/').slice(1)) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Json)[segment];
+  }
+  return node;
+}
+
+export interface WireResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | readonly string[] | number | boolean>>;
+  readonly body: string;
+}
+
+function headerValue(headers: WireResponse['headers'], name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name) return Array.isArray(value) ? value.join(', ') : String(value as string);
+  }
+  return undefined;
+}
+
+/** What is wrong with a response as openapi.json describes the operation; empty when it conforms. */
+export function openApiViolations(operationId: OperationId, response: WireResponse): string[] {
+  const { ajv, document } = openApi();
+  const route = routeOf(operationId);
+  let responsePath = pointer('paths', route.path, route.method.toLowerCase(), 'responses', String(response.status));
+  let described = at(document, responsePath) as Json | undefined;
+  if (described === undefined) return [`${operationId}: status ${response.status} is not documented`];
+  if (typeof described.$ref === 'string') {
+    responsePath = described.$ref.slice(1);
+    described = at(document, responsePath) as Json;
+  }
+  const content = described.content as Json | undefined;
+  if (content === undefined) return response.body === '' ? [] : [`${operationId} ${response.status}: a body where none is documented`];
+  const mediaType = headerValue(response.headers, 'content-type')?.split(';')[0]?.trim() ?? '';
+  if (!(mediaType in content)) return [`${operationId} ${response.status}: content type '${mediaType}' is not documented`];
+  let body: unknown;
+  try {
+    body = JSON.parse(response.body);
+  } catch {
+    return [`${operationId} ${response.status}: the body is not JSON`];
+  }
+  const validate = ajv.compile({ $ref: `${OPENAPI_ID}#${responsePath}${pointer('content', mediaType, 'schema')}` });
+  if (validate(body)) return [];
+  return (validate.errors ?? []).map((e) => `${operationId} ${response.status}: ${e.instancePath || '(body)'} ${e.message ?? ''}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A test bed: one table, one account, the handlers of every group
+
+/** Records flushes; `onFlush` lets a test look at the store at the moment of the flush. */
+export class RecordingAuthorizerCache implements AuthorizerCache {
+  flushes = 0;
+  onFlush: (() => Promise<void>) | undefined;
+
+  async flush(): Promise<void> {
+    this.flushes += 1;
+    if (this.onFlush !== undefined) await this.onFlush();
+  }
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly raw: string;
+  /** The parsed JSON body; undefined when empty. */
+  readonly body: unknown;
+  readonly json: Json;
+}
+
+export interface Caller {
+  readonly principal: Principal;
+  readonly user: User;
+  readonly secret: string;
+}
+
+export interface ApiTestBed {
+  readonly table: TestTable;
+  readonly deps: ApiDeps;
+  readonly cache: RecordingAuthorizerCache;
+  readonly account: CreatedAccount;
+  readonly owner: Principal;
+  readonly handlers: Readonly<Record<FunctionGroup, ApiHandler>>;
+  /** Invokes the route's handler; the response must conform to openapi.json or the call throws. */
+  call(operationId: OperationId, principal: Principal | null, call?: ApiCall): Promise<ApiResponse>;
+  /** Invokes a handler with an event as given (for events no real gateway would shape this way). */
+  invoke(operationId: OperationId, event: APIGatewayProxyEvent): Promise<ApiResponse>;
+  /** A new user of the account with one key, created through the API as the owner. */
+  addCaller(role: KeyRole): Promise<Caller>;
+  /** A second account in the same table: its ids must be invisible to the first. */
+  otherAccount(): Promise<CreatedAccount>;
+}
+
+export interface TestBedOptions {
+  readonly limits?: Limits;
+  readonly now?: () => Date;
+  readonly logger?: Logger;
+}
+
+export function quietLogger(): Logger {
+  return new Logger({ serviceName: 'latchkey-test', logLevel: 'SILENT' });
+}
+
+export async function createApiTestBed(options: TestBedOptions = {}): Promise<ApiTestBed> {
+  const table = await createTestTable();
+  const secrets = new LocalSecrets(randomBytes(32));
+  await ensurePepper(table.store, secrets);
+  const cache = new RecordingAuthorizerCache();
+  const deps: ApiDeps = {
+    store: table.store,
+    secrets,
+    peppers: createPepperProvider(table.store, secrets),
+    authorizerCache: cache,
+    limits: options.limits ?? DEFAULT_LIMITS,
+    logger: options.logger ?? quietLogger(),
+    now: options.now ?? (() => new Date()),
+    auditRetentionDays: 0,
+  };
+  const handlers = Object.fromEntries(FUNCTION_GROUPS.map((group) => [group, createApiHandler(group, deps)])) as Record<
+    FunctionGroup,
+    ApiHandler
+  >;
+  const newAccount = (): Promise<CreatedAccount> =>
+    createAccount(deps, { name: `account ${randomBytes(4).toString('hex')}`, ownerName: 'Ada Owner', ownerEmail: 'ada@example.com' }, SYSTEM_ACTOR);
+  const account = await newAccount();
+  const owner: Principal = { accountId: account.account.id, userId: account.owner.id, role: 'owner', keyId: account.keyId };
+
+  const invoke = async (operationId: OperationId, event: APIGatewayProxyEvent): Promise<ApiResponse> => {
+    const result: APIGatewayProxyResult = await handlers[routeOf(operationId).group](event, lambdaContext());
+    const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    const violations = openApiViolations(operationId, { status: result.statusCode, headers, body: result.body });
+    if (violations.length > 0) throw new Error(`response does not conform to openapi.json:\n${violations.join('\n')}\n${result.body}`);
+    const body: unknown = result.body === '' ? undefined : JSON.parse(result.body);
+    return { status: result.statusCode, headers, raw: result.body, body, json: (body ?? {}) as Json };
+  };
+  const call = (operationId: OperationId, principal: Principal | null, request: ApiCall = {}): Promise<ApiResponse> =>
+    invoke(operationId, apiEvent(operationId, principal, request));
+
+  let callers = 0;
+  const addCaller = async (role: KeyRole): Promise<Caller> => {
+    callers += 1;
+    const created = await call('createUser', owner, { body: { name: `User ${callers}`, email: `user${callers}@example.com`, role } });
+    const user = created.body as User;
+    const key = await call('createApiKey', owner, { body: { name: `test-key-${callers}-${randomBytes(3).toString('hex')}`, userId: user.id } });
+    const { id: keyId, secret } = key.json as { id: string; secret: string };
+    return { principal: { accountId: owner.accountId, userId: user.id, role, keyId }, user: { ...user, accountId: owner.accountId }, secret };
+  };
+
+  return { table, deps, cache, account, owner, handlers, call, invoke, addCaller, otherAccount: newAccount };
+}
