@@ -154,7 +154,11 @@ export async function authorize(
     deps.peppers(),
     deps.credentials.loadForAuthorization(credentials.accountId, credentials.keyId),
   ]);
-  return decide(credentials, records, peppers, request.sourceIp);
+  // A digest made with a pepper newer than this container's ring (a rotation since it
+  // started) reloads the ring once; without this, new keys would fail until a cold start.
+  const newest = Math.max(records.account?.accountKeyPepperVersion ?? 0, records.key?.pepperVersion ?? 0);
+  const ring = newest > peppers.current.version ? await deps.peppers(newest) : peppers;
+  return decide(credentials, records, ring, request.sourceIp);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { PepperRing } from './domain/hashing.ts';
+import type { PepperProvider } from './peppers.ts';
 import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store } from './ports.ts';
 
 /** What the authorizer needs; built once per container (functions/authorizer.ts) or by the local runtime. */
 export interface AuthorizerDeps {
   readonly credentials: CredentialStore;
-  readonly peppers: () => Promise<PepperRing>;
+  readonly peppers: PepperProvider;
   readonly logger: Logger;
 }
 
@@ -13,7 +13,7 @@ export interface AuthorizerDeps {
 export interface ApiDeps {
   readonly store: Store;
   readonly secrets: Secrets;
-  readonly peppers: () => Promise<PepperRing>;
+  readonly peppers: PepperProvider;
   readonly authorizerCache: AuthorizerCache;
   readonly limits: Limits;
   readonly logger: Logger;

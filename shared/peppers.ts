@@ -6,15 +6,30 @@ import type { PepperStore, Secrets } from './ports.ts';
  * DynamoDB read and one KMS Decrypt per pepper version per cold start, none per request.
  * A failed load is not cached, so the next request tries again (and until then nothing is
  * authorized: the caller fails closed).
+ *
+ * `minVersion` is the newest pepper version the caller has met in a stored digest. After a
+ * rotation, a warm container's ring lacks the new version; asking for it reloads the ring
+ * once (concurrent callers share that reload) instead of refusing every new key until the
+ * container is recycled.
  */
-export function createPepperProvider(store: PepperStore, secrets: Secrets): () => Promise<PepperRing> {
+export type PepperProvider = (minVersion?: number) => Promise<PepperRing>;
+
+export function createPepperProvider(store: PepperStore, secrets: Secrets): PepperProvider {
   let ring: Promise<PepperRing> | undefined;
-  return () => {
-    ring ??= load(store, secrets).catch((error: unknown) => {
-      ring = undefined;
+  const reload = (): Promise<PepperRing> => {
+    const loading = load(store, secrets).catch((error: unknown) => {
+      if (ring === loading) ring = undefined;
       throw error;
     });
-    return ring;
+    ring = loading;
+    return loading;
+  };
+  return async (minVersion) => {
+    const current = await (ring ?? reload());
+    if (minVersion === undefined || current.current.version >= minVersion) return current;
+    const pending = ring;
+    // Another caller may already have started the reload this one needs.
+    return pending !== undefined && (await pending).current.version >= minVersion ? pending : reload();
   };
 }
 

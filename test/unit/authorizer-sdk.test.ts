@@ -202,6 +202,30 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
       expect(kms.calls()).toHaveLength(0);
     });
 
+    it('reloads the pepper ring once when a warm container meets a digest made after a rotation', async () => {
+      // Prepare: a warm container that loaded only version 1; then a rotation, and keys digested with version 2.
+      const rotating = await createTestTable();
+      await ensurePepper(rotating.store, setupSecrets);
+      const before = await newAccount(rotating);
+      const authorizer = coldAuthorizer(rotating);
+      await authorizer(eventWith(before.accountKey, before.userKey));
+      await rotatePepper(rotating.store, setupSecrets);
+      const after = await newAccount(rotating);
+      resetCounts();
+
+      // Act
+      const fresh = await authorizer(eventWith(after.accountKey, after.userKey));
+      const reloadDecrypts = kms.commandCalls(DecryptCommand).length;
+      resetCounts();
+      const old = await authorizer(eventWith(before.accountKey, before.userKey));
+
+      // Assess: the new keys authorize without a cold start, the old ones still do, and the reload happened once.
+      expect(evaluatePolicy(fresh.policyDocument, requestFixture.methodArn)).toBe('allow');
+      expect(evaluatePolicy(old.policyDocument, requestFixture.methodArn)).toBe('allow');
+      expect(reloadDecrypts).toBe(2);
+      expect(kms.calls()).toHaveLength(0);
+    });
+
     it('touches neither DynamoDB nor KMS for malformed or mismatched keys, even on a cold start', async () => {
       // Prepare
       const { accountKey, userKey } = await newAccount();
