@@ -13,7 +13,7 @@ import { ensurePepper } from '#shared/peppers.ts';
 import type { Secrets } from '#shared/ports.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
 import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
-import { closeServer, createServer, type LocalServerOptions } from '#infra/local/server.ts';
+import { closeServer, createServer } from '#infra/local/server.ts';
 
 /** The real local runtime (server, gateway emulator, authorizer, handlers) on a fresh table of the run's DynamoDB Local. */
 export interface RunningApi {
@@ -31,7 +31,8 @@ export interface StartOptions {
   readonly authorizerTtlSeconds?: number;
   readonly secrets?: Secrets;
   readonly tableName?: string;
-  readonly control?: LocalServerOptions['control'];
+  /** Accept the admin CLI's refresh requests carrying this token. */
+  readonly controlToken?: string;
 }
 
 export function quietLogger(): Logger {
@@ -65,7 +66,10 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
     { name: 'E2E account', ownerName: 'First owner', ownerEmail: 'owner@example.com' },
     SYSTEM_ACTOR,
   );
-  const server = createServer({ gateway: app.gateway, ...(options.control === undefined ? {} : { control: options.control }) });
+  const server = createServer({
+    gateway: app.gateway,
+    ...(options.controlToken === undefined ? {} : { control: { token: options.controlToken, refresh: app.refresh } }),
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,0 +1,165 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER, localPaths, writeRuntimeInfo } from '#infra/local/runtime-files.ts';
+import { call, startApi, type Credentials, type RunningApi } from './support.ts';
+
+/**
+ * The admin CLI as a person runs it (`node --import tsx infra/admin/main.ts ...`), against the
+ * run's DynamoDB Local, and against a running local server found through its runtime file,
+ * which it must tell to drop cached decisions.
+ */
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function admin(args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('node', ['--import', 'tsx', 'infra/admin/main.ts', ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-admin-'));
+const tableName = `latchkey-admin-${newId()}`;
+const controlToken = newId() + newId();
+let api: RunningApi;
+let created: { accountId: string; keys: Credentials };
+
+beforeAll(async () => {
+  // Prepare: an account made by the CLI on a table the CLI creates, then a local server on it
+  // sharing the CLI's master key, advertised in the data folder like `npm start` does.
+  const result = await admin([
+    'create-account',
+    '--json',
+    '--endpoint',
+    inject('dynamodbEndpoint'),
+    '--table',
+    tableName,
+    '--data-dir',
+    dataDir,
+    '--name',
+    'CLI account',
+    '--owner-name',
+    'CLI owner',
+    '--owner-email',
+    'cli@example.com',
+    '--key-name',
+    'cli-owner-key',
+  ]);
+  if (result.code !== 0) throw new Error(`create-account failed: ${result.stderr}`);
+  const output = JSON.parse(result.stdout) as { account: { id: string }; accountKey: string; userKey: string };
+  created = { accountId: output.account.id, keys: { accountKey: output.accountKey, userKey: output.userKey } };
+
+  api = await startApi({ tableName, secrets: LocalSecrets.fromFile(localPaths(dataDir).masterKey), controlToken, authorizerTtlSeconds: 300 });
+  writeRuntimeInfo(localPaths(dataDir), {
+    dynamodbEndpoint: inject('dynamodbEndpoint'),
+    tableName,
+    host: '127.0.0.1',
+    port: api.port,
+    pid: process.pid,
+    controlToken,
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await api.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('create-account', () => {
+  it('prints keys that work against the API, as JSON', async () => {
+    const whoami = await call(api.port, '/v1/whoami', { keys: created.keys });
+    const account = await call(api.port, '/v1/account', { keys: created.keys });
+    const revealed = await call(api.port, '/v1/account/key', { keys: created.keys });
+
+    expect(whoami.status).toBe(200);
+    expect(whoami.json).toMatchObject({ accountId: created.accountId, role: 'owner' });
+    expect(account.json).toMatchObject({ name: 'CLI account', apiEnabled: true });
+    expect(revealed.json).toEqual({ accountKey: created.keys.accountKey });
+  });
+
+  it('refuses missing options with exit code 2 and creates nothing', async () => {
+    const result = await admin(['create-account', '--data-dir', dataDir, '--name', 'No owner']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--owner-name is required');
+  }, 120_000);
+});
+
+describe('disable-api and enable-api through the running server', () => {
+  it('refuses the account at once after disable-api, despite a cached Allow, and lets it in after enable-api', async () => {
+    // Prepare: an Allow cached for these keys.
+    expect((await call(api.port, '/v1/whoami', { keys: created.keys })).status).toBe(200);
+
+    // Act
+    const disabled = await admin(['disable-api', created.accountId, '--data-dir', dataDir]);
+    const refused = await call(api.port, '/v1/whoami', { keys: created.keys });
+    const enabled = await admin(['enable-api', created.accountId, '--json', '--data-dir', dataDir]);
+    const allowed = await call(api.port, '/v1/whoami', { keys: created.keys });
+
+    // Assess
+    expect(disabled.code).toBe(0);
+    expect(disabled.stdout).toContain('now disabled');
+    expect(refused.status).toBe(401);
+    expect(enabled.code).toBe(0);
+    expect(JSON.parse(enabled.stdout)).toMatchObject({ account: { id: created.accountId, apiEnabled: true } });
+    expect(allowed.status).toBe(200);
+  }, 240_000);
+
+  it('reports an unknown account with exit code 1', async () => {
+    const result = await admin(['disable-api', newId(), '--data-dir', dataDir]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/not found/i);
+  }, 120_000);
+});
+
+describe('rotate-pepper', () => {
+  it('adds a pepper version that the running server knows at once', async () => {
+    // Act: rotate, then make keys hashed with the new version.
+    const rotated = await admin(['rotate-pepper', '--json', '--data-dir', dataDir]);
+    const next = await admin(['create-account', '--json', '--data-dir', dataDir, '--name', 'After rotation', '--owner-name', 'Owner', '--owner-email', 'o@example.com']);
+    const output = JSON.parse(next.stdout) as { accountKey: string; userKey: string };
+    const newKeys = await call(api.port, '/v1/whoami', { keys: { accountKey: output.accountKey, userKey: output.userKey } });
+    const oldKeys = await call(api.port, '/v1/whoami', { keys: created.keys });
+
+    // Assess
+    expect(rotated.code).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toEqual({ pepperVersion: 2 });
+    expect(newKeys.status).toBe(200);
+    expect(oldKeys.status).toBe(200);
+  }, 240_000);
+});
+
+describe("the server's control path", () => {
+  it('refuses a refresh without the right token', async () => {
+    const none = await call(api.port, LOCAL_REFRESH_PATH, { method: 'POST' });
+    const wrong = await call(api.port, LOCAL_REFRESH_PATH, { method: 'POST', headers: { [LOCAL_TOKEN_HEADER]: `${controlToken}x` } });
+    const right = await call(api.port, LOCAL_REFRESH_PATH, { method: 'POST', headers: { [LOCAL_TOKEN_HEADER]: controlToken } });
+
+    expect(none.status).toBe(403);
+    expect(wrong.status).toBe(403);
+    expect(right.status).toBe(204);
+  });
+});
+
+describe('help', () => {
+  it('explains the commands', async () => {
+    const result = await admin(['--help']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('create-account');
+    expect(result.stdout).toContain('--kms-key-id');
+  }, 120_000);
+});
