@@ -7,6 +7,7 @@ import { DynamoDbStore, type DynamoDbStoreOptions } from '#shared/adapters/dynam
 import { newId } from '#shared/domain/ids.ts';
 import type { Role } from '#shared/domain/roles.ts';
 import type { AccountRecord, ApiKeyRecord, AuditEvent, User } from '#shared/model.ts';
+import type { Store } from '#shared/ports.ts';
 
 export interface TestTable {
   readonly raw: DynamoDBClient;
@@ -72,7 +73,7 @@ export interface SeededAccount {
 }
 
 /** An account with its first owner and that owner's key, created through the store. */
-export async function seedAccount(store: DynamoDbStore, options: { apiEnabled?: boolean } = {}): Promise<SeededAccount> {
+export async function seedAccount(store: Store, options: { apiEnabled?: boolean } = {}): Promise<SeededAccount> {
   const id = newId();
   const account: AccountRecord = {
     id,
@@ -91,7 +92,7 @@ export async function seedAccount(store: DynamoDbStore, options: { apiEnabled?: 
 }
 
 /** Creates a user through the store and returns it. */
-export async function seedUser(store: DynamoDbStore, accountId: string, role: Role = 'viewer'): Promise<User> {
+export async function seedUser(store: Store, accountId: string, role: Role = 'viewer'): Promise<User> {
   const user = testUser(accountId, role);
   await store.createUser(user, testEvent(accountId, 'user.create'));
   return user;
