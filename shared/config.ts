@@ -5,8 +5,11 @@ import type { Limits } from './ports.ts';
  * Every variable and its default is listed in the README.
  */
 export const DEFAULT_LIMITS: Limits = { keysPerUser: 10, rulesPerKey: 20 };
-/** TransactWriteItems takes at most 100 items: a role change writes the user, each key, the account and an event. */
-export const MAX_KEYS_PER_USER = 90;
+/**
+ * TransactWriteItems takes at most 100 items. Deleting a user writes the user, each key and its
+ * name reservation, the account and an event (2n + 3), so 48 keys keep it one transaction.
+ */
+export const MAX_KEYS_PER_USER = 48;
 export const MAX_RULES_PER_KEY = 100;
 
 export const ENV = {
