@@ -1,4 +1,6 @@
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeServer, createServer } from '#infra/local/server.ts';
 import { call, createUserWithKey, ownerKeys, startApi, type Credentials, type RunningApi } from './support.ts';
 
 /**
@@ -273,6 +275,30 @@ describe('the source address is the connection, never a header', () => {
 
     expect(response.status).toBe(200);
     expect(response.json.sourceIp).toBe('127.0.0.1');
+  });
+});
+
+describe('a dual-stack listener', () => {
+  it('sees an IPv4 client as its IPv4 address, so IPv4 rules apply to it', async () => {
+    // Prepare: the same gateway behind a socket on '::', where IPv4 peers appear as ::ffff:a.b.c.d.
+    const dualStack = createServer({ gateway: api.app.gateway });
+    await new Promise<void>((resolve) => dualStack.listen(0, '::', resolve));
+    const { port } = dualStack.address() as AddressInfo;
+    const subject = await createUserWithKey(api, 'viewer');
+    await call(api.port, `/v1/api-keys/${subject.keyId}/cidr-allow-list`, { method: 'POST', keys: owner, body: { cidr: '127.0.0.2/32' } });
+
+    try {
+      // Act
+      const allowed = await call(port, '/v1/whoami', { keys: subject.keys, from: '127.0.0.2' });
+      const denied = await call(port, '/v1/whoami', { keys: subject.keys, from: '127.0.0.1' });
+
+      // Assess
+      expect(allowed.status).toBe(200);
+      expect(allowed.json.sourceIp).toBe('127.0.0.2');
+      expect(denied.status).toBe(403);
+    } finally {
+      await closeServer(dualStack);
+    }
   });
 });
 

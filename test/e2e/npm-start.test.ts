@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -184,5 +184,42 @@ describe('npm start with persistent data', () => {
       expect(await portFree(second.port)).toBe(true);
     },
     2 * STARTUP_MS + 60_000,
+  );
+});
+
+describe('npm start refusals', () => {
+  function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+      });
+    });
+  }
+
+  it(
+    'says plainly that Java is missing, and exits 1',
+    async () => {
+      // Prepare: a PATH on which no `java` can be found.
+      const env = { ...process.env, PATH: join(dataDir, 'no-such-bin'), LATCHKEY_LOCAL_DIR: join(dataDir, 'no-java') };
+
+      const result = await run(['--memory', '--port', String(await freePort())], env);
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('DynamoDB Local needs a Java runtime');
+    },
+    90_000,
+  );
+
+  it(
+    'explains its options, and refuses unknown ones with exit code 2',
+    async () => {
+      const help = await run(['--help'], process.env);
+      const unknown = await run(['--no-such-flag'], process.env);
+
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('--authorizer-ttl');
+      expect(unknown.code).toBe(2);
+    },
+    90_000,
   );
 });
