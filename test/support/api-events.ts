@@ -164,7 +164,10 @@ export interface WireResponse {
 
 function headerValue(headers: WireResponse['headers'], name: string): string | undefined {
   for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name) return Array.isArray(value) ? value.join(', ') : String(value as string);
+    if (key.toLowerCase() !== name) continue;
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    return value.join(', ');
   }
   return undefined;
 }
