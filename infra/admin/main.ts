@@ -287,6 +287,9 @@ async function main(): Promise<number> {
   let target: Target | undefined;
   try {
     const aws = values['kms-key-id'] !== undefined || values.region !== undefined;
+    if (!aws && values.table !== undefined && values.endpoint === undefined) {
+      throw new UsageError('--table names a table on --endpoint, or in AWS with --region and --kms-key-id');
+    }
     target = aws ? awsTarget(values) : await localTarget(values, localPaths(values['data-dir']));
     await execute(command, rest, values, target);
     return 0;
