@@ -36,6 +36,8 @@ export const PRICES = {
   dynamoDbPerMillionWriteUnits: 0.625,
   /** KMS, per 10,000 requests (Decrypt). */
   kmsPer10kRequests: 0.03,
+  /** CloudWatch Logs, per GB ingested (standard class). */
+  logsPerGbIngested: 0.5,
 } as const;
 
 /** The memory of the authorizer and of every handler function (infra/stateless-stack.ts). */
@@ -45,6 +47,8 @@ export const HIT_RATES = [0, 0.5, 0.9, 0.99] as const;
 export interface FunctionCosts {
   readonly authorizer: { readonly durationMs: LatencySummary; readonly readUnits: number; readonly writeUnits: number };
   readonly whoami: { readonly durationMs: LatencySummary; readonly readUnits: number; readonly writeUnits: number };
+  /** Application log bytes written per request by both functions (the runtime's own lines not included). */
+  readonly logBytesPerRequest: number;
 }
 
 export interface CostLine {
@@ -131,19 +135,24 @@ export async function measureFunctionCosts(endpoint: string): Promise<FunctionCo
     };
 
     const started = { wall: 0n };
+    let logBytes = 0;
     await withStdoutDiscarded(async () => {
       for (let i = 0; i < WARMUP; i += 1) await gateway.handle(request);
       recording = true;
+      logBytes = 0;
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < REQUESTS; i += 1) {
         const response = await gateway.handle(request);
         if (response.status !== 200) throw new Error(`whoami answered ${String(response.status)}`);
       }
       started.wall = process.hrtime.bigint() - t0;
+    }, (bytes) => {
+      logBytes += bytes;
     });
     return {
       authorizer: { durationMs: summarize(timings.authorizer, started.wall), readUnits: units.authorizer.read / REQUESTS, writeUnits: units.authorizer.write / REQUESTS },
       whoami: { durationMs: summarize(timings.whoami, started.wall), readUnits: units.whoami.read / REQUESTS, writeUnits: units.whoami.write / REQUESTS },
+      logBytesPerRequest: logBytes / REQUESTS,
     };
   } finally {
     db.raw.destroy();
@@ -183,6 +192,13 @@ export async function benchCost(endpoint: string): Promise<CostResult> {
     { group: GROUP, name: 'whoami handler duration, median', value: measured.whoami.durationMs.medianUs / 1000, unit: 'ms', method: `same requests; p99 ${(measured.whoami.durationMs.p99Us / 1000).toFixed(2)} ms` },
     { group: GROUP, name: 'read units per authorization', value: measured.authorizer.readUnits, unit: 'RRU', method: 'ConsumedCapacity reported by DynamoDB Local for the authorizer\'s reads, averaged' },
     { group: GROUP, name: 'write units per whoami request', value: measured.whoami.writeUnits, unit: 'WRU', method: 'ConsumedCapacity of the handler\'s writes (lastUsedAt, at most once a minute per key), averaged' },
+    {
+      group: GROUP,
+      name: 'application log bytes per request, cache off',
+      value: measured.logBytesPerRequest,
+      unit: 'B',
+      method: `bytes both functions wrote to stdout, averaged; at ${String(PRICES.logsPerGbIngested)} USD/GB that is ${((measured.logBytesPerRequest * 1e6 * PRICES.logsPerGbIngested) / 1e9).toFixed(2)} USD per million (not in the totals below)`,
+    },
     ...perMillion.map((line) => ({
       group: GROUP,
       name: `USD per million requests, ${String(Math.round(line.hitRate * 100))}% cache hits`,

@@ -114,11 +114,15 @@ export function authorizerEvent(accountKey: string, userKey: string, sourceIp = 
 /**
  * Runs `work` with process.stdout writes dropped. The authorizer logs one JSON line per
  * decision; the line is still built (that cost is part of a decision), it just is not written
- * to the terminal, where it would bury the results and time the terminal instead.
+ * to the terminal, where it would bury the results and time the terminal instead. `countBytes`
+ * hears the size of each write (what CloudWatch Logs would ingest).
  */
-export async function withStdoutDiscarded<T>(work: () => Promise<T>): Promise<T> {
+export async function withStdoutDiscarded<T>(work: () => Promise<T>, countBytes?: (bytes: number) => void): Promise<T> {
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (..._args: unknown[]) => true;
+  process.stdout.write = (chunk: unknown) => {
+    if (countBytes !== undefined) countBytes(typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk instanceof Uint8Array ? chunk.length : 0);
+    return true;
+  };
   try {
     return await work();
   } finally {

@@ -7,7 +7,7 @@ import { ratio } from './stats.ts';
 
 const GROUP = '5 HTTP';
 const DURATION_SECONDS = 5;
-const WARMUP_SECONDS = 1;
+const WARMUP_SECONDS = 2;
 const CONNECTIONS = 10;
 const TARGET_SCRIPT = fileURLToPath(new URL('./http-target.ts', import.meta.url));
 

@@ -1,3 +1,4 @@
+import './environment.ts';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,7 @@ import { benchBundles } from './bundles.ts';
 import { benchCalls } from './calls.ts';
 import { benchCost } from './cost.ts';
 import { benchDecision } from './decision.ts';
+import { warmDynamoDbLocal } from './dynamodb-warmup.ts';
 import { benchHttp } from './http.ts';
 import { type Figure, machine, renderTable, writeReport } from './report.ts';
 import { benchScale } from './scale.ts';
@@ -55,13 +57,6 @@ async function main(): Promise<void> {
   }
   const groups = selectedGroups(values.only);
   const out = values.out ?? join(ROOT, 'bench', 'results.json');
-  process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  // The local secrets stand-in warns that it is no KMS; here that is the point, so keep it quiet.
-  process.removeAllListeners('warning');
-  process.on('warning', (warning: Error & { code?: string }) => {
-    if (warning.code !== 'LATCHKEY_LOCAL_SECRETS') console.error(warning);
-  });
 
   const startedAt = new Date();
   const loadBefore = loadavg();
@@ -71,8 +66,9 @@ async function main(): Promise<void> {
   try {
     for (const group of groups) {
       if (group.needsDynamoDb && dynamoDb === undefined) {
-        console.error('starting DynamoDB Local…');
+        console.error('starting DynamoDB Local and warming its JIT…');
         dynamoDb = await startDynamoDbLocal();
+        details.dynamoDbLocalWarmup = await warmDynamoDbLocal(dynamoDb.endpoint);
       }
       console.error(`${String(group.id)}. ${group.title}…`);
       const groupStarted = performance.now();
