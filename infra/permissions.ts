@@ -7,7 +7,7 @@ import {
   PEPPER_ENCRYPTION_CONTEXT_PURPOSE,
 } from '#shared/adapters/kms-secrets.ts';
 import { CONFIG_PK } from '#shared/adapters/dynamodb/items.ts';
-import { BY_USER_INDEX } from '#shared/adapters/table-schema.ts';
+import { BY_USER_INDEX, TABLE_KEYS } from '#shared/adapters/table-schema.ts';
 import { ROUTES, type FunctionGroup } from '#shared/routes.ts';
 
 /**
@@ -31,7 +31,7 @@ interface GroupAccess {
 }
 
 const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
-  // Answers from the authorizer's context alone.
+  // Answers from the authorizer's context alone (plus the key-use stamp every route function writes).
   whoami: { tableActions: [], indexActions: [], kms: 'none' },
   // Reads the account; the reveal decrypts the account key and writes its audit event.
   account: { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'], indexActions: [], kms: 'decrypt-account-key' },
@@ -57,6 +57,23 @@ const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   'cidr-allow-list': { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexActions: [], kms: 'none' },
   logs: { tableActions: ['dynamodb:Query'], indexActions: [], kms: 'none' },
 };
+
+/**
+ * After each successful request a route function stamps the caller's key with `lastUsedAt`
+ * (DynamoDbStore.recordKeyUse). Groups that update nothing else get UpdateItem for that
+ * attribute alone, with nothing returned.
+ */
+function recordKeyUse(table: ITable): PolicyStatement {
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: ['dynamodb:UpdateItem'],
+    resources: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'lastUsedAt'] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+    },
+  });
+}
 
 /** Groups with a route that changes state: only they may flush the authorizer cache. */
 export function groupMutates(group: FunctionGroup): boolean {
@@ -111,6 +128,7 @@ export function groupStatements(group: FunctionGroup, { table, key }: DataResour
   if (access.tableActions.length > 0) {
     statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions: [...access.tableActions], resources: [table.tableArn] }));
   }
+  if (!access.tableActions.includes('dynamodb:UpdateItem')) statements.push(recordKeyUse(table));
   if (access.indexActions.length > 0) {
     statements.push(
       new PolicyStatement({

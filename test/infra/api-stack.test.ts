@@ -64,6 +64,17 @@ describe('API stack (defaults)', () => {
   const functionOf = (group: FunctionGroup | 'authorizer'): string =>
     logicalIdOf((group === 'authorizer' ? synth.api.authorizerFunction : synth.api.groupFunctions[group]).function.node.defaultChild as CfnElement);
 
+  /** UpdateItem of `lastUsedAt` alone, returning nothing. */
+  const recordKeyUse = (): Statement => ({
+    Action: 'dynamodb:UpdateItem',
+    Effect: 'Allow',
+    Resource: tableArn,
+    Condition: {
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'lastUsedAt'] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+    },
+  });
+
   /** Statements beyond writing the function's own logs and sending traces (checked separately). */
   const dataStatements = (group: FunctionGroup | 'authorizer'): Statement[] =>
     statementsOfRole(template, roleOf(group)).filter((s) => {
@@ -111,14 +122,15 @@ describe('API stack (defaults)', () => {
   });
 
   describe('route functions', () => {
-    it('give whoami and logs no key access, and whoami no table access either', () => {
-      expect(dataStatements('whoami')).toEqual([]);
-      expect(dataStatements('logs')).toEqual([{ Action: 'dynamodb:Query', Effect: 'Allow', Resource: tableArn }]);
+    it('give whoami only the key-use stamp, and logs only queries besides it; neither touches KMS', () => {
+      expect(dataStatements('whoami')).toEqual([recordKeyUse()]);
+      expect(dataStatements('logs')).toEqual([{ Action: 'dynamodb:Query', Effect: 'Allow', Resource: tableArn }, recordKeyUse()]);
     });
 
     it('let the account function read the account, write its audit event and decrypt only account keys', () => {
       expect(dataStatements('account')).toEqual([
         { Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Effect: 'Allow', Resource: tableArn },
+        recordKeyUse(),
         {
           Action: 'kms:Decrypt',
           Effect: 'Allow',

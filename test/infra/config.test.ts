@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, configFromContext } from '#infra/config.ts';
+import { MAX_KEYS_PER_USER, MAX_RULES_PER_KEY } from '#shared/config.ts';
 
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string): unknown => values[key] });
 
@@ -34,9 +35,9 @@ describe('configFromContext', () => {
     ['authorizerCacheTtl', '3601', /authorizerCacheTtl must be a whole number from 0 to 3600/],
     ['authorizerCacheTtl', '-1', /authorizerCacheTtl/],
     ['authorizerCacheTtl', '1.5', /authorizerCacheTtl/],
-    ['maxKeysPerUser', '0', /maxKeysPerUser must be a whole number from 1 to 90/],
-    ['maxKeysPerUser', '91', /maxKeysPerUser/],
-    ['maxRulesPerKey', '101', /maxRulesPerKey must be a whole number from 1 to 100/],
+    ['maxKeysPerUser', '0', new RegExp(`maxKeysPerUser must be a whole number from 1 to ${MAX_KEYS_PER_USER}`)],
+    ['maxKeysPerUser', String(MAX_KEYS_PER_USER + 1), /maxKeysPerUser/],
+    ['maxRulesPerKey', String(MAX_RULES_PER_KEY + 1), new RegExp(`maxRulesPerKey must be a whole number from 1 to ${MAX_RULES_PER_KEY}`)],
     ['logRetentionDays', '31', /logRetentionDays must be one of 1, 3, 5/],
     ['throttleRate', '0', /throttleRate must be/],
     ['throttleRate', 'fast', /throttleRate must be/],
