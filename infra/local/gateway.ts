@@ -221,18 +221,20 @@ interface HeaderMaps {
 
 /** API Gateway's two views of the headers: the last value of each, and every value. */
 function headerMaps(raw: GatewayRequest['headers']): HeaderMaps {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Maps, not object literals: a client's 'constructor' or '__proto__' header would otherwise
+  // be read from Object.prototype and throw (a 500 for anyone who sends one).
+  const headers = new Map<string, string>();
+  const multiValueHeaders = new Map<string, string[]>();
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     const values = typeof value === 'string' ? [value] : [...value];
     const last = values.at(-1);
     if (last === undefined) continue;
     const key = name.toLowerCase();
-    multiValueHeaders[key] = [...(multiValueHeaders[key] ?? []), ...values];
-    headers[key] = last;
+    multiValueHeaders.set(key, [...(multiValueHeaders.get(key) ?? []), ...values]);
+    headers.set(key, last);
   }
-  return { headers, multiValueHeaders };
+  return { headers: Object.fromEntries(headers), multiValueHeaders: Object.fromEntries(multiValueHeaders) };
 }
 
 function queryMaps(query: string | undefined): {
@@ -240,14 +242,15 @@ function queryMaps(query: string | undefined): {
   multiValueQueryStringParameters: Record<string, string[]> | null;
 } {
   if (query === undefined || query === '') return { queryStringParameters: null, multiValueQueryStringParameters: null };
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  // Maps for the same reason as the headers: '?constructor=' or '?valueOf=' must not reach Object.prototype.
+  const single = new Map<string, string>();
+  const multi = new Map<string, string[]>();
   for (const [name, value] of new URLSearchParams(query)) {
-    single[name] = value;
-    multi[name] = [...(multi[name] ?? []), value];
+    single.set(name, value);
+    multi.set(name, [...(multi.get(name) ?? []), value]);
   }
-  if (Object.keys(single).length === 0) return { queryStringParameters: null, multiValueQueryStringParameters: null };
-  return { queryStringParameters: single, multiValueQueryStringParameters: multi };
+  if (single.size === 0) return { queryStringParameters: null, multiValueQueryStringParameters: null };
+  return { queryStringParameters: Object.fromEntries(single), multiValueQueryStringParameters: Object.fromEntries(multi) };
 }
 
 function identity(sourceIp: string, userAgent: string | undefined): APIGatewayEventIdentity {

@@ -298,6 +298,23 @@ describe('the events the functions receive', () => {
     expect(recorded.handlerCalls[0]?.event.requestContext.identity.sourceIp).toBe('127.0.0.2');
   });
 
+  it('treats header and query names that exist on Object.prototype as plain names', async () => {
+    const { gateway, recorded } = setUp();
+
+    const response = await gateway.handle(
+      request({
+        query: 'constructor=a&__proto__=b&valueOf=c',
+        headers: { 'x-api-key': 'a', 'x-api-secret-key': 'b', constructor: 'x', __proto__: 'y', tostring: 'z' },
+      }),
+    );
+
+    expect(response.status).toBe(200);
+    const event = recorded.handlerCalls[0]?.event;
+    expect(event?.queryStringParameters).toEqual({ constructor: 'a', ['__proto__']: 'b', valueOf: 'c' });
+    expect(Object.getOwnPropertyDescriptor(event?.headers, 'constructor')?.value).toBe('x');
+    expect(Object.getOwnPropertyDescriptor(event?.multiValueHeaders, 'tostring')?.value).toEqual(['z']);
+  });
+
   it("passes the handler's status, headers and body through", async () => {
     const { gateway } = setUp();
 
