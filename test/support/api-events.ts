@@ -6,6 +6,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { type ApiHandler, createApiHandler } from '#functions/commons/api-handler.ts';
+import { type LocalApp, createLocalApp } from '#infra/local/app.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { DEFAULT_LIMITS } from '#shared/config.ts';
 import type { ApiDeps } from '#shared/deps.ts';
@@ -300,4 +301,113 @@ export async function createApiTestBed(options: TestBedOptions = {}): Promise<Ap
   };
 
   return { table, deps, cache, account, owner, handlers, call, invoke, addCaller, otherAccount: newAccount };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole request path: the local gateway emulator with the real authorizer and handlers
+
+export interface KeyPair {
+  readonly accountKey: string;
+  readonly userKey: string;
+  readonly principal: Principal;
+}
+
+export interface GatewayCall {
+  readonly keys?: { readonly accountKey?: string; readonly userKey?: string } | undefined;
+  readonly params?: Readonly<Record<string, string>>;
+  readonly query?: string;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly sourceIp?: string;
+}
+
+export interface GatewayTestBed {
+  readonly app: LocalApp;
+  readonly owner: KeyPair;
+  /** Sends a request for a route through the gateway; the response must conform to openapi.json. */
+  request(operationId: OperationId, call?: GatewayCall): Promise<ApiResponse>;
+  /** A new account in the same table, with its owner's keys. */
+  newAccount(): Promise<KeyPair>;
+  /** A new user of `account` with `role`, and a key for them, created through the gateway. */
+  addUser(account: KeyPair, role: KeyRole): Promise<KeyPair & { readonly user: User }>;
+}
+
+export async function createGatewayTestBed(options: { readonly authorizerTtlSeconds?: number } = {}): Promise<GatewayTestBed> {
+  const table = await createTestTable();
+  const secrets = new LocalSecrets(randomBytes(32));
+  const app = createLocalApp({
+    documentClient: table.client,
+    tableName: table.tableName,
+    secrets,
+    logger: quietLogger(),
+    auditRetentionDays: 0,
+    authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
+  });
+  await ensurePepper(app.store, secrets);
+
+  const newAccount = async (): Promise<KeyPair> => {
+    const created = await createAccount(
+      app.apiDeps,
+      { name: `account ${randomBytes(4).toString('hex')}`, ownerName: 'Olive Owner', ownerEmail: 'olive@example.com' },
+      SYSTEM_ACTOR,
+    );
+    return {
+      accountKey: created.accountKey,
+      userKey: created.userKey,
+      principal: { accountId: created.account.id, userId: created.owner.id, role: 'owner', keyId: created.keyId },
+    };
+  };
+  const owner = await newAccount();
+
+  const request = async (operationId: OperationId, call: GatewayCall = {}): Promise<ApiResponse> => {
+    const route = routeOf(operationId);
+    const params = call.params ?? {};
+    const path = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''));
+    const keys = call.keys === undefined ? owner : call.keys;
+    const body = call.rawBody ?? (call.body === undefined ? undefined : JSON.stringify(call.body));
+    const headers: Record<string, string> = {
+      ...(keys.accountKey === undefined ? {} : { 'x-api-key': keys.accountKey }),
+      ...(keys.userKey === undefined ? {} : { 'x-api-secret-key': keys.userKey }),
+      ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...call.headers,
+    };
+    const response = await app.gateway.handle({
+      method: route.method,
+      path,
+      query: call.query,
+      headers,
+      body,
+      sourceIp: call.sourceIp ?? TEST_SOURCE_IP,
+    });
+    const flatHeaders = Object.fromEntries(
+      Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), typeof v === 'string' ? v : v.join(', ')]),
+    );
+    const violations = openApiViolations(operationId, { status: response.status, headers: flatHeaders, body: response.body });
+    if (violations.length > 0) throw new Error(`response does not conform to openapi.json:\n${violations.join('\n')}\n${response.body}`);
+    const parsed: unknown = response.body === '' ? undefined : JSON.parse(response.body);
+    return { status: response.status, headers: flatHeaders, raw: response.body, body: parsed, json: (parsed ?? {}) as Json };
+  };
+
+  let users = 0;
+  const addUser = async (account: KeyPair, role: KeyRole): Promise<KeyPair & { readonly user: User }> => {
+    users += 1;
+    const created = await request('createUser', { keys: account, body: { name: `User ${users}`, email: `user${users}@example.com`, role } });
+    if (created.status !== 201) throw new Error(`could not create a user: ${created.raw}`);
+    const user = { ...(created.body as User), accountId: account.principal.accountId };
+    const key = await request('createApiKey', {
+      keys: account,
+      body: { name: `gateway-key-${users}-${randomBytes(3).toString('hex')}`, userId: user.id },
+    });
+    if (key.status !== 201) throw new Error(`could not create a key: ${key.raw}`);
+    const { id: keyId, secret } = key.json as { id: string; secret: string };
+    return {
+      accountKey: account.accountKey,
+      userKey: secret,
+      principal: { accountId: account.principal.accountId, userId: user.id, role, keyId },
+      user,
+    };
+  };
+
+  return { app, owner, request, newAccount, addUser };
 }
