@@ -326,16 +326,16 @@ function proxyResponse(result: unknown, requestId: string): GatewayResponse {
     return gatewayError('integration-failure', requestId);
   }
   if (body !== undefined && body !== null && typeof body !== 'string') return gatewayError('integration-failure', requestId);
-  const merged: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) merged[name.toLowerCase()] = String(value);
+  const merged = new Map<string, string | string[]>();
+  for (const [name, value] of Object.entries(headers ?? {})) merged.set(name.toLowerCase(), String(value));
   for (const [name, values] of Object.entries(multiValueHeaders ?? {})) {
     const key = name.toLowerCase();
-    const previous = merged[key];
+    const previous = merged.get(key);
     const list = previous === undefined ? [] : typeof previous === 'string' ? [previous] : previous;
-    merged[key] = [...list, ...values.map(String)];
+    merged.set(key, [...list, ...values.map(String)]);
   }
-  merged['x-amzn-requestid'] = requestId;
-  return { status: statusCode, headers: merged, body: typeof body === 'string' ? body : '', isBase64Encoded: isBase64Encoded === true };
+  merged.set('x-amzn-requestid', requestId);
+  return { status: statusCode, headers: Object.fromEntries(merged), body: typeof body === 'string' ? body : '', isBase64Encoded: isBase64Encoded === true };
 }
 
 // ---------------------------------------------------------------------------------------------
