@@ -235,8 +235,9 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
+  // Repeated signals wait for the same shutdown rather than killing Node before Java is stopped.
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
   process.on('uncaughtException', (error) => {
     console.error('Latchkey local runtime failed:', error);
     void stop(1);
