@@ -2,7 +2,7 @@ import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackPr
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { ENV } from '#shared/config.ts';
@@ -18,7 +18,8 @@ export interface LatchkeyStatefulStackProps extends StackProps {
    * @default false - table and key are retained, the table also has deletion protection
    */
   readonly destroyOnRemoval?: boolean;
-  readonly logRetention: RetentionDays;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
 }
 
 /**
@@ -34,6 +35,7 @@ export class LatchkeyStatefulStack extends Stack {
     super(scope, id, props);
     const destroy = props.destroyOnRemoval ?? false;
     const removalPolicy = destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
@@ -64,7 +66,7 @@ export class LatchkeyStatefulStack extends Stack {
       memorySize: 256,
       timeout: Duration.seconds(30),
       environment: { [ENV.tableName]: this.table.tableName, [ENV.kmsKeyId]: this.key.keyId },
-      logRetention: props.logRetention,
+      logRetention,
       logRemovalPolicy: removalPolicy,
     });
     for (const statement of pepperInitStatements({ table: this.table, key: this.key })) {
@@ -73,7 +75,7 @@ export class LatchkeyStatefulStack extends Stack {
 
     const provider = new Provider(this, 'PepperProvider', {
       onEventHandler: pepperInit.function,
-      logGroup: new LogGroup(this, 'PepperProviderLogs', { retention: props.logRetention, removalPolicy }),
+      logGroup: new LogGroup(this, 'PepperProviderLogs', { retention: logRetention, removalPolicy }),
     });
     Validations.of(provider).acknowledge(
       {

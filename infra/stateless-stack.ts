@@ -16,7 +16,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '#shared/config.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
@@ -43,7 +43,8 @@ export interface LatchkeyApiStackProps extends StackProps {
   readonly maxRulesPerKey?: number;
   /** @default 365 - days; 0 keeps audit events forever */
   readonly auditRetentionDays?: number;
-  readonly logRetention: RetentionDays;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
   /** Steady-state requests per second for the whole stage. @default 50 */
@@ -67,9 +68,10 @@ export class LatchkeyApiStack extends Stack {
     const stageName = props.stageName ?? 'prod';
     this.stageName = stageName;
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const data = { table: props.table, key: props.key };
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: logRemovalPolicy });
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy: logRemovalPolicy });
     this.api = new RestApi(this, 'Api', {
       restApiName: `latchkey-${stageName}`,
       description: 'Latchkey: account keys, user keys and CIDR allow lists',
@@ -108,7 +110,7 @@ export class LatchkeyApiStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(5),
       environment: { [ENV.tableName]: props.table.tableName, [ENV.kmsKeyId]: props.key.keyId },
-      logRetention: props.logRetention,
+      logRetention,
       logRemovalPolicy,
     });
     for (const statement of authorizerStatements(data)) this.authorizerFunction.role.addToPrincipalPolicy(statement);
@@ -122,7 +124,7 @@ export class LatchkeyApiStack extends Stack {
         memorySize: 512,
         timeout: Duration.seconds(10),
         environment,
-        logRetention: props.logRetention,
+        logRetention,
         logRemovalPolicy,
       });
       for (const statement of groupStatements(group, data, flushArn)) fn.role.addToPrincipalPolicy(statement);
