@@ -7,6 +7,7 @@ import { canHoldKeys } from '../domain/roles.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { ApiKey, ApiKeyRecord, Page } from '../model.ts';
 import type { ListOptions } from '../ports.ts';
+import { withAuthorizerCacheFlush } from './revocation.ts';
 
 export interface NewApiKey {
   readonly name: string;
@@ -61,9 +62,9 @@ export async function createApiKey(deps: ApiDeps, accountId: string, input: NewA
 }
 
 export async function deleteApiKey(deps: ApiDeps, accountId: string, keyId: string, actor: Actor): Promise<void> {
-  await deps.store.deleteKey(accountId, keyId, auditEvent(accountId, actor, 'api-key.delete', `api-key/${keyId}`, deps.now()));
+  const event = auditEvent(accountId, actor, 'api-key.delete', `api-key/${keyId}`, deps.now());
   // A deleted key must stop working now, not when API Gateway's cached Allow expires.
-  await deps.authorizerCache.flush();
+  await withAuthorizerCacheFlush(deps, () => deps.store.deleteKey(accountId, keyId, event));
 }
 
 /** A key as the API shows it: never its digest, pepper version or role copy. */

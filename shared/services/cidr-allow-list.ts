@@ -3,6 +3,7 @@ import { type CidrRule, parseCidr } from '../domain/cidr.ts';
 import { newId } from '../domain/ids.ts';
 import type { ApiDeps } from '../deps.ts';
 import { getApiKey } from './api-keys.ts';
+import { withAuthorizerCacheFlush } from './revocation.ts';
 
 /**
  * A key's CIDR allow list. Every edit goes through the store's `editAllowList`, which applies
@@ -19,9 +20,9 @@ export async function addCidrRule(deps: ApiDeps, accountId: string, keyId: strin
   const now = deps.now();
   const rule: CidrRule = { id: newId(), cidr, createdAt: now.toISOString() };
   const event = auditEvent(accountId, actor, 'cidr-rule.create', ruleTarget(keyId, rule.id), now);
-  const added = await deps.store.editAllowList(accountId, keyId, (list) => ({ list: list.add(rule), result: rule }), event, deps.limits);
-  await deps.authorizerCache.flush();
-  return added;
+  return withAuthorizerCacheFlush(deps, () =>
+    deps.store.editAllowList(accountId, keyId, (list) => ({ list: list.add(rule), result: rule }), event, deps.limits),
+  );
 }
 
 export async function updateCidrRule(
@@ -34,24 +35,25 @@ export async function updateCidrRule(
 ): Promise<CidrRule> {
   const cidr = parseCidr(cidrInput, 'cidr');
   const event = auditEvent(accountId, actor, 'cidr-rule.update', ruleTarget(keyId, ruleId), deps.now());
-  const updated = await deps.store.editAllowList(
-    accountId,
-    keyId,
-    (list) => {
-      const { list: edited, rule } = list.replace(ruleId, cidr);
-      return { list: edited, result: rule };
-    },
-    event,
-    deps.limits,
+  return withAuthorizerCacheFlush(deps, () =>
+    deps.store.editAllowList(
+      accountId,
+      keyId,
+      (list) => {
+        const { list: edited, rule } = list.replace(ruleId, cidr);
+        return { list: edited, result: rule };
+      },
+      event,
+      deps.limits,
+    ),
   );
-  await deps.authorizerCache.flush();
-  return updated;
 }
 
 export async function deleteCidrRule(deps: ApiDeps, accountId: string, keyId: string, ruleId: string, actor: Actor): Promise<void> {
   const event = auditEvent(accountId, actor, 'cidr-rule.delete', ruleTarget(keyId, ruleId), deps.now());
-  await deps.store.editAllowList(accountId, keyId, (list) => ({ list: list.remove(ruleId), result: undefined }), event, deps.limits);
-  await deps.authorizerCache.flush();
+  await withAuthorizerCacheFlush(deps, () =>
+    deps.store.editAllowList(accountId, keyId, (list) => ({ list: list.remove(ruleId), result: undefined }), event, deps.limits),
+  );
 }
 
 function ruleTarget(keyId: string, ruleId: string): string {

@@ -4,6 +4,7 @@ import { newId } from '../domain/ids.ts';
 import type { Role } from '../domain/roles.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { User } from '../model.ts';
+import { withAuthorizerCacheFlush } from './revocation.ts';
 
 export interface NewUser {
   readonly name: string;
@@ -28,17 +29,14 @@ export async function createUser(deps: ApiDeps, accountId: string, input: NewUse
  */
 export async function changeUserRole(deps: ApiDeps, accountId: string, userId: string, role: Role, actor: Actor): Promise<User> {
   const event = auditEvent(accountId, actor, 'user.role-change', `user/${userId}`, deps.now());
-  const user = await deps.store.changeRole(accountId, userId, role, event);
   // A cached Allow for the old role must not outlive the change.
-  await deps.authorizerCache.flush();
-  return user;
+  return withAuthorizerCacheFlush(deps, () => deps.store.changeRole(accountId, userId, role, event));
 }
 
 export async function deleteUser(deps: ApiDeps, accountId: string, userId: string, actor: Actor): Promise<void> {
   const event = auditEvent(accountId, actor, 'user.delete', `user/${userId}`, deps.now());
-  await deps.store.deleteUser(accountId, userId, event);
   // The user's keys are gone: no cached Allow for them may survive.
-  await deps.authorizerCache.flush();
+  await withAuthorizerCacheFlush(deps, () => deps.store.deleteUser(accountId, userId, event));
 }
 
 export async function getUser(deps: ApiDeps, accountId: string, userId: string): Promise<User> {
