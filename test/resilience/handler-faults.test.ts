@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { createApiHandler } from '#functions/commons/api-handler.ts';
+import { FAULT_DETAIL } from '#functions/commons/problems.ts';
+import type { Actor } from '#shared/audit.ts';
+import type { ApiDeps } from '#shared/deps.ts';
+import { ROUTES, type Route } from '#shared/routes.ts';
+import { createApiKey } from '#shared/services/api-keys.ts';
+import { addCidrRule } from '#shared/services/cidr-allow-list.ts';
+import { createUser } from '#shared/services/users.ts';
+import {
+  CountingAuthorizerCache,
+  type ResilienceTable,
+  type SeededOwner,
+  apiDepsOn,
+  createResilienceTable,
+  expectProblem,
+  fromProxyResult,
+  lambdaContext,
+  newLocalSecrets,
+  proxyEvent,
+  seedOwner,
+} from '#test/support/resilience-app.ts';
+import { FaultInjector, type FaultMode, type RecordedCall } from '#test/support/resilience-faults.ts';
+import { changeShape, invariantViolations, scanTable, snapshotTable } from '#test/support/resilience-table.ts';
+
+/**
+ * Every store call a mutating handler makes, failed once: the caller gets a 500 problem
+ * document that tells nothing of the failure, and the table holds the whole change or none of
+ * it (compared item by item with the change a clean run makes on a like fixture).
+ *
+ * Two ways to fail: the call never reaches DynamoDB (`error`), or DynamoDB does the work and
+ * the answer is lost on the way back (`answer-lost`), which is the case where a write looks
+ * failed to the handler but did happen.
+ */
+
+const secrets = newLocalSecrets();
+const MODES: readonly FaultMode[] = ['error', 'answer-lost'];
+
+interface Scenario {
+  readonly pathParameters?: Record<string, string>;
+  readonly body?: unknown;
+}
+
+type Setup = (deps: ApiDeps, owner: SeededOwner, actor: Actor) => Promise<Scenario>;
+
+async function userWithKeys(deps: ApiDeps, owner: SeededOwner, actor: Actor, role: 'owner' | 'viewer', keys: number) {
+  const user = await createUser(deps, owner.accountId, { name: `${role} with keys`, email: `${role}@example.com`, role }, actor);
+  const keyIds: string[] = [];
+  for (let n = 0; n < keys; n += 1) {
+    const created = await createApiKey(deps, owner.accountId, { name: `${role}-key-number-${n}`, userId: user.id }, actor);
+    keyIds.push(created.key.id);
+  }
+  return { user, keyIds };
+}
+
+async function keyWithRules(deps: ApiDeps, owner: SeededOwner, actor: Actor, rules: readonly string[]) {
+  const { keyIds } = await userWithKeys(deps, owner, actor, 'viewer', 1);
+  const keyId = keyIds[0]!;
+  const ruleIds: string[] = [];
+  for (const cidr of rules) ruleIds.push((await addCidrRule(deps, owner.accountId, keyId, cidr, actor)).id);
+  return { keyId, ruleIds };
+}
+
+/** What each mutating route acts on; the route table decides which routes must be here. */
+const SCENARIOS: Readonly<Record<string, Setup>> = {
+  createUser: () => Promise.resolve({ body: { name: 'Second Owner', email: 'second@example.com', role: 'owner' } }),
+  updateUser: async (deps, owner, actor) => {
+    // An owner with keys demoted: the user, each key's role copy and the owner count change together.
+    const { user } = await userWithKeys(deps, owner, actor, 'owner', 2);
+    return { pathParameters: { userId: user.id }, body: { role: 'viewer' } };
+  },
+  deleteUser: async (deps, owner, actor) => {
+    const { user } = await userWithKeys(deps, owner, actor, 'owner', 2);
+    return { pathParameters: { userId: user.id } };
+  },
+  createApiKey: async (deps, owner, actor) => {
+    const { user } = await userWithKeys(deps, owner, actor, 'viewer', 1);
+    return { body: { name: 'brand-new-key', userId: user.id } };
+  },
+  deleteApiKey: async (deps, owner, actor) => {
+    const { keyIds } = await userWithKeys(deps, owner, actor, 'viewer', 2);
+    return { pathParameters: { keyId: keyIds[0]! } };
+  },
+  addCidrRule: async (deps, owner, actor) => {
+    const { keyId } = await keyWithRules(deps, owner, actor, ['192.0.2.0/24']);
+    return { pathParameters: { keyId }, body: { cidr: '10.0.0.0/8' } };
+  },
+  updateCidrRule: async (deps, owner, actor) => {
+    const { keyId, ruleIds } = await keyWithRules(deps, owner, actor, ['192.0.2.0/24', '198.51.100.0/24']);
+    return { pathParameters: { keyId, ruleId: ruleIds[0]! }, body: { cidr: '203.0.113.0/24' } };
+  },
+  deleteCidrRule: async (deps, owner, actor) => {
+    const { keyId, ruleIds } = await keyWithRules(deps, owner, actor, ['192.0.2.0/24', '198.51.100.0/24']);
+    return { pathParameters: { keyId, ruleId: ruleIds[1]! } };
+  },
+};
+
+const MUTATING_ROUTES: readonly Route[] = ROUTES.filter((route) => route.mutates);
+/** Mutations that can take access away (every one but adding a user or a key). */
+const NARROWING = new Set(MUTATING_ROUTES.map((route) => route.operationId).filter((id) => id !== 'createUser' && id !== 'createApiKey'));
+
+/** The write that records when a key was last used: best effort, after the response is decided. */
+function isKeyUseRecord(call: RecordedCall): boolean {
+  return call.name === 'UpdateItemCommand' && JSON.stringify(call.input).includes('lastUsedAt');
+}
+
+describe('mutating handlers under DynamoDB faults', () => {
+  it('has a scenario for every mutating route of the route table', () => {
+    expect(MUTATING_ROUTES.map((route) => route.operationId).sort()).toEqual(Object.keys(SCENARIOS).sort());
+  });
+
+  /** A new account with the route's fixture, then the request through a fresh handler on the faulty client. */
+  async function run(
+    { clean, faulty, injector }: { clean: ResilienceTable; faulty: ResilienceTable; injector: FaultInjector },
+    route: Route,
+    fault: { readonly call: number; readonly mode: FaultMode } | undefined,
+  ) {
+    const setupDeps = apiDepsOn(clean, secrets);
+    const owner = await seedOwner(setupDeps, setupDeps.store);
+    const actor: Actor = { userId: owner.userId, keyId: owner.keyId, sourceIp: '198.51.100.10' };
+    const scenario = await SCENARIOS[route.operationId]!(setupDeps, owner, actor);
+    const before = await snapshotTable(clean.client, clean.tableName);
+    const authorizerCache = new CountingAuthorizerCache();
+    const handler = createApiHandler(route.group, apiDepsOn(faulty, secrets, { authorizerCache }));
+
+    injector.reset();
+    if (fault !== undefined) injector.arm(fault.call, fault.mode);
+    const result = await handler(proxyEvent(route, owner.principal, scenario), lambdaContext());
+    const calls = [...injector.calls];
+    injector.reset();
+
+    const items = await scanTable(clean.client, clean.tableName);
+    const after = new Map(items.map((item) => [`${String(item.pk)}\u0000${String(item.sk)}`, item]));
+    return { response: fromProxyResult(result), calls, shape: changeShape(before, after), items, flushes: authorizerCache.flushes };
+  }
+
+  describe.each(MUTATING_ROUTES)('$operationId ($method $path)', (route) => {
+    it('answers a 500 problem document and leaves the whole change or none of it, whichever call fails', { timeout: 60_000 }, async () => {
+      // Prepare: a table of its own (small snapshots), and a clean run to tell which calls the
+      // handler makes and what its change looks like.
+      const injector = new FaultInjector();
+      const table = { ...(await createResilienceTable(injector)), injector };
+      const { clean } = table;
+      const cleanRun = await run(table, route, undefined);
+      expect(cleanRun.response.status).toBe(route.status);
+      expect(cleanRun.shape.some((line) => line.startsWith('added EVENT:'))).toBe(true);
+      expect(cleanRun.calls.length).toBeGreaterThan(0);
+      const outcomes: string[] = [];
+
+      for (const [position, call] of cleanRun.calls.entries()) {
+        for (const mode of MODES) {
+          // Act
+          const faulted = await run(table, route, { call: position + 1, mode });
+
+          // Assess
+          const label = `${call.name} (call ${position + 1}) ${mode}`;
+          expect(faulted.calls[position]?.name, label).toBe(call.name);
+          expect(invariantViolations(faulted.items), label).toEqual([]);
+          if (isKeyUseRecord(call)) {
+            // Recording lastUsedAt is best effort: its failure fails nothing.
+            expect(faulted.response.status, label).toBe(route.status);
+            expect(faulted.shape, label).toEqual(cleanRun.shape);
+            outcomes.push(`${label}: ${faulted.response.status}, whole change`);
+            continue;
+          }
+          expect(faulted.response.status, label).toBe(500);
+          const problem = expectProblem(faulted.response);
+          expect(problem.type, label).toBe('urn:latchkey:problem:internal');
+          expect(problem.detail, label).toBe(FAULT_DETAIL);
+          for (const internal of [injector.marker, clean.tableName, call.name, 'stack']) {
+            expect(faulted.response.body, label).not.toContain(internal);
+          }
+          const whole = faulted.shape.length > 0;
+          if (whole) expect(faulted.shape, label).toEqual(cleanRun.shape);
+          else expect(faulted.shape, label).toEqual([]);
+          // A committed change that narrows access must reach the authorizer cache even when
+          // its answer was lost: otherwise a cached Allow outlives a deleted key or rule.
+          if (whole && NARROWING.has(route.operationId)) expect(faulted.flushes, `${label}: cache flushed`).toBeGreaterThan(0);
+          outcomes.push(`${label}: 500, ${whole ? 'whole change' : 'no change'}`);
+        }
+      }
+
+      // Every write that never reached DynamoDB changed nothing; one whose answer was lost changed everything.
+      const commit = cleanRun.calls.findIndex((call) => call.name === 'TransactWriteItemsCommand') + 1;
+      expect(commit).toBeGreaterThan(0);
+      expect(outcomes).toContain(`TransactWriteItemsCommand (call ${commit}) error: 500, no change`);
+      expect(outcomes).toContain(`TransactWriteItemsCommand (call ${commit}) answer-lost: 500, whole change`);
+    });
+  });
+});
