@@ -61,7 +61,7 @@ export async function freePort(): Promise<number> {
 }
 
 async function waitUntilReady(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${output()}`);
     try {
@@ -80,7 +80,7 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, output: () 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`DynamoDB Local did not answer within 30 s: ${output()}`);
+  throw new Error(`DynamoDB Local did not answer within 90 s: ${output()}`);
 }
 
 export async function startDynamoDbLocal(options: StartOptions = {}): Promise<DynamoDbLocal> {
