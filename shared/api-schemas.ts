@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { KEY_NAME_MAX, KEY_NAME_MIN } from './domain/key-name.ts';
 import { KEY_ROLES, ROLES } from './domain/roles.ts';
 import type { OperationId } from './routes.ts';

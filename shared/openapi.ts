@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_COMPONENTS, MAX_BODY_BYTES, type OperationSchemas, Problem, schemasOf } from './api-schemas.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from './authorization.ts';
 import { ROUTES, type Route } from './routes.ts';

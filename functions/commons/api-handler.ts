@@ -1,7 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { MAX_BODY_BYTES, type OperationSchemas, schemasOf } from '#shared/api-schemas.ts';
 import type { Actor } from '#shared/audit.ts';
 import type { ApiDeps } from '#shared/deps.ts';
