@@ -4,6 +4,7 @@ import { formatAccountKey, formatUserKey, maskAccountKey } from '#shared/domain/
 import type { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import type { AccountRecord, ApiKeyRecord } from '#shared/model.ts';
+import { requestIdentity } from '#infra/local/gateway.ts';
 
 /** A caller's two keys and the records a store holds for them. */
 export interface Credentials {
@@ -90,23 +91,7 @@ export function authorizerEvent(accountKey: string, userKey: string, sourceIp = 
       requestTimeEpoch: Date.now(),
       resourceId: 'bench',
       resourcePath: '/v1/whoami',
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp,
-        user: null,
-        userAgent: 'latchkey-bench',
-        userArn: null,
-      },
+      identity: requestIdentity(sourceIp, 'latchkey-bench'),
     },
   };
 }

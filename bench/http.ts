@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonResult } from 'autocannon';
+import { stopProcess } from '#infra/local/dynamodb-local.ts';
 import type { Figure } from './report.ts';
 import type { TargetReady } from './http-target.ts';
 import { ratio } from './stats.ts';
@@ -24,19 +25,7 @@ function startTarget(args: readonly string[]): Promise<Target> {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
   });
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        resolve();
-        return;
-      }
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+  const stop = (): Promise<void> => stopProcess(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();

@@ -253,7 +253,8 @@ function queryMaps(query: string | undefined): {
   return { queryStringParameters: Object.fromEntries(single), multiValueQueryStringParameters: Object.fromEntries(multi) };
 }
 
-function identity(sourceIp: string, userAgent: string | undefined): APIGatewayEventIdentity {
+/** The caller's identity as API Gateway REST puts it in events: only the source address and user agent are known. */
+export function requestIdentity(sourceIp: string, userAgent: string | undefined): APIGatewayEventIdentity {
   return {
     accessKey: null,
     accountId: null,
@@ -389,7 +390,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       apiId: API_ID,
       protocol: 'HTTP/1.1',
       httpMethod: method,
-      identity: identity(request.sourceIp, headers['user-agent']),
+      identity: requestIdentity(request.sourceIp, headers['user-agent']),
       path: `/${stage}${request.path}`,
       stage,
       requestId,

@@ -18,6 +18,7 @@ import type { AuthorizerCache, Limits } from '#shared/ports.ts';
 import { FUNCTION_GROUPS, type FunctionGroup, type OperationId, ROUTES, type Route } from '#shared/routes.ts';
 import { type CreatedAccount, createAccount } from '#shared/services/accounts.ts';
 import { type TestTable, createTestTable } from './dynamodb.ts';
+import { requestIdentity } from '#infra/local/gateway.ts';
 
 /**
  * Builds API Gateway proxy events for the management handlers, runs them against a real
@@ -78,23 +79,7 @@ export function apiEvent(operationId: OperationId, principal: Principal | null, 
           : { principalId: principal.userId, accountId: principal.accountId, userId: principal.userId, role: principal.role, keyId: principal.keyId },
       protocol: 'HTTP/1.1',
       httpMethod: route.method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: call.sourceIp ?? TEST_SOURCE_IP,
-        user: null,
-        userAgent: 'vitest',
-        userArn: null,
-      },
+      identity: requestIdentity(call.sourceIp ?? TEST_SOURCE_IP, 'vitest'),
       path: `/prod${path}`,
       stage: 'prod',
       requestId,
