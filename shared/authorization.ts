@@ -187,10 +187,27 @@ export function routeResource(apiBase: string, method: string, path: string): st
 
 /** Every route this role may call, and only those; the others stay implicitly denied (403). */
 export function allowPolicy(role: KeyRole, apiBase: string): PolicyDocument {
-  const resources = ROUTES.filter((route) => (route.roles as readonly KeyRole[]).includes(role)).map((route) =>
-    routeResource(apiBase, route.method, route.path),
-  );
-  return { Version: POLICY_VERSION, Statement: [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: resources }] };
+  const cacheKey = `${role} ${apiBase}`;
+  let policy = allowPolicies.get(cacheKey);
+  if (policy === undefined) {
+    const resources = ROUTES.filter((route) => (route.roles as readonly KeyRole[]).includes(role)).map((route) =>
+      routeResource(apiBase, route.method, route.path),
+    );
+    const built: PolicyDocument = { Version: POLICY_VERSION, Statement: [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: resources }] };
+    policy = deepFreeze(built);
+    // A container serves one stage, so this holds a handful of entries; the bound is only a backstop.
+    if (allowPolicies.size >= 64) allowPolicies.clear();
+    allowPolicies.set(cacheKey, policy);
+  }
+  return policy;
+}
+
+/** Built once per role and stage: the policy is on the hot path and depends on nothing else. */
+const allowPolicies = new Map<string, PolicyDocument>();
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);
+  return Object.freeze(value);
 }
 
 /** An explicit Deny on every route of the stage: API Gateway's 403 "...with an explicit deny". */

@@ -296,6 +296,23 @@ describe('allowPolicy', () => {
   });
 });
 
+describe('allowPolicy reuse', () => {
+  it('builds each role and stage once, and no caller can widen the shared policy', () => {
+    // Prepare
+    const first = allowPolicy('viewer', API_BASE);
+    const resources = first.Statement[0] as { Resource: string[] };
+
+    // Act
+    const widen = (): number => resources.Resource.push(`${API_BASE}/DELETE/v1/api-keys/*`);
+
+    // Assess
+    expect(allowPolicy('viewer', API_BASE)).toBe(first);
+    expect(widen).toThrow(TypeError);
+    expect(evaluatePolicy(allowPolicy('viewer', API_BASE), methodArnOf('DELETE', '/v1/api-keys/{keyId}'))).toBe('implicit-deny');
+    expect(allowPolicy('viewer', API_BASE.replace('/prod', '/dev'))).not.toBe(first);
+  });
+});
+
 describe('denyAllPolicy', () => {
   it('explicitly denies every route of the stage and nothing elsewhere', () => {
     // Prepare
