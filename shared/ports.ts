@@ -108,6 +108,13 @@ export interface Store {
     event: AuditEvent,
     limits: Limits,
   ): Promise<T>;
+  /**
+   * Appends one rule to the key's allow list in a single conditional write: refuses a full list
+   * (LimitExceededError) or a CIDR already on it (ConflictError) with the same answers as
+   * CidrAllowList.add. It never re-reads and re-applies, so many adds racing on one key cost one
+   * write each instead of retrying against every other winner.
+   */
+  addCidrRule(accountId: string, keyId: string, rule: CidrRule, event: AuditEvent, limits: Limits): Promise<CidrRule>;
   /** Best effort, for `lastUsedAt`. */
   recordKeyUse(accountId: string, keyId: string, at: string): Promise<void>;
 

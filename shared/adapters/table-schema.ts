@@ -5,7 +5,8 @@
  * Items (every entity under its account's partition):
  *   pk=ACCOUNT#<accountId>  sk=META                 the account (apiEnabled, account key digest and ciphertext, ownerCount)
  *   pk=ACCOUNT#<accountId>  sk=USER#<userId>        a user (role, keyIds, rev)
- *   pk=ACCOUNT#<accountId>  sk=KEY#<keyId>          a user key (digest, pepper version, role copy, CIDR rules, rev)
+ *   pk=ACCOUNT#<accountId>  sk=KEY#<keyId>          a user key (digest, pepper version, role copy, CIDR rules and
+ *                                                   the set of their CIDRs, rev)
  *                           gsi1pk=ACCOUNT#<a>#USER#<u>  gsi1sk=KEY#<keyId>   (list one user's keys)
  *   pk=ACCOUNT#<accountId>  sk=KEYNAME#<name>       reserves a key name within the account
  *   pk=ACCOUNT#<accountId>  sk=EVENT#<time>#<id>    an audit event (expiresAt: TTL)

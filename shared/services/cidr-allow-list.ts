@@ -6,10 +6,11 @@ import { getApiKey } from './api-keys.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
 /**
- * A key's CIDR allow list. Every edit goes through the store's `editAllowList`, which applies
- * it to the current list atomically (two concurrent adds both land, or one is retried), and
- * every committed edit flushes the authorizer cache: adding a rule to an empty list, editing
- * or removing one can each shut out an address that a cached Allow still lets in.
+ * A key's CIDR allow list. An add is one conditional append (`addCidrRule`), so adds racing on
+ * one key each land or are refused without retrying against one another; an edit or removal
+ * goes through `editAllowList`, which applies it to the current list atomically. Every
+ * committed change flushes the authorizer cache: adding a rule to an empty list, editing or
+ * removing one can each shut out an address that a cached Allow still lets in.
  */
 export async function listCidrRules(deps: ApiDeps, accountId: string, keyId: string): Promise<readonly CidrRule[]> {
   return (await getApiKey(deps, accountId, keyId)).cidrAllowList;
@@ -20,9 +21,7 @@ export async function addCidrRule(deps: ApiDeps, accountId: string, keyId: strin
   const now = deps.now();
   const rule: CidrRule = { id: newId(), cidr, createdAt: now.toISOString() };
   const event = auditEvent(accountId, actor, 'cidr-rule.create', ruleTarget(keyId, rule.id), now);
-  return withAuthorizerCacheFlush(deps, () =>
-    deps.store.editAllowList(accountId, keyId, (list) => ({ list: list.add(rule), result: rule }), event, deps.limits),
-  );
+  return withAuthorizerCacheFlush(deps, () => deps.store.addCidrRule(accountId, keyId, rule, event, deps.limits));
 }
 
 export async function updateCidrRule(

@@ -1,6 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import type { CidrAllowList, CidrRule } from '#shared/domain/cidr.ts';
-import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
+import { ConflictError, LimitExceededError, NotFoundError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { type TestTable, createTestTable, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
 
@@ -10,6 +13,22 @@ let table: TestTable;
 beforeAll(async () => {
   table = await createTestTable();
 });
+
+const byId = (a: CidrRule, b: CidrRule): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** A store on its own client that counts the transactions it sends, retries included. */
+function countingStore(): { store: DynamoDbStore; transactions: () => number } {
+  const raw = new DynamoDBClient({ endpoint: inject('dynamodbEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  let transactions = 0;
+  raw.middlewareStack.add(
+    (next, context) => (args) => {
+      if (context.commandName === 'TransactWriteItemsCommand') transactions += 1;
+      return next(args);
+    },
+    { step: 'finalizeRequest' },
+  );
+  return { store: new DynamoDbStore(DynamoDBDocumentClient.from(raw), table.tableName), transactions: () => transactions };
+}
 
 /** Every refusal must be one of the domain's answers, never a fault. */
 function expectOnlyDomainRefusals(results: readonly PromiseSettledResult<unknown>[]): void {
@@ -71,6 +90,73 @@ describe('concurrent writes', () => {
     expect(stored).toHaveLength(added.length);
     expect(new Set(stored.map((r) => r.cidr)).size).toBe(stored.length);
     // DynamoDB Local runs transactions one at a time, so 50 contenders take a while on a busy machine.
+  }, 90_000);
+
+  it('lands every one of 50 racing CIDR rule adds that fits, and refuses the rest for the limit alone', async () => {
+    // Prepare
+    const { account, ownerKey } = await seedAccount(table.store);
+    const limits = { keysPerUser: 10, rulesPerKey: 20 };
+    const rules: CidrRule[] = Array.from({ length: 50 }, (_, i) => ({ id: newId(), cidr: `10.${i}.0.0/16`, createdAt: new Date().toISOString() }));
+
+    const counted = countingStore();
+
+    // Act
+    const results = await Promise.allSettled(
+      rules.map((rule) => counted.store.addCidrRule(account.id, ownerKey.id, rule, testEvent(account.id, 'cidr-rule.create'), limits)),
+    );
+
+    // Assess: each add is one conditional append that meets the list as it is, so none is
+    // refused while the list has room, and none re-reads and retries against the winners (a
+    // re-applied edit sent hundreds of transactions here; DynamoDB Local runs them one by one).
+    expect(counted.transactions()).toBeLessThan(2 * rules.length);
+    const added = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const refusals = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    expect(added).toHaveLength(20);
+    expect(refusals).toEqual(Array<LimitExceededError>(30).fill(new LimitExceededError('a key may have at most 20 CIDR rules', 20)));
+    const stored = (await table.store.getKey(account.id, ownerKey.id))?.cidrAllowList ?? [];
+    expect([...stored].sort(byId)).toEqual([...added].sort(byId));
+    const events = await table.store.listEvents(account.id, { limit: 100 });
+    expect(events.items.filter((e) => e.action === 'cidr-rule.create')).toHaveLength(20);
+  }, 90_000);
+
+  it('loses no rule when adds race edits and removals of the same list', async () => {
+    // Prepare
+    const { account, ownerKey } = await seedAccount(table.store);
+    const limits = { keysPerUser: 10, rulesPerKey: 50 };
+    const rule = (cidr: string): CidrRule => ({ id: newId(), cidr, createdAt: new Date().toISOString() });
+    const doomed = await table.store.addCidrRule(account.id, ownerKey.id, rule('192.168.0.0/16'), testEvent(account.id), limits);
+    const moved = await table.store.addCidrRule(account.id, ownerKey.id, rule('172.16.0.0/12'), testEvent(account.id), limits);
+    const adds = Array.from({ length: 20 }, (_, i) => rule(`10.${i}.0.0/16`));
+
+    // Act
+    const results = await Promise.allSettled([
+      ...adds.map((r) => table.store.addCidrRule(account.id, ownerKey.id, r, testEvent(account.id), limits)),
+      table.store.editAllowList(account.id, ownerKey.id, (list) => ({ list: list.remove(doomed.id), result: null }), testEvent(account.id), limits),
+      table.store.editAllowList(
+        account.id,
+        ownerKey.id,
+        (list) => ({ list: list.replace(moved.id, '172.17.0.0/16').list, result: null }),
+        testEvent(account.id),
+        limits,
+      ),
+    ]);
+
+    // Assess
+    expectOnlyDomainRefusals(results);
+    const landed = adds.filter((_, i) => results[i]?.status === 'fulfilled').map((r) => r.cidr);
+    const edits = results.slice(adds.length).map((r) => r.status);
+    const expected = [
+      ...(edits[1] === 'fulfilled' ? ['172.17.0.0/16'] : ['172.16.0.0/12']),
+      ...(edits[0] === 'fulfilled' ? [] : ['192.168.0.0/16']),
+      ...landed,
+    ].sort();
+    const stored = (await table.store.getKey(account.id, ownerKey.id))?.cidrAllowList ?? [];
+    expect(stored.map((r) => r.cidr).sort()).toEqual(expected);
+    // The set of CIDRs still matches the list: a second add of each is refused as a duplicate.
+    const again = await Promise.allSettled(expected.map((cidr) => table.store.addCidrRule(account.id, ownerKey.id, rule(cidr), testEvent(account.id), limits)));
+    expect(again.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'added'))).toEqual(
+      expected.map((cidr) => `the allow list already has the rule ${cidr}`),
+    );
   }, 90_000);
 
   it.each([

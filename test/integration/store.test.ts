@@ -1,7 +1,8 @@
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTable } from '#shared/adapters/create-table.ts';
+import type { CidrAllowList } from '#shared/domain/cidr.ts';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { DEFAULT_LIMITS } from '#shared/config.ts';
@@ -539,6 +540,143 @@ describe('allow lists', () => {
     await expect(
       table.store.editAllowList(account.id, newId(), (list) => ({ list, result: null }), testEvent(account.id), DEFAULT_LIMITS),
     ).rejects.toEqual(new NotFoundError('api key'));
+  });
+});
+
+describe('adding a CIDR rule', () => {
+  const rule = (cidr: string) => ({ id: newId(), cidr, createdAt: new Date().toISOString() });
+  const keyItemOf = (accountId: string, keyId: string) => rawItem(`ACCOUNT#${accountId}`, `KEY#${keyId}`);
+
+  it('appends the rule with its event, keeps the set of CIDRs beside the list, and leaves it out of the view', async () => {
+    // Prepare
+    const { account, ownerKey } = await seedAccount(table.store);
+    const first = rule('10.0.0.0/8');
+    const second = rule('2001:db8::/32');
+
+    // Act
+    const added = [
+      await table.store.addCidrRule(account.id, ownerKey.id, first, testEvent(account.id, 'cidr-rule.create'), DEFAULT_LIMITS),
+      await table.store.addCidrRule(account.id, ownerKey.id, second, testEvent(account.id, 'cidr-rule.create'), DEFAULT_LIMITS),
+    ];
+
+    // Assess
+    expect(added).toEqual([first, second]);
+    const stored = await keyItemOf(account.id, ownerKey.id);
+    expect(stored?.rules).toEqual([first, second]);
+    expect(stored?.cidrs).toEqual(new Set(['10.0.0.0/8', '2001:db8::/32']));
+    expect(stored?.rev).toBe(3);
+    const view = await table.store.getKey(account.id, ownerKey.id);
+    expect(Object.keys(view ?? {}).sort()).toEqual(['accountId', 'cidrAllowList', 'createdAt', 'id', 'lastUsedAt', 'name', 'userId']);
+    expect(view?.cidrAllowList).toEqual([first, second]);
+    expect((await table.store.loadForAuthorization(account.id, ownerKey.id)).key?.cidrs).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+    expect((await eventsOf(account.id)).filter((action) => action === 'cidr-rule.create')).toHaveLength(2);
+  });
+
+  it('creates keys with an empty list of rules and no set of CIDRs', async () => {
+    const { account, owner, ownerKey } = await seedAccount(table.store);
+    const key = testKey(owner);
+    await table.store.createKey(key, testEvent(account.id), DEFAULT_LIMITS);
+
+    for (const keyId of [ownerKey.id, key.id]) {
+      const stored = await keyItemOf(account.id, keyId);
+      expect(stored?.rules).toEqual([]);
+      expect(stored).not.toHaveProperty('cidrs');
+    }
+  });
+
+  it('refuses a CIDR already on the list with the allow list\'s own answer, and writes nothing', async () => {
+    const { account, ownerKey } = await seedAccount(table.store);
+    await table.store.addCidrRule(account.id, ownerKey.id, rule('10.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS);
+    const before = await keyItemOf(account.id, ownerKey.id);
+    const eventsBefore = await eventsOf(account.id);
+
+    await expect(table.store.addCidrRule(account.id, ownerKey.id, rule('10.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS)).rejects.toEqual(
+      new ConflictError('the allow list already has the rule 10.0.0.0/8'),
+    );
+
+    expect(await keyItemOf(account.id, ownerKey.id)).toEqual(before);
+    expect(await eventsOf(account.id)).toEqual(eventsBefore);
+  });
+
+  it('refuses a rule beyond the limit with the limit in the error, and writes nothing', async () => {
+    const { account, ownerKey } = await seedAccount(table.store);
+    const limits = { keysPerUser: 10, rulesPerKey: 2 };
+    for (const cidr of ['10.0.0.0/8', '11.0.0.0/8']) await table.store.addCidrRule(account.id, ownerKey.id, rule(cidr), testEvent(account.id), limits);
+    const eventsBefore = await eventsOf(account.id);
+
+    const refusal = table.store.addCidrRule(account.id, ownerKey.id, rule('12.0.0.0/8'), testEvent(account.id), limits);
+
+    await expect(refusal).rejects.toEqual(new LimitExceededError('a key may have at most 2 CIDR rules', 2));
+    await expect(refusal).rejects.toHaveProperty('limit', 2);
+    expect((await table.store.getKey(account.id, ownerKey.id))?.cidrAllowList.map((r) => r.cidr)).toEqual(['10.0.0.0/8', '11.0.0.0/8']);
+    expect(await eventsOf(account.id)).toEqual(eventsBefore);
+  });
+
+  it('answers NotFoundError for an unknown key and never creates it', async () => {
+    const { account } = await seedAccount(table.store);
+    const keyId = newId();
+
+    await expect(table.store.addCidrRule(account.id, keyId, rule('10.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS)).rejects.toEqual(
+      new NotFoundError('api key'),
+    );
+    expect(await keyItemOf(account.id, keyId)).toBeUndefined();
+  });
+
+  it('sees the CIDRs that edits replaced or removed as free again, and the ones they brought in as taken', async () => {
+    // Prepare
+    const { account, ownerKey } = await seedAccount(table.store);
+    const first = await table.store.addCidrRule(account.id, ownerKey.id, rule('10.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS);
+    const second = await table.store.addCidrRule(account.id, ownerKey.id, rule('11.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS);
+    const edit = (change: (list: CidrAllowList) => CidrAllowList) =>
+      table.store.editAllowList(account.id, ownerKey.id, (list) => ({ list: change(list), result: null }), testEvent(account.id), DEFAULT_LIMITS);
+
+    // Act: the first rule now covers another network, the second is gone.
+    await edit((list) => list.replace(first.id, '192.168.0.0/16').list);
+    await edit((list) => list.remove(second.id));
+
+    // Assess
+    expect((await keyItemOf(account.id, ownerKey.id))?.cidrs).toEqual(new Set(['192.168.0.0/16']));
+    await expect(table.store.addCidrRule(account.id, ownerKey.id, rule('192.168.0.0/16'), testEvent(account.id), DEFAULT_LIMITS)).rejects.toEqual(
+      new ConflictError('the allow list already has the rule 192.168.0.0/16'),
+    );
+    await table.store.addCidrRule(account.id, ownerKey.id, rule('10.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS);
+    await table.store.addCidrRule(account.id, ownerKey.id, rule('11.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS);
+    expect((await table.store.getKey(account.id, ownerKey.id))?.cidrAllowList.map((r) => r.cidr)).toEqual(['192.168.0.0/16', '10.0.0.0/8', '11.0.0.0/8']);
+  });
+
+  it('removes the set of CIDRs with the last rule, and adds to the emptied list', async () => {
+    const { account, ownerKey } = await seedAccount(table.store);
+    const only = await table.store.addCidrRule(account.id, ownerKey.id, rule('10.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS);
+
+    await table.store.editAllowList(account.id, ownerKey.id, (list) => ({ list: list.remove(only.id), result: null }), testEvent(account.id), DEFAULT_LIMITS);
+    expect(await keyItemOf(account.id, ownerKey.id)).not.toHaveProperty('cidrs');
+    await table.store.addCidrRule(account.id, ownerKey.id, rule('10.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS);
+
+    expect((await keyItemOf(account.id, ownerKey.id))?.cidrs).toEqual(new Set(['10.0.0.0/8']));
+  });
+
+  it('refuses a duplicate on a key stored with rules but without the set of CIDRs, and restores the set on the next add', async () => {
+    // Prepare: a key whose rules were written without the set beside them.
+    const { account, ownerKey } = await seedAccount(table.store);
+    const existing = rule('10.0.0.0/8');
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: `ACCOUNT#${account.id}`, sk: `KEY#${ownerKey.id}` },
+        UpdateExpression: 'SET #rules = :rules',
+        ExpressionAttributeNames: { '#rules': 'rules' },
+        ExpressionAttributeValues: { ':rules': [existing] },
+      }),
+    );
+
+    // Act
+    const duplicate = table.store.addCidrRule(account.id, ownerKey.id, rule('10.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS);
+    await expect(duplicate).rejects.toEqual(new ConflictError('the allow list already has the rule 10.0.0.0/8'));
+    const added = await table.store.addCidrRule(account.id, ownerKey.id, rule('11.0.0.0/8'), testEvent(account.id), DEFAULT_LIMITS);
+
+    // Assess
+    expect((await table.store.getKey(account.id, ownerKey.id))?.cidrAllowList).toEqual([existing, added]);
+    expect((await keyItemOf(account.id, ownerKey.id))?.cidrs).toEqual(new Set(['10.0.0.0/8', '11.0.0.0/8']));
   });
 });
 

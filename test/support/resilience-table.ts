@@ -76,7 +76,8 @@ export function changeShape(before: TableSnapshot, after: TableSnapshot): string
 /**
  * Every way the table can hold a half-written entity: a key without its name reservation or
  * its user's link, a reservation without its key, a key count or owner count that does not
- * match the items, a role copy that differs from its user's role. Empty when all hold.
+ * match the items, a role copy that differs from its user's role, a key's set of CIDRs that
+ * differs from its rules (or rules that repeat a CIDR). Empty when all hold.
  */
 export function invariantViolations(items: readonly StoredItem[], limits?: { readonly rulesPerKey: number; readonly keysPerUser: number }): string[] {
   const violations: string[] = [];
@@ -112,6 +113,12 @@ export function invariantViolations(items: readonly StoredItem[], limits?: { rea
       if (key.sk !== `KEY#${keyId}`) violations.push(`${pk}: key item ${String(key.sk)} holds id ${keyId}`);
       const rules = Array.isArray(key.rules) ? key.rules.length : 0;
       if (limits !== undefined && rules > limits.rulesPerKey) violations.push(`${pk}: key ${keyId} has ${rules} rules`);
+      // The set of CIDRs a single append checks for duplicates must name exactly the rules' CIDRs.
+      const ruleCidrs = Array.isArray(key.rules) ? (key.rules as unknown[]).map((rule) => String((rule as { cidr?: unknown }).cidr)) : [];
+      const cidrSet = key.cidrs instanceof Set ? [...(key.cidrs as Set<unknown>)].map(String) : key.cidrs === undefined ? [] : ['(not a set)'];
+      if (canonical([...new Set(ruleCidrs)].sort()) !== canonical(cidrSet.sort()) || new Set(ruleCidrs).size !== ruleCidrs.length) {
+        violations.push(`${pk}: key ${keyId} has rules for ${ruleCidrs.join(',')} but the CIDR set ${cidrSet.join(',')}`);
+      }
     }
     for (const [name, reservation] of names) {
       const key = keys.find((k) => k.id === reservation.keyId);

@@ -133,6 +133,22 @@ describe('transactions', () => {
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(25);
   });
 
+  it('adds a CIDR rule as one conditional append, sent again as it was when it only lost a race', async () => {
+    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('TransactionConflict', 'None')).resolves({});
+    const store = new DynamoDbStore(documentClient, TABLE);
+    const rule = { id: 'r1', cidr: '10.0.0.0/8', createdAt: 't' };
+
+    await expect(store.addCidrRule('a1', 'k1', rule, testEvent('a1'), limits)).resolves.toEqual(rule);
+
+    const sent = dynamo.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems?.[0]?.Update);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toEqual(sent[0]);
+    expect(sent[0]?.UpdateExpression).toContain('list_append(#rules, :newRules)');
+    expect(sent[0]?.ConditionExpression).toContain('size(#rules) < :limit AND NOT contains(#cidrs, :cidr)');
+    expect(sent[0]?.ExpressionAttributeValues).toMatchObject({ ':newCidrs': new Set(['10.0.0.0/8']), ':cidr': '10.0.0.0/8', ':limit': 20 });
+    expect(dynamo.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
   it('writes an allow list edit conditioned on the revision it read', async () => {
     dynamo.on(GetCommand).resolves({ Item: { rev: 7, rules: [] } });
     dynamo.on(TransactWriteCommand).resolves({});

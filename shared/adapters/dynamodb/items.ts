@@ -98,6 +98,15 @@ export function rulesItem(rules: readonly CidrRule[]): Item[] {
   return rules.map((rule) => ({ id: rule.id, cidr: rule.cidr, createdAt: rule.createdAt }));
 }
 
+/**
+ * The rules' CIDRs as a string set, stored beside the list on a key so that one conditional
+ * append can refuse a duplicate (a condition cannot look inside the list's maps). Undefined
+ * for no rules: DynamoDB has no empty sets, so the attribute is then removed or left out.
+ */
+export function cidrSet(rules: readonly CidrRule[]): Set<string> | undefined {
+  return rules.length === 0 ? undefined : new Set(rules.map((rule) => rule.cidr));
+}
+
 // Accounts
 
 export function accountItem(account: AccountRecord, ownerCount: number): Item {
@@ -189,11 +198,18 @@ export function keyItem(key: ApiKeyRecord): Item {
     role: key.role,
     createdAt: key.createdAt,
     ...(key.lastUsedAt === null ? {} : { lastUsedAt: key.lastUsedAt }),
+    // Always a list, even empty: adding a rule appends to it.
     rules: rulesItem(key.cidrAllowList),
+    ...cidrSetAttribute(key.cidrAllowList),
     secretHash: key.secretHash,
     pepperVersion: key.pepperVersion,
     rev: 1,
   };
+}
+
+function cidrSetAttribute(rules: readonly CidrRule[]): { cidrs?: Set<string> } {
+  const cidrs = cidrSet(rules);
+  return cidrs === undefined ? {} : { cidrs };
 }
 
 /** The public view: no digest, no pepper version, no role copy. */
