@@ -58,7 +58,16 @@ import {
   userItem,
   userSk,
 } from './dynamodb/items.ts';
-import { MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS, type TransactItem, backoff, transactWrite } from './dynamodb/transactions.ts';
+import {
+  MAX_ATTEMPTS,
+  MAX_TRANSACTION_ITEMS,
+  RETRY_BUDGET_MS,
+  type TransactItem,
+  backoff,
+  backoffDelay,
+  pause,
+  transactWrite,
+} from './dynamodb/transactions.ts';
 import { BY_USER_INDEX } from './table-schema.ts';
 
 export interface DynamoDbStoreOptions {
@@ -625,17 +634,20 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
   /**
    * Runs `attempt` until it settles: `undefined` means it lost a race (re-read and try again
    * after a short random pause), `'continue'` means it made progress and must go on, anything
-   * else is the result. Gives up with a ConflictError after MAX_ATTEMPTS lost races.
+   * else is the result. Gives up with a ConflictError after MAX_ATTEMPTS lost races, or at a
+   * lost race when the pause would end past RETRY_BUDGET_MS from the start.
    */
   async #retrying<T>(conflictMessage: string, attempt: () => Promise<T | 'continue' | undefined>): Promise<T> {
+    const deadline = performance.now() + RETRY_BUDGET_MS;
     let lost = 0;
     for (;;) {
       const outcome = await attempt();
       if (outcome === 'continue') continue;
       if (outcome !== undefined) return outcome;
       lost += 1;
-      if (lost >= MAX_ATTEMPTS) throw new ConflictError(conflictMessage);
-      await backoff(lost);
+      const delay = backoffDelay(lost);
+      if (lost >= MAX_ATTEMPTS || performance.now() + delay >= deadline) throw new ConflictError(conflictMessage);
+      await pause(delay);
     }
   }
 

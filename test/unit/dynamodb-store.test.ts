@@ -8,6 +8,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteComma
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { MAX_ATTEMPTS, RETRY_BUDGET_MS } from '#shared/adapters/dynamodb/transactions.ts';
 import type { CidrAllowList } from '#shared/domain/cidr.ts';
 import { ConflictError } from '#shared/domain/errors.ts';
 import { fakeDigest, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
@@ -121,6 +122,8 @@ describe('transactions', () => {
 
   it('gives up with a ConflictError after a bounded number of lost races', async () => {
     vi.useFakeTimers();
+    // The shortest pauses, so that the attempts and not the time run out.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
     dynamo.on(GetCommand).resolves({ Item: { rev: 3, rules: [] } });
     dynamo.on(TransactWriteCommand).rejects(cancelled('TransactionConflict', 'None'));
     const store = new DynamoDbStore(documentClient, TABLE);
@@ -129,8 +132,40 @@ describe('transactions', () => {
     const assertion = expect(result).rejects.toEqual(new ConflictError('the allow list changed concurrently; retry'));
     await vi.runAllTimersAsync();
     await assertion;
+    random.mockRestore();
 
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(25);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(MAX_ATTEMPTS);
+  });
+
+  it('gives up with a ConflictError within its time budget when each lost race is slow', async () => {
+    // Prepare: every transaction takes 400 ms to come back cancelled by a concurrent write.
+    vi.useFakeTimers();
+    const transactionMs = 400;
+    dynamo.on(GetCommand).resolves({ Item: { rev: 3, rules: [] } });
+    dynamo.on(TransactWriteCommand).callsFake(
+      () =>
+        new Promise((_, reject) => {
+          setTimeout(() => {
+            reject(cancelled('TransactionConflict', 'None'));
+          }, transactionMs);
+        }),
+    );
+    const store = new DynamoDbStore(documentClient, TABLE);
+    const startedAt = performance.now();
+    let settledAt = Number.NaN;
+
+    // Act
+    const result = store.editAllowList('a1', 'k1', keep, testEvent('a1'), limits).finally(() => {
+      settledAt = performance.now();
+    });
+    const assertion = expect(result).rejects.toEqual(new ConflictError('the allow list changed concurrently; retry'));
+    await vi.runAllTimersAsync();
+    await assertion;
+
+    // Assess: the caller has its 409 before the budget is spent (plus at most the attempt
+    // under way), far inside API Gateway's 29 s; attempts alone would have taken over 10 s.
+    expect(settledAt - startedAt).toBeLessThanOrEqual(RETRY_BUDGET_MS + transactionMs);
+    expect(dynamo.commandCalls(TransactWriteCommand).length).toBeLessThan(MAX_ATTEMPTS);
   });
 
   it('adds a CIDR rule as one conditional append, sent again as it was when it only lost a race', async () => {

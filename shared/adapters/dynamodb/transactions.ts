@@ -9,6 +9,13 @@ export const MAX_TRANSACTION_ITEMS = 100;
 /** Attempts before a write that keeps losing races gives up with a ConflictError. */
 export const MAX_ATTEMPTS = 25;
 
+/**
+ * How long a write that keeps losing races may go on trying, from its first attempt: well
+ * inside API Gateway's 29 s, so that the caller gets its 409 instead of a timeout's 5xx
+ * followed, unseen, by its write landing after all.
+ */
+export const RETRY_BUDGET_MS = 5_000;
+
 /** Why a transaction was cancelled, by the index of the item in the request. */
 export class Cancellation {
   readonly reasons: readonly CancellationReason[];
@@ -61,6 +68,15 @@ export async function transactWrite(
  * that many writers contending for one item spread out instead of colliding in lockstep.
  */
 export function backoff(attempt: number): Promise<void> {
+  return pause(backoffDelay(attempt));
+}
+
+/** The random pause in milliseconds that `backoff` waits. */
+export function backoffDelay(attempt: number): number {
   const ceiling = Math.min(1000, 50 * 2 ** Math.max(0, attempt - 1));
-  return new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * (ceiling - 5)));
+  return 5 + Math.random() * (ceiling - 5);
+}
+
+export function pause(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
