@@ -24,6 +24,9 @@ import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
 import { LatchkeyFunction } from './constructs/latchkey-function.ts';
 import { authorizerStatements, groupStatements } from './permissions.ts';
 
+/** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
+export const AUTHORIZER_TIMEOUT = Duration.seconds(5);
+
 export interface LatchkeyApiStackProps extends StackProps {
   /** The single table (from the stateful stack). */
   readonly table: ITable;
@@ -108,7 +111,7 @@ export class LatchkeyApiStack extends Stack {
       entryName: 'authorizer',
       description: 'REQUEST authorizer: account key, user key, source IP',
       memorySize: 512,
-      timeout: Duration.seconds(5),
+      timeout: AUTHORIZER_TIMEOUT,
       environment: { [ENV.tableName]: props.table.tableName, [ENV.kmsKeyId]: props.key.keyId },
       logRetention,
       logRemovalPolicy,

@@ -5,11 +5,12 @@ import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { ENV, auditRetentionDaysFromEnv, limitsFromEnv, requiredEnv } from '#shared/config.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
+import { awsClientSettings } from './aws-client-settings.ts';
 import { documentClient, kmsClient } from './clients.ts';
 import { createLogger } from './logger.ts';
 
 /** Only the management handlers flush the authorizer cache, so only they create this client. */
-const apiGatewayClient = new APIGatewayClient({});
+const apiGatewayClient = new APIGatewayClient(awsClientSettings());
 
 /**
  * The management handlers' dependencies in AWS, from the environment the stack sets. Called

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClientSettings } from '#functions/commons/aws-client-settings.ts';
 
 /**
  * What the local runtime keeps on disk under `.latchkey/` (git-ignored), shared by
@@ -113,9 +114,15 @@ export function writeBootstrapMarker(paths: LocalPaths, marker: BootstrapMarker)
   writeOwnerOnly(paths.bootstrap, marker);
 }
 
+/** Milliseconds one call to DynamoDB Local may take. */
+export const LOCAL_REQUEST_TIMEOUT_MS = 10_000;
+
 /** SDK clients for DynamoDB Local, which accepts any credentials and region. */
 export function localDynamoDbClients(endpoint: string): { raw: DynamoDBClient; documentClient: DynamoDBDocumentClient } {
   const raw = new DynamoDBClient({
+    // A bound on every call, as in Lambda, but a looser one: DynamoDB Local runs transactions
+    // one at a time and answers slowly on a loaded machine.
+    ...awsClientSettings({ requestTimeout: LOCAL_REQUEST_TIMEOUT_MS }),
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
