@@ -4,7 +4,7 @@ import { createAuthorizerHandler } from '#functions/authorizer.ts';
 import { createApiHandler } from '#functions/commons/api-handler.ts';
 import { createLogger } from '#functions/commons/logger.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
-import { DEFAULT_LIMITS, auditRetentionDaysFromEnv } from '#shared/config.ts';
+import { auditRetentionDaysFromEnv, limitsFromEnv } from '#shared/config.ts';
 import type { ApiDeps, AuthorizerDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
 import type { Limits, Secrets } from '#shared/ports.ts';
@@ -58,7 +58,8 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   const store = new DynamoDbStore(options.documentClient, options.tableName, { auditRetentionDays });
   const logger = options.logger ?? createLogger('latchkey-local');
   let pepperProvider = createPepperProvider(store, options.secrets);
-  const peppers: ApiDeps['peppers'] = () => pepperProvider();
+  // Passes the version on, so that a digest made after a rotation reloads the ring here too.
+  const peppers: ApiDeps['peppers'] = (minVersion) => pepperProvider(minVersion);
   const authorizerCache = new LocalAuthorizerCache(options.authorizerTtlSeconds ?? DEFAULT_AUTHORIZER_TTL_SECONDS);
   const authorizerDeps: AuthorizerDeps = { credentials: store, peppers, logger };
   const apiDeps: ApiDeps = {
@@ -66,7 +67,7 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     secrets: options.secrets,
     peppers,
     authorizerCache,
-    limits: options.limits ?? DEFAULT_LIMITS,
+    limits: options.limits ?? limitsFromEnv(),
     logger,
     now: options.now ?? (() => new Date()),
     auditRetentionDays,

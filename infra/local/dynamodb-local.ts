@@ -90,7 +90,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   const storage = options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath];
   const child = spawn(
     'java',
-    [`-Djava.library.path=${join(folder, 'DynamoDBLocal_lib')}`, '-jar', join(folder, 'DynamoDBLocal.jar'), ...storage, '-sharedDb', '-port', String(port)],
+    [`-Djava.library.path=${join(folder, 'DynamoDBLocal_lib')}`, '-jar', join(folder, 'DynamoDBLocal.jar'), ...storage, '-sharedDb', '-disableTelemetry', '-port', String(port)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
