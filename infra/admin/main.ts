@@ -15,6 +15,7 @@ import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
 import type { AuthorizerCache, Secrets } from '#shared/ports.ts';
 import { createAccount, setApiEnabled } from '#shared/services/accounts.ts';
+import { createLogger } from '#functions/commons/logger.ts';
 import { JavaMissingError, startDynamoDbLocal } from '#infra/local/dynamodb-local.ts';
 import {
   LOCAL_REFRESH_PATH,
@@ -238,7 +239,8 @@ async function execute(command: string, positionals: readonly string[], values: 
       const accountId = positionals[0];
       if (accountId === undefined || positionals.length !== 1) throw new UsageError(`${command} takes exactly one account id`);
       const enabled = command === 'enable-api';
-      const account = await setApiEnabled({ store: target.store, authorizerCache: target.authorizerCache, now }, accountId, enabled, SYSTEM_ACTOR);
+      const logger = createLogger('latchkey-admin');
+      const account = await setApiEnabled({ store: target.store, authorizerCache: target.authorizerCache, logger, now }, accountId, enabled, SYSTEM_ACTOR);
       const warning = enabled ? undefined : target.cacheWarning;
       print(values.json, { account, ...(warning === undefined ? {} : { warning }) }, [
         `The API of account ${account.id} (${account.name}) is now ${account.apiEnabled ? 'enabled' : 'disabled'}.`,

@@ -5,6 +5,7 @@ import { validateKeyName } from '../domain/key-name.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { ApiDeps } from '../deps.ts';
 import type { Account, ApiKeyRecord, User } from '../model.ts';
+import { withAuthorizerCacheFlush } from './revocation.ts';
 
 export interface CreateAccountInput {
   readonly name: string;
@@ -74,12 +75,17 @@ export async function createAccount(deps: AccountDeps, input: CreateAccountInput
   return { account: publicAccount(account), owner, keyId, accountKey, userKey };
 }
 
-export async function setApiEnabled(deps: Pick<ApiDeps, 'store' | 'authorizerCache' | 'now'>, accountId: string, enabled: boolean, actor: Actor): Promise<Account> {
+export async function setApiEnabled(
+  deps: Pick<ApiDeps, 'store' | 'authorizerCache' | 'logger' | 'now'>,
+  accountId: string,
+  enabled: boolean,
+  actor: Actor,
+): Promise<Account> {
   const event = auditEvent(accountId, actor, enabled ? 'account.api-enable' : 'account.api-disable', `account/${accountId}`, deps.now());
-  const account = await deps.store.setApiEnabled(accountId, enabled, event);
-  // Turning the API off narrows access: no cached Allow may outlive it.
-  if (!enabled) await deps.authorizerCache.flush();
-  return account;
+  const write = (): Promise<Account> => deps.store.setApiEnabled(accountId, enabled, event);
+  // Turning the API off narrows access: no cached Allow may outlive it, not even when the
+  // switch landed and only its answer was lost.
+  return enabled ? write() : withAuthorizerCacheFlush(deps, write);
 }
 
 export function publicAccount(record: Account): Account {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '#functions/commons/api-handler.ts';
 import { FAULT_DETAIL } from '#functions/commons/problems.ts';
-import type { Actor } from '#shared/audit.ts';
+import { type Actor, SYSTEM_ACTOR } from '#shared/audit.ts';
 import type { ApiDeps } from '#shared/deps.ts';
+import { NotFoundError } from '#shared/domain/errors.ts';
+import { newId } from '#shared/domain/ids.ts';
 import { ROUTES, type Route } from '#shared/routes.ts';
+import { setApiEnabled } from '#shared/services/accounts.ts';
 import { createApiKey } from '#shared/services/api-keys.ts';
 import { addCidrRule } from '#shared/services/cidr-allow-list.ts';
 import { createUser } from '#shared/services/users.ts';
@@ -186,5 +189,57 @@ describe('mutating handlers under DynamoDB faults', () => {
       expect(outcomes).toContain(`TransactWriteItemsCommand (call ${commit}) error: 500, no change`);
       expect(outcomes).toContain(`TransactWriteItemsCommand (call ${commit}) answer-lost: 500, whole change`);
     });
+  });
+});
+
+describe('turning an account\'s API off under DynamoDB faults', () => {
+  it('flushes the authorizer cache whenever the switch landed, even when its answer was lost', { timeout: 60_000 }, async () => {
+    // Prepare
+    const injector = new FaultInjector();
+    const { clean, faulty } = await createResilienceTable(injector);
+    const disable = async (fault: { readonly call: number; readonly mode: FaultMode } | undefined) => {
+      const setupDeps = apiDepsOn(clean, secrets);
+      const owner = await seedOwner(setupDeps, setupDeps.store);
+      const authorizerCache = new CountingAuthorizerCache();
+      const deps = apiDepsOn(faulty, secrets, { authorizerCache });
+      injector.reset();
+      if (fault !== undefined) injector.arm(fault.call, fault.mode);
+      const outcome = await setApiEnabled(deps, owner.accountId, false, SYSTEM_ACTOR).then(
+        () => 'done',
+        (error: unknown) => (error instanceof Error ? error.name : 'not an error'),
+      );
+      const calls = injector.calls.map((call) => call.name);
+      injector.reset();
+      const account = await setupDeps.store.getAccount(owner.accountId);
+      return { outcome, calls, disabled: account?.apiEnabled === false, flushes: authorizerCache.flushes };
+    };
+    const cleanRun = await disable(undefined);
+    expect(cleanRun).toMatchObject({ outcome: 'done', disabled: true, flushes: 1 });
+    const outcomes: string[] = [];
+
+    for (const [position, name] of cleanRun.calls.entries()) {
+      for (const mode of MODES) {
+        // Act
+        const faulted = await disable({ call: position + 1, mode });
+
+        // Assess: a cached Allow must not outlive an API that was switched off.
+        const label = `${name} (call ${position + 1}) ${mode}`;
+        expect(faulted.outcome, label).not.toBe('done');
+        if (faulted.disabled) expect(faulted.flushes, `${label}: cache flushed`).toBeGreaterThan(0);
+        outcomes.push(`${label}: ${faulted.disabled ? 'switched off' : 'unchanged'}`);
+      }
+    }
+    // The commit's answer lost is the case that matters: the switch landed, the caller saw a fault.
+    expect(outcomes).toContain('TransactWriteItemsCommand (call 1) answer-lost: switched off');
+  });
+
+  it('flushes nothing when the account does not exist', async () => {
+    const { clean } = await createResilienceTable();
+    const authorizerCache = new CountingAuthorizerCache();
+
+    await expect(setApiEnabled(apiDepsOn(clean, secrets, { authorizerCache }), newId(), false, SYSTEM_ACTOR)).rejects.toEqual(
+      new NotFoundError('account'),
+    );
+    expect(authorizerCache.flushes).toBe(0);
   });
 });
