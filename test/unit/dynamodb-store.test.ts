@@ -8,7 +8,7 @@ import { BatchGetCommand, DynamoDBDocumentClient, PutCommand, TransactWriteComma
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
-import { MAX_ATTEMPTS, RETRY_BUDGET_MS } from '#shared/adapters/dynamodb/transactions.ts';
+import { MAX_ATTEMPTS, RETRY_BUDGET_MS, TransactionFaultError } from '#shared/adapters/dynamodb/transactions.ts';
 import type { CidrAllowList } from '#shared/domain/cidr.ts';
 import { ConflictError } from '#shared/domain/errors.ts';
 import { fakeDigest, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
@@ -116,8 +116,32 @@ describe('transactions', () => {
 
     const result = store.createKey(testKey(testUser('a1')), testEvent('a1'), limits);
 
-    await expect(result).rejects.toBeInstanceOf(TransactionCanceledException);
+    await expect(result).rejects.toBeInstanceOf(TransactionFaultError);
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it("never lets a fault carry the items a refusal returned: a key's digest would reach the logs", async () => {
+    // Prepare: a cancellation mixing a failed condition (with the key item, as asked) and throttling.
+    const digest = Buffer.from('d1ge5t-d1ge5t-d1ge5t-d1ge5t-d1ge5t');
+    dynamo.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { secretHash: { B: digest } } }, { Code: 'ThrottlingError' }],
+      }),
+    );
+    const store = new DynamoDbStore(documentClient, TABLE);
+
+    // Act
+    const error: unknown = await store.createKey(testKey(testUser('a1')), testEvent('a1'), limits).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(TransactionFaultError);
+    expect((error as TransactionFaultError).reasonCodes).toEqual(['ConditionalCheckFailed', 'ThrottlingError']);
+    const everything = JSON.stringify(error, Object.getOwnPropertyNames(error)) + JSON.stringify({ ...(error as object) });
+    expect(everything).not.toContain('secretHash');
+    expect(everything).not.toContain(digest.toString('base64'));
+    expect(everything).not.toContain(`${String(digest[0])},${String(digest[1])}`);
   });
 
   it('gives up with a ConflictError after a bounded number of lost races', async () => {

@@ -40,6 +40,17 @@ export class Cancellation {
   }
 }
 
+/** A transaction cancelled for a reason other than a condition or a conflict (throttling, validation, …). */
+export class TransactionFaultError extends Error {
+  readonly reasonCodes: readonly string[];
+
+  constructor(reasonCodes: readonly string[]) {
+    super(`transaction cancelled: ${reasonCodes.join(', ')}`);
+    this.name = 'TransactionFaultError';
+    this.reasonCodes = reasonCodes;
+  }
+}
+
 const EXPECTED_CODES = new Set([undefined, 'None', 'ConditionalCheckFailed', 'TransactionConflict']);
 
 /**
@@ -58,6 +69,9 @@ export async function transactWrite(
     if (error instanceof TransactionCanceledException) {
       const reasons = error.CancellationReasons ?? [];
       if (reasons.length > 0 && reasons.every((reason) => EXPECTED_CODES.has(reason.Code))) return new Cancellation(reasons);
+      // The reasons carry the items asked for with ReturnValuesOnConditionCheckFailure (a key's
+      // digest among them), and a fault gets logged: only the codes may travel on.
+      throw new TransactionFaultError(reasons.map((reason) => reason.Code ?? 'None'));
     }
     throw error;
   }
