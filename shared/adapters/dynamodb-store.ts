@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { CidrAllowList, type CidrRule } from '../domain/cidr.ts';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../domain/errors.ts';
-import type { Role } from '../domain/roles.ts';
+import { type Role, canHoldKeys } from '../domain/roles.ts';
+import { MAX_KEYS_PER_USER } from '../config.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from '../model.ts';
 import type {
   AuthorizationRecords,
@@ -60,7 +61,6 @@ import {
 } from './dynamodb/items.ts';
 import {
   MAX_ATTEMPTS,
-  MAX_TRANSACTION_ITEMS,
   RETRY_BUDGET_MS,
   type TransactItem,
   backoff,
@@ -82,8 +82,6 @@ interface UserState {
   readonly rev: number;
 }
 
-/** Keys removed from a user per transaction when all of them do not fit in one (user + key + name each + account). */
-const KEYS_PER_CHUNK = 45;
 const MAX_LIST_LIMIT = 1000;
 
 const LAST_OWNER = 'the account must keep at least one owner';
@@ -253,41 +251,55 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
     });
   }
 
-  async changeRole(accountId: string, userId: string, role: Role, event: AuditEvent): Promise<User> {
+  async changeRole(
+    accountId: string,
+    userId: string,
+    role: Role,
+    event: AuditEvent,
+  ): Promise<{ readonly user: User; readonly deletedKeyIds: readonly string[] }> {
     return this.#retrying('the user changed concurrently; retry', async () => {
       const state = await this.#readUserState(accountId, userId);
       const wasOwner = state.user.role === 'owner';
       const isOwner = role === 'owner';
+      // A role that may not hold keys takes the user's keys away for good: keeping them with a
+      // refused role would bring every old secret back with a later promotion.
+      const keysGo = !canHoldKeys(role) && state.keyIds.length > 0;
+      const names = keysGo ? await this.#keyNames(accountId, state.keyIds) : undefined;
+      if (keysGo && names === undefined) return undefined;
       const items: TransactItem[] = [
         {
           Update: {
             TableName: this.#tableName,
             Key: { pk: accountPk(accountId), sk: userSk(userId) },
-            UpdateExpression: 'SET #role = :role, #rev = #rev + :one',
+            UpdateExpression: keysGo
+              ? 'SET #role = :role, #rev = #rev + :one, #keyCount = :zero REMOVE #keyIds'
+              : 'SET #role = :role, #rev = #rev + :one',
             ConditionExpression: '#rev = :rev',
-            ExpressionAttributeNames: { '#role': 'role', '#rev': 'rev' },
-            ExpressionAttributeValues: { ':role': role, ':rev': state.rev, ':one': 1 },
+            ExpressionAttributeNames: { '#role': 'role', '#rev': 'rev', ...(keysGo ? { '#keyCount': 'keyCount', '#keyIds': 'keyIds' } : {}) },
+            ExpressionAttributeValues: { ':role': role, ':rev': state.rev, ':one': 1, ...(keysGo ? { ':zero': 0 } : {}) },
           },
         },
-        // Each key carries its holder's role so that the authorizer decides from one read.
-        ...state.keyIds.map(
-          (keyId): TransactItem => ({
-            Update: {
-              TableName: this.#tableName,
-              Key: { pk: accountPk(accountId), sk: keySk(keyId) },
-              UpdateExpression: 'SET #role = :role',
-              ConditionExpression: 'attribute_exists(#pk)',
-              ExpressionAttributeNames: { '#pk': 'pk', '#role': 'role' },
-              ExpressionAttributeValues: { ':role': role },
-            },
-          }),
-        ),
+        ...(keysGo
+          ? state.keyIds.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names?.get(keyId) ?? ''))
+          : // Each key carries its holder's role so that the authorizer decides from one read.
+            state.keyIds.map(
+              (keyId): TransactItem => ({
+                Update: {
+                  TableName: this.#tableName,
+                  Key: { pk: accountPk(accountId), sk: keySk(keyId) },
+                  UpdateExpression: 'SET #role = :role',
+                  ConditionExpression: 'attribute_exists(#pk)',
+                  ExpressionAttributeNames: { '#pk': 'pk', '#role': 'role' },
+                  ExpressionAttributeValues: { ':role': role },
+                },
+              }),
+            )),
       ];
       const ownerChange = wasOwner === isOwner ? undefined : this.#ownerCountChange(accountId, isOwner ? 1 : -1);
       if (ownerChange !== undefined) items.push(ownerChange);
       items.push(this.#putEvent(event));
       const cancellation = await transactWrite(this.#client, items);
-      if (cancellation === undefined) return { ...state.user, role };
+      if (cancellation === undefined) return { user: { ...state.user, role }, deletedKeyIds: keysGo ? state.keyIds : [] };
       // A stale read (the user or their keys changed) is retried first: the re-read may show
       // that the demotion no longer removes an owner.
       if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
@@ -300,73 +312,41 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
   }
 
   async deleteUser(accountId: string, userId: string, event: AuditEvent): Promise<{ readonly deletedKeyIds: readonly string[] }> {
-    const deletedKeyIds: string[] = [];
-    await this.#retrying('the user changed concurrently; retry', async () => {
+    return this.#retrying('the user changed concurrently; retry', async () => {
       const state = await this.#readUserState(accountId, userId);
       const names = await this.#keyNames(accountId, state.keyIds);
       if (names === undefined) return undefined;
       const isOwner = state.user.role === 'owner';
-      const keyDeletes = (keyIds: readonly string[]): TransactItem[] =>
-        keyIds.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names.get(keyId) ?? ''));
-      const userKey = { pk: accountPk(accountId), sk: userSk(userId) };
-
-      if (2 + 2 * state.keyIds.length + (isOwner ? 1 : 0) > MAX_TRANSACTION_ITEMS) {
-        // Too many keys for one transaction: remove a chunk first, each step conditioned on
-        // the user being unchanged and (for an owner) on another owner remaining, then go on.
-        const chunk = state.keyIds.slice(0, KEYS_PER_CHUNK);
-        const items: TransactItem[] = [
-          {
-            Update: {
-              TableName: this.#tableName,
-              Key: userKey,
-              UpdateExpression: 'DELETE #keyIds :keyIds ADD #keyCount :minus, #rev :one',
-              ConditionExpression: '#rev = :rev',
-              ExpressionAttributeNames: { '#keyIds': 'keyIds', '#keyCount': 'keyCount', '#rev': 'rev' },
-              ExpressionAttributeValues: { ':keyIds': new Set(chunk), ':minus': -chunk.length, ':one': 1, ':rev': state.rev },
-            },
-          },
-          ...keyDeletes(chunk),
-        ];
-        if (isOwner) items.push(this.#anotherOwnerRemains(accountId));
-        const cancellation = await transactWrite(this.#client, items);
-        if (cancellation === undefined) {
-          deletedKeyIds.push(...chunk);
-          return 'continue';
-        }
-        if (isOwner && !cancellation.failed(0) && cancellation.failed(items.length - 1)) throw new ConflictError(LAST_OWNER);
-        return undefined;
-      }
-
+      // One transaction: the user, each key with its name reservation, the owner count and the
+      // event (2n + 3 items, within DynamoDB's 100 because MAX_KEYS_PER_USER is 48).
       const items: TransactItem[] = [
         {
           Delete: {
             TableName: this.#tableName,
-            Key: userKey,
+            Key: { pk: accountPk(accountId), sk: userSk(userId) },
             ConditionExpression: '#rev = :rev',
             ExpressionAttributeNames: { '#rev': 'rev' },
             ExpressionAttributeValues: { ':rev': state.rev },
           },
         },
-        ...keyDeletes(state.keyIds),
+        ...state.keyIds.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names.get(keyId) ?? '')),
       ];
       if (isOwner) items.push(this.#ownerCountChange(accountId, -1));
       items.push(this.#putEvent(event));
       const cancellation = await transactWrite(this.#client, items);
-      if (cancellation === undefined) {
-        deletedKeyIds.push(...state.keyIds);
-        return true;
-      }
+      if (cancellation === undefined) return { deletedKeyIds: state.keyIds };
       if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
       if (isOwner && cancellation.failed(items.length - 2)) throw new ConflictError(LAST_OWNER);
       return undefined;
     });
-    return { deletedKeyIds };
   }
 
   // Keys
 
   async createKey(key: ApiKeyRecord, event: AuditEvent, limits: Limits): Promise<void> {
     const userIndex = 2;
+    // Whatever the caller asks, never more keys than deleting or demoting the user can remove in one transaction.
+    const keyLimit = Math.min(limits.keysPerUser, MAX_KEYS_PER_USER);
     const items: TransactItem[] = [
       this.#putNew(keyItem(key)),
       // The name reservation makes names unique per account even under concurrent creation.
@@ -380,7 +360,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
           // would carry a stale role copy, so refuse rather than store it.
           ConditionExpression: 'attribute_exists(#pk) AND #role = :role AND #keyCount < :limit',
           ExpressionAttributeNames: { '#pk': 'pk', '#role': 'role', '#keyIds': 'keyIds', '#keyCount': 'keyCount', '#rev': 'rev' },
-          ExpressionAttributeValues: { ':keyIds': new Set([key.id]), ':one': 1, ':role': key.role, ':limit': limits.keysPerUser },
+          ExpressionAttributeValues: { ':keyIds': new Set([key.id]), ':one': 1, ':role': key.role, ':limit': keyLimit },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
@@ -396,8 +376,8 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
         const role = old?.role?.S ?? (user === undefined ? undefined : readRole(user));
         const keyCount = old?.keyCount?.N === undefined ? (user === undefined ? undefined : readNumber(user, 'keyCount')) : Number(old.keyCount.N);
         if (role !== key.role) throw new ConflictError("the user's role changed, retry");
-        if (keyCount !== undefined && keyCount >= limits.keysPerUser) {
-          throw new LimitExceededError(`a user may have at most ${limits.keysPerUser} API keys`, limits.keysPerUser);
+        if (keyCount !== undefined && keyCount >= keyLimit) {
+          throw new LimitExceededError(`a user may have at most ${keyLimit} API keys`, keyLimit);
         }
       }
       if (cancellation.failed(1)) throw new ConflictError(`an API key named '${key.name}' already exists in this account`);
@@ -725,18 +705,6 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
         ConditionExpression: delta < 0 ? '#ownerCount > :one' : 'attribute_exists(#pk)',
         ExpressionAttributeNames: delta < 0 ? { '#ownerCount': 'ownerCount' } : { '#ownerCount': 'ownerCount', '#pk': 'pk' },
         ExpressionAttributeValues: delta < 0 ? { ':delta': delta, ':one': 1 } : { ':delta': delta },
-      },
-    };
-  }
-
-  #anotherOwnerRemains(accountId: string): TransactItem {
-    return {
-      ConditionCheck: {
-        TableName: this.#tableName,
-        Key: { pk: accountPk(accountId), sk: META_SK },
-        ConditionExpression: '#ownerCount > :one',
-        ExpressionAttributeNames: { '#ownerCount': 'ownerCount' },
-        ExpressionAttributeValues: { ':one': 1 },
       },
     };
   }

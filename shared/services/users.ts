@@ -24,13 +24,15 @@ export async function createUser(deps: ApiDeps, accountId: string, input: NewUse
 }
 
 /**
- * Changes a user's role; the store copies it onto each of their keys in the same transaction,
- * so a demotion to a role that may not hold keys stops those keys at once.
+ * Changes a user's role; the store copies it onto each of their keys in the same transaction.
+ * A role that may not hold keys (manager, member, billing-admin) deletes the user's keys in
+ * that transaction: they stop at once, and a later promotion cannot bring old secrets back.
  */
 export async function changeUserRole(deps: ApiDeps, accountId: string, userId: string, role: Role, actor: Actor): Promise<User> {
   const event = auditEvent(accountId, actor, 'user.role-change', `user/${userId}`, deps.now());
   // A cached Allow for the old role must not outlive the change.
-  return withAuthorizerCacheFlush(deps, () => deps.store.changeRole(accountId, userId, role, event));
+  const changed = await withAuthorizerCacheFlush(deps, () => deps.store.changeRole(accountId, userId, role, event));
+  return changed.user;
 }
 
 export async function deleteUser(deps: ApiDeps, accountId: string, userId: string, actor: Actor): Promise<void> {

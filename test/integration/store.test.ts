@@ -5,7 +5,7 @@ import { createTable } from '#shared/adapters/create-table.ts';
 import type { CidrAllowList } from '#shared/domain/cidr.ts';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { DEFAULT_LIMITS } from '#shared/config.ts';
+import { DEFAULT_LIMITS, MAX_KEYS_PER_USER } from '#shared/config.ts';
 import {
   type TestTable,
   createTestTable,
@@ -158,7 +158,7 @@ describe('authorization read', () => {
     await table.store.deleteKey(account.id, ownerKey2.id, testEvent(account.id));
     await table.store.setApiEnabled(account.id, false, testEvent(account.id));
 
-    expect((await table.store.loadForAuthorization(account.id, key.id)).key?.role).toBe('member');
+    expect((await table.store.loadForAuthorization(account.id, key.id)).key).toBeUndefined();
     expect((await table.store.loadForAuthorization(account.id, ownerKey2.id)).key).toBeUndefined();
     expect((await table.store.loadForAuthorization(account.id, key.id)).account?.apiEnabled).toBe(false);
   });
@@ -184,7 +184,7 @@ describe('users', () => {
 
     const demoted = await table.store.changeRole(account.id, owner.id, 'viewer', testEvent(account.id, 'user.update'));
 
-    expect(demoted).toEqual({ ...owner, role: 'viewer' });
+    expect(demoted).toEqual({ user: { ...owner, role: 'viewer' }, deletedKeyIds: [] });
     expect((await rawItem(`ACCOUNT#${account.id}`, 'META'))?.ownerCount).toBe(1);
   });
 
@@ -204,12 +204,35 @@ describe('users', () => {
 
     const changed = await table.store.changeRole(account.id, viewer.id, 'logs-viewer', testEvent(account.id, 'user.update'));
 
-    expect(changed.role).toBe('logs-viewer');
+    expect(changed.user.role).toBe('logs-viewer');
+    expect(changed.deletedKeyIds).toEqual([]);
     expect((await table.store.getUser(account.id, viewer.id))?.role).toBe('logs-viewer');
     for (const key of keys) {
       expect((await table.store.loadForAuthorization(account.id, key.id)).key?.role).toBe('logs-viewer');
     }
     expect(await eventsOf(account.id)).toContain('user.update');
+  });
+
+  it('deletes every key of a user moved to a role that may not hold keys, so a later promotion revives none', async () => {
+    // Prepare
+    const { account } = await seedAccount(table.store);
+    const viewer = await seedUser(table.store, account.id, 'viewer');
+    const keys = [testKey(viewer), testKey(viewer)];
+    for (const key of keys) await table.store.createKey(key, testEvent(account.id), DEFAULT_LIMITS);
+
+    // Act
+    const demoted = await table.store.changeRole(account.id, viewer.id, 'member', testEvent(account.id, 'user.update'));
+    await table.store.changeRole(account.id, viewer.id, 'viewer', testEvent(account.id, 'user.update'));
+
+    // Assess
+    expect([...demoted.deletedKeyIds].sort()).toEqual(keys.map((k) => k.id).sort());
+    for (const key of keys) {
+      expect((await table.store.loadForAuthorization(account.id, key.id)).key).toBeUndefined();
+      expect(await rawItem(`ACCOUNT#${account.id}`, `KEYNAME#${key.name}`)).toBeUndefined();
+    }
+    const again = testKey(viewer);
+    await table.store.createKey({ ...again, name: keys[0]!.name }, testEvent(account.id), DEFAULT_LIMITS);
+    expect((await table.store.loadForAuthorization(account.id, again.id)).key?.role).toBe('viewer');
   });
 
   it('refuses to demote the last owner', async () => {
@@ -248,20 +271,27 @@ describe('users', () => {
     expect(await eventsOf(account.id)).toContain('user.delete');
   });
 
-  it('deletes a user with more keys than one transaction holds', async () => {
+  it('never lets a user hold more keys than one transaction can delete, whatever limit it is given', async () => {
     const { account } = await seedAccount(table.store);
     const viewer = await seedUser(table.store, account.id, 'viewer');
-    const keys = Array.from({ length: 50 }, () => testKey(viewer));
     const limits = { keysPerUser: 90, rulesPerKey: 20 };
-    for (const key of keys) await table.store.createKey(key, testEvent(account.id), limits);
+    const created: string[] = [];
+    let refusal: unknown;
+    for (let i = 0; i < MAX_KEYS_PER_USER + 1 && refusal === undefined; i += 1) {
+      const key = testKey(viewer);
+      await table.store.createKey(key, testEvent(account.id), limits).then(
+        () => created.push(key.id),
+        (error: unknown) => (refusal = error),
+      );
+    }
 
     const { deletedKeyIds } = await table.store.deleteUser(account.id, viewer.id, testEvent(account.id, 'user.delete'));
 
-    expect(new Set(deletedKeyIds)).toEqual(new Set(keys.map((k) => k.id)));
-    const remaining = await table.store.listKeys(account.id, { limit: 100 });
-    expect(remaining.items.map((k) => k.userId)).not.toContain(viewer.id);
+    expect(refusal).toBeInstanceOf(LimitExceededError);
+    expect(created).toHaveLength(MAX_KEYS_PER_USER);
+    expect(new Set(deletedKeyIds)).toEqual(new Set(created));
     expect(await table.store.getUser(account.id, viewer.id)).toBeUndefined();
-  });
+  }, 60_000);
 
   it('refuses to delete the last owner, and keeps their keys', async () => {
     const { account, owner, ownerKey } = await seedAccount(table.store);
