@@ -28,6 +28,8 @@ describe('page cursors', () => {
     ['an extra attribute', { pk: 'ACCOUNT#a1', sk: 'KEY#k1', x: 'y' }, accountShape],
     ['a number', { pk: 'ACCOUNT#a1', sk: 7 }, accountShape],
     ['a typed attribute value', { pk: { S: 'ACCOUNT#a1' }, sk: { S: 'KEY#k1' } }, accountShape],
+    ['a sort key past DynamoDB\'s byte limit in few characters', { pk: 'ACCOUNT#a1', sk: `KEY#${'€'.repeat(500)}` }, accountShape],
+    ['a control character', { pk: 'ACCOUNT#a1', sk: 'KEY#k1\n' }, accountShape],
     ['a table cursor in a user listing', { pk: 'ACCOUNT#a1', sk: 'KEY#k1' }, userShape],
     ['another user', { pk: 'ACCOUNT#a1', sk: 'KEY#k1', gsi1pk: 'ACCOUNT#a1#USER#u2', gsi1sk: 'KEY#k1' }, userShape],
     ['a mismatched index key', { pk: 'ACCOUNT#a1', sk: 'KEY#k1', gsi1pk: 'ACCOUNT#a1#USER#u1', gsi1sk: 'KEY#k2' }, userShape],

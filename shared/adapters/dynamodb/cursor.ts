@@ -18,6 +18,8 @@ export interface CursorShape {
 const MAX_CURSOR_LENGTH = 2048;
 const MAX_ATTRIBUTE_LENGTH = 512;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** Every key this table writes is printable ASCII; anything else is not ours (and may be past DynamoDB's byte limits). */
+const KEY_VALUE = /^[\x21-\x7e]+$/;
 
 export function encodeCursor(lastEvaluatedKey: Record<string, unknown> | undefined): string | null {
   if (lastEvaluatedKey === undefined || Object.keys(lastEvaluatedKey).length === 0) return null;
@@ -42,7 +44,9 @@ export function decodeCursor(cursor: string, shape: CursorShape): Record<string,
   if (entries.length !== expected.length) throw invalid();
   const key: Record<string, string> = {};
   for (const [name, value] of entries) {
-    if (!expected.includes(name) || typeof value !== 'string' || value.length > MAX_ATTRIBUTE_LENGTH) throw invalid();
+    if (!expected.includes(name) || typeof value !== 'string' || value.length > MAX_ATTRIBUTE_LENGTH || !KEY_VALUE.test(value)) {
+      throw invalid();
+    }
     key[name] = value;
   }
   const sk = key.sk ?? '';
