@@ -19,6 +19,7 @@ import type { Route } from '#shared/routes.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import type { Gateway, GatewayResponse } from '#infra/local/gateway.ts';
 import type { FaultInjector } from './resilience-faults.ts';
+import { requestIdentity } from '#infra/local/gateway.ts';
 
 /** Fixtures shared by the resilience tests: real tables on the run's DynamoDB Local, real adapters. */
 
@@ -153,23 +154,7 @@ export function proxyEvent(
       resourceId: route.operationId,
       resourcePath: route.path,
       authorizer: { ...principal, principalId: principal.userId },
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: request.sourceIp ?? '198.51.100.10',
-        user: null,
-        userAgent: 'resilience-test',
-        userArn: null,
-      },
+      identity: requestIdentity(request.sourceIp ?? '198.51.100.10', 'resilience-test'),
     },
   };
 }
