@@ -113,6 +113,9 @@ export class LatchkeyApiStack extends Stack {
       memorySize: 512,
       timeout: AUTHORIZER_TIMEOUT,
       environment: { [ENV.tableName]: props.table.tableName, [ENV.kmsKeyId]: props.key.keyId },
+      // The authorizer's cold start delays the first request of every caller; its faults are
+      // logged with minified positions, and the uploaded source map still resolves them.
+      sourceMappedStackTraces: false,
       logRetention,
       logRemovalPolicy,
     });

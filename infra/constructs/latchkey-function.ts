@@ -25,6 +25,12 @@ export interface LatchkeyFunctionProps {
   readonly timeout?: Duration;
   /** @default - no variables besides NODE_OPTIONS */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Map stack traces through the source maps (`--enable-source-maps`). Costs load time at every
+   * cold start (about half again the authorizer's, see docs/performance.md).
+   * @default true
+   */
+  readonly sourceMappedStackTraces?: boolean;
   readonly logRetention: RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
@@ -65,7 +71,7 @@ export class LatchkeyFunction extends Construct {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: { ...((props.sourceMappedStackTraces ?? true) ? { NODE_OPTIONS: '--enable-source-maps' } : {}), ...props.environment },
       bundling: {
         // The SDK is bundled (not taken from the runtime): pinned versions, and a smaller, faster cold start.
         externalModules: [],
