@@ -11,10 +11,12 @@ import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
-import { NotFoundError, ValidationError } from '#shared/domain/errors.ts';
+import { ConflictError, NotFoundError, RoleCannotHoldKeysError, ValidationError } from '#shared/domain/errors.ts';
 import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
 import type { AuthorizerCache, Secrets } from '#shared/ports.ts';
 import { createAccount, setApiEnabled } from '#shared/services/accounts.ts';
+import { createApiKey } from '#shared/services/api-keys.ts';
+import { limitsFromEnv } from '#shared/config.ts';
 import { createLogger } from '#functions/commons/logger.ts';
 import { JavaMissingError, startDynamoDbLocal } from '#infra/local/dynamodb-local.ts';
 import {
@@ -34,6 +36,9 @@ Commands:
   create-account --name <name> --owner-name <name> --owner-email <email> [--key-name <name>]
                  Creates an account (API enabled) with its first owner and one user key, and
                  prints the account key and that user key: the only time they are shown.
+  create-key <accountId> --user <userId> --key-name <name>
+                 Issues a user key to a user of the account (owner, viewer or logs-viewer) and
+                 prints it once: the way back in for an account whose owners hold no key.
   enable-api <accountId>     Turns the account's API on.
   disable-api <accountId>    Turns it off: every request with its keys is refused (401) at once.
   rotate-pepper              Adds a new pepper version; new digests use it, old ones still verify.
@@ -66,6 +71,7 @@ const OPTIONS = {
   'owner-name': { type: 'string' },
   'owner-email': { type: 'string' },
   'key-name': { type: 'string' },
+  user: { type: 'string' },
   table: { type: 'string' },
   region: { type: 'string' },
   'kms-key-id': { type: 'string' },
@@ -91,7 +97,7 @@ interface Target {
   close(): Promise<void>;
 }
 
-function required(values: Values, name: 'name' | 'owner-name' | 'owner-email'): string {
+function required(values: Values, name: 'name' | 'owner-name' | 'owner-email' | 'user' | 'key-name'): string {
   const value = values[name];
   if (value === undefined || value.trim() === '') throw new UsageError(`--${name} is required`);
   return value;
@@ -234,6 +240,23 @@ async function execute(command: string, positionals: readonly string[], values: 
       );
       return;
     }
+    case 'create-key': {
+      const accountId = positionals[0];
+      if (accountId === undefined || positionals.length !== 1) throw new UsageError('create-key takes exactly one account id');
+      const peppers = createPepperProvider(target.store, target.secrets);
+      const created = await createApiKey(
+        { store: target.store, peppers, now, limits: limitsFromEnv() },
+        accountId,
+        { userId: required(values, 'user'), name: required(values, 'key-name') },
+        SYSTEM_ACTOR,
+      );
+      print(values.json, { key: created.key, userKey: created.secret }, [
+        `Created user key ${created.key.id} (${created.key.name}) for user ${created.key.userId} of account ${accountId}.`,
+        'It is shown this once; only its digest is stored:',
+        `export LATCHKEY_USER_KEY=${created.secret}`,
+      ]);
+      return;
+    }
     case 'enable-api':
     case 'disable-api': {
       const accountId = positionals[0];
@@ -279,7 +302,7 @@ async function main(): Promise<number> {
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!['create-account', 'enable-api', 'disable-api', 'rotate-pepper'].includes(command)) {
+  if (!['create-account', 'create-key', 'enable-api', 'disable-api', 'rotate-pepper'].includes(command)) {
     console.error(`unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
@@ -295,7 +318,12 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     const message =
-      error instanceof UsageError || error instanceof ValidationError || error instanceof NotFoundError || error instanceof JavaMissingError
+      error instanceof UsageError ||
+      error instanceof ValidationError ||
+      error instanceof NotFoundError ||
+      error instanceof ConflictError ||
+      error instanceof RoleCannotHoldKeysError ||
+      error instanceof JavaMissingError
         ? error.message
         : error instanceof Error
           ? `${error.name}: ${error.message}`

@@ -34,7 +34,12 @@ export async function getApiKey(deps: ApiDeps, accountId: string, keyId: string)
   return key;
 }
 
-export async function createApiKey(deps: ApiDeps, accountId: string, input: NewApiKey, actor: Actor): Promise<CreatedApiKey> {
+export async function createApiKey(
+  deps: Pick<ApiDeps, 'store' | 'peppers' | 'now' | 'limits'>,
+  accountId: string,
+  input: NewApiKey,
+  actor: Actor,
+): Promise<CreatedApiKey> {
   const name = validateKeyName(input.name, 'name');
   const user = await deps.store.getUser(accountId, input.userId);
   if (user === undefined) throw new NotFoundError('user');

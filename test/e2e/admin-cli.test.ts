@@ -97,6 +97,39 @@ describe('create-account', () => {
   }, 120_000);
 });
 
+describe('create-key', () => {
+  it('lets an owner who deleted every key of theirs back in with a new one, printed once', async () => {
+    // Prepare: a second owner, whose only key is deleted through the API.
+    const owner = await call(api.port, '/v1/users', {
+      method: 'POST',
+      keys: created.keys,
+      body: { name: 'Second owner', email: 'second@example.com', role: 'owner' },
+    });
+    const ownerId = owner.json.id as string;
+    const first = await call(api.port, '/v1/api-keys', { method: 'POST', keys: created.keys, body: { name: 'second-owner-key', userId: ownerId } });
+    await call(api.port, `/v1/api-keys/${first.json.id as string}`, { method: 'DELETE', keys: created.keys });
+
+    // Act
+    const result = await admin(['create-key', created.accountId, '--user', ownerId, '--key-name', 'recovery-key-01', '--json', '--data-dir', dataDir]);
+    const output = JSON.parse(result.stdout) as { key: { id: string; userId: string }; userKey: string };
+    const whoami = await call(api.port, '/v1/whoami', { keys: { accountKey: created.keys.accountKey, userKey: output.userKey } });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(output.key.userId).toBe(ownerId);
+    expect(whoami.status).toBe(200);
+    expect(whoami.json).toMatchObject({ userId: ownerId, role: 'owner', keyId: output.key.id });
+  }, 240_000);
+
+  it('refuses a user who is not in the account with exit code 1, and prints no key', async () => {
+    const unknownUser = await admin(['create-key', created.accountId, '--user', newId(), '--key-name', 'recovery-key-02', '--data-dir', dataDir]);
+
+    expect(unknownUser.code).toBe(1);
+    expect(unknownUser.stderr).toMatch(/user not found/i);
+    expect(unknownUser.stdout).not.toMatch(/lks_/);
+  }, 240_000);
+});
+
 describe('disable-api and enable-api through the running server', () => {
   it('refuses the account at once after disable-api, despite a cached Allow, and lets it in after enable-api', async () => {
     // Prepare: an Allow cached for these keys.
