@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DecryptCommand,
@@ -11,6 +10,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { InMemoryKms } from '#test/support/in-memory-kms.ts';
 
 /** Calls (or units) seen at an SDK client, by operation name. */
 export class CallCounter {
@@ -109,45 +109,26 @@ export interface CountedKms {
 }
 
 /**
- * There is no KMS here, so the KMS client's `send` is replaced (aws-sdk-client-mock) by a
- * stand-in that behaves like KMS for the three operations KmsSecrets uses: ciphertexts are
- * opaque handles, every call must name the one key, and Decrypt checks the encryption context
- * a ciphertext was made with.
- * Each call is counted where KmsSecrets hands it to the client.
+ * There is no KMS here, so the KMS client's `send` is replaced (aws-sdk-client-mock) by the
+ * in-memory KMS of the tests (test/support/in-memory-kms.ts), which behaves like KMS for the
+ * three operations KmsSecrets uses. Each call is counted where KmsSecrets hands it to the client.
  */
 export function countedKms(keyId: string): CountedKms {
   const client = new KMSClient({ region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const stub = mockClient(client);
   const calls = new CallCounter();
-  const sealed = new Map<string, { readonly plaintext: Uint8Array; readonly context: string }>();
-  const contextOf = (context: Record<string, string> | undefined): string =>
-    JSON.stringify(Object.entries(context ?? {}).sort(([a], [b]) => a.localeCompare(b)));
-  const checkKey = (requested: string | undefined): void => {
-    if (requested !== keyId) throw new Error(`NotFoundException: no KMS key ${String(requested)}`);
-  };
-  const seal = (plaintext: Uint8Array, context: Record<string, string> | undefined): Uint8Array => {
-    const handle = randomBytes(48);
-    sealed.set(handle.toString('hex'), { plaintext, context: contextOf(context) });
-    return handle;
-  };
-
+  const kms = new InMemoryKms(keyId);
   stub.on(GenerateDataKeyWithoutPlaintextCommand).callsFake((input: GenerateDataKeyWithoutPlaintextCommandInput) => {
     calls.record('GenerateDataKeyWithoutPlaintext');
-    checkKey(input.KeyId);
-    return { CiphertextBlob: seal(randomBytes(32), input.EncryptionContext), KeyId: keyId };
+    return kms.generateDataKeyWithoutPlaintext(input);
   });
   stub.on(EncryptCommand).callsFake((input: EncryptCommandInput) => {
     calls.record('Encrypt');
-    checkKey(input.KeyId);
-    if (input.Plaintext === undefined) throw new Error('Encrypt without plaintext');
-    return { CiphertextBlob: seal(input.Plaintext, input.EncryptionContext), KeyId: keyId };
+    return kms.encrypt(input);
   });
   stub.on(DecryptCommand).callsFake((input: DecryptCommandInput) => {
     calls.record('Decrypt');
-    checkKey(input.KeyId);
-    const entry = input.CiphertextBlob === undefined ? undefined : sealed.get(Buffer.from(input.CiphertextBlob).toString('hex'));
-    if (entry === undefined || entry.context !== contextOf(input.EncryptionContext)) throw new Error('InvalidCiphertextException');
-    return { Plaintext: entry.plaintext, KeyId: keyId };
+    return kms.decrypt(input);
   });
   return {
     client,

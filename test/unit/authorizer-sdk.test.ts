@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -8,7 +7,6 @@ import {
   type EncryptCommandInput,
   GenerateDataKeyWithoutPlaintextCommand,
   type GenerateDataKeyWithoutPlaintextCommandInput,
-  InvalidCiphertextException,
   KMSClient,
 } from '@aws-sdk/client-kms';
 import { BatchGetCommand, type BatchGetCommandInput, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -27,6 +25,7 @@ import { formatUserKey } from '#shared/domain/key-format.ts';
 import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { type TestTable, createTestTable, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
+import { InMemoryKms } from '#test/support/in-memory-kms.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 
 /**
@@ -45,36 +44,16 @@ const countedDocumentClient = DynamoDBDocumentClient.from(
 );
 const dynamo = mockClient(countedDocumentClient);
 
-const kmsCiphertexts = new Map<string, { plaintext: Uint8Array; keyId: string; context: string }>();
-const contextText = (context: Record<string, string> | undefined): string => JSON.stringify(Object.entries(context ?? {}).sort());
-
-function kmsEncrypt(keyId: string | undefined, plaintext: Uint8Array, context: Record<string, string> | undefined): Uint8Array {
-  if (keyId !== KEY_ID) throw new Error(`unexpected KMS key ${String(keyId)}`);
-  const ciphertext = randomBytes(128);
-  kmsCiphertexts.set(ciphertext.toString('hex'), { plaintext, keyId, context: contextText(context) });
-  return ciphertext;
-}
+const inMemoryKms = new InMemoryKms(KEY_ID);
 
 function installKms(): void {
   kms
     .on(GenerateDataKeyWithoutPlaintextCommand)
-    .callsFake((input: GenerateDataKeyWithoutPlaintextCommandInput) => ({
-      CiphertextBlob: kmsEncrypt(input.KeyId, randomBytes(32), input.EncryptionContext),
-      KeyId: KEY_ID,
-    }))
+    .callsFake((input: GenerateDataKeyWithoutPlaintextCommandInput) => inMemoryKms.generateDataKeyWithoutPlaintext(input))
     .on(EncryptCommand)
-    .callsFake((input: EncryptCommandInput) => ({
-      CiphertextBlob: kmsEncrypt(input.KeyId, input.Plaintext ?? new Uint8Array(), input.EncryptionContext),
-      KeyId: KEY_ID,
-    }))
+    .callsFake((input: EncryptCommandInput) => inMemoryKms.encrypt(input))
     .on(DecryptCommand)
-    .callsFake((input: DecryptCommandInput) => {
-      const stored = kmsCiphertexts.get(Buffer.from(input.CiphertextBlob ?? new Uint8Array()).toString('hex'));
-      if (stored === undefined || stored.keyId !== input.KeyId || stored.context !== contextText(input.EncryptionContext)) {
-        throw new InvalidCiphertextException({ message: 'InvalidCiphertextException', $metadata: {} });
-      }
-      return { Plaintext: stored.plaintext, KeyId: KEY_ID };
-    });
+    .callsFake((input: DecryptCommandInput) => inMemoryKms.decrypt(input));
 }
 
 function forwardDynamo(table: TestTable): void {
