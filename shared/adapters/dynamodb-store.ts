@@ -220,24 +220,14 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
   }
 
   async createUser(user: User, event: AuditEvent): Promise<void> {
-    const meta = { pk: accountPk(user.accountId), sk: META_SK };
     // The account must exist; a new owner also counts towards the owners the account keeps.
     const accountWrite: TransactItem =
       user.role === 'owner'
-        ? {
-            Update: {
-              TableName: this.#tableName,
-              Key: meta,
-              UpdateExpression: 'ADD #ownerCount :one',
-              ConditionExpression: 'attribute_exists(#pk)',
-              ExpressionAttributeNames: { '#pk': 'pk', '#ownerCount': 'ownerCount' },
-              ExpressionAttributeValues: { ':one': 1 },
-            },
-          }
+        ? this.#ownerCountChange(user.accountId, 1)
         : {
             ConditionCheck: {
               TableName: this.#tableName,
-              Key: meta,
+              Key: { pk: accountPk(user.accountId), sk: META_SK },
               ConditionExpression: 'attribute_exists(#pk)',
               ExpressionAttributeNames: { '#pk': 'pk' },
             },
