@@ -230,11 +230,12 @@ function requestLog(deps: ApiDeps): ApiMiddleware {
   const log = (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>): void => {
     const route: Route | undefined = findRoute(request.event.httpMethod, request.event.resource);
     const status = request.response?.statusCode ?? 500;
+    const principal = principalOf(request.event);
     deps.logger.info('request', {
       requestId: requestIdOf(request.event, request.context),
       operationId: route?.operationId,
-      accountId: principalOf(request.event)?.accountId,
-      keyId: principalOf(request.event)?.keyId,
+      accountId: principal?.accountId,
+      keyId: principal?.keyId,
       status,
       outcome: status < 400 ? 'success' : status < 500 ? 'refused' : 'fault',
     });
