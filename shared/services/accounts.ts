@@ -1,11 +1,12 @@
 import { type Actor, auditEvent } from '../audit.ts';
-import { formatAccountKey, formatUserKey, maskAccountKey } from '../domain/key-format.ts';
+import { formatAccountKey, maskAccountKey } from '../domain/key-format.ts';
 import { newId } from '../domain/ids.ts';
 import { validateKeyName } from '../domain/key-name.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { ApiDeps } from '../deps.ts';
-import type { Account, ApiKeyRecord, User } from '../model.ts';
+import type { Account, User } from '../model.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
+import { issueUserKey } from './api-keys.ts';
 
 export interface CreateAccountInput {
   readonly name: string;
@@ -36,7 +37,8 @@ export async function createAccount(deps: AccountDeps, input: CreateAccountInput
   if (name.length === 0 || name.length > 100) throw new ValidationError('name', 'length', 'account name must be 1 to 100 characters');
   const keyName = validateKeyName(input.keyName ?? 'owner-initial-key', 'keyName');
   const ring = await deps.peppers();
-  const at = deps.now().toISOString();
+  const now = deps.now();
+  const at = now.toISOString();
   const accountId = newId();
   const accountKey = formatAccountKey(accountId);
   const accountDigest = ring.digest(accountKey);
@@ -51,28 +53,14 @@ export async function createAccount(deps: AccountDeps, input: CreateAccountInput
     accountKeyCiphertext: await deps.secrets.encryptAccountKey(accountId, accountKey),
   };
   const owner: User = { id: newId(), accountId, name: input.ownerName, email: input.ownerEmail, role: 'owner', createdAt: at };
-  const keyId = newId();
-  const userKey = formatUserKey(accountId, keyId);
-  const userDigest = ring.digest(userKey);
-  const ownerKey: ApiKeyRecord = {
-    id: keyId,
-    accountId,
-    name: keyName,
-    userId: owner.id,
-    role: 'owner',
-    createdAt: at,
-    lastUsedAt: null,
-    cidrAllowList: [],
-    secretHash: userDigest.hash,
-    pepperVersion: userDigest.pepperVersion,
-  };
+  const { record: ownerKey, secret: userKey } = issueUserKey(ring, owner, keyName, now);
   await deps.store.createAccount({
     account,
     owner,
     ownerKey,
     event: auditEvent(accountId, actor, 'account.create', `account/${accountId}`, deps.now()),
   });
-  return { account: publicAccount(account), owner, keyId, accountKey, userKey };
+  return { account: publicAccount(account), owner, keyId: ownerKey.id, accountKey, userKey };
 }
 
 export async function setApiEnabled(

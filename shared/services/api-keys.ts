@@ -5,7 +5,8 @@ import { formatUserKey } from '../domain/key-format.ts';
 import { validateKeyName } from '../domain/key-name.ts';
 import { canHoldKeys } from '../domain/roles.ts';
 import type { ApiDeps } from '../deps.ts';
-import type { ApiKey, ApiKeyRecord, Page } from '../model.ts';
+import type { PepperRing } from '../domain/hashing.ts';
+import type { ApiKey, ApiKeyRecord, Page, User } from '../model.ts';
 import type { ListOptions } from '../ports.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
@@ -44,25 +45,9 @@ export async function createApiKey(
   const user = await deps.store.getUser(accountId, input.userId);
   if (user === undefined) throw new NotFoundError('user');
   if (!canHoldKeys(user.role)) throw new RoleCannotHoldKeysError(user.role);
-  const ring = await deps.peppers();
   const now = deps.now();
-  const keyId = newId();
-  const secret = formatUserKey(accountId, keyId);
-  const digest = ring.digest(secret);
-  const record: ApiKeyRecord = {
-    id: keyId,
-    accountId,
-    name,
-    userId: user.id,
-    // The store refuses the key if the user's role changed since this read.
-    role: user.role,
-    createdAt: now.toISOString(),
-    lastUsedAt: null,
-    cidrAllowList: [],
-    secretHash: digest.hash,
-    pepperVersion: digest.pepperVersion,
-  };
-  await deps.store.createKey(record, auditEvent(accountId, actor, 'api-key.create', `api-key/${keyId}`, now), deps.limits);
+  const { record, secret } = issueUserKey(await deps.peppers(), user, name, now);
+  await deps.store.createKey(record, auditEvent(accountId, actor, 'api-key.create', `api-key/${record.id}`, now), deps.limits);
   return { key: publicApiKey(record), secret };
 }
 
@@ -83,4 +68,33 @@ export function publicApiKey(key: ApiKey): ApiKey {
     lastUsedAt: key.lastUsedAt,
     cidrAllowList: key.cidrAllowList,
   };
+}
+
+/**
+ * A new user key for `user`: the secret (to show once) and the record to store, which holds
+ * only its peppered digest and a copy of the holder's role.
+ */
+export function issueUserKey(
+  peppers: PepperRing,
+  user: Pick<User, 'id' | 'accountId' | 'role'>,
+  name: string,
+  at: Date,
+): { readonly record: ApiKeyRecord; readonly secret: string } {
+  const keyId = newId();
+  const secret = formatUserKey(user.accountId, keyId);
+  const digest = peppers.digest(secret);
+  const record: ApiKeyRecord = {
+    id: keyId,
+    accountId: user.accountId,
+    name,
+    userId: user.id,
+    // The store refuses the key if the user's role changed since it was read.
+    role: user.role,
+    createdAt: at.toISOString(),
+    lastUsedAt: null,
+    cidrAllowList: [],
+    secretHash: digest.hash,
+    pepperVersion: digest.pepperVersion,
+  };
+  return { record, secret };
 }
