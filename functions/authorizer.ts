@@ -9,6 +9,7 @@ import {
   authorize,
   denyAllPolicy,
   headerValues,
+  VALID_UNTIL_CONTEXT,
   type AuthorizationDecision,
 } from '#shared/authorization.ts';
 import { ENV, requiredEnv } from '#shared/config.ts';
@@ -81,7 +82,14 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         return {
           principalId: principal.userId,
           policyDocument: allowPolicy(principal.role, apiBase),
-          context: { accountId: principal.accountId, userId: principal.userId, role: principal.role, keyId: principal.keyId },
+          context: {
+            accountId: principal.accountId,
+            userId: principal.userId,
+            role: principal.role,
+            keyId: principal.keyId,
+            // Cached with the Allow: the handlers and the local gateway refuse it past this time.
+            ...(decision.validUntil === undefined ? {} : { [VALID_UNTIL_CONTEXT]: new Date(decision.validUntil).toISOString() }),
+          },
         };
       }
     }

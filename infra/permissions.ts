@@ -20,7 +20,7 @@ import { ROUTES, type FunctionGroup } from '#shared/routes.ts';
 /** The partition that holds the peppers' ciphertexts (see table-schema.ts). */
 export const PEPPER_PARTITION = CONFIG_PK;
 
-type KmsUse = 'none' | 'decrypt-pepper' | 'decrypt-account-key';
+type KmsUse = 'none' | 'decrypt-pepper' | 'decrypt-account-key' | 'roll-account-key';
 
 interface GroupAccess {
   readonly tableActions: readonly string[];
@@ -33,8 +33,9 @@ interface GroupAccess {
 const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   // Answers from the authorizer's context alone (plus the key-use stamp every route function writes).
   whoami: { tableActions: [], indexActions: [], kms: 'none' },
-  // Reads the account; the reveal decrypts the account key and writes its audit event.
-  account: { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'], indexActions: [], kms: 'decrypt-account-key' },
+  // Reads the account; the reveal decrypts the account key and writes its audit event; a roll
+  // hashes a new account key with the pepper, encrypts it and updates the account.
+  account: { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexActions: [], kms: 'roll-account-key' },
   users: {
     tableActions: [
       'dynamodb:GetItem',
@@ -56,6 +57,13 @@ const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   },
   'cidr-allow-list': { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexActions: [], kms: 'none' },
   logs: { tableActions: ['dynamodb:Query'], indexActions: [], kms: 'none' },
+  // Leak reports: one batched read of the reported keys' items, the pepper to compare digests,
+  // and the writes a valid key causes (deleting a user key, ending a grace, flagging the account).
+  'leaked-keys': {
+    tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    indexActions: [],
+    kms: 'decrypt-pepper',
+  },
 };
 
 /**
@@ -143,6 +151,19 @@ export function groupStatements(group: FunctionGroup, { table, key }: DataResour
   }
   if (access.kms === 'decrypt-account-key') {
     statements.push(decryptUnderPurpose(key, ACCOUNT_KEY_ENCRYPTION_CONTEXT_PURPOSE));
+  }
+  if (access.kms === 'roll-account-key') {
+    statements.push(
+      queryPepperPartition(table),
+      decryptUnderPurpose(key, PEPPER_ENCRYPTION_CONTEXT_PURPOSE),
+      decryptUnderPurpose(key, ACCOUNT_KEY_ENCRYPTION_CONTEXT_PURPOSE),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['kms:Encrypt'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_PURPOSE_KEY}`]: ACCOUNT_KEY_ENCRYPTION_CONTEXT_PURPOSE } },
+      }),
+    );
   }
   if (groupMutates(group)) {
     // FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`.

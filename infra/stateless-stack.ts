@@ -13,6 +13,8 @@ import {
   ResponseType,
   RestApi,
   type IResource,
+  type Method,
+  type MethodDeploymentOptions,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -20,7 +22,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '#shared/config.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
-import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
+import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
 import { LatchkeyFunction } from './constructs/latchkey-function.ts';
 import { authorizerStatements, groupStatements } from './permissions.ts';
 
@@ -54,6 +56,13 @@ export interface LatchkeyApiStackProps extends StackProps {
   readonly throttlingRateLimit?: number;
   /** @default 100 */
   readonly throttlingBurstLimit?: number;
+  /**
+   * Requests per second for each route that needs no keys (leak reports), for all callers
+   * together: whatever anyone sends there, the work it causes stays small. @default 5
+   */
+  readonly publicRouteRateLimit?: number;
+  /** @default 10 */
+  readonly publicRouteBurstLimit?: number;
 }
 
 /**
@@ -92,6 +101,7 @@ export class LatchkeyApiStack extends Stack {
         metricsEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit ?? 50,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
+        methodOptions: publicMethodThrottling(props),
       },
     });
 
@@ -166,13 +176,13 @@ export class LatchkeyApiStack extends Stack {
         integrations.set(route.group, integration);
       }
       const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
-      resourceAt(this.api.root, route.path).addMethod(route.method, integration, {
+      const method = resourceAt(this.api.root, route.path).addMethod(route.method, integration, {
         operationName: route.operationId,
-        authorizationType: AuthorizationType.CUSTOM,
-        authorizer,
+        ...(isPublicRoute(route) ? { authorizationType: AuthorizationType.NONE } : { authorizationType: AuthorizationType.CUSTOM, authorizer }),
         requestValidator: validator,
         requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
       });
+      if (isPublicRoute(route)) acknowledgePublicMethod(method);
     }
 
     const jsonMessage = { 'application/json': '{"message":$context.error.messageString}' };
@@ -211,6 +221,36 @@ export class LatchkeyApiStack extends Stack {
     new CfnOutput(this, 'KmsKeyArn', { value: props.key.keyArn });
     new CfnOutput(this, 'Region', { value: this.region, description: 'admin CLI: --region' });
   }
+}
+
+/** Method-level throttling for the routes without keys (`/<path>/<METHOD>`, as API Gateway names a method). */
+function publicMethodThrottling(props: LatchkeyApiStackProps): Record<string, MethodDeploymentOptions> {
+  return Object.fromEntries(
+    ROUTES.filter(isPublicRoute).map((route) => [
+      `${route.path}/${route.method}`,
+      {
+        throttlingRateLimit: props.publicRouteRateLimit ?? 5,
+        throttlingBurstLimit: props.publicRouteBurstLimit ?? 10,
+        // As on the stage: the body carries keys, so data trace stays off.
+        dataTraceEnabled: false,
+        loggingLevel: MethodLoggingLevel.INFO,
+        metricsEnabled: true,
+      },
+    ]),
+  );
+}
+
+function acknowledgePublicMethod(method: Method): void {
+  Validations.of(method).acknowledge(
+    {
+      id: 'AwsSolutions-APIG4',
+      reason: 'Leak reports come from whoever found a key, who holds none; the route answers the same to everyone, bounds its work per request and is throttled on its own.',
+    },
+    {
+      id: 'AwsSolutions-COG4',
+      reason: 'Leak reports come from whoever found a key: no user pool can know them.',
+    },
+  );
 }
 
 /** Construct ids are part of the contract (they name the logical ids): `Fn` + the group in PascalCase. */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MAX_KEY_LIFETIME_DAYS } from './domain/key-lifecycle.ts';
 import { KEY_NAME_MAX, KEY_NAME_MIN } from './domain/key-name.ts';
 import { KEY_ROLES, ROLES } from './domain/roles.ts';
 import type { OperationId } from './routes.ts';
@@ -60,6 +61,7 @@ export const ApiKeyView = z
     createdAt: Timestamp,
     lastUsedAt: Timestamp.nullable().describe('Updated at most once a minute'),
     cidrAllowList: z.array(CidrRuleView).describe('Empty: every address is allowed'),
+    expiresAt: Timestamp.nullable().describe('When the key stops working; null = never'),
   })
   .register(API_COMPONENTS, { id: 'ApiKey' });
 
@@ -85,6 +87,9 @@ export const AccountView = z
     apiEnabled: z.boolean(),
     accountKey: z.strictObject({ masked: z.string().describe('The prefix and the last four characters') }),
     createdAt: Timestamp,
+    accountKeyLeakReportedAt: Timestamp.nullable().describe(
+      'When the account key was reported as leaked (`POST /v1/leaked-keys`): roll it. null = no report since its last roll',
+    ),
   })
   .register(API_COMPONENTS, { id: 'Account' });
 
@@ -137,6 +142,32 @@ const AuditEventListView = z
   .register(API_COMPONENTS, { id: 'AuditEventList' });
 
 const KeyIdParams = z.strictObject({ keyId: Id });
+
+/** A roll's grace period: at most a week, so that a replaced secret cannot stay alive indefinitely. */
+export const MAX_GRACE_PERIOD_SECONDS = 604_800;
+const RollBody = z.strictObject({
+  gracePeriodSeconds: z
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(MAX_GRACE_PERIOD_SECONDS, `must be at most ${MAX_GRACE_PERIOD_SECONDS} (a week)`)
+    .describe('How long the previous secret keeps working; 0 ends it at once'),
+});
+/** A leak report names at most this many strings, each at most this long: the work one request can cause is bounded. */
+export const MAX_LEAKED_KEYS = 100;
+export const MAX_LEAKED_KEY_LENGTH = 256;
+
+const RolledApiKeyView = CreatedApiKeyView.extend({
+  previousSecretExpiresAt: Timestamp.nullable().describe('Until when the previous secret works; null: it stopped at once'),
+}).register(API_COMPONENTS, { id: 'RolledApiKey' });
+const RolledAccountKeyView = z
+  .strictObject({
+    accountKey: z.string().describe('The new account key (`x-api-key`); `GET /v1/account/key` reveals it again'),
+    previousKeyExpiresAt: Timestamp.nullable().describe('Until when the previous account key works; null: it stopped at once'),
+  })
+  .register(API_COMPONENTS, { id: 'RolledAccountKey' });
+const LeakReportAcceptedView = z.strictObject({}).describe('Always empty: the answer says nothing about the keys').register(API_COMPONENTS, {
+  id: 'LeakReportAccepted',
+});
 const RuleParams = z.strictObject({ keyId: Id, ruleId: Id });
 const UserIdParams = z.strictObject({ userId: Id });
 const CidrBody = z.strictObject({ cidr: CidrInput });
@@ -154,7 +185,14 @@ export const API_SCHEMAS = {
     response: ApiKeyListView,
   },
   createApiKey: {
-    body: z.strictObject({ name: KeyName, userId: Id }),
+    body: z.strictObject({
+      name: KeyName,
+      userId: Id,
+      expiresAt: z.iso
+        .datetime({ offset: true, error: 'must be an RFC 3339 date-time, e.g. 2030-01-31T12:00:00Z' })
+        .optional()
+        .describe(`RFC 3339; in the future, at most ${MAX_KEY_LIFETIME_DAYS} days ahead. Absent: the key never expires`),
+    }),
     response: CreatedApiKeyView,
     refusals: [404, 409, 422],
   },
@@ -167,6 +205,18 @@ export const API_SCHEMAS = {
   listEvents: {
     query: z.strictObject({ limit: Limit, cursor: Cursor }),
     response: AuditEventListView,
+  },
+  rollApiKey: { params: KeyIdParams, body: RollBody, response: RolledApiKeyView, refusals: [404, 409] },
+  rollAccountKey: { body: RollBody, response: RolledAccountKeyView, refusals: [409] },
+  reportLeakedKeys: {
+    body: z.strictObject({
+      keys: z
+        .array(z.string().max(MAX_LEAKED_KEY_LENGTH, `must be at most ${MAX_LEAKED_KEY_LENGTH} characters`))
+        .min(1, 'must name at least 1 key')
+        .max(MAX_LEAKED_KEYS, `must name at most ${MAX_LEAKED_KEYS} keys`)
+        .describe('Account keys (`lka_…`) and user keys (`lks_…`) found where they should not be'),
+    }),
+    response: LeakReportAcceptedView,
   },
 } as const satisfies Record<OperationId, OperationSchemas>;
 

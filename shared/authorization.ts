@@ -5,7 +5,7 @@ import type { PepperRing } from './domain/hashing.ts';
 import { isSourceAllowed } from './domain/cidr.ts';
 import { canHoldKeys, type KeyRole } from './domain/roles.ts';
 import type { Principal } from './model.ts';
-import type { AuthorizationRecords } from './ports.ts';
+import type { AuthorizationRecords, AuthorizationSecret } from './ports.ts';
 import { ROUTES } from './routes.ts';
 
 /**
@@ -16,6 +16,8 @@ import { ROUTES } from './routes.ts';
 
 export const ACCOUNT_KEY_HEADER = 'x-api-key';
 export const USER_KEY_HEADER = 'x-api-secret-key';
+/** The authorizer context entry that carries an Allow's deadline (ISO 8601), when it has one. */
+export const VALID_UNTIL_CONTEXT = 'validUntil';
 
 /** Why a request was refused with 401; for logs only, never for the response (all 401s look alike). */
 export type UnauthorizedReason =
@@ -29,10 +31,20 @@ export type UnauthorizedReason =
   | 'unknown-key'
   | 'user-key-mismatch'
   | 'api-disabled'
-  | 'role-cannot-hold-keys';
+  | 'role-cannot-hold-keys'
+  | 'key-expired'
+  | 'grace-period-over';
 
 export type AuthorizationDecision =
-  | { readonly outcome: 'allow'; readonly principal: Principal }
+  | {
+      readonly outcome: 'allow';
+      readonly principal: Principal;
+      /**
+       * Epoch milliseconds after which these keys stop working (the key's expiry, or the end of
+       * a rolled secret's grace period); undefined = no deadline. Travels with a cached Allow.
+       */
+      readonly validUntil?: number | undefined;
+    }
   | {
       readonly outcome: 'deny-unauthorized';
       readonly reason: UnauthorizedReason;
@@ -112,31 +124,75 @@ export function parseCredentials(request: AuthorizationRequest): CredentialsPars
   };
 }
 
+/** Which of a key's digests a presented value matches, at `now`. */
+type SecretMatch = 'current' | 'previous' | 'grace-period-over' | 'none';
+
+function matchSecret(
+  peppers: PepperRing,
+  value: string,
+  hash: Uint8Array,
+  pepperVersion: number,
+  previous: AuthorizationSecret | undefined,
+  now: number,
+): SecretMatch {
+  // Both digests are compared every time there are two, so the timing does not tell which
+  // one matched (or that a roll is under way).
+  const current = peppers.verify(value, hash, pepperVersion);
+  const old = previous !== undefined && peppers.verify(value, previous.hash, previous.pepperVersion);
+  if (current) return 'current';
+  if (!old) return 'none';
+  return now < previous.expiresAt ? 'previous' : 'grace-period-over';
+}
+
+function earliest(...deadlines: (number | undefined)[]): number | undefined {
+  let result: number | undefined;
+  for (const deadline of deadlines) if (deadline !== undefined && (result === undefined || deadline < result)) result = deadline;
+  return result;
+}
+
 /**
- * The decision for well-formed credentials, given what the store holds and the container's
- * peppers. Pure. Both digests are verified before anything about the account's state (API
- * switch, role, allow list) can show in the outcome, so only holders of both keys learn it;
- * in particular the 403 for a source address is reserved for callers who proved both keys.
+ * The decision for well-formed credentials, given what the store holds, the container's
+ * peppers and the time (epoch milliseconds). Pure. Both digests are verified before anything
+ * about the account's state (API switch, role, allow list, expiry) can show in the outcome, so
+ * only holders of both keys learn it; in particular the 403 for a source address is reserved
+ * for callers who proved both keys. A secret replaced by a roll matches until its grace period
+ * ends, and never after; an expired key matches nothing.
  */
 export function decide(
   credentials: ParsedCredentials,
   records: AuthorizationRecords,
   peppers: PepperRing,
   sourceIp: string,
+  now: number = Date.now(),
 ): AuthorizationDecision {
   const ids = { accountId: credentials.accountId, keyId: credentials.keyId };
   const { account, key } = records;
   if (account === undefined) return unauthorized('unknown-account', ids);
-  if (!peppers.verify(credentials.accountKey, account.accountKeyHash, account.accountKeyPepperVersion)) {
-    return unauthorized('account-key-mismatch', ids);
-  }
+  const accountMatch = matchSecret(
+    peppers,
+    credentials.accountKey,
+    account.accountKeyHash,
+    account.accountKeyPepperVersion,
+    account.previousAccountKey,
+    now,
+  );
+  if (accountMatch === 'none') return unauthorized('account-key-mismatch', ids);
+  if (accountMatch === 'grace-period-over') return unauthorized('grace-period-over', ids);
   if (key === undefined) return unauthorized('unknown-key', ids);
-  if (!peppers.verify(credentials.userKey, key.secretHash, key.pepperVersion)) return unauthorized('user-key-mismatch', ids);
+  const keyMatch = matchSecret(peppers, credentials.userKey, key.secretHash, key.pepperVersion, key.previousSecret, now);
+  if (keyMatch === 'none') return unauthorized('user-key-mismatch', ids);
+  if (keyMatch === 'grace-period-over') return unauthorized('grace-period-over', ids);
+  if (key.expiresAt !== undefined && now >= key.expiresAt) return unauthorized('key-expired', ids);
   if (!account.apiEnabled) return unauthorized('api-disabled', ids);
   if (!canHoldKeys(key.role)) return unauthorized('role-cannot-hold-keys', ids);
   const principal: Principal = { ...ids, userId: key.userId, role: key.role };
   if (!isSourceAllowed(key.cidrs, sourceIp)) return { outcome: 'deny-source-ip', principal };
-  return { outcome: 'allow', principal };
+  const validUntil = earliest(
+    key.expiresAt,
+    keyMatch === 'previous' ? key.previousSecret?.expiresAt : undefined,
+    accountMatch === 'previous' ? account.previousAccountKey?.expiresAt : undefined,
+  );
+  return validUntil === undefined ? { outcome: 'allow', principal } : { outcome: 'allow', principal, validUntil };
 }
 
 /**
@@ -144,7 +200,7 @@ export function decide(
  * one store read. Store and KMS failures propagate as exceptions: the caller must fail closed.
  */
 export async function authorize(
-  deps: Pick<AuthorizerDeps, 'credentials' | 'peppers'>,
+  deps: Pick<AuthorizerDeps, 'credentials' | 'peppers' | 'now'>,
   request: AuthorizationRequest,
 ): Promise<AuthorizationDecision> {
   const parsed = parseCredentials(request);
@@ -158,7 +214,7 @@ export async function authorize(
   // started) reloads the ring once; without this, new keys would fail until a cold start.
   const newest = Math.max(records.account?.accountKeyPepperVersion ?? 0, records.key?.pepperVersion ?? 0);
   const ring = newest > peppers.current.version ? await deps.peppers(newest) : peppers;
-  return decide(credentials, records, ring, request.sourceIp);
+  return decide(credentials, records, ring, request.sourceIp, (deps.now?.() ?? new Date()).getTime());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ export interface AuthorizerDeps {
   readonly credentials: CredentialStore;
   readonly peppers: PepperProvider;
   readonly logger: Logger;
+  /** @default the clock; injected so that expiry and grace periods can be tested exactly */
+  readonly now?: () => Date;
 }
 
 /** What every management handler and use case needs: one object of ports, built once. */

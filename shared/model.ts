@@ -10,6 +10,8 @@ export interface Account {
   /** `lka_********wxyz`: enough to tell keys apart, never enough to use one. */
   readonly accountKeyMasked: string;
   readonly createdAt: string;
+  /** When someone last reported the account key as leaked (`POST /v1/leaked-keys`); null if never since its last roll. */
+  readonly accountKeyLeakReportedAt?: string | null;
 }
 
 /** An account as stored: the account key as a peppered digest (lookup) and KMS ciphertext (reveal). */
@@ -17,6 +19,15 @@ export interface AccountRecord extends Account {
   readonly accountKeyHash: Uint8Array;
   readonly accountKeyPepperVersion: number;
   readonly accountKeyCiphertext: Uint8Array;
+  /** The account key before the last roll, while its grace period lasts. */
+  readonly previousAccountKey?: PreviousSecret | undefined;
+}
+
+/** A secret replaced by a roll that keeps working until `expiresAt` (ISO 8601), and never after. */
+export interface PreviousSecret {
+  readonly hash: Uint8Array;
+  readonly pepperVersion: number;
+  readonly expiresAt: string;
 }
 
 export interface User {
@@ -37,6 +48,8 @@ export interface ApiKey {
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   readonly cidrAllowList: readonly CidrRule[];
+  /** When the key stops working (ISO 8601); null = never. */
+  readonly expiresAt?: string | null;
 }
 
 /** A user key as stored: its digest, and its holder's role copied on so that one read authorizes. */
@@ -44,6 +57,8 @@ export interface ApiKeyRecord extends ApiKey {
   readonly role: Role;
   readonly secretHash: Uint8Array;
   readonly pepperVersion: number;
+  /** The secret before the last roll, while its grace period lasts. */
+  readonly previousSecret?: PreviousSecret | undefined;
 }
 
 export interface AuditEvent {

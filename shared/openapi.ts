@@ -116,8 +116,10 @@ function responses(route: Route, schemas: OperationSchemas): JsonObject {
       ? { description: 'Done', headers: NO_STORE_HEADER }
       : { description: 'OK', headers: NO_STORE_HEADER, content: { 'application/json': { schema: componentRef(schemas.response) } } };
   out['400'] = RESPONSE_REF('BadRequest');
-  out['401'] = RESPONSE_REF('Unauthorized');
-  out['403'] = RESPONSE_REF('Forbidden');
+  if (route.public !== true) {
+    out['401'] = RESPONSE_REF('Unauthorized');
+    out['403'] = RESPONSE_REF('Forbidden');
+  }
   const refusals = new Set(schemas.refusals ?? []);
   if (refusals.has(404)) out['404'] = RESPONSE_REF('NotFound');
   if (refusals.has(409)) out['409'] = RESPONSE_REF('Conflict');
@@ -136,9 +138,11 @@ function operation(route: Route): JsonObject {
   return {
     operationId: route.operationId,
     summary: route.summary,
-    description: `Roles: ${route.roles.join(', ')}.`,
+    description: route.public === true ? 'No keys needed.' : `Roles: ${route.roles.join(', ')}.`,
     tags: [route.group],
     'x-latchkey-roles': [...route.roles],
+    // A route that needs no keys overrides the document's default security requirement.
+    ...(route.public === true ? { security: [] } : {}),
     ...(params.length === 0 ? {} : { parameters: params }),
     ...(schemas.body === undefined
       ? {}

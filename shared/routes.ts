@@ -9,7 +9,7 @@ import type { KeyRole } from './domain/roles.ts';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Each group is one Lambda function (`functions/<group>.ts`). */
-export const FUNCTION_GROUPS = ['whoami', 'account', 'users', 'api-keys', 'cidr-allow-list', 'logs'] as const;
+export const FUNCTION_GROUPS = ['whoami', 'account', 'users', 'api-keys', 'cidr-allow-list', 'logs', 'leaked-keys'] as const;
 export type FunctionGroup = (typeof FUNCTION_GROUPS)[number];
 
 export interface Route {
@@ -23,11 +23,17 @@ export interface Route {
   readonly summary: string;
   /** Whether the route changes state (and so may narrow access and must flush the authorizer cache). */
   readonly mutates: boolean;
+  /**
+   * Needs no keys: API Gateway calls no authorizer and the handler gets no principal (the
+   * route's `roles` are then empty, so no authorizer policy names it either).
+   */
+  readonly public?: boolean;
 }
 
 const OVL = ['owner', 'viewer', 'logs-viewer'] as const;
 const OV = ['owner', 'viewer'] as const;
 const O = ['owner'] as const;
+const NONE = [] as const;
 
 export const ROUTES = [
   { operationId: 'whoami', method: 'GET', path: '/v1/whoami', roles: OVL, group: 'whoami', status: 200, mutates: false, summary: 'Who the keys of this request belong to' },
@@ -46,9 +52,19 @@ export const ROUTES = [
   { operationId: 'updateCidrRule', method: 'PUT', path: '/v1/api-keys/{keyId}/cidr-allow-list/{ruleId}', roles: O, group: 'cidr-allow-list', status: 200, mutates: true, summary: 'Edit a CIDR rule' },
   { operationId: 'deleteCidrRule', method: 'DELETE', path: '/v1/api-keys/{keyId}/cidr-allow-list/{ruleId}', roles: O, group: 'cidr-allow-list', status: 204, mutates: true, summary: 'Delete a CIDR rule' },
   { operationId: 'listEvents', method: 'GET', path: '/v1/logs', roles: OVL, group: 'logs', status: 200, mutates: false, summary: 'The audit log, newest first' },
+  { operationId: 'rollApiKey', method: 'POST', path: '/v1/api-keys/{keyId}/roll', roles: O, group: 'api-keys', status: 200, mutates: true, summary: 'Roll a user key: a new secret, the previous one working for a grace period' },
+  { operationId: 'rollAccountKey', method: 'POST', path: '/v1/account/key/roll', roles: O, group: 'account', status: 200, mutates: true, summary: 'Roll the account key: a new key, the previous one working for a grace period' },
+  { operationId: 'reportLeakedKeys', method: 'POST', path: '/v1/leaked-keys', roles: NONE, group: 'leaked-keys', status: 202, mutates: true, public: true, summary: 'Report leaked keys (no keys needed)' },
 ] as const satisfies readonly Route[];
 
 export type OperationId = (typeof ROUTES)[number]['operationId'];
+/** Operations of routes that need no keys. */
+export type PublicOperationId = Extract<(typeof ROUTES)[number], { readonly public: true }>['operationId'];
+
+/** Whether the route needs no keys (no authorizer in front of it). */
+export function isPublicRoute(route: Route): boolean {
+  return route.public === true;
+}
 
 export function routesOfGroup(group: FunctionGroup): readonly Route[] {
   return ROUTES.filter((r) => r.group === group);

@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type * as z from 'zod';
 import { MAX_BODY_BYTES, type OperationSchemas, schemasOf } from '#shared/api-schemas.ts';
 import type { Actor } from '#shared/audit.ts';
+import { VALID_UNTIL_CONTEXT } from '#shared/authorization.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { isId } from '#shared/domain/ids.ts';
@@ -44,19 +45,23 @@ export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandle
     .handler(async (event) => {
       const route = routes.find((r) => r.method === event.httpMethod && r.path === event.resource);
       if (route === undefined) throw new HttpProblemError('not-found', 'no such route');
-      const principal = principalOf(event);
-      // The authorizer always passes a principal; without one the request never was authorized.
-      if (principal === undefined) return unauthorizedResponse();
-      // Defence in depth: the authorizer's policy already refuses this, unless it is misconfigured.
-      if (!(route.roles as readonly string[]).includes(principal.role)) {
-        throw new HttpProblemError('forbidden', `a key of a user with role '${principal.role}' may not call this route`);
+      const principal = route.public === true ? undefined : principalOf(event);
+      if (route.public !== true) {
+        // The authorizer always passes a principal; without one the request never was authorized.
+        if (principal === undefined) return unauthorizedResponse();
+        // A cached Allow outlives neither the key's expiry nor a rolled secret's grace period.
+        if (authorizationLapsed(event, deps.now())) return unauthorizedResponse();
+        // Defence in depth: the authorizer's policy already refuses this, unless it is misconfigured.
+        if (!(route.roles as readonly string[]).includes(principal.role)) {
+          throw new HttpProblemError('forbidden', `a key of a user with role '${principal.role}' may not call this route`);
+        }
       }
       const operationId = route.operationId as OperationId;
       const schemas = schemasOf(operationId);
       const sourceIp = event.requestContext.identity.sourceIp;
       const request: OperationRequest<OperationId> = {
         principal,
-        actor: { userId: principal.userId, keyId: principal.keyId, sourceIp } satisfies Actor,
+        actor: { userId: principal?.userId ?? null, keyId: principal?.keyId ?? null, sourceIp } satisfies Actor,
         sourceIp,
         params: parsePathParameters(schemas, event),
         query: parseQuery(schemas, event),
@@ -94,6 +99,21 @@ export function principalOf(event: APIGatewayProxyEvent): Principal | undefined 
   }
   if (!isId(accountId) || !isId(userId) || !isId(keyId) || !canHoldKeys(role)) return undefined;
   return { accountId, userId, role, keyId };
+}
+
+/**
+ * Whether the authorizer's Allow carried a deadline (the key's expiry, or the end of a rolled
+ * secret's grace period) that has passed. API Gateway may serve a cached Allow for the whole
+ * cache TTL; this makes the deadline exact on every route these handlers serve.
+ */
+export function authorizationLapsed(event: APIGatewayProxyEvent, now: Date): boolean {
+  const context: unknown = event.requestContext.authorizer;
+  if (typeof context !== 'object' || context === null) return false;
+  const validUntil = (context as Record<string, unknown>)[VALID_UNTIL_CONTEXT];
+  if (validUntil === undefined) return false;
+  // Anything but a readable time counts as lapsed: fail closed.
+  const deadline = typeof validUntil === 'string' ? Date.parse(validUntil) : Number.NaN;
+  return Number.isNaN(deadline) || now.getTime() >= deadline;
 }
 
 // ---------------------------------------------------------------------------------------------

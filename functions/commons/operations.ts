@@ -3,7 +3,9 @@ import type { Actor } from '#shared/audit.ts';
 import type { CidrRule } from '#shared/domain/cidr.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import type { Account, ApiKey, AuditEvent, Principal, User } from '#shared/model.ts';
-import type { OperationId } from '#shared/routes.ts';
+import type { OperationId, PublicOperationId } from '#shared/routes.ts';
+import { reportLeakedKeys } from '#shared/services/leaked-keys.ts';
+import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { getAccount, revealAccountKey } from '#shared/services/accounts.ts';
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys } from '#shared/services/api-keys.ts';
 import { listEvents } from '#shared/services/audit-log.ts';
@@ -12,7 +14,8 @@ import { changeUserRole, createUser, deleteUser, listUsers } from '#shared/servi
 
 /** A validated request: the parts typed by the operation's schemas, and who is asking. */
 export interface OperationRequest<K extends OperationId> {
-  readonly principal: Principal;
+  /** Who is calling; none on a route that needs no keys. */
+  readonly principal: K extends PublicOperationId ? undefined : Principal;
   readonly actor: Actor;
   readonly sourceIp: string;
   readonly params: ParamsOf<K>;
@@ -71,6 +74,19 @@ export const OPERATIONS: { readonly [K in OperationId]: Operation<K> } = {
     const page = await listEvents(deps, principal.accountId, query);
     return { items: page.items.map(auditEventView), nextCursor: page.nextCursor };
   },
+
+  rollApiKey: async (deps, { principal, actor, params, body }) => {
+    const rolled = await rollApiKey(deps, principal.accountId, params.keyId, body.gracePeriodSeconds, actor);
+    return { ...apiKeyView(rolled.key), secret: rolled.secret, previousSecretExpiresAt: rolled.previousSecretExpiresAt };
+  },
+  rollAccountKey: async (deps, { principal, actor, body }) => {
+    const rolled = await rollAccountKey(deps, principal.accountId, body.gracePeriodSeconds, actor);
+    return { accountKey: rolled.accountKey, previousKeyExpiresAt: rolled.previousKeyExpiresAt };
+  },
+  reportLeakedKeys: async (deps, { sourceIp, body }) => {
+    await reportLeakedKeys(deps, body.keys, sourceIp);
+    return {};
+  },
 };
 
 // Views name every field they show, so nothing stored (digests, ciphertexts, role copies,
@@ -83,6 +99,7 @@ function accountView(account: Account): ResponseOf<'getAccount'> {
     apiEnabled: account.apiEnabled,
     accountKey: { masked: account.accountKeyMasked },
     createdAt: account.createdAt,
+    accountKeyLeakReportedAt: account.accountKeyLeakReportedAt ?? null,
   };
 }
 
@@ -102,6 +119,7 @@ function apiKeyView(key: ApiKey): ResponseOf<'getApiKey'> {
     createdAt: key.createdAt,
     lastUsedAt: key.lastUsedAt,
     cidrAllowList: key.cidrAllowList.map(cidrRuleView),
+    expiresAt: key.expiresAt ?? null,
   };
 }
 

@@ -61,7 +61,7 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   // Passes the version on, so that a digest made after a rotation reloads the ring here too.
   const peppers: ApiDeps['peppers'] = (minVersion) => pepperProvider(minVersion);
   const authorizerCache = new LocalAuthorizerCache(options.authorizerTtlSeconds ?? DEFAULT_AUTHORIZER_TTL_SECONDS);
-  const authorizerDeps: AuthorizerDeps = { credentials: store, peppers, logger };
+  const authorizerDeps: AuthorizerDeps = { credentials: store, peppers, logger, ...(options.now === undefined ? {} : { now: options.now }) };
   const apiDeps: ApiDeps = {
     store,
     secrets: options.secrets,

@@ -7,7 +7,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, evaluatePolicy } from '#shared/authorization.ts';
+import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, VALID_UNTIL_CONTEXT, evaluatePolicy } from '#shared/authorization.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
 import { ROUTES, pathPattern, type FunctionGroup, type Route } from '#shared/routes.ts';
 
@@ -128,7 +128,11 @@ export class LocalAuthorizerCache implements AuthorizerCache {
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
     this.#entries.delete(key);
-    this.#entries.set(key, { policy, expiresAt: this.#now() + this.ttlSeconds * 1000 });
+    // An Allow with a deadline (a key's expiry, a rolled secret's grace) is never served past it.
+    const validUntil = policy.context[VALID_UNTIL_CONTEXT];
+    const deadline = validUntil === undefined ? Number.POSITIVE_INFINITY : Date.parse(validUntil);
+    if (Number.isNaN(deadline)) return;
+    this.#entries.set(key, { policy, expiresAt: Math.min(this.#now() + this.ttlSeconds * 1000, deadline) });
   }
 
   flush(): Promise<void> {
@@ -380,8 +384,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     const { headers, multiValueHeaders } = headerMaps(request.headers);
     const accountKey = multiValueHeaders[ACCOUNT_KEY_HEADER] ?? [];
     const userKey = multiValueHeaders[USER_KEY_HEADER] ?? [];
+    const isPublic = route.public === true;
     // Like API Gateway: without every identity source the authorizer is not even called.
-    if (accountKey.every((v) => v === '') || userKey.every((v) => v === '')) return gatewayError('unauthorized', requestId);
+    if (!isPublic && (accountKey.every((v) => v === '') || userKey.every((v) => v === ''))) return gatewayError('unauthorized', requestId);
 
     const { queryStringParameters, multiValueQueryStringParameters } = queryMaps(request.query);
     const methodArn = `${apiArn}/${stage}/${method}/${request.path.replace(/^\//, '')}`;
@@ -409,6 +414,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       multiValueQueryStringParameters,
       stageVariables: null,
     };
+
+    // A route without an authorizer: no keys, no policy, no authorizer context, as in API Gateway.
+    if (isPublic) {
+      return invoke(route.group, { ...common, body, isBase64Encoded: false, requestContext: { ...requestContextBase, authorizer: null } }, requestId, startedAt);
+    }
 
     const authorization = await authorize(
       { type: 'REQUEST', methodArn, ...common, requestContext: { ...requestContextBase, authorizer: undefined } },
@@ -441,8 +451,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         authorizer: { ...policy.context, principalId: policy.principalId, integrationLatency: Date.now() - startedAt },
       },
     };
+    return invoke(route.group, event, requestId, startedAt);
+  }
+
+  async function invoke(group: FunctionGroup, event: APIGatewayProxyEvent, requestId: string, startedAt: number): Promise<GatewayResponse> {
     try {
-      const result = await options.handlers[route.group](event, lambdaContext(route.group, requestId, startedAt));
+      const result = await options.handlers[group](event, lambdaContext(group, requestId, startedAt));
       return proxyResponse(result, requestId);
     } catch {
       // A function error: API Gateway hides it behind a 502 (the handler has logged it).

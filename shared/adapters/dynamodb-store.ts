@@ -11,6 +11,8 @@ import {
 import { CidrAllowList, type CidrRule } from '../domain/cidr.ts';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { type Role, canHoldKeys } from '../domain/roles.ts';
+import { digestsEqual } from '../domain/hashing.ts';
+import { graceDeadline, hasExpired } from '../domain/key-lifecycle.ts';
 import { MAX_KEYS_PER_USER } from '../config.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from '../model.ts';
 import type {
@@ -18,7 +20,10 @@ import type {
   CredentialStore,
   Limits,
   ListOptions,
+  NewSecret,
   PepperStore,
+  SecretRef,
+  SecretsFound,
   Store,
   StoredPepper,
 } from '../ports.ts';
@@ -48,6 +53,7 @@ import {
   keySk,
   pepperFromItem,
   pepperSk,
+  readBinary,
   readNumber,
   readRole,
   readRules,
@@ -84,6 +90,22 @@ interface UserState {
 
 const MAX_LIST_LIMIT = 1000;
 
+const PREVIOUS_SECRET_NAMES = {
+  '#previousHash': 'previousSecretHash',
+  '#previousPepperVersion': 'previousPepperVersion',
+  '#previousExpiresAt': 'previousSecretExpiresAt',
+} as const;
+
+const ACCOUNT_KEY_NAMES = {
+  '#hash': 'accountKeyHash',
+  '#pepperVersion': 'accountKeyPepperVersion',
+  '#ciphertext': 'accountKeyCiphertext',
+  '#masked': 'accountKeyMasked',
+  '#previousHash': 'previousAccountKeyHash',
+  '#previousPepperVersion': 'previousAccountKeyPepperVersion',
+  '#previousExpiresAt': 'previousAccountKeyExpiresAt',
+} as const;
+
 const LAST_OWNER = 'the account must keep at least one owner';
 
 /**
@@ -118,7 +140,10 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
             Keys: [metaKey, keyKey],
             // Strongly consistent: a deleted key, removed rule or disabled API must stop working at once.
             ConsistentRead: true,
-            ProjectionExpression: '#sk, #apiEnabled, #accountKeyHash, #accountKeyPepperVersion, #userId, #role, #secretHash, #pepperVersion, #rules',
+            ProjectionExpression:
+              '#sk, #apiEnabled, #accountKeyHash, #accountKeyPepperVersion, #userId, #role, #secretHash, #pepperVersion, #rules, ' +
+              // Key lifecycle: the key's expiry and the secrets a roll replaced, while their grace lasts.
+              '#keyExpiresAt, #prevHash, #prevPepperVersion, #prevExpiresAt, #prevAccountKeyHash, #prevAccountKeyPepperVersion, #prevAccountKeyExpiresAt',
             ExpressionAttributeNames: {
               '#sk': 'sk',
               '#apiEnabled': 'apiEnabled',
@@ -129,6 +154,13 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
               '#secretHash': 'secretHash',
               '#pepperVersion': 'pepperVersion',
               '#rules': 'rules',
+              '#keyExpiresAt': 'keyExpiresAt',
+              '#prevHash': 'previousSecretHash',
+              '#prevPepperVersion': 'previousPepperVersion',
+              '#prevExpiresAt': 'previousSecretExpiresAt',
+              '#prevAccountKeyHash': 'previousAccountKeyHash',
+              '#prevAccountKeyPepperVersion': 'previousAccountKeyPepperVersion',
+              '#prevAccountKeyExpiresAt': 'previousAccountKeyExpiresAt',
             },
           },
         },
@@ -597,6 +629,185 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  // Key lifecycle
+
+  async rollKey(
+    accountId: string,
+    keyId: string,
+    secret: NewSecret,
+    gracePeriodSeconds: number,
+    at: Date,
+    event: AuditEvent,
+  ): Promise<{ readonly key: ApiKey; readonly previousSecretExpiresAt: string | null }> {
+    // The digest read first is the one every attempt is conditioned on: a roll that lands in
+    // between makes this one a 409, never a second new secret on top of it.
+    let replaced: Uint8Array | undefined;
+    return this.#retrying('the API key changed concurrently; retry', async () => {
+      const item = await this.#get(accountPk(accountId), keySk(keyId));
+      if (item === undefined) throw new NotFoundError('api key');
+      const current = readBinary(item, 'secretHash');
+      replaced ??= current;
+      if (!digestsEqual(current, replaced)) throw new ConflictError('the API key was rolled concurrently; retry');
+      const key = apiKeyFromItem(item);
+      if (hasExpired(key.expiresAt, at)) throw new ConflictError('the API key has expired; create a new one');
+      const deadline = graceDeadline(at, gracePeriodSeconds, key.expiresAt);
+      const names = { '#pk': 'pk', '#secretHash': 'secretHash', '#pepperVersion': 'pepperVersion', ...PREVIOUS_SECRET_NAMES };
+      const cancellation = await transactWrite(this.#client, [
+        {
+          Update: {
+            TableName: this.#tableName,
+            Key: { pk: accountPk(accountId), sk: keySk(keyId) },
+            // At most two live secrets: the one replaced now takes the place of any older one,
+            // whose grace ends here.
+            UpdateExpression:
+              deadline === undefined
+                ? 'SET #secretHash = :hash, #pepperVersion = :pepperVersion REMOVE #previousHash, #previousPepperVersion, #previousExpiresAt'
+                : 'SET #secretHash = :hash, #pepperVersion = :pepperVersion, #previousHash = :old, #previousPepperVersion = :oldPepperVersion, #previousExpiresAt = :deadline',
+            ConditionExpression: 'attribute_exists(#pk) AND #secretHash = :replaced',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: {
+              ':hash': secret.hash,
+              ':pepperVersion': secret.pepperVersion,
+              ':replaced': replaced,
+              ...(deadline === undefined ? {} : { ':old': current, ':oldPepperVersion': readNumber(item, 'pepperVersion'), ':deadline': deadline }),
+            },
+          },
+        },
+        this.#putEvent(event),
+      ]);
+      if (cancellation === undefined) return { key, previousSecretExpiresAt: deadline ?? null };
+      // A refused condition is told apart by the next read: the key is gone (404) or rolled (409).
+      return undefined;
+    });
+  }
+
+  async rollAccountKey(
+    accountId: string,
+    accountKey: NewSecret & { readonly ciphertext: Uint8Array; readonly masked: string },
+    gracePeriodSeconds: number,
+    at: Date,
+    event: AuditEvent,
+  ): Promise<{ readonly previousKeyExpiresAt: string | null }> {
+    let replaced: Uint8Array | undefined;
+    return this.#retrying('the account changed concurrently; retry', async () => {
+      const item = await this.#get(accountPk(accountId), META_SK);
+      if (item === undefined) throw new NotFoundError('account');
+      const current = readBinary(item, 'accountKeyHash');
+      replaced ??= current;
+      if (!digestsEqual(current, replaced)) throw new ConflictError('the account key was rolled concurrently; retry');
+      const deadline = graceDeadline(at, gracePeriodSeconds);
+      const cancellation = await transactWrite(this.#client, [
+        {
+          Update: {
+            TableName: this.#tableName,
+            Key: { pk: accountPk(accountId), sk: META_SK },
+            // A new key answers a leak report: the flag goes with the key it was about.
+            UpdateExpression:
+              deadline === undefined
+                ? 'SET #hash = :hash, #pepperVersion = :pepperVersion, #ciphertext = :ciphertext, #masked = :masked REMOVE #previousHash, #previousPepperVersion, #previousExpiresAt, #leak'
+                : 'SET #hash = :hash, #pepperVersion = :pepperVersion, #ciphertext = :ciphertext, #masked = :masked, #previousHash = :old, #previousPepperVersion = :oldPepperVersion, #previousExpiresAt = :deadline REMOVE #leak',
+            ConditionExpression: 'attribute_exists(#pk) AND #hash = :replaced',
+            ExpressionAttributeNames: { '#pk': 'pk', '#leak': 'accountKeyLeakReportedAt', ...ACCOUNT_KEY_NAMES },
+            ExpressionAttributeValues: {
+              ':hash': accountKey.hash,
+              ':pepperVersion': accountKey.pepperVersion,
+              ':ciphertext': accountKey.ciphertext,
+              ':masked': accountKey.masked,
+              ':replaced': replaced,
+              ...(deadline === undefined
+                ? {}
+                : { ':old': current, ':oldPepperVersion': readNumber(item, 'accountKeyPepperVersion'), ':deadline': deadline }),
+            },
+          },
+        },
+        this.#putEvent(event),
+      ]);
+      if (cancellation === undefined) return { previousKeyExpiresAt: deadline ?? null };
+      return undefined;
+    });
+  }
+
+  async loadSecrets(refs: readonly SecretRef[]): Promise<SecretsFound> {
+    const wanted = new Map<string, { pk: string; sk: string }>();
+    for (const ref of refs) {
+      const key = { pk: accountPk(ref.accountId), sk: ref.keyId === undefined ? META_SK : keySk(ref.keyId) };
+      wanted.set(`${key.pk}|${key.sk}`, key);
+    }
+    const found: SecretsFound = { accounts: new Map(), keys: new Map() };
+    let pending = [...wanted.values()];
+    while (pending.length > 0) {
+      const batch = pending.slice(0, 100);
+      pending = pending.slice(100);
+      const output = await this.#client.send(
+        new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: batch, ConsistentRead: true } } }),
+      );
+      for (const item of output.Responses?.[this.#tableName] ?? []) {
+        const accountId = readString(item, 'pk').slice('ACCOUNT#'.length);
+        if (item.sk === META_SK) found.accounts.set(accountId, authorizationAccountFromItem(item));
+        else found.keys.set(`${accountId}/${readString(item, 'id')}`, authorizationKeyFromItem(item));
+      }
+      const unprocessed = output.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
+      if (unprocessed.length > 0) {
+        pending.push(...(unprocessed as { pk: string; sk: string }[]));
+        await backoff(1);
+      }
+    }
+    return found;
+  }
+
+  async endPreviousSecret(accountId: string, keyId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean> {
+    return this.#endPrevious({ pk: accountPk(accountId), sk: keySk(keyId) }, PREVIOUS_SECRET_NAMES, hash, event);
+  }
+
+  async endPreviousAccountKey(accountId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean> {
+    const { '#previousHash': h, '#previousPepperVersion': v, '#previousExpiresAt': e } = ACCOUNT_KEY_NAMES;
+    return this.#endPrevious(
+      { pk: accountPk(accountId), sk: META_SK },
+      { '#previousHash': h, '#previousPepperVersion': v, '#previousExpiresAt': e },
+      hash,
+      event,
+    );
+  }
+
+  async flagAccountKeyLeak(accountId: string, hash: Uint8Array, at: string, event: AuditEvent): Promise<boolean> {
+    const cancellation = await transactWrite(this.#client, [
+      {
+        Update: {
+          TableName: this.#tableName,
+          Key: { pk: accountPk(accountId), sk: META_SK },
+          UpdateExpression: 'SET #leak = :at',
+          // Only while the reported key is still the account's key: a roll since answered the report.
+          ConditionExpression: '#hash = :hash',
+          ExpressionAttributeNames: { '#leak': 'accountKeyLeakReportedAt', '#hash': 'accountKeyHash' },
+          ExpressionAttributeValues: { ':at': at, ':hash': hash },
+        },
+      },
+      this.#putEvent(event),
+    ]);
+    return cancellation === undefined;
+  }
+
+  /** Ends a rolled secret's grace at once, if `hash` is still that secret. */
+  async #endPrevious(
+    key: { pk: string; sk: string },
+    names: Readonly<Record<keyof typeof PREVIOUS_SECRET_NAMES, string>>,
+    hash: Uint8Array, event: AuditEvent): Promise<boolean> {
+    const cancellation = await transactWrite(this.#client, [
+      {
+        Update: {
+          TableName: this.#tableName,
+          Key: key,
+          UpdateExpression: 'REMOVE #previousHash, #previousPepperVersion, #previousExpiresAt',
+          ConditionExpression: '#previousHash = :hash',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':hash': hash },
+        },
+      },
+      this.#putEvent(event),
+    ]);
+    return cancellation === undefined;
   }
 
   // Building blocks

@@ -83,6 +83,7 @@ export function publicAccount(record: Account): Account {
     apiEnabled: record.apiEnabled,
     accountKeyMasked: record.accountKeyMasked,
     createdAt: record.createdAt,
+    accountKeyLeakReportedAt: record.accountKeyLeakReportedAt ?? null,
   };
 }
 

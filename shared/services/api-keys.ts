@@ -2,6 +2,7 @@ import { type Actor, auditEvent } from '../audit.ts';
 import { NotFoundError, RoleCannotHoldKeysError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { formatUserKey } from '../domain/key-format.ts';
+import { validateKeyExpiry } from '../domain/key-lifecycle.ts';
 import { validateKeyName } from '../domain/key-name.ts';
 import { canHoldKeys } from '../domain/roles.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -13,6 +14,8 @@ import { withAuthorizerCacheFlush } from './revocation.ts';
 export interface NewApiKey {
   readonly name: string;
   readonly userId: string;
+  /** RFC 3339; absent: the key never expires. */
+  readonly expiresAt?: string | undefined;
 }
 
 export interface CreatedApiKey {
@@ -42,11 +45,12 @@ export async function createApiKey(
   actor: Actor,
 ): Promise<CreatedApiKey> {
   const name = validateKeyName(input.name, 'name');
+  const now = deps.now();
+  const expiresAt = input.expiresAt === undefined ? null : validateKeyExpiry(input.expiresAt, now);
   const user = await deps.store.getUser(accountId, input.userId);
   if (user === undefined) throw new NotFoundError('user');
   if (!canHoldKeys(user.role)) throw new RoleCannotHoldKeysError(user.role);
-  const now = deps.now();
-  const { record, secret } = issueUserKey(await deps.peppers(), user, name, now);
+  const { record, secret } = issueUserKey(await deps.peppers(), user, name, now, expiresAt);
   await deps.store.createKey(record, auditEvent(accountId, actor, 'api-key.create', `api-key/${record.id}`, now), deps.limits);
   return { key: publicApiKey(record), secret };
 }
@@ -67,6 +71,7 @@ export function publicApiKey(key: ApiKey): ApiKey {
     createdAt: key.createdAt,
     lastUsedAt: key.lastUsedAt,
     cidrAllowList: key.cidrAllowList,
+    expiresAt: key.expiresAt ?? null,
   };
 }
 
@@ -79,6 +84,7 @@ export function issueUserKey(
   user: Pick<User, 'id' | 'accountId' | 'role'>,
   name: string,
   at: Date,
+  expiresAt: string | null = null,
 ): { readonly record: ApiKeyRecord; readonly secret: string } {
   const keyId = newId();
   const secret = formatUserKey(user.accountId, keyId);
@@ -95,6 +101,7 @@ export function issueUserKey(
     cidrAllowList: [],
     secretHash: digest.hash,
     pepperVersion: digest.pepperVersion,
+    expiresAt,
   };
   return { record, secret };
 }

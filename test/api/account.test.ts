@@ -55,6 +55,7 @@ describe('GET /v1/account', () => {
       apiEnabled: true,
       accountKey: { masked: `lka_********${bed.account.accountKey.slice(-4)}` },
       createdAt: bed.account.account.createdAt,
+      accountKeyLeakReportedAt: null,
     });
     expect(response.raw).not.toContain(bed.account.accountKey);
   });

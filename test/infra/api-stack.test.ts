@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
+import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
 import { logicalIdOf, synthLatchkey, type SynthesizedLatchkey } from './cdk-app.ts';
 
 interface CfnResource {
@@ -129,14 +129,33 @@ describe('API stack (defaults)', () => {
 
     it('let the account function read the account, write its audit event and decrypt only account keys', () => {
       expect(dataStatements('account')).toEqual([
-        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Effect: 'Allow', Resource: tableArn },
-        recordKeyUse(),
+        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: tableArn },
+        // Rolling the account key: the pepper to hash it, KMS to encrypt it for reveal.
+        {
+          Action: 'dynamodb:Query',
+          Effect: 'Allow',
+          Resource: tableArn,
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
+        },
+        {
+          Action: 'kms:Decrypt',
+          Effect: 'Allow',
+          Resource: keyArn,
+          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
+        },
         {
           Action: 'kms:Decrypt',
           Effect: 'Allow',
           Resource: keyArn,
           Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-account-key' } },
         },
+        {
+          Action: 'kms:Encrypt',
+          Effect: 'Allow',
+          Resource: keyArn,
+          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-account-key' } },
+        },
+        { Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn },
       ]);
     });
 
@@ -194,7 +213,7 @@ describe('API stack (defaults)', () => {
       const flushers = FUNCTION_GROUPS.filter((group) =>
         statementsOfRole(template, roleOf(group)).some((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('apigateway:'))),
       );
-      expect(flushers).toEqual(['users', 'api-keys', 'cidr-allow-list']);
+      expect(flushers).toEqual(['account', 'users', 'api-keys', 'cidr-allow-list', 'leaked-keys']);
       expect(
         statementsOfRole(template, roleOf('authorizer')).some((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('apigateway:'))),
       ).toBe(false);
@@ -280,9 +299,10 @@ describe('API stack (defaults)', () => {
       const methods = methodsByRoute();
       for (const route of ROUTES) {
         const method = methods.get(`${route.method} ${route.path}`);
+        // A route that needs no keys (leak reports) has no authorizer; every other route has it.
+        const authorization = isPublicRoute(route) ? { AuthorizationType: 'NONE' } : { AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } };
         expect(method, `${route.method} ${route.path}`).toMatchObject({
-          AuthorizationType: 'CUSTOM',
-          AuthorizerId: { Ref: authorizerId },
+          ...authorization,
           OperationName: route.operationId,
           Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' },
         });
@@ -290,6 +310,27 @@ describe('API stack (defaults)', () => {
           JSON.stringify({ 'Fn::GetAtt': [functionOf(route.group), 'Arn'] }),
         );
       }
+    });
+
+    it('leaves only the leak-report route without an authorizer, throttled on its own', () => {
+      const open = [...methodsByRoute()].filter(([, method]) => method.AuthorizationType !== 'CUSTOM').map(([name]) => name);
+      expect(open).toEqual(['POST /v1/leaked-keys']);
+      expect(methodsByRoute().get('POST /v1/leaked-keys')?.AuthorizerId).toBeUndefined();
+      const stage = Object.values(resourcesOfType(template, 'AWS::ApiGateway::Stage'))[0];
+      expect(stage?.Properties.MethodSettings).toEqual(
+        expect.arrayContaining([
+          // The body carries keys: data trace stays off here too.
+          {
+            ResourcePath: '/~1v1~1leaked-keys',
+            HttpMethod: 'POST',
+            DataTraceEnabled: false,
+            LoggingLevel: 'INFO',
+            MetricsEnabled: true,
+            ThrottlingRateLimit: 5,
+            ThrottlingBurstLimit: 10,
+          },
+        ]),
+      );
     });
 
     it('declares path parameters as required, checked by a request validator', () => {
@@ -320,7 +361,7 @@ describe('API stack (defaults)', () => {
       template.hasResourceProperties('AWS::ApiGateway::Stage', {
         StageName: 'prod',
         TracingEnabled: true,
-        MethodSettings: [
+        MethodSettings: Match.arrayWith([
           {
             HttpMethod: '*',
             ResourcePath: '/*',
@@ -330,7 +371,7 @@ describe('API stack (defaults)', () => {
             ThrottlingRateLimit: 50,
             ThrottlingBurstLimit: 100,
           },
-        ],
+        ]),
         AccessLogSetting: { DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AccessLogs'), 'Arn'] }, Format: Match.anyValue() },
       });
       const stage = Object.values(resourcesOfType(template, 'AWS::ApiGateway::Stage'))[0];
@@ -404,7 +445,7 @@ describe('API stack configured through context', () => {
   it('applies stage name, throttling, limits and retention', () => {
     synth.apiTemplate.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'staging',
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })],
+      MethodSettings: Match.arrayWith([Match.objectLike({ ResourcePath: '/*', ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })]),
     });
     synth.apiTemplate.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {

@@ -1,7 +1,9 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CidrRule } from '../../domain/cidr.ts';
 import { isRole, type Role } from '../../domain/roles.ts';
-import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, User } from '../../model.ts';
+import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, PreviousSecret, User } from '../../model.ts';
+import type { AuthorizationSecret } from '../../ports.ts';
+import { TTL_ATTRIBUTE } from '../table-schema.ts';
 
 /**
  * Item keys and the mapping between stored items and model types (layout: table-schema.ts).
@@ -60,7 +62,7 @@ function readBoolean(item: Item, name: string): boolean {
   return value;
 }
 
-function readBinary(item: Item, name: string): Uint8Array {
+export function readBinary(item: Item, name: string): Uint8Array {
   const value = item[name];
   if (!(value instanceof Uint8Array)) throw malformed(name);
   return value;
@@ -121,6 +123,17 @@ export function accountItem(account: AccountRecord, ownerCount: number): Item {
     accountKeyPepperVersion: account.accountKeyPepperVersion,
     accountKeyCiphertext: account.accountKeyCiphertext,
     ownerCount,
+    ...previousAccountKeyAttributes(account.previousAccountKey),
+  };
+}
+
+/** The attributes of an account key replaced by a roll, while its grace lasts. */
+export function previousAccountKeyAttributes(previous: PreviousSecret | undefined): Item {
+  if (previous === undefined) return {};
+  return {
+    previousAccountKeyHash: previous.hash,
+    previousAccountKeyPepperVersion: previous.pepperVersion,
+    previousAccountKeyExpiresAt: previous.expiresAt,
   };
 }
 
@@ -131,6 +144,7 @@ export function accountFromItem(item: Item): Account {
     apiEnabled: readBoolean(item, 'apiEnabled'),
     accountKeyMasked: readString(item, 'accountKeyMasked'),
     createdAt: readString(item, 'createdAt'),
+    accountKeyLeakReportedAt: readOptionalString(item, 'accountKeyLeakReportedAt'),
   };
 }
 
@@ -140,7 +154,31 @@ export function accountRecordFromItem(item: Item): AccountRecord {
     accountKeyHash: readBinary(item, 'accountKeyHash'),
     accountKeyPepperVersion: readNumber(item, 'accountKeyPepperVersion'),
     accountKeyCiphertext: readBinary(item, 'accountKeyCiphertext'),
+    previousAccountKey: readPrevious(item, 'previousAccountKeyHash', 'previousAccountKeyPepperVersion', 'previousAccountKeyExpiresAt'),
   };
+}
+
+function readPrevious(item: Item, hash: string, pepperVersion: string, expiresAt: string): PreviousSecret | undefined {
+  if (item[hash] === undefined) return undefined;
+  return { hash: readBinary(item, hash), pepperVersion: readNumber(item, pepperVersion), expiresAt: readString(item, expiresAt) };
+}
+
+/** A previous secret as the authorizer compares it: its deadline in epoch milliseconds. */
+function readAuthorizationSecret(item: Item, hash: string, pepperVersion: string, expiresAt: string): AuthorizationSecret | undefined {
+  const previous = readPrevious(item, hash, pepperVersion, expiresAt);
+  if (previous === undefined) return undefined;
+  return { hash: previous.hash, pepperVersion: previous.pepperVersion, expiresAt: readInstant(previous.expiresAt, expiresAt) };
+}
+
+function readInstant(value: string, name: string): number {
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw malformed(name);
+  return at;
+}
+
+/** DynamoDB TTL wants epoch seconds; rounded up so the engine never removes an item before its time. */
+export function ttlSeconds(isoTime: string): number {
+  return Math.ceil(readInstant(isoTime, TTL_ATTRIBUTE) / 1000);
 }
 
 /** Only what the authorizer decides on. */
@@ -148,11 +186,13 @@ export function authorizationAccountFromItem(item: Item): {
   apiEnabled: boolean;
   accountKeyHash: Uint8Array;
   accountKeyPepperVersion: number;
+  previousAccountKey?: AuthorizationSecret | undefined;
 } {
   return {
     apiEnabled: readBoolean(item, 'apiEnabled'),
     accountKeyHash: readBinary(item, 'accountKeyHash'),
     accountKeyPepperVersion: readNumber(item, 'accountKeyPepperVersion'),
+    previousAccountKey: readAuthorizationSecret(item, 'previousAccountKeyHash', 'previousAccountKeyPepperVersion', 'previousAccountKeyExpiresAt'),
   };
 }
 
@@ -203,8 +243,17 @@ export function keyItem(key: ApiKeyRecord): Item {
     ...cidrSetAttribute(key.cidrAllowList),
     secretHash: key.secretHash,
     pepperVersion: key.pepperVersion,
+    ...keyExpiryAttributes(key.expiresAt ?? null),
     rev: 1,
   };
+}
+
+/**
+ * A key with an expiry carries it twice: as ISO 8601 for the API and the authorizer, and as
+ * the table's TTL attribute, so that DynamoDB removes the key some time after it expired.
+ */
+export function keyExpiryAttributes(expiresAt: string | null): Item {
+  return expiresAt === null ? {} : { keyExpiresAt: expiresAt, [TTL_ATTRIBUTE]: ttlSeconds(expiresAt) };
 }
 
 function cidrSetAttribute(rules: readonly CidrRule[]): { cidrs?: Set<string> } {
@@ -222,6 +271,7 @@ export function apiKeyFromItem(item: Item): ApiKey {
     createdAt: readString(item, 'createdAt'),
     lastUsedAt: readOptionalString(item, 'lastUsedAt'),
     cidrAllowList: readRules(item),
+    expiresAt: readOptionalString(item, 'keyExpiresAt'),
   };
 }
 
@@ -231,13 +281,18 @@ export function authorizationKeyFromItem(item: Item): {
   secretHash: Uint8Array;
   pepperVersion: number;
   cidrs: string[];
+  expiresAt?: number | undefined;
+  previousSecret?: AuthorizationSecret | undefined;
 } {
+  const expiresAt = readOptionalString(item, 'keyExpiresAt');
   return {
     userId: readString(item, 'userId'),
     role: readRole(item),
     secretHash: readBinary(item, 'secretHash'),
     pepperVersion: readNumber(item, 'pepperVersion'),
     cidrs: readRules(item).map((rule) => rule.cidr),
+    expiresAt: expiresAt === null ? undefined : readInstant(expiresAt, 'keyExpiresAt'),
+    previousSecret: readAuthorizationSecret(item, 'previousSecretHash', 'previousPepperVersion', 'previousSecretExpiresAt'),
   };
 }
 
@@ -257,7 +312,9 @@ export function allowListFromAttributes(item: Record<string, AttributeValue>): {
 }
 
 export function keyNameItem(key: ApiKeyRecord): Item {
-  return { ...itemKey(accountPk(key.accountId), keyNameSk(key.name)), keyId: key.id, userId: key.userId };
+  // The reservation goes with its key: an expired key's name is freed when TTL removes both.
+  const ttl = key.expiresAt === undefined || key.expiresAt === null ? {} : { [TTL_ATTRIBUTE]: ttlSeconds(key.expiresAt) };
+  return { ...itemKey(accountPk(key.accountId), keyNameSk(key.name)), keyId: key.id, userId: key.userId, ...ttl };
 }
 
 // Audit events
