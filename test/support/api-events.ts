@@ -318,7 +318,9 @@ export interface GatewayTestBed {
   addUser(account: KeyPair, role: KeyRole): Promise<KeyPair & { readonly user: User }>;
 }
 
-export async function createGatewayTestBed(options: { readonly authorizerTtlSeconds?: number } = {}): Promise<GatewayTestBed> {
+export async function createGatewayTestBed(
+  options: { readonly authorizerTtlSeconds?: number; readonly now?: () => Date } = {},
+): Promise<GatewayTestBed> {
   const table = await createTestTable();
   const secrets = new LocalSecrets(randomBytes(32));
   const app = createLocalApp({
@@ -328,6 +330,7 @@ export async function createGatewayTestBed(options: { readonly authorizerTtlSeco
     logger: quietLogger(),
     auditRetentionDays: 0,
     authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   await ensurePepper(app.store, secrets);
 
