@@ -1,0 +1,166 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
+import { accountPk, keyNameSk, keySk } from '#shared/adapters/dynamodb/items.ts';
+import { type TestTable, createTestTable, fakeDigest, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
+
+/** Key lifecycle writes on DynamoDB Local: TTL attributes, and rolls racing each other and deletes. */
+let table: TestTable;
+const limits = { keysPerUser: 10, rulesPerKey: 10 };
+
+beforeAll(async () => {
+  table = await createTestTable();
+});
+
+async function rawItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+  return (await table.client.send(new GetCommand({ TableName: table.tableName, Key: { pk, sk }, ConsistentRead: true }))).Item;
+}
+
+describe('an expiring key', () => {
+  it('carries the table TTL attribute (epoch seconds, rounded up) on the key and on its name reservation', async () => {
+    // Prepare
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id);
+    const key = { ...testKey(user), expiresAt: '2030-01-01T00:00:00.500Z' };
+
+    // Act
+    await table.store.createKey(key, testEvent(account.id), limits);
+
+    // Assess
+    const ttl = Math.ceil(Date.parse(key.expiresAt) / 1000);
+    expect(await rawItem(accountPk(account.id), keySk(key.id))).toMatchObject({ expiresAt: ttl, keyExpiresAt: key.expiresAt });
+    expect(await rawItem(accountPk(account.id), keyNameSk(key.name))).toMatchObject({ expiresAt: ttl });
+    expect((await table.store.getKey(account.id, key.id))?.expiresAt).toBe(key.expiresAt);
+    expect((await table.store.loadForAuthorization(account.id, key.id)).key?.expiresAt).toBe(Date.parse(key.expiresAt));
+  });
+
+  it('has no TTL attribute when it never expires', async () => {
+    // Prepare
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id);
+    const key = testKey(user);
+
+    // Act
+    await table.store.createKey(key, testEvent(account.id), limits);
+
+    // Assess
+    expect(await rawItem(accountPk(account.id), keySk(key.id))).not.toHaveProperty('expiresAt');
+    expect((await table.store.getKey(account.id, key.id))?.expiresAt).toBeNull();
+  });
+});
+
+/** A store whose first `parties` transactions wait for each other: every roll has read before any writes. */
+function barrierStore(parties: number): DynamoDbStore {
+  const raw = new DynamoDBClient({ endpoint: inject('dynamodbEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  let waiting = 0;
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  raw.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'TransactWriteItemsCommand' && waiting < parties) {
+        waiting += 1;
+        if (waiting === parties) release();
+        await gate;
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest' },
+  );
+  return new DynamoDbStore(DynamoDBDocumentClient.from(raw), table.tableName);
+}
+
+describe('concurrent rolls', () => {
+  it('that read the same secret leave exactly one new secret and refuse the other with 409', async () => {
+    // Prepare
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id);
+    const key = testKey(user);
+    await table.store.createKey(key, testEvent(account.id), limits);
+    const store = barrierStore(2);
+    const secrets = [fakeDigest(), fakeDigest()];
+
+    // Act
+    const results = await Promise.allSettled(
+      secrets.map((hash) => store.rollKey(account.id, key.id, { hash, pepperVersion: 1 }, 600, new Date(), testEvent(account.id))),
+    );
+
+    // Assess
+    const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [secrets[i]!] : []));
+    expect(winners).toHaveLength(1);
+    const loser = results.find((r) => r.status === 'rejected');
+    expect(loser?.status === 'rejected' && loser.reason).toBeInstanceOf(ConflictError);
+    const stored = (await table.store.loadForAuthorization(account.id, key.id)).key;
+    expect(Buffer.from(stored?.secretHash ?? [])).toEqual(winners[0]);
+    expect(Buffer.from(stored?.previousSecret?.hash ?? [])).toEqual(Buffer.from(key.secretHash));
+  });
+
+  it('of one key leave at most two live secrets, the last winner current, and refuse rolls of a replaced secret with 409', async () => {
+    // Prepare
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id);
+    const key = testKey(user);
+    await table.store.createKey(key, testEvent(account.id), limits);
+    const secrets = Array.from({ length: 10 }, () => ({ hash: fakeDigest(), pepperVersion: 1 }));
+    const at = new Date();
+
+    // Act
+    const results = await Promise.allSettled(secrets.map((secret) => table.store.rollKey(account.id, key.id, secret, 600, at, testEvent(account.id))));
+
+    // Assess: rolls that read the same secret have one winner; a roll that read a winner's
+    // secret replaces it in turn. Either way the key holds two secrets at most: the last
+    // winner's, and the one that winner replaced.
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [secrets[i]!.hash.toString('hex')] : []));
+    expect(won.length).toBeGreaterThanOrEqual(1);
+    for (const result of results) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(ConflictError);
+    const stored = (await table.store.loadForAuthorization(account.id, key.id)).key;
+    const current = Buffer.from(stored?.secretHash ?? []).toString('hex');
+    const previous = Buffer.from(stored?.previousSecret?.hash ?? []).toString('hex');
+    expect(won).toContain(current);
+    expect([Buffer.from(key.secretHash).toString('hex'), ...won.filter((h) => h !== current)]).toContain(previous);
+    expect(stored?.previousSecret?.expiresAt).toBe(at.getTime() + 600_000);
+  });
+
+  it('with a delete leave no key, whichever lands first', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      // Prepare
+      const { account } = await seedAccount(table.store);
+      const user = await seedUser(table.store, account.id);
+      const key = testKey(user);
+      await table.store.createKey(key, testEvent(account.id), limits);
+
+      // Act
+      const [roll, deletion] = await Promise.allSettled([
+        table.store.rollKey(account.id, key.id, { hash: fakeDigest(), pepperVersion: 1 }, 600, new Date(), testEvent(account.id)),
+        table.store.deleteKey(account.id, key.id, testEvent(account.id)),
+      ]);
+
+      // Assess
+      expect(deletion.status).toBe('fulfilled');
+      if (roll.status === 'rejected') expect(roll.reason).toBeInstanceOf(NotFoundError);
+      expect(await rawItem(accountPk(account.id), keySk(key.id))).toBeUndefined();
+      expect((await table.store.loadForAuthorization(account.id, key.id)).key).toBeUndefined();
+    }
+  });
+
+  it('of the account key leave one live key, a winner\'s, and refuse rolls of a replaced key with 409', async () => {
+    // Prepare
+    const { account } = await seedAccount(table.store);
+    const keys = Array.from({ length: 5 }, () => ({ hash: fakeDigest(), pepperVersion: 1, ciphertext: fakeDigest(), masked: 'lka_********abcd' }));
+
+    // Act
+    const results = await Promise.allSettled(keys.map((k) => table.store.rollAccountKey(account.id, k, 0, new Date(), testEvent(account.id))));
+
+    // Assess
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [keys[i]!.hash.toString('hex')] : []));
+    expect(won.length).toBeGreaterThanOrEqual(1);
+    for (const result of results) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(ConflictError);
+    const stored = await table.store.getAccount(account.id);
+    expect(won).toContain(Buffer.from(stored?.accountKeyHash ?? []).toString('hex'));
+    // No grace: one live account key.
+    expect(stored?.previousAccountKey).toBeUndefined();
+  });
+});
