@@ -24,6 +24,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { formatUserKey } from '#shared/domain/key-format.ts';
 import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
+import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { type TestTable, createTestTable, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
 import { InMemoryKms } from '#test/support/in-memory-kms.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
@@ -134,6 +135,37 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
       expect(evaluatePolicy(warmAgain.policyDocument, requestFixture.methodArn)).toBe('allow');
       expect(coldKms).toBe(1);
       expect(coldBatchGets).toBe(1);
+      expect(kms.calls()).toHaveLength(0);
+      expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(2);
+      expect(dynamo.calls()).toHaveLength(2);
+    });
+
+    it('still reads DynamoDB once and calls KMS never for keys in their grace period after a roll', async () => {
+      // Prepare
+      const { accountKey, userKey, account, keyId, peppers } = await newAccount();
+      const deps = {
+        store: table.store,
+        secrets: setupSecrets,
+        peppers,
+        now: () => new Date(),
+        authorizerCache: { flush: () => Promise.resolve() },
+        logger: new Logger({ serviceName: 'authorizer-sdk-test', logLevel: 'SILENT' }),
+      };
+      const rolledKey = await rollApiKey(deps, account.id, keyId, 600, SYSTEM_ACTOR);
+      const rolledAccount = await rollAccountKey(deps, account.id, 600, SYSTEM_ACTOR);
+      const authorizer = coldAuthorizer();
+      await authorizer(eventWith(rolledAccount.accountKey, rolledKey.secret));
+      resetCounts();
+
+      // Act
+      const previous = await authorizer(eventWith(accountKey, userKey));
+      const current = await authorizer(eventWith(rolledAccount.accountKey, rolledKey.secret));
+
+      // Assess
+      expect(evaluatePolicy(previous.policyDocument, requestFixture.methodArn)).toBe('allow');
+      expect(evaluatePolicy(current.policyDocument, requestFixture.methodArn)).toBe('allow');
+      expect(previous.context?.validUntil).toBe(rolledKey.previousSecretExpiresAt);
+      expect(current.context?.validUntil).toBeUndefined();
       expect(kms.calls()).toHaveLength(0);
       expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(2);
       expect(dynamo.calls()).toHaveLength(2);
