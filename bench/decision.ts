@@ -5,7 +5,8 @@ import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { keyDigest } from '#shared/domain/hashing.ts';
 import { createPepperProvider, ensurePepper } from '#shared/peppers.ts';
 import { MemoryCredentialStore, MemoryPepperStore } from './memory-credential-store.ts';
-import { authorizerEvent, makeCredentials, withStdoutDiscarded } from './fixtures.ts';
+import type { PepperRing } from '#shared/domain/hashing.ts';
+import { authorizerEvent, makeCredentials, makeKey, withStdoutDiscarded } from './fixtures.ts';
 import type { Figure } from './report.ts';
 import { measureAsync, measureSync, ratio, type LatencySummary } from './stats.ts';
 
@@ -43,6 +44,29 @@ export async function benchDecision(): Promise<DecisionResult> {
     return measureAsync(() => handler(event), AUTHORIZATIONS, 2_000);
   });
 
+  // A key in its grace period: the request presents the previous account key and the previous
+  // user secret, so the decision compares each against both stored digests.
+  const inGrace = makeCredentials(ring);
+  const newAccountKey = makeCredentials(ring, { accountId: inGrace.account.id }).accountKey;
+  const newUserKey = makeKey(ring, inGrace.account.id, { keyId: inGrace.key.id }).userKey;
+  const graceEnd = new Date(Date.now() + 86_400_000).toISOString();
+  store.putAccount({
+    ...inGrace.account,
+    ...withDigest(ring, newAccountKey, 'account'),
+    previousAccountKey: { hash: inGrace.account.accountKeyHash, pepperVersion: inGrace.account.accountKeyPepperVersion, expiresAt: graceEnd },
+  });
+  store.putKey({
+    ...inGrace.key,
+    ...withDigest(ring, newUserKey, 'key'),
+    previousSecret: { hash: inGrace.key.secretHash, pepperVersion: inGrace.key.pepperVersion, expiresAt: graceEnd },
+  });
+  const graceEvent = authorizerEvent(inGrace.accountKey, inGrace.userKey);
+  const grace = await withStdoutDiscarded(async () => {
+    const first = await handler(graceEvent);
+    if (first.policyDocument.Statement[0]?.Effect !== 'Allow') throw new Error('the benchmark keys in their grace were not allowed');
+    return measureAsync(() => handler(graceEvent), AUTHORIZATIONS, 2_000);
+  });
+
   const pepper = ring.current.secret;
   const twoDigests = measureSync(
     () => {
@@ -63,7 +87,22 @@ export async function benchDecision(): Promise<DecisionResult> {
       { group: GROUP, name: 'baseline: two HMAC-SHA256, median', value: twoDigests.medianUs, unit: 'µs', method: baselineMethod },
       { group: GROUP, name: 'baseline: two HMAC-SHA256, p99', value: twoDigests.p99Us, unit: 'µs', method: baselineMethod },
       { group: GROUP, name: 'authorization / two HMACs (median)', value: ratio(authorizer.medianUs, twoDigests.medianUs), unit: 'x', method: 'ratio of the two medians above' },
+      { group: GROUP, name: 'authorization, keys in their grace period, median', value: grace.medianUs, unit: 'µs', method: `${method}; previous account key and previous user secret presented, so each is compared with two digests` },
+      { group: GROUP, name: 'authorization, keys in their grace period, p99', value: grace.p99Us, unit: 'µs', method: 'same loop' },
+      { group: GROUP, name: 'grace period / plain key (median; goal at most 1.2x)', value: ratio(grace.medianUs, authorizer.medianUs), unit: 'x', method: 'ratio of the two authorization medians, same run' },
     ],
     details: { authorizer, twoDigests },
   };
+}
+
+/** A record's digest fields for `key`, as the account or the key item names them. */
+function withDigest(
+  ring: PepperRing,
+  key: string,
+  kind: 'account' | 'key',
+): { accountKeyHash: Buffer; accountKeyPepperVersion: number } | { secretHash: Buffer; pepperVersion: number } {
+  const digest = ring.digest(key);
+  return kind === 'account'
+    ? { accountKeyHash: digest.hash, accountKeyPepperVersion: digest.pepperVersion }
+    : { secretHash: digest.hash, pepperVersion: digest.pepperVersion };
 }

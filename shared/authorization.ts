@@ -1,7 +1,7 @@
 import type { PolicyDocument, Statement } from 'aws-lambda';
 import type { AuthorizerDeps } from './deps.ts';
 import { parseAccountKey, parseUserKey } from './domain/key-format.ts';
-import type { PepperRing } from './domain/hashing.ts';
+import { type PepperRing, digestsEqual, keyDigest } from './domain/hashing.ts';
 import { isSourceAllowed } from './domain/cidr.ts';
 import { canHoldKeys, type KeyRole } from './domain/roles.ts';
 import type { Principal } from './model.ts';
@@ -136,9 +136,16 @@ function matchSecret(
   now: number,
 ): SecretMatch {
   // Both digests are compared every time there are two, so the timing does not tell which
-  // one matched (or that a roll is under way).
-  const current = peppers.verify(value, hash, pepperVersion);
-  const old = previous !== undefined && peppers.verify(value, previous.hash, previous.pepperVersion);
+  // one matched. Made with the same pepper (the usual case), they share one HMAC: a key in
+  // its grace costs one more constant-time comparison, not another digest.
+  const pepper = peppers.get(pepperVersion);
+  const digest = pepper === undefined ? undefined : keyDigest(pepper, value);
+  const current = digest !== undefined && digestsEqual(digest, hash);
+  const old =
+    previous !== undefined &&
+    (previous.pepperVersion === pepperVersion
+      ? digest !== undefined && digestsEqual(digest, previous.hash)
+      : peppers.verify(value, previous.hash, previous.pepperVersion));
   if (current) return 'current';
   if (!old) return 'none';
   return now < previous.expiresAt ? 'previous' : 'grace-period-over';

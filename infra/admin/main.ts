@@ -30,6 +30,9 @@ import {
   type RuntimeInfo,
 } from '#infra/local/runtime-files.ts';
 
+import { MAX_GRACE_PERIOD_SECONDS } from '#shared/api-schemas.ts';
+import { rollAccountKey } from '#shared/services/key-rolls.ts';
+
 const USAGE = `Usage: npm run admin -- <command> [options]
 
 Commands:
@@ -42,6 +45,9 @@ Commands:
   enable-api <accountId>     Turns the account's API on.
   disable-api <accountId>    Turns it off: every request with its keys is refused (401) at once.
   rotate-pepper              Adds a new pepper version; new digests use it, old ones still verify.
+  roll-account-key <accountId> [--grace <seconds>]
+                 Gives the account a new account key and prints it once; the previous one keeps
+                 working for --grace seconds (default 0: it stops at once; at most 604800).
 
 Target (default: the local runtime):
   local        uses the running \`npm start\` (found through .latchkey/runtime.json) and tells
@@ -79,6 +85,7 @@ const OPTIONS = {
   stage: { type: 'string' },
   endpoint: { type: 'string' },
   'data-dir': { type: 'string' },
+  grace: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
@@ -282,6 +289,34 @@ async function execute(command: string, positionals: readonly string[], values: 
       ]);
       return;
     }
+    case 'roll-account-key': {
+      const accountId = positionals[0];
+      if (accountId === undefined || positionals.length !== 1) throw new UsageError('roll-account-key takes exactly one account id');
+      const grace = values.grace ?? '0';
+      const gracePeriodSeconds = Number(grace);
+      if (!/^\d+$/.test(grace) || gracePeriodSeconds > MAX_GRACE_PERIOD_SECONDS) {
+        throw new UsageError(`--grace must be a whole number of seconds from 0 to ${MAX_GRACE_PERIOD_SECONDS}`);
+      }
+      const peppers = createPepperProvider(target.store, target.secrets);
+      const logger = createLogger('latchkey-admin');
+      const rolled = await rollAccountKey(
+        { store: target.store, secrets: target.secrets, peppers, now, authorizerCache: target.authorizerCache, logger },
+        accountId,
+        gracePeriodSeconds,
+        SYSTEM_ACTOR,
+      );
+      const warning = target.cacheWarning;
+      print(values.json, { accountKey: rolled.accountKey, previousKeyExpiresAt: rolled.previousKeyExpiresAt, ...(warning === undefined ? {} : { warning }) }, [
+        `Rolled the account key of account ${accountId}.`,
+        rolled.previousKeyExpiresAt === null
+          ? 'The previous account key stopped working.'
+          : `The previous account key works until ${rolled.previousKeyExpiresAt}.`,
+        'The new one is shown this once here (owners can reveal it again):',
+        `export LATCHKEY_ACCOUNT_KEY=${rolled.accountKey}`,
+        ...(warning === undefined ? [] : [`Warning: ${warning}.`]),
+      ]);
+      return;
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
@@ -302,7 +337,7 @@ async function main(): Promise<number> {
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!['create-account', 'create-key', 'enable-api', 'disable-api', 'rotate-pepper'].includes(command)) {
+  if (!['create-account', 'create-key', 'enable-api', 'disable-api', 'rotate-pepper', 'roll-account-key'].includes(command)) {
     console.error(`unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }

@@ -196,3 +196,29 @@ describe('help', () => {
     expect(result.stdout).toContain('--kms-key-id');
   }, 120_000);
 });
+
+describe('roll-account-key', () => {
+  it('gives an owner locked out a new account key, printed once, and the previous one stops at once', async () => {
+    // Prepare: an Allow cached for the current keys.
+    expect((await call(api.port, '/v1/whoami', { keys: created.keys })).status).toBe(200);
+
+    // Act
+    const result = await admin(['roll-account-key', created.accountId, '--json', '--data-dir', dataDir]);
+    const output = JSON.parse(result.stdout) as { accountKey: string; previousKeyExpiresAt: string | null };
+    const old = await call(api.port, '/v1/whoami', { keys: created.keys });
+    const rolled = await call(api.port, '/v1/whoami', { keys: { ...created.keys, accountKey: output.accountKey } });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(output.previousKeyExpiresAt).toBeNull();
+    expect(old.status).toBe(401);
+    expect(rolled.status).toBe(200);
+  }, 240_000);
+
+  it('refuses a grace period out of range with exit code 2', async () => {
+    const result = await admin(['roll-account-key', created.accountId, '--grace', '604801', '--data-dir', dataDir]);
+
+    expect(result.code).toBe(2);
+    expect(result.stdout).not.toMatch(/lka_/);
+  }, 120_000);
+});

@@ -244,6 +244,13 @@ export function keyItem(key: ApiKeyRecord): Item {
     secretHash: key.secretHash,
     pepperVersion: key.pepperVersion,
     ...keyExpiryAttributes(key.expiresAt ?? null),
+    ...(key.previousSecret === undefined
+      ? {}
+      : {
+          previousSecretHash: key.previousSecret.hash,
+          previousPepperVersion: key.previousSecret.pepperVersion,
+          previousSecretExpiresAt: key.previousSecret.expiresAt,
+        }),
     rev: 1,
   };
 }
