@@ -39,7 +39,13 @@ describe('accounts', () => {
 
     // Assess
     const stored = await table.store.getAccount(account.id);
-    expect(stored).toEqual({ ...account, accountKeyHash: new Uint8Array(account.accountKeyHash), accountKeyCiphertext: new Uint8Array(account.accountKeyCiphertext) });
+    expect(stored).toEqual({
+      ...account,
+      accountKeyHash: new Uint8Array(account.accountKeyHash),
+      accountKeyCiphertext: new Uint8Array(account.accountKeyCiphertext),
+      accountKeyLeakReportedAt: null,
+      previousAccountKey: undefined,
+    });
     expect(await table.store.listUsers(account.id)).toEqual([owner]);
     const key = await table.store.getKey(account.id, ownerKey.id);
     expect(key).toEqual({
@@ -50,6 +56,7 @@ describe('accounts', () => {
       createdAt: ownerKey.createdAt,
       lastUsedAt: null,
       cidrAllowList: [],
+      expiresAt: null,
     });
     expect(await rawItem(`ACCOUNT#${account.id}`, 'KEYNAME#owner-initial-key')).toMatchObject({ keyId: ownerKey.id });
     expect((await rawItem(`ACCOUNT#${account.id}`, 'META'))?.ownerCount).toBe(1);
@@ -72,7 +79,14 @@ describe('accounts', () => {
 
     const off = await table.store.setApiEnabled(account.id, false, testEvent(account.id, 'account.api-disable'));
 
-    expect(off).toEqual({ id: account.id, name: account.name, apiEnabled: false, accountKeyMasked: account.accountKeyMasked, createdAt: account.createdAt });
+    expect(off).toEqual({
+      id: account.id,
+      name: account.name,
+      apiEnabled: false,
+      accountKeyMasked: account.accountKeyMasked,
+      createdAt: account.createdAt,
+      accountKeyLeakReportedAt: null,
+    });
     expect(Object.keys(off)).not.toContain('accountKeyHash');
     expect((await table.store.getAccount(account.id))?.apiEnabled).toBe(false);
     const on = await table.store.setApiEnabled(account.id, true, testEvent(account.id, 'account.api-enable'));
@@ -386,7 +400,7 @@ describe('keys', () => {
     const byUser = await table.store.listKeys(account.id, { limit: 10, userId: ownerKey.userId });
 
     for (const view of [one, ...listed.items, ...byUser.items]) {
-      expect(Object.keys(view ?? {}).sort()).toEqual(['accountId', 'cidrAllowList', 'createdAt', 'id', 'lastUsedAt', 'name', 'userId']);
+      expect(Object.keys(view ?? {}).sort()).toEqual(['accountId', 'cidrAllowList', 'createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'userId']);
     }
   });
 
@@ -596,7 +610,7 @@ describe('adding a CIDR rule', () => {
     expect(stored?.cidrs).toEqual(new Set(['10.0.0.0/8', '2001:db8::/32']));
     expect(stored?.rev).toBe(3);
     const view = await table.store.getKey(account.id, ownerKey.id);
-    expect(Object.keys(view ?? {}).sort()).toEqual(['accountId', 'cidrAllowList', 'createdAt', 'id', 'lastUsedAt', 'name', 'userId']);
+    expect(Object.keys(view ?? {}).sort()).toEqual(['accountId', 'cidrAllowList', 'createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'userId']);
     expect(view?.cidrAllowList).toEqual([first, second]);
     expect((await table.store.loadForAuthorization(account.id, ownerKey.id)).key?.cidrs).toEqual(['10.0.0.0/8', '2001:db8::/32']);
     expect((await eventsOf(account.id)).filter((action) => action === 'cidr-rule.create')).toHaveLength(2);
