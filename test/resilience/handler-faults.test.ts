@@ -8,6 +8,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { ROUTES, type Route } from '#shared/routes.ts';
 import { setApiEnabled } from '#shared/services/accounts.ts';
 import { createApiKey } from '#shared/services/api-keys.ts';
+import { rollApiKey } from '#shared/services/key-rolls.ts';
 import { addCidrRule } from '#shared/services/cidr-allow-list.ts';
 import { createUser } from '#shared/services/users.ts';
 import {
@@ -95,6 +96,19 @@ const SCENARIOS: Readonly<Record<string, Setup>> = {
   deleteCidrRule: async (deps, owner, actor) => {
     const { keyId, ruleIds } = await keyWithRules(deps, owner, actor, ['192.0.2.0/24', '198.51.100.0/24']);
     return { pathParameters: { keyId, ruleId: ruleIds[1]! } };
+  },
+  rollApiKey: async (deps, owner, actor) => {
+    // A key already in a grace period: the new secret, the ended older one and the new grace change together.
+    const { keyIds } = await userWithKeys(deps, owner, actor, 'viewer', 1);
+    await rollApiKey(deps, owner.accountId, keyIds[0]!, 3600, actor);
+    return { pathParameters: { keyId: keyIds[0]! }, body: { gracePeriodSeconds: 600 } };
+  },
+  rollAccountKey: () => Promise.resolve({ body: { gracePeriodSeconds: 3600 } }),
+  reportLeakedKeys: async (deps, owner, actor) => {
+    // A valid user key among strings that are no key: the key is deleted, the rest costs nothing.
+    const { user } = await userWithKeys(deps, owner, actor, 'viewer', 0);
+    const leaked = await createApiKey(deps, owner.accountId, { name: 'leaked-key', userId: user.id }, actor);
+    return { body: { keys: ['not-a-key', leaked.secret] } };
   },
 };
 
