@@ -20,6 +20,8 @@ export const ENV = {
   keysPerUser: 'LATCHKEY_MAX_KEYS_PER_USER',
   rulesPerKey: 'LATCHKEY_MAX_RULES_PER_KEY',
   auditRetentionDays: 'LATCHKEY_AUDIT_RETENTION_DAYS',
+  /** The team's routes each role may call (shared/route-policy.ts). */
+  routePolicy: 'LATCHKEY_ROUTE_POLICY',
 } as const;
 
 function intFromEnv(name: string, fallback: number, max: number): number {

@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routePolicyEnvironment } from '#shared/route-policy.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
 import { logicalIdOf, synthLatchkey, type SynthesizedLatchkey } from './cdk-app.ts';
 
@@ -109,10 +110,11 @@ describe('API stack (defaults)', () => {
       ]);
     });
 
-    it('gets only the table and the key in its environment, without source-mapped stack traces that slow its cold start', () => {
+    it('gets only the table, the key and the team routes\' policy (none here) in its environment, without source-mapped stack traces that slow its cold start', () => {
       const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionOf('authorizer')];
       const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(Object.keys(variables).sort()).toEqual(['LATCHKEY_KMS_KEY_ID', 'LATCHKEY_TABLE_NAME']);
+      expect(Object.keys(variables).sort()).toEqual(['LATCHKEY_KMS_KEY_ID', 'LATCHKEY_ROUTE_POLICY', 'LATCHKEY_TABLE_NAME']);
+      expect(variables.LATCHKEY_ROUTE_POLICY).toBe(routePolicyEnvironment([]));
     });
 
     it('is a 512 MB function with a 5 s timeout', () => {
