@@ -7,7 +7,6 @@ export { LatchkeyApi, AUTHORIZER_TIMEOUT, type LatchkeyApiProps } from './constr
 export { LatchkeyData, type LatchkeyDataProps } from './constructs/latchkey-data.ts';
 export { LatchkeyFunction, type LatchkeyFunctionProps } from './constructs/latchkey-function.ts';
 export { PRINCIPAL_HEADERS, STRIPPED_KEY_VALUE, principalRequestParameters } from './constructs/downstream-backends.ts';
-export { addNagChecks } from './latchkey.ts';
 export {
   DOWNSTREAM_METHODS,
   RouteDeclarationError,
