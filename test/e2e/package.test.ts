@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerFiles } from '#test/support/consumer-app.ts';
 
 /**
  * What a team does, from an empty folder outside this repository: install the packed tarball
@@ -29,20 +30,6 @@ function run(command: string, args: readonly string[], cwd: string, timeout = 24
       },
     );
   });
-}
-
-/** The README's consumer app: each fenced block of the section starts with `// file: PATH`. */
-export function consumerFiles(readme: string): ReadonlyMap<string, string> {
-  const section = /<!-- consumer-app:start -->([\s\S]*?)<!-- consumer-app:end -->/.exec(readme)?.[1];
-  if (section === undefined) throw new Error('README.md has no consumer-app section');
-  const files = new Map<string, string>();
-  for (const block of section.matchAll(/```[a-z]*\n([\s\S]*?)```/g)) {
-    const [first, ...rest] = (block[1] ?? '').split('\n');
-    const file = /^\/\/ file: (\S+)$/.exec(first ?? '')?.[1];
-    if (file === undefined) throw new Error(`a consumer-app block does not start with '// file: PATH': ${first ?? ''}`);
-    files.set(file, rest.join('\n'));
-  }
-  return files;
 }
 
 interface CfnResource {
