@@ -27,6 +27,7 @@ import { createAccount } from '#shared/services/accounts.ts';
 import { type TestTable, createTestTable, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
 import { InMemoryKms } from '#test/support/in-memory-kms.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
+import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 
 /**
  * The authorizer wired as in Lambda: a real DynamoDbStore and KmsSecrets, on clients mocked
@@ -101,7 +102,7 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
   async function newAccount(on: TestTable = table) {
     const peppers = createPepperProvider(on.store, setupSecrets);
     const created = await createAccount(
-      { store: on.store, secrets: setupSecrets, peppers, now: () => new Date() },
+      { store: on.store, secrets: setupSecrets, peppers, now: () => new Date(), usagePlans: new LocalUsagePlans() },
       { name: 'Acme', ownerName: 'Ada', ownerEmail: 'ada@example.com' },
       SYSTEM_ACTOR,
     );
