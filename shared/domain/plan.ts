@@ -24,7 +24,7 @@ export const MAX_RATE_LIMIT = 10_000;
 export const MAX_BURST_LIMIT = 5_000;
 export const MAX_QUOTA_LIMIT = 2_000_000_000;
 
-export const DEFAULT_PLAN: Plan = { rateLimit: 10, burstLimit: 20, quota: null };
+export const DEFAULT_PLAN: Plan = { rateLimit: 50, burstLimit: 100, quota: null };
 
 export function isQuotaPeriod(value: unknown): value is QuotaPeriod {
   return typeof value === 'string' && (QUOTA_PERIODS as readonly string[]).includes(value);

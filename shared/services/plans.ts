@@ -21,7 +21,11 @@ export async function setPlan(deps: PlanDeps, accountId: string, plan: Plan | nu
   try {
     await withAuthorizerCacheFlush(deps, () => deps.store.setPlan(accountId, valid, key, event));
   } catch (error) {
-    if (created) await deps.usagePlans.deleteKey(key).catch((cleanup: unknown) => deps.logger.error('could not remove a usage-plan key', { error: cleanup }));
+    if (created) {
+      await deps.usagePlans.deleteKey(key).catch((cleanup: unknown) => {
+        deps.logger.error('could not remove a usage-plan key', { error: cleanup });
+      });
+    }
     throw error;
   }
   return valid;
