@@ -3,6 +3,7 @@ import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
 import type { FunctionGroup } from '#shared/routes.ts';
 import { LatchkeyApi, type LatchkeyApiProps } from './constructs/latchkey-api.ts';
+import type { UsageLimits } from './constructs/usage-limits.ts';
 import type { LatchkeyFunction } from './constructs/latchkey-function.ts';
 
 export { AUTHORIZER_TIMEOUT } from './constructs/latchkey-api.ts';
@@ -16,6 +17,7 @@ export class LatchkeyApiStack extends Stack {
   readonly groupFunctions: Readonly<Record<FunctionGroup, LatchkeyFunction>>;
   readonly stageName: string;
   readonly latchkey: LatchkeyApi;
+  readonly usageLimits: UsageLimits;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiStackProps) {
     super(scope, id, props);
@@ -26,6 +28,7 @@ export class LatchkeyApiStack extends Stack {
     this.authorizerFunction = this.latchkey.authorizerFunction;
     this.groupFunctions = this.latchkey.groupFunctions;
     this.stageName = this.latchkey.stageName;
+    this.usageLimits = this.latchkey.usageLimits;
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (stage included)' });
     new CfnOutput(this, 'RestApiId', { value: this.api.restApiId });

@@ -23,10 +23,12 @@ import { Construct } from 'constructs';
 import { ENV } from '#shared/config.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
 import { resolveDownstreamRoutes, routeName, type DownstreamRoute, type ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
+import { DEFAULT_PLAN, type Plan } from '#shared/domain/plan.ts';
 import { routePolicyEnvironment } from '#shared/route-policy.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 import { DownstreamBackends } from './downstream-backends.ts';
+import { UsageLimits, planEnvironment } from './usage-limits.ts';
 import { authorizerStatements, groupStatements } from '../permissions.ts';
 
 /** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
@@ -80,6 +82,12 @@ export interface LatchkeyApiProps {
   readonly throttlingRateLimit?: number;
   /** @default 100 */
   readonly throttlingBurstLimit?: number;
+  /** The plan of accounts without their own (API Gateway's default usage plan). @default DEFAULT_PLAN */
+  readonly defaultPlan?: Plan;
+  /** A WAF web ACL on the stage. @default true */
+  readonly waf?: boolean;
+  /** Requests per source address per 5 minutes before WAF blocks it. @default 2000 */
+  readonly wafRateLimit?: number;
 }
 
 /**
@@ -97,6 +105,7 @@ export class LatchkeyApi extends Construct {
   /** The function made for each Lambda-backed route, by route name (`'GET /v1/things'`); routes of one file share it. */
   readonly backendFunctions: Readonly<Record<string, LatchkeyFunction>>;
   readonly stageName: string;
+  readonly usageLimits: UsageLimits;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiProps) {
     super(scope, id);
@@ -140,6 +149,7 @@ export class LatchkeyApi extends Construct {
       [ENV.keysPerUser]: String(props.maxKeysPerUser ?? 10),
       [ENV.rulesPerKey]: String(props.maxRulesPerKey ?? 20),
       [ENV.auditRetentionDays]: String(props.auditRetentionDays ?? 365),
+      ...planEnvironment(props.defaultPlan ?? DEFAULT_PLAN),
     };
 
     this.authorizerFunction = new LatchkeyFunction(this, 'Authorizer', {
@@ -211,6 +221,8 @@ export class LatchkeyApi extends Construct {
         authorizer: this.authorizer,
         requestValidator: validator,
         requestParameters: pathParameterRequirements(route.path),
+        // The usage plans apply only to methods that require a key (the authorizer supplies it).
+        apiKeyRequired: true,
       });
     }
 
@@ -228,6 +240,8 @@ export class LatchkeyApi extends Construct {
         authorizer: this.authorizer,
         requestValidator: validator,
         requestParameters: pathParameterRequirements(route.path),
+        // The usage plans apply only to methods that require a key (the authorizer supplies it).
+        apiKeyRequired: true,
       });
     }
     this.backendFunctions = Object.fromEntries(
@@ -237,6 +251,15 @@ export class LatchkeyApi extends Construct {
       }),
     );
 
+    this.usageLimits = new UsageLimits(this, 'UsageLimits', {
+      api: this.api,
+      stageName,
+      defaultPlan: props.defaultPlan ?? DEFAULT_PLAN,
+      usageReaders: [groupFunctions.account.role],
+      ...(props.waf === undefined ? {} : { waf: props.waf }),
+      ...(props.wafRateLimit === undefined ? {} : { wafRateLimit: props.wafRateLimit }),
+    });
+
     const jsonMessage = { 'application/json': '{"message":$context.error.messageString}' };
     const jsonHeaders = { 'Content-Type': "'application/json'" };
     this.api.addGatewayResponse('Unauthorized', { type: ResponseType.UNAUTHORIZED, statusCode: '401', templates: jsonMessage, responseHeaders: jsonHeaders });
@@ -245,10 +268,6 @@ export class LatchkeyApi extends Construct {
     this.api.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX, templates: jsonMessage, responseHeaders: jsonHeaders });
 
     Validations.of(this.api).acknowledge(
-      {
-        id: 'AwsSolutions-APIG3',
-        reason: 'A WAF web ACL is a per-deployment cost choice; stage throttling and the key authorizer guard the API (docs/deploy.md shows how to attach one).',
-      },
       {
         id: 'AwsSolutions-APIG2',
         reason: 'Parameters are validated here; bodies are validated by the handlers against the shared schemas, so that a bad body is an RFC 9457 problem naming the field.',
