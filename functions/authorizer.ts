@@ -14,6 +14,7 @@ import {
 import { ENV, requiredEnv } from '#shared/config.ts';
 import type { AuthorizerDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
+import { routePolicyFromEnv } from '#shared/route-policy.ts';
 import { documentClient, kmsClient } from './commons/clients.ts';
 import { createLogger } from './commons/logger.ts';
 
@@ -80,7 +81,7 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         });
         return {
           principalId: principal.userId,
-          policyDocument: allowPolicy(principal.role, apiBase),
+          policyDocument: allowPolicy(principal.role, apiBase, deps.routePolicy),
           context: { accountId: principal.accountId, userId: principal.userId, role: principal.role, keyId: principal.keyId },
         };
       }
@@ -91,7 +92,12 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
 function depsFromEnv(): AuthorizerDeps {
   const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName));
   const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
-  return { credentials: store, peppers: createPepperProvider(store, secrets), logger: createLogger('latchkey-authorizer') };
+  return {
+    credentials: store,
+    peppers: createPepperProvider(store, secrets),
+    logger: createLogger('latchkey-authorizer'),
+    routePolicy: routePolicyFromEnv(process.env[ENV.routePolicy]),
+  };
 }
 
 let containerHandler: AuthorizerHandler | undefined;

@@ -20,6 +20,8 @@ export const ENV = {
   keysPerUser: 'LATCHKEY_MAX_KEYS_PER_USER',
   rulesPerKey: 'LATCHKEY_MAX_RULES_PER_KEY',
   auditRetentionDays: 'LATCHKEY_AUDIT_RETENTION_DAYS',
+  /** The authorizer's policy over management and team routes (route-policy.ts); absent: management routes only. */
+  routePolicy: 'LATCHKEY_ROUTE_POLICY',
 } as const;
 
 function intFromEnv(name: string, fallback: number, max: number): number {

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PepperProvider } from './peppers.ts';
+import type { RoutePolicy } from './route-policy.ts';
 import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store } from './ports.ts';
 
 /** What the authorizer needs; built once per container (functions/authorizer.ts) or by the local runtime. */
@@ -7,6 +8,8 @@ export interface AuthorizerDeps {
   readonly credentials: CredentialStore;
   readonly peppers: PepperProvider;
   readonly logger: Logger;
+  /** Which routes each role may call. @default management routes only */
+  readonly routePolicy?: RoutePolicy;
 }
 
 /** What every management handler and use case needs: one object of ports, built once. */
