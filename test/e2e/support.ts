@@ -14,6 +14,8 @@ import type { Secrets } from '#shared/ports.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
 import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
 import { closeServer, createServer } from '#infra/local/server.ts';
+import type { DownstreamInvoker } from '#infra/local/gateway.ts';
+import { buildOpenApiDocument } from '#shared/openapi.ts';
 
 /** The real local runtime (server, gateway emulator, authorizer, handlers) on a fresh table of the run's DynamoDB Local. */
 export interface RunningApi {
@@ -33,6 +35,8 @@ export interface StartOptions {
   readonly tableName?: string;
   /** Accept the admin CLI's refresh requests carrying this token. */
   readonly controlToken?: string;
+  /** The team's own routes behind the gateway. */
+  readonly downstream?: DownstreamInvoker;
 }
 
 export function quietLogger(): Logger {
@@ -59,6 +63,7 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
     secrets,
     authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
     logger: quietLogger(),
+    ...(options.downstream === undefined ? {} : { downstream: options.downstream }),
   });
   await ensurePepper(app.store, secrets);
   const account = await createAccount(
@@ -68,6 +73,7 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
   );
   const server = createServer({
     gateway: app.gateway,
+    ...(options.downstream === undefined ? {} : { openApiDocument: () => buildOpenApiDocument(options.downstream?.routes) }),
     ...(options.controlToken === undefined ? {} : { control: { token: options.controlToken, refresh: app.refresh } }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
