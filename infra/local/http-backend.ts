@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Principal } from '#shared/model.ts';
 
 /**
@@ -8,6 +8,9 @@ import type { Principal } from '#shared/model.ts';
  * and body; the answer streams back with its status and headers. Neither key header reaches
  * the backend, and the principal arrives as `x-latchkey-*` headers that only the gateway sets.
  */
+
+/** Connections to backends are reused, as API Gateway reuses its own. */
+const AGENTS = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
 /** API Gateway's integration timeout. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;
@@ -94,7 +97,8 @@ export function sendToHttpBackend(
   timeoutMs: number = INTEGRATION_TIMEOUT_MS,
 ): Promise<HttpBackendResult> {
   const url = targetUrl(baseUrl, request.path, request.query);
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const secure = url.protocol === 'https:';
+  const send = secure ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: HttpBackendResult): void => {
@@ -103,7 +107,7 @@ export function sendToHttpBackend(
       clearTimeout(timer);
       resolve(result);
     };
-    const outgoing = send(url, { method: request.method, headers: forwardedHeaders(request.headers, principal, request.body), agent: false }, (response) => {
+    const outgoing = send(url, { method: request.method, headers: forwardedHeaders(request.headers, principal, request.body), agent: secure ? AGENTS.https : AGENTS.http }, (response) => {
       finish({ ok: true, status: response.statusCode ?? 502, headers: responseHeaders(response.headers), body: response });
     });
     const timer = setTimeout(() => {
