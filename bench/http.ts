@@ -18,7 +18,7 @@ interface Target {
 }
 
 /** Starts http-target.ts in its own Node process and waits for it to report its port. */
-function startTarget(args: readonly string[]): Promise<Target> {
+export function startTarget(args: readonly string[]): Promise<Target> {
   const child: ChildProcess = fork(TARGET_SCRIPT, [...args], {
     execArgv: ['--import', 'tsx'],
     // The local runtime logs every request as JSON on stdout: a real write, kept out of the terminal.
@@ -42,7 +42,7 @@ function startTarget(args: readonly string[]): Promise<Target> {
   });
 }
 
-async function load(url: string, headers: Record<string, string>): Promise<AutocannonResult> {
+export async function load(url: string, headers: Record<string, string>): Promise<AutocannonResult> {
   const result = await autocannon({
     url,
     headers,
@@ -69,7 +69,7 @@ export interface HttpResult {
   readonly details: { readonly connections: number; readonly durationSeconds: number; readonly runs: readonly HttpRun[] };
 }
 
-function summary(name: string, result: AutocannonResult): HttpRun {
+export function summary(name: string, result: AutocannonResult): HttpRun {
   return {
     name,
     requestsPerSecond: result.requests.average,

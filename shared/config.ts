@@ -25,7 +25,7 @@ export const ENV = {
   burstLimit: 'LATCHKEY_BURST_LIMIT',
   quotaLimit: 'LATCHKEY_QUOTA_LIMIT',
   quotaPeriod: 'LATCHKEY_QUOTA_PERIOD',
-  /** The team's routes each role may call (shared/route-policy.ts). */
+  /** The authorizer's policy over management and team routes (route-policy.ts); absent: management routes only. */
   routePolicy: 'LATCHKEY_ROUTE_POLICY',
 } as const;
 

@@ -2,12 +2,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PepperProvider } from './peppers.ts';
 import type { Plan } from './domain/plan.ts';
 import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store, UsagePlans } from './ports.ts';
+import type { RoutePolicy } from './route-policy.ts';
 
 /** What the authorizer needs; built once per container (functions/authorizer.ts) or by the local runtime. */
 export interface AuthorizerDeps {
   readonly credentials: CredentialStore;
   readonly peppers: PepperProvider;
   readonly logger: Logger;
+  /** Which routes each role may call. @default management routes only */
+  readonly routePolicy?: RoutePolicy;
 }
 
 /** What every management handler and use case needs: one object of ports, built once. */

@@ -12,7 +12,8 @@ import { createPepperProvider } from '#shared/peppers.ts';
 import type { Limits, Secrets } from '#shared/ports.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
 import { AccountLimiter } from './account-limiter.ts';
-import { LocalAuthorizerCache, createGateway, type Gateway, type ProxyHandler } from './gateway.ts';
+import { buildRoutePolicy } from '#shared/route-policy.ts';
+import { LocalAuthorizerCache, createGateway, type DownstreamInvoker, type Gateway, type ProxyHandler } from './gateway.ts';
 
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
 
@@ -38,6 +39,8 @@ export interface LocalAppOptions {
   readonly defaultPlan?: Plan;
   /** Whether each account's plan is applied (429 over it); off only to measure what it costs. @default true */
   readonly limitRequests?: boolean;
+  /** The team's own routes (downstream.ts), authorized like the management routes. @default none */
+  readonly downstream?: DownstreamInvoker;
 }
 
 export interface LocalApp {
@@ -69,12 +72,14 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   // Passes the version on, so that a digest made after a rotation reloads the ring here too.
   const peppers: ApiDeps['peppers'] = (minVersion) => pepperProvider(minVersion);
   const authorizerCache = new LocalAuthorizerCache(options.authorizerTtlSeconds ?? DEFAULT_AUTHORIZER_TTL_SECONDS);
-  const authorizerDeps: AuthorizerDeps = { credentials: store, peppers, logger };
   const now = options.now ?? (() => new Date());
   const limiter = new AccountLimiter({
     defaultPlan: options.defaultPlan ?? defaultPlanFromEnv(),
     ...(options.now === undefined ? {} : { now: () => now().getTime() }),
   });
+  // The same policy the deployed authorizer gets through LATCHKEY_ROUTE_POLICY.
+  const routePolicy = options.downstream === undefined ? undefined : buildRoutePolicy(options.downstream.routes);
+  const authorizerDeps: AuthorizerDeps = { credentials: store, peppers, logger, ...(routePolicy === undefined ? {} : { routePolicy }) };
   const apiDeps: ApiDeps = {
     store,
     secrets: options.secrets,
@@ -98,6 +103,7 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     limiter: options.limitRequests === false ? undefined : limiter,
     ...(options.stage === undefined ? {} : { stage: options.stage }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.downstream === undefined ? {} : { downstream: options.downstream }),
   });
   const refresh = async (): Promise<void> => {
     pepperProvider = createPepperProvider(store, options.secrets);

@@ -9,8 +9,11 @@ import type {
 } from 'aws-lambda';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, evaluatePolicy } from '#shared/authorization.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
-import { ROUTES, pathPattern, type FunctionGroup, type Route } from '#shared/routes.ts';
+import { ROUTES, type FunctionGroup, type Route } from '#shared/routes.ts';
 import type { RequestLimiter } from './account-limiter.ts';
+import type { Readable } from 'node:stream';
+import type { ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
+import { RouteMatcher } from './route-matcher.ts';
 
 /**
  * An in-process stand-in for API Gateway REST in front of the same Lambda handlers: route
@@ -42,6 +45,8 @@ export interface GatewayRequest {
   readonly body?: string | undefined;
   /** The connection's peer address: the only source of `sourceIp`. */
   readonly sourceIp: string;
+  /** The body's bytes, for backends that take them as sent (HTTP backends). */
+  readonly rawBody?: Buffer | undefined;
 }
 
 export interface GatewayResponse {
@@ -49,6 +54,8 @@ export interface GatewayResponse {
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
   readonly body: string;
   readonly isBase64Encoded: boolean;
+  /** A body streamed from an HTTP backend, sent as it arrives (then `body` is empty). */
+  readonly stream?: Readable;
 }
 
 export interface Gateway {
@@ -67,6 +74,14 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** Each account's plan, applied after the authorizer as API Gateway's usage plans are. @default none */
   readonly limiter?: RequestLimiter | undefined;
+  /** The team's own routes behind the same authorizer (downstream.ts). @default none */
+  readonly downstream?: DownstreamInvoker;
+}
+
+/** Serves the team's routes once the gateway has authorized a request for one of them. */
+export interface DownstreamInvoker {
+  readonly routes: readonly ResolvedDownstreamRoute[];
+  invoke(route: ResolvedDownstreamRoute, event: APIGatewayProxyEvent, request: GatewayRequest, context: Context): Promise<GatewayResponse>;
 }
 
 export interface CachedPolicy {
@@ -185,41 +200,16 @@ export function gatewayError(kind: GatewayErrorKind, requestId: string = randomU
 // ---------------------------------------------------------------------------------------------
 // Request shaping
 
-interface MatchedRoute {
-  readonly route: Route;
-  readonly pathParameters: Record<string, string> | null;
-}
+type GatewayTarget =
+  | { readonly method: string; readonly path: string; readonly kind: 'management'; readonly route: Route }
+  | { readonly method: string; readonly path: string; readonly kind: 'team'; readonly route: ResolvedDownstreamRoute };
 
-const COMPILED_ROUTES: readonly { readonly route: Route; readonly pattern: RegExp }[] = ROUTES.map((route) => ({
-  route,
-  pattern: pathPattern(route.path),
-}));
-
-function matchRoute(method: string, path: string): MatchedRoute | undefined {
-  for (const { route, pattern } of COMPILED_ROUTES) {
-    if (route.method !== method) continue;
-    const match = pattern.exec(path);
-    if (match === null) continue;
-    const groups = match.groups ?? {};
-    const names = Object.keys(groups);
-    if (names.length === 0) return { route, pathParameters: null };
-    const pathParameters: Record<string, string> = {};
-    for (const name of names) {
-      const raw = groups[name] ?? '';
-      pathParameters[name] = decodeSegment(raw);
-    }
-    return { route, pathParameters };
-  }
-  return undefined;
-}
-
-function decodeSegment(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    // A malformed escape stays as sent; no id can contain '%', so it simply finds nothing.
-    return raw;
-  }
+/** Management and team routes in one matcher, with API Gateway's precedence between them. */
+function routeMatcher(teamRoutes: readonly ResolvedDownstreamRoute[]): RouteMatcher<GatewayTarget> {
+  return new RouteMatcher<GatewayTarget>([
+    ...ROUTES.map((route) => ({ method: route.method, path: route.path, kind: 'management' as const, route })),
+    ...teamRoutes.map((route) => ({ method: route.method, path: route.path, kind: 'team' as const, route })),
+  ]);
 }
 
 interface HeaderMaps {
@@ -304,8 +294,8 @@ function isUnauthorized(error: unknown): boolean {
   return error instanceof Error && error.message === 'Unauthorized';
 }
 
-function lambdaContext(group: FunctionGroup, requestId: string, startedAt: number): Context {
-  const functionName = `latchkey-${group}`;
+export function lambdaContext(name: string, requestId: string, startedAt: number): Context {
+  const functionName = `latchkey-${name}`;
   const timeoutMs = 29_000;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -327,7 +317,7 @@ function lambdaContext(group: FunctionGroup, requestId: string, startedAt: numbe
 }
 
 /** A handler's result as the client sees it; a malformed one is API Gateway's 502. */
-function proxyResponse(result: unknown, requestId: string): GatewayResponse {
+export function proxyResponse(result: unknown, requestId: string): GatewayResponse {
   if (typeof result !== 'object' || result === null) return gatewayError('integration-failure', requestId);
   const { statusCode, headers, multiValueHeaders, isBase64Encoded } = result as Partial<APIGatewayProxyResult>;
   const body: unknown = (result as { body?: unknown }).body;
@@ -354,6 +344,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const cache = options.authorizerCache;
   const apiArn = `arn:aws:execute-api:${REGION}:${AWS_ACCOUNT_ID}:${API_ID}`;
+  const matcher = routeMatcher(options.downstream?.routes ?? []);
 
   async function authorize(
     authorizerEvent: APIGatewayRequestAuthorizerEvent,
@@ -381,9 +372,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (body !== null && Buffer.byteLength(body, 'utf8') > maxBodyBytes) return gatewayError('request-too-large', requestId);
 
     const method = request.method.toUpperCase();
-    const matched = matchRoute(method, request.path);
+    const matched = matcher.match(method, request.path);
     if (matched === undefined) return gatewayError('missing-authentication-token', requestId);
-    const { route, pathParameters } = matched;
+    const { route: target, pathParameters } = matched;
+    const resourcePath = target.path;
 
     const { headers, multiValueHeaders } = headerMaps(request.headers);
     const accountKey = multiValueHeaders[ACCOUNT_KEY_HEADER] ?? [];
@@ -403,11 +395,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       stage,
       requestId,
       requestTimeEpoch: startedAt,
-      resourceId: route.operationId,
-      resourcePath: route.path,
+      resourceId: target.kind === 'management' ? target.route.operationId : `${method} ${resourcePath}`,
+      resourcePath,
     };
     const common = {
-      resource: route.path,
+      resource: resourcePath,
       path: request.path,
       httpMethod: method,
       headers,
@@ -451,6 +443,16 @@ export function createGateway(options: GatewayOptions): Gateway {
         authorizer: { ...policy.context, principalId: policy.principalId, integrationLatency: Date.now() - startedAt },
       },
     };
+    if (target.kind === 'team') {
+      const { downstream } = options;
+      if (downstream === undefined) return gatewayError('integration-failure', requestId);
+      try {
+        return await downstream.invoke(target.route, event, request, lambdaContext('downstream', requestId, startedAt));
+      } catch {
+        return gatewayError('integration-failure', requestId);
+      }
+    }
+    const { route } = target;
     try {
       const result = await options.handlers[route.group](event, lambdaContext(route.group, requestId, startedAt));
       return proxyResponse(result, requestId);

@@ -15,6 +15,8 @@ import type { Secrets } from '#shared/ports.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
 import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
 import { closeServer, createServer } from '#infra/local/server.ts';
+import type { DownstreamInvoker } from '#infra/local/gateway.ts';
+import { buildOpenApiDocument } from '#shared/openapi.ts';
 
 /** The real local runtime (server, gateway emulator, authorizer, handlers) on a fresh table of the run's DynamoDB Local. */
 export interface RunningApi {
@@ -36,6 +38,8 @@ export interface StartOptions {
   readonly controlToken?: string;
   /** @default a plan no test reaches, so that only the tests about limits meet them */
   readonly defaultPlan?: Plan;
+  /** The team's own routes behind the gateway. */
+  readonly downstream?: DownstreamInvoker;
 }
 
 /** Far above anything a test sends: the limiter runs, but lets every request through. */
@@ -66,6 +70,7 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
     authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
     logger: quietLogger(),
     defaultPlan: options.defaultPlan ?? UNREACHED_PLAN,
+    ...(options.downstream === undefined ? {} : { downstream: options.downstream }),
   });
   await ensurePepper(app.store, secrets);
   const account = await createAccount(
@@ -75,6 +80,7 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
   );
   const server = createServer({
     gateway: app.gateway,
+    ...(options.downstream === undefined ? {} : { openApiDocument: () => buildOpenApiDocument(options.downstream?.routes) }),
     ...(options.controlToken === undefined ? {} : { control: { token: options.controlToken, refresh: app.refresh } }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
