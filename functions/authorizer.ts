@@ -15,6 +15,8 @@ import {
 import { ENV, requiredEnv } from '#shared/config.ts';
 import type { AuthorizerDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
+import { planContext } from '#shared/plan-context.ts';
+import { routePolicyFromEnv } from '#shared/route-policy.ts';
 import { documentClient, kmsClient } from './commons/clients.ts';
 import { createLogger } from './commons/logger.ts';
 
@@ -81,15 +83,18 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         });
         return {
           principalId: principal.userId,
-          policyDocument: allowPolicy(principal.role, apiBase),
+          policyDocument: allowPolicy(principal.role, apiBase, deps.routePolicy),
           context: {
             accountId: principal.accountId,
             userId: principal.userId,
             role: principal.role,
             keyId: principal.keyId,
+            ...planContext(decision.plan),
             // Cached with the Allow: the handlers and the local gateway refuse it past this time.
             ...(decision.validUntil === undefined ? {} : { [VALID_UNTIL_CONTEXT]: new Date(decision.validUntil).toISOString() }),
           },
+          // The usage plan (key source AUTHORIZER) throttles and counts by this; it is no credential.
+          ...(decision.usageIdentifierKey === undefined ? {} : { usageIdentifierKey: decision.usageIdentifierKey }),
         };
       }
     }
@@ -99,7 +104,12 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
 function depsFromEnv(): AuthorizerDeps {
   const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName));
   const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
-  return { credentials: store, peppers: createPepperProvider(store, secrets), logger: createLogger('latchkey-authorizer') };
+  return {
+    credentials: store,
+    peppers: createPepperProvider(store, secrets),
+    logger: createLogger('latchkey-authorizer'),
+    routePolicy: routePolicyFromEnv(process.env[ENV.routePolicy]),
+  };
 }
 
 let containerHandler: AuthorizerHandler | undefined;

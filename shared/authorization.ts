@@ -4,9 +4,10 @@ import { parseAccountKey, parseUserKey } from './domain/key-format.ts';
 import { type PepperRing, digestsEqual, keyDigest } from './domain/hashing.ts';
 import { isSourceAllowed } from './domain/cidr.ts';
 import { canHoldKeys, type KeyRole } from './domain/roles.ts';
+import type { Plan } from './domain/plan.ts';
 import type { Principal } from './model.ts';
 import type { AuthorizationRecords, AuthorizationSecret } from './ports.ts';
-import { ROUTES } from './routes.ts';
+import { managementRoutePolicy, type RoutePolicy } from './route-policy.ts';
 
 /**
  * The authorizer's decision, independent of API Gateway: which keys are valid, whose they are
@@ -44,6 +45,9 @@ export type AuthorizationDecision =
        * a rolled secret's grace period); undefined = no deadline. Travels with a cached Allow.
        */
       readonly validUntil?: number | undefined;
+      /** The account's own plan (absent: the default) and its usage-plan key's value, from the same read. */
+      readonly plan?: Plan | undefined;
+      readonly usageIdentifierKey?: string | undefined;
     }
   | {
       readonly outcome: 'deny-unauthorized';
@@ -199,7 +203,8 @@ export function decide(
     keyMatch === 'previous' ? key.previousSecret?.expiresAt : undefined,
     accountMatch === 'previous' ? account.previousAccountKey?.expiresAt : undefined,
   );
-  return validUntil === undefined ? { outcome: 'allow', principal } : { outcome: 'allow', principal, validUntil };
+  const allow = { outcome: 'allow', principal, plan: account.plan, usageIdentifierKey: account.usageIdentifierKey } as const;
+  return validUntil === undefined ? allow : { ...allow, validUntil };
 }
 
 /**
@@ -248,25 +253,35 @@ export function routeResource(apiBase: string, method: string, path: string): st
   return `${apiBase}/${method}${path.replace(/\{\w+\}/g, '*')}`;
 }
 
-/** Every route this role may call, and only those; the others stay implicitly denied (403). */
-export function allowPolicy(role: KeyRole, apiBase: string): PolicyDocument {
+/**
+ * Every route this role may call, and only those; the others stay implicitly denied (403),
+ * or explicitly where a pattern would otherwise reach them (see route-policy.ts). The route
+ * policy covers management and team routes; by default, management routes only.
+ */
+export function allowPolicy(role: KeyRole, apiBase: string, routePolicy: RoutePolicy = managementRoutePolicy()): PolicyDocument {
+  let perPolicy = allowPolicies.get(routePolicy);
+  if (perPolicy === undefined) {
+    perPolicy = new Map();
+    allowPolicies.set(routePolicy, perPolicy);
+  }
   const cacheKey = `${role} ${apiBase}`;
-  let policy = allowPolicies.get(cacheKey);
+  let policy = perPolicy.get(cacheKey);
   if (policy === undefined) {
-    const resources = ROUTES.filter((route) => (route.roles as readonly KeyRole[]).includes(role)).map((route) =>
-      routeResource(apiBase, route.method, route.path),
-    );
-    const built: PolicyDocument = { Version: POLICY_VERSION, Statement: [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: resources }] };
-    policy = deepFreeze(built);
+    const entries = routePolicy[role];
+    const allow = entries.filter((e) => !e.startsWith('!')).map((suffix) => `${apiBase}/${suffix}`);
+    const deny = entries.filter((e) => e.startsWith('!')).map((suffix) => `${apiBase}/${suffix.slice(1)}`);
+    const statements: Statement[] = [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: allow }];
+    if (deny.length > 0) statements.push({ Effect: 'Deny', Action: INVOKE_ACTION, Resource: deny });
+    policy = deepFreeze({ Version: POLICY_VERSION, Statement: statements });
     // A container serves one stage, so this holds a handful of entries; the bound is only a backstop.
-    if (allowPolicies.size >= 64) allowPolicies.clear();
-    allowPolicies.set(cacheKey, policy);
+    if (perPolicy.size >= 64) perPolicy.clear();
+    perPolicy.set(cacheKey, policy);
   }
   return policy;
 }
 
-/** Built once per role and stage: the policy is on the hot path and depends on nothing else. */
-const allowPolicies = new Map<string, PolicyDocument>();
+/** Built once per route policy, role and stage: the policy is on the hot path and depends on nothing else. */
+const allowPolicies = new WeakMap<RoutePolicy, Map<string, PolicyDocument>>();
 
 function deepFreeze<T extends object>(value: T): T {
   for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);

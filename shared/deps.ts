@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PepperProvider } from './peppers.ts';
-import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store } from './ports.ts';
+import type { Plan } from './domain/plan.ts';
+import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store, UsagePlans } from './ports.ts';
+import type { RoutePolicy } from './route-policy.ts';
 
 /** What the authorizer needs; built once per container (functions/authorizer.ts) or by the local runtime. */
 export interface AuthorizerDeps {
@@ -9,6 +11,8 @@ export interface AuthorizerDeps {
   readonly logger: Logger;
   /** @default the clock; injected so that expiry and grace periods can be tested exactly */
   readonly now?: () => Date;
+  /** Which routes each role may call. @default management routes only */
+  readonly routePolicy?: RoutePolicy;
 }
 
 /** What every management handler and use case needs: one object of ports, built once. */
@@ -22,4 +26,7 @@ export interface ApiDeps {
   readonly now: () => Date;
   /** Audit events expire this many days after they happen; 0 = never. */
   readonly auditRetentionDays: number;
+  readonly usagePlans: UsagePlans;
+  /** The plan of accounts that have none of their own. */
+  readonly defaultPlan: Plan;
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { API_COMPONENTS, MAX_BODY_BYTES, type OperationSchemas, Problem, schemasOf } from './api-schemas.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from './authorization.ts';
+import type { ResolvedDownstreamRoute } from './downstream-routes.ts';
 import { ROUTES, type Route } from './routes.ts';
 
 /**
@@ -104,6 +105,11 @@ function errorResponses(): Record<string, JsonObject> {
     UnsupportedMediaType: problemResponse('The body is not sent as `application/json`'),
     RoleCannotHoldKeys: problemResponse('The user has a role that may not hold API keys'),
     InternalError: problemResponse('A fault; the problem document carries a request id and no details'),
+    TooManyRequests: {
+      description:
+        "Over the account's plan: `{\"message\":\"Too Many Requests\"}` over its rate and burst, `{\"message\":\"Limit Exceeded\"}` over its quota (GET /v1/account/usage shows both); also the stage's own throttle",
+      content: { 'application/json': { schema: { $ref: COMPONENT_REF(GATEWAY_MESSAGE) } } },
+    },
   };
 }
 
@@ -128,6 +134,7 @@ function responses(route: Route, schemas: OperationSchemas): JsonObject {
     out['415'] = RESPONSE_REF('UnsupportedMediaType');
   }
   if (refusals.has(422)) out['422'] = RESPONSE_REF('RoleCannotHoldKeys');
+  out['429'] = RESPONSE_REF('TooManyRequests');
   out['500'] = RESPONSE_REF('InternalError');
   return out;
 }
@@ -151,11 +158,15 @@ function operation(route: Route): JsonObject {
   };
 }
 
-export function buildOpenApiDocument(): JsonObject {
+export function buildOpenApiDocument(teamRoutes: readonly ResolvedDownstreamRoute[] = []): JsonObject {
   const paths: Record<string, Record<string, JsonObject>> = {};
   for (const route of ROUTES) {
     const item = (paths[route.path] ??= {});
     item[route.method.toLowerCase()] = operation(route);
+  }
+  for (const route of teamRoutes) {
+    const item = (paths[openApiPath(route.path)] ??= {});
+    item[route.method.toLowerCase()] = teamOperation(route);
   }
   return {
     openapi: OPENAPI_VERSION,
@@ -164,10 +175,10 @@ export function buildOpenApiDocument(): JsonObject {
       version: API_VERSION,
       description:
         'Every request carries the account key (`x-api-key`) and a user key (`x-api-secret-key`). ' +
-        'Errors are RFC 9457 problem documents, except the gateway\'s own 401 and 403 answers.',
+        'Errors are RFC 9457 problem documents, except the gateway\'s own 401, 403 and 429 answers.',
     },
     security: [{ accountKey: [], userKey: [] }],
-    tags: [...new Set(ROUTES.map((r) => r.group))].map((name) => ({ name })),
+    tags: [...new Set<string>([...ROUTES.map((r) => r.group), ...(teamRoutes.length === 0 ? [] : [TEAM_TAG])])].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: {
@@ -176,6 +187,43 @@ export function buildOpenApiDocument(): JsonObject {
       },
       schemas: componentSchemas(),
       responses: errorResponses(),
+    },
+  };
+}
+
+const TEAM_TAG = 'team';
+
+/** OpenAPI has no greedy parameter: `{proxy+}` is the path parameter `{proxy}`, which may hold slashes. */
+function openApiPath(path: string): string {
+  return path.replace(/\{(\w+)\+\}/g, '{$1}');
+}
+
+/** A team route: its own schemas are the team's business, so a generic body and answer; the gateway's 401 and 403 as everywhere. */
+function teamOperation(route: ResolvedDownstreamRoute): JsonObject {
+  const names = [...route.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => ({ name: m[1] as string, greedy: m[0].endsWith('+}') }));
+  const hasBody = route.method !== 'GET' && route.method !== 'HEAD' && route.method !== 'DELETE' && route.method !== 'OPTIONS';
+  return {
+    operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    summary: route.summary,
+    description: `Roles: ${route.roles.join(', ')}. Served by the team's own backend behind the Latchkey authorizer.`,
+    tags: [TEAM_TAG],
+    'x-latchkey-roles': [...route.roles],
+    ...(names.length === 0
+      ? {}
+      : {
+          parameters: names.map(({ name, greedy }) => ({
+            name,
+            in: 'path',
+            required: true,
+            ...(greedy ? { description: 'The rest of the path; may hold slashes' } : {}),
+            schema: { type: 'string' },
+          })),
+        }),
+    ...(hasBody ? { requestBody: { required: false, content: { '*/*': { schema: {} } } } } : {}),
+    responses: {
+      default: { description: "The backend's answer", content: { '*/*': { schema: {} } } },
+      '401': RESPONSE_REF('Unauthorized'),
+      '403': RESPONSE_REF('Forbidden'),
     },
   };
 }

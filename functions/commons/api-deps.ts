@@ -1,15 +1,16 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
+import { ApiGatewayUsagePlans } from '#shared/adapters/apigw-usage-plans.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
-import { ENV, auditRetentionDaysFromEnv, limitsFromEnv, requiredEnv } from '#shared/config.ts';
+import { ENV, auditRetentionDaysFromEnv, defaultPlanFromEnv, limitsFromEnv, requiredEnv } from '#shared/config.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
 import { awsClientSettings } from './aws-client-settings.ts';
 import { documentClient, kmsClient } from './clients.ts';
 import { createLogger } from './logger.ts';
 
-/** Only the management handlers flush the authorizer cache, so only they create this client. */
+/** Only the management handlers flush the authorizer cache and read usage, so only they create this client. */
 const apiGatewayClient = new APIGatewayClient(awsClientSettings());
 
 /**
@@ -20,14 +21,17 @@ export function awsApiDeps(): ApiDeps {
   const auditRetentionDays = auditRetentionDaysFromEnv();
   const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName), { auditRetentionDays });
   const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
+  const api = { restApiId: requiredEnv(ENV.restApiId), stageName: requiredEnv(ENV.stageName) };
   return {
     store,
     secrets,
     peppers: createPepperProvider(store, secrets),
-    authorizerCache: new ApiGatewayAuthorizerCache(apiGatewayClient, requiredEnv(ENV.restApiId), requiredEnv(ENV.stageName)),
+    authorizerCache: new ApiGatewayAuthorizerCache(apiGatewayClient, api.restApiId, api.stageName),
     limits: limitsFromEnv(),
     logger: createLogger('latchkey-api'),
     now: () => new Date(),
     auditRetentionDays,
+    usagePlans: new ApiGatewayUsagePlans(apiGatewayClient, api),
+    defaultPlan: defaultPlanFromEnv(),
   };
 }

@@ -9,6 +9,7 @@ import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { getAccount, revealAccountKey } from '#shared/services/accounts.ts';
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys } from '#shared/services/api-keys.ts';
 import { listEvents } from '#shared/services/audit-log.ts';
+import { getUsage } from '#shared/services/plans.ts';
 import { addCidrRule, deleteCidrRule, listCidrRules, updateCidrRule } from '#shared/services/cidr-allow-list.ts';
 import { changeUserRole, createUser, deleteUser, listUsers } from '#shared/services/users.ts';
 
@@ -86,6 +87,16 @@ export const OPERATIONS: { readonly [K in OperationId]: Operation<K> } = {
   reportLeakedKeys: async (deps, { sourceIp, body }) => {
     await reportLeakedKeys(deps, body.keys, sourceIp);
     return {};
+  },
+  getAccountUsage: async (deps, { principal }) => {
+    const usage = await getUsage(deps, principal.accountId);
+    const { rateLimit, burstLimit, quota } = usage.plan;
+    return {
+      plan: { rateLimit, burstLimit, quota: quota === null ? null : { limit: quota.limit, period: quota.period } },
+      used: usage.used,
+      remaining: usage.remaining,
+      periodStart: usage.periodStart,
+    };
   },
 };
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -7,7 +8,21 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The folder of Latchkey's package.json: the repository, or `node_modules/latchkey` once
+ * installed (where this file is bundled into `dist/`, so the depth differs).
+ */
+export const PROJECT_ROOT = packageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
+  }
+}
+
+/** npm leaves package-lock.json out of a published package; NodejsFunction only needs a file to anchor the project. */
+const DEPS_LOCK_FILE = [path.join(PROJECT_ROOT, 'package-lock.json'), path.join(PROJECT_ROOT, 'package.json')].find((file) => existsSync(file));
 
 /** The Lambda runtime of every function; cdk-nag (AwsSolutions-L1) insists on the newest Node.js. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
@@ -16,8 +31,16 @@ export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface LatchkeyFunctionProps {
-  /** File under `functions/`, without the extension (the handler export is always `handler`). */
+  /** File under `functions/`, without the extension (the handler export is always `handler`); names the role. */
   readonly entryName: string;
+  /**
+   * A handler file of the team's own project instead (TypeScript or JavaScript), bundled the same
+   * way from the project that holds it (NodejsFunction finds its lock file from the current folder up).
+   * @default - `functions/<entryName>.ts` of Latchkey
+   */
+  readonly entry?: string;
+  /** The exported function's name. @default 'handler' */
+  readonly handler?: string;
   readonly description: string;
   /** @default 512 */
   readonly memorySize?: number;
@@ -54,15 +77,15 @@ export class LatchkeyFunction extends Construct {
     });
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `Runs ${props.entryName}`,
+      description: `Runs ${props.entryName}`.slice(0, 1000),
     });
     this.logGroup.grantWrite(this.role);
 
     this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(PROJECT_ROOT, 'functions', `${props.entryName}.ts`),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      ...(props.entry === undefined
+        ? { entry: path.join(PROJECT_ROOT, 'functions', `${props.entryName}.ts`), projectRoot: PROJECT_ROOT, depsLockFilePath: DEPS_LOCK_FILE }
+        : { entry: path.resolve(props.entry) }),
+      handler: props.handler ?? 'handler',
       description: props.description,
       runtime: FUNCTION_RUNTIME,
       architecture: Architecture.ARM_64,

@@ -9,7 +9,11 @@ import type {
 } from 'aws-lambda';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, VALID_UNTIL_CONTEXT, evaluatePolicy } from '#shared/authorization.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
-import { ROUTES, pathPattern, type FunctionGroup, type Route } from '#shared/routes.ts';
+import { ROUTES, type FunctionGroup, type Route } from '#shared/routes.ts';
+import type { RequestLimiter } from './account-limiter.ts';
+import type { Readable } from 'node:stream';
+import type { ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
+import { RouteMatcher } from './route-matcher.ts';
 
 /**
  * An in-process stand-in for API Gateway REST in front of the same Lambda handlers: route
@@ -41,6 +45,8 @@ export interface GatewayRequest {
   readonly body?: string | undefined;
   /** The connection's peer address: the only source of `sourceIp`. */
   readonly sourceIp: string;
+  /** The body's bytes, for backends that take them as sent (HTTP backends). */
+  readonly rawBody?: Buffer | undefined;
 }
 
 export interface GatewayResponse {
@@ -48,6 +54,8 @@ export interface GatewayResponse {
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
   readonly body: string;
   readonly isBase64Encoded: boolean;
+  /** A body streamed from an HTTP backend, sent as it arrives (then `body` is empty). */
+  readonly stream?: Readable;
 }
 
 export interface Gateway {
@@ -64,6 +72,16 @@ export interface GatewayOptions {
   readonly stage?: string;
   /** @default 10 MiB, like API Gateway */
   readonly maxBodyBytes?: number;
+  /** Each account's plan, applied after the authorizer as API Gateway's usage plans are. @default none */
+  readonly limiter?: RequestLimiter | undefined;
+  /** The team's own routes behind the same authorizer (downstream.ts). @default none */
+  readonly downstream?: DownstreamInvoker;
+}
+
+/** Serves the team's routes once the gateway has authorized a request for one of them. */
+export interface DownstreamInvoker {
+  readonly routes: readonly ResolvedDownstreamRoute[];
+  invoke(route: ResolvedDownstreamRoute, event: APIGatewayProxyEvent, request: GatewayRequest, context: Context): Promise<GatewayResponse>;
 }
 
 export interface CachedPolicy {
@@ -152,7 +170,9 @@ type GatewayErrorKind =
   | 'implicit-deny'
   | 'authorizer-failure'
   | 'request-too-large'
-  | 'integration-failure';
+  | 'integration-failure'
+  | 'throttled'
+  | 'quota-exceeded';
 
 const GATEWAY_ERRORS: Record<GatewayErrorKind, { status: number; message: string | null; type: string }> = {
   'missing-authentication-token': { status: 403, message: 'Missing Authentication Token', type: 'MissingAuthenticationTokenException' },
@@ -166,6 +186,9 @@ const GATEWAY_ERRORS: Record<GatewayErrorKind, { status: number; message: string
   'authorizer-failure': { status: 500, message: null, type: 'AuthorizerConfigurationException' },
   'request-too-large': { status: 413, message: 'Request Entity Too Large', type: 'RequestTooLargeException' },
   'integration-failure': { status: 502, message: 'Internal server error', type: 'InternalServerErrorException' },
+  // A usage plan's answers: over the rate (THROTTLED) and over the quota (QUOTA_EXCEEDED).
+  throttled: { status: 429, message: 'Too Many Requests', type: 'TooManyRequestsException' },
+  'quota-exceeded': { status: 429, message: 'Limit Exceeded', type: 'LimitExceededException' },
 };
 
 export function gatewayError(kind: GatewayErrorKind, requestId: string = randomUUID()): GatewayResponse {
@@ -181,41 +204,16 @@ export function gatewayError(kind: GatewayErrorKind, requestId: string = randomU
 // ---------------------------------------------------------------------------------------------
 // Request shaping
 
-interface MatchedRoute {
-  readonly route: Route;
-  readonly pathParameters: Record<string, string> | null;
-}
+type GatewayTarget =
+  | { readonly method: string; readonly path: string; readonly kind: 'management'; readonly route: Route }
+  | { readonly method: string; readonly path: string; readonly kind: 'team'; readonly route: ResolvedDownstreamRoute };
 
-const COMPILED_ROUTES: readonly { readonly route: Route; readonly pattern: RegExp }[] = ROUTES.map((route) => ({
-  route,
-  pattern: pathPattern(route.path),
-}));
-
-function matchRoute(method: string, path: string): MatchedRoute | undefined {
-  for (const { route, pattern } of COMPILED_ROUTES) {
-    if (route.method !== method) continue;
-    const match = pattern.exec(path);
-    if (match === null) continue;
-    const groups = match.groups ?? {};
-    const names = Object.keys(groups);
-    if (names.length === 0) return { route, pathParameters: null };
-    const pathParameters: Record<string, string> = {};
-    for (const name of names) {
-      const raw = groups[name] ?? '';
-      pathParameters[name] = decodeSegment(raw);
-    }
-    return { route, pathParameters };
-  }
-  return undefined;
-}
-
-function decodeSegment(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    // A malformed escape stays as sent; no id can contain '%', so it simply finds nothing.
-    return raw;
-  }
+/** Management and team routes in one matcher, with API Gateway's precedence between them. */
+function routeMatcher(teamRoutes: readonly ResolvedDownstreamRoute[]): RouteMatcher<GatewayTarget> {
+  return new RouteMatcher<GatewayTarget>([
+    ...ROUTES.map((route) => ({ method: route.method, path: route.path, kind: 'management' as const, route })),
+    ...teamRoutes.map((route) => ({ method: route.method, path: route.path, kind: 'team' as const, route })),
+  ]);
 }
 
 interface HeaderMaps {
@@ -300,8 +298,8 @@ function isUnauthorized(error: unknown): boolean {
   return error instanceof Error && error.message === 'Unauthorized';
 }
 
-function lambdaContext(group: FunctionGroup, requestId: string, startedAt: number): Context {
-  const functionName = `latchkey-${group}`;
+export function lambdaContext(name: string, requestId: string, startedAt: number): Context {
+  const functionName = `latchkey-${name}`;
   const timeoutMs = 29_000;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -323,7 +321,7 @@ function lambdaContext(group: FunctionGroup, requestId: string, startedAt: numbe
 }
 
 /** A handler's result as the client sees it; a malformed one is API Gateway's 502. */
-function proxyResponse(result: unknown, requestId: string): GatewayResponse {
+export function proxyResponse(result: unknown, requestId: string): GatewayResponse {
   if (typeof result !== 'object' || result === null) return gatewayError('integration-failure', requestId);
   const { statusCode, headers, multiValueHeaders, isBase64Encoded } = result as Partial<APIGatewayProxyResult>;
   const body: unknown = (result as { body?: unknown }).body;
@@ -350,6 +348,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const cache = options.authorizerCache;
   const apiArn = `arn:aws:execute-api:${REGION}:${AWS_ACCOUNT_ID}:${API_ID}`;
+  const matcher = routeMatcher(options.downstream?.routes ?? []);
 
   async function authorize(
     authorizerEvent: APIGatewayRequestAuthorizerEvent,
@@ -377,14 +376,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (body !== null && Buffer.byteLength(body, 'utf8') > maxBodyBytes) return gatewayError('request-too-large', requestId);
 
     const method = request.method.toUpperCase();
-    const matched = matchRoute(method, request.path);
+    const matched = matcher.match(method, request.path);
     if (matched === undefined) return gatewayError('missing-authentication-token', requestId);
-    const { route, pathParameters } = matched;
+    const { route: target, pathParameters } = matched;
+    const resourcePath = target.path;
 
     const { headers, multiValueHeaders } = headerMaps(request.headers);
     const accountKey = multiValueHeaders[ACCOUNT_KEY_HEADER] ?? [];
     const userKey = multiValueHeaders[USER_KEY_HEADER] ?? [];
-    const isPublic = route.public === true;
+    // A management route that needs no keys (the route table says so): no authorizer in front of it.
+    const publicRoute = target.kind === 'management' && target.route.public === true ? target.route : undefined;
+    const isPublic = publicRoute !== undefined;
     // Like API Gateway: without every identity source the authorizer is not even called.
     if (!isPublic && (accountKey.every((v) => v === '') || userKey.every((v) => v === ''))) return gatewayError('unauthorized', requestId);
 
@@ -400,11 +402,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       stage,
       requestId,
       requestTimeEpoch: startedAt,
-      resourceId: route.operationId,
-      resourcePath: route.path,
+      resourceId: target.kind === 'management' ? target.route.operationId : `${method} ${resourcePath}`,
+      resourcePath,
     };
     const common = {
-      resource: route.path,
+      resource: resourcePath,
       path: request.path,
       httpMethod: method,
       headers,
@@ -416,8 +418,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     };
 
     // A route without an authorizer: no keys, no policy, no authorizer context, as in API Gateway.
-    if (isPublic) {
-      return invoke(route.group, { ...common, body, isBase64Encoded: false, requestContext: { ...requestContextBase, authorizer: null } }, requestId, startedAt);
+    if (publicRoute !== undefined) {
+      return invoke(publicRoute.group, { ...common, body, isBase64Encoded: false, requestContext: { ...requestContextBase, authorizer: null } }, requestId, startedAt);
     }
 
     const authorization = await authorize(
@@ -441,6 +443,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       case 'allow':
         break;
     }
+    const verdict = options.limiter?.admit(policy.context) ?? 'allow';
+    if (verdict !== 'allow') return gatewayError(verdict, requestId);
 
     const event: APIGatewayProxyEvent = {
       ...common,
@@ -451,7 +455,16 @@ export function createGateway(options: GatewayOptions): Gateway {
         authorizer: { ...policy.context, principalId: policy.principalId, integrationLatency: Date.now() - startedAt },
       },
     };
-    return invoke(route.group, event, requestId, startedAt);
+    if (target.kind === 'team') {
+      const { downstream } = options;
+      if (downstream === undefined) return gatewayError('integration-failure', requestId);
+      try {
+        return await downstream.invoke(target.route, event, request, lambdaContext('downstream', requestId, startedAt));
+      } catch {
+        return gatewayError('integration-failure', requestId);
+      }
+    }
+    return invoke(target.route.group, event, requestId, startedAt);
   }
 
   async function invoke(group: FunctionGroup, event: APIGatewayProxyEvent, requestId: string, startedAt: number): Promise<GatewayResponse> {

@@ -7,9 +7,15 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { defaultPlanFromEnv } from '#shared/config.ts';
+import type { Plan } from '#shared/domain/plan.ts';
+import { RouteDeclarationError, resolveDownstreamRoutes } from '#shared/downstream-routes.ts';
+import { buildOpenApiDocument } from '#shared/openapi.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { createLocalApp, DEFAULT_AUTHORIZER_TTL_SECONDS, type LocalApp } from './app.ts';
+import { createLocalDownstream, loadRoutesModule, upstreamRoutes, type RoutesModule } from './downstream.ts';
+import type { DownstreamInvoker } from './gateway.ts';
 import { JavaMissingError, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import {
   LOCAL_TABLE_NAME,
@@ -35,6 +41,8 @@ Options:
   --memory              keep nothing: in-memory DynamoDB Local and a throw-away master key
   --authorizer-ttl <s>  authorizer cache TTL in seconds, 0 = off (default: ${DEFAULT_AUTHORIZER_TTL_SECONDS})
   --data-dir <dir>      where persistent data lives (default: $LATCHKEY_LOCAL_DIR, else .latchkey)
+  --routes <file>       serve the team's routes declared in this module (TypeScript or JavaScript)
+  --upstream <url>      send every authorized request that matches no other route to this HTTP service
   --help                show this help
 
 The first start creates a local account and prints its account key and an owner's user key,
@@ -54,6 +62,9 @@ interface Settings {
   readonly memory: boolean;
   readonly authorizerTtlSeconds: number;
   readonly paths: LocalPaths;
+  readonly defaultPlan: Plan;
+  readonly routesFile: string | undefined;
+  readonly upstream: string | undefined;
 }
 
 function wholeNumber(raw: string, name: string, max: number): number {
@@ -71,6 +82,8 @@ function parseSettings(argv: readonly string[]): Settings | 'help' {
       memory: { type: 'boolean', default: false },
       'authorizer-ttl': { type: 'string' },
       'data-dir': { type: 'string' },
+      routes: { type: 'string' },
+      upstream: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -84,7 +97,19 @@ function parseSettings(argv: readonly string[]): Settings | 'help' {
     memory: values.memory,
     authorizerTtlSeconds: wholeNumber(values['authorizer-ttl'] ?? String(DEFAULT_AUTHORIZER_TTL_SECONDS), '--authorizer-ttl', 3600),
     paths: localPaths(values['data-dir']),
+    defaultPlan: defaultPlanOrUsageError(),
+    routesFile: values.routes,
+    upstream: values.upstream,
   };
+}
+
+/** The default plan from LATCHKEY_RATE_LIMIT and friends; a bad value is a usage error naming the variable. */
+function defaultPlanOrUsageError(): Plan {
+  try {
+    return defaultPlanFromEnv();
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -123,6 +148,15 @@ async function bootstrapAccount(app: LocalApp, settings: Settings, baseUrl: stri
   console.log(`Then: curl -s ${baseUrl}/v1/whoami -H "x-api-key: $LATCHKEY_ACCOUNT_KEY" -H "x-api-secret-key: $LATCHKEY_USER_KEY"`);
 }
 
+/** The team's routes from --routes and --upstream, validated together (so a duplicate between them is refused too). */
+async function declaredRoutes(settings: Settings): Promise<RoutesModule | undefined> {
+  if (settings.routesFile === undefined && settings.upstream === undefined) return undefined;
+  const module = settings.routesFile === undefined ? { routes: [] } : await loadRoutesModule(settings.routesFile);
+  const routes = [...module.routes, ...(settings.upstream === undefined ? [] : upstreamRoutes(settings.upstream))];
+  resolveDownstreamRoutes(routes);
+  return { ...module, routes };
+}
+
 /** Undone in reverse order on exit, whatever the reason: no DynamoDB Local or port outlives this process. */
 const cleanups: (() => Promise<void> | void)[] = [];
 let stopping: Promise<void> | undefined;
@@ -151,6 +185,15 @@ async function run(settings: Settings): Promise<void> {
     mkdirSync(paths.dynamodb, { recursive: true, mode: 0o700 });
   }
 
+  // The declaration is checked before anything starts: a collision with a management route stops here.
+  let declared: RoutesModule | undefined;
+  try {
+    declared = await declaredRoutes(settings);
+  } catch (error) {
+    if (error instanceof RouteDeclarationError) throw new UsageError(error.message);
+    throw error;
+  }
+
   let engine: DynamoDbLocal;
   try {
     engine = await startDynamoDbLocal(settings.memory ? {} : { dbPath: paths.dynamodb });
@@ -165,8 +208,23 @@ async function run(settings: Settings): Promise<void> {
     raw.destroy();
   });
   await createTable(raw, LOCAL_TABLE_NAME);
+  await declared?.setup?.({ dynamodbEndpoint: engine.endpoint });
+  let downstream: DownstreamInvoker | undefined;
+  try {
+    downstream = declared === undefined ? undefined : await createLocalDownstream(declared.routes);
+  } catch (error) {
+    if (error instanceof RouteDeclarationError) throw new UsageError(error.message);
+    throw error;
+  }
   const secrets = settings.memory ? new LocalSecrets(randomBytes(32)) : LocalSecrets.fromFile(paths.masterKey);
-  const app = createLocalApp({ documentClient, tableName: LOCAL_TABLE_NAME, secrets, authorizerTtlSeconds: settings.authorizerTtlSeconds });
+  const app = createLocalApp({
+    documentClient,
+    tableName: LOCAL_TABLE_NAME,
+    secrets,
+    authorizerTtlSeconds: settings.authorizerTtlSeconds,
+    defaultPlan: settings.defaultPlan,
+    ...(downstream === undefined ? {} : { downstream }),
+  });
   await ensurePepper(app.store, secrets);
   try {
     await app.apiDeps.peppers();
@@ -185,6 +243,7 @@ async function run(settings: Settings): Promise<void> {
     },
     logger: app.apiDeps.logger,
     control: { token: controlToken, refresh: app.refresh },
+    openApiDocument: () => buildOpenApiDocument(downstream?.routes),
   });
   let port: number;
   try {
@@ -218,6 +277,9 @@ async function run(settings: Settings): Promise<void> {
       ? `DynamoDB Local at ${engine.endpoint}, in memory: nothing is kept after exit`
       : `DynamoDB Local at ${engine.endpoint}, table ${LOCAL_TABLE_NAME}, data in ${paths.dynamodb}`,
   );
+  if (downstream !== undefined) {
+    console.log(`Team routes behind the authorizer: ${downstream.routes.map((r) => `${r.method} ${r.path}`).join(', ')}`);
+  }
   await bootstrapAccount(app, settings, baseUrl);
   console.log(`OpenAPI document: ${baseUrl}/openapi.json; health: ${baseUrl}/health. Ctrl-C stops everything.`);
 }

@@ -45,7 +45,7 @@ function splitTarget(url: string): { path: string; query: string } {
   return at === -1 ? { path: target, query: '' } : { path: target.slice(0, at), query: target.slice(at + 1) };
 }
 
-type BodyRead = { readonly ok: true; readonly body: string } | { readonly ok: false };
+type BodyRead = { readonly ok: true; readonly body: string; readonly raw: Buffer } | { readonly ok: false };
 
 /**
  * Reads the body up to `maxBytes`. Past the limit the rest is read and dropped rather than
@@ -63,7 +63,8 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<BodyRead>
       if (!tooLarge) chunks.push(chunk);
     });
     request.on('end', () => {
-      resolve(tooLarge ? { ok: false } : { ok: true, body: Buffer.concat(chunks).toString('utf8') });
+      const raw = Buffer.concat(chunks);
+      resolve(tooLarge ? { ok: false } : { ok: true, body: raw.toString('utf8'), raw });
     });
     request.on('error', reject);
   });
@@ -72,6 +73,13 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<BodyRead>
 function send(response: ServerResponse, result: GatewayResponse): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers)) headers[name] = typeof value === 'string' ? value : [...value];
+  if (result.stream !== undefined) {
+    // An HTTP backend's answer, passed on as it arrives (its own content-length, if any, holds).
+    response.writeHead(result.status, headers);
+    result.stream.pipe(response);
+    result.stream.on('error', () => response.destroy());
+    return;
+  }
   const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
   headers['content-length'] = String(body.length);
   response.writeHead(result.status, headers);
@@ -136,6 +144,7 @@ export function createServer(options: LocalServerOptions): Server {
       query,
       headers: request.headersDistinct,
       body: read.body,
+      rawBody: read.raw,
       sourceIp,
     });
   }

@@ -9,11 +9,14 @@ import { createTable } from '#shared/adapters/create-table.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { newId } from '#shared/domain/ids.ts';
+import { MAX_BURST_LIMIT, MAX_RATE_LIMIT, type Plan } from '#shared/domain/plan.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import type { Secrets } from '#shared/ports.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
 import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
 import { closeServer, createServer } from '#infra/local/server.ts';
+import type { DownstreamInvoker } from '#infra/local/gateway.ts';
+import { buildOpenApiDocument } from '#shared/openapi.ts';
 
 /** The real local runtime (server, gateway emulator, authorizer, handlers) on a fresh table of the run's DynamoDB Local. */
 export interface RunningApi {
@@ -33,7 +36,14 @@ export interface StartOptions {
   readonly tableName?: string;
   /** Accept the admin CLI's refresh requests carrying this token. */
   readonly controlToken?: string;
+  /** @default a plan no test reaches, so that only the tests about limits meet them */
+  readonly defaultPlan?: Plan;
+  /** The team's own routes behind the gateway. */
+  readonly downstream?: DownstreamInvoker;
 }
+
+/** Far above anything a test sends: the limiter runs, but lets every request through. */
+export const UNREACHED_PLAN: Plan = { rateLimit: MAX_RATE_LIMIT, burstLimit: MAX_BURST_LIMIT, quota: null };
 
 export function quietLogger(): Logger {
   return new Logger({ serviceName: 'latchkey-e2e', logLevel: 'SILENT' });
@@ -59,6 +69,8 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
     secrets,
     authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
     logger: quietLogger(),
+    defaultPlan: options.defaultPlan ?? UNREACHED_PLAN,
+    ...(options.downstream === undefined ? {} : { downstream: options.downstream }),
   });
   await ensurePepper(app.store, secrets);
   const account = await createAccount(
@@ -68,6 +80,7 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
   );
   const server = createServer({
     gateway: app.gateway,
+    ...(options.downstream === undefined ? {} : { openApiDocument: () => buildOpenApiDocument(options.downstream?.routes) }),
     ...(options.controlToken === undefined ? {} : { control: { token: options.controlToken, refresh: app.refresh } }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

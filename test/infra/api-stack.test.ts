@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routePolicyEnvironment } from '#shared/route-policy.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
 import { logicalIdOf, synthLatchkey, type SynthesizedLatchkey } from './cdk-app.ts';
 
@@ -109,10 +110,11 @@ describe('API stack (defaults)', () => {
       ]);
     });
 
-    it('gets only the table and the key in its environment, without source-mapped stack traces that slow its cold start', () => {
+    it('gets only the table, the key and the team routes\' policy (none here) in its environment, without source-mapped stack traces that slow its cold start', () => {
       const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionOf('authorizer')];
       const variables = (fn?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(Object.keys(variables).sort()).toEqual(['LATCHKEY_KMS_KEY_ID', 'LATCHKEY_TABLE_NAME']);
+      expect(Object.keys(variables).sort()).toEqual(['LATCHKEY_KMS_KEY_ID', 'LATCHKEY_ROUTE_POLICY', 'LATCHKEY_TABLE_NAME']);
+      expect(variables.LATCHKEY_ROUTE_POLICY).toBe(routePolicyEnvironment([]));
     });
 
     it('is a 512 MB function with a 5 s timeout', () => {
@@ -156,6 +158,12 @@ describe('API stack (defaults)', () => {
           Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-account-key' } },
         },
         { Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn },
+        // GET /v1/account/usage: API Gateway's GetUsage, counts only.
+        {
+          Action: 'apigateway:GET',
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/usageplans/*/usage']] },
+        },
       ]);
     });
 
@@ -211,7 +219,7 @@ describe('API stack (defaults)', () => {
 
     it('allow flushing the authorizer cache to the mutating groups only, and only on this stage', () => {
       const flushers = FUNCTION_GROUPS.filter((group) =>
-        statementsOfRole(template, roleOf(group)).some((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('apigateway:'))),
+        statementsOfRole(template, roleOf(group)).some((s) => ([] as string[]).concat(s.Action).some((a) => a === 'apigateway:DELETE')),
       );
       expect(flushers).toEqual(['account', 'users', 'api-keys', 'cidr-allow-list', 'leaked-keys']);
       expect(
@@ -232,6 +240,8 @@ describe('API stack (defaults)', () => {
             LATCHKEY_MAX_KEYS_PER_USER: '10',
             LATCHKEY_MAX_RULES_PER_KEY: '20',
             LATCHKEY_AUDIT_RETENTION_DAYS: '365',
+            LATCHKEY_RATE_LIMIT: '50',
+            LATCHKEY_BURST_LIMIT: '100',
           },
         });
         expect(fn?.Properties).toMatchObject({ MemorySize: 512, Timeout: 10 });

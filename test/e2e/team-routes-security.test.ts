@@ -1,0 +1,120 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalDownstream } from '#infra/local/downstream.ts';
+import { closeServer } from '#infra/local/server.ts';
+import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import type { DownstreamRoute } from '#shared/downstream-routes.ts';
+import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
+import { newId } from '#shared/domain/ids.ts';
+import { createAccount } from '#shared/services/accounts.ts';
+import { call, createUserWithKey, ownerKeys, startApi, type Credentials, type RunningApi } from './support.ts';
+
+/**
+ * The security suite over a team's routes, as over the management ones: every refusal is
+ * the gateway's, and a refused request is shown never to reach the backend (the backend
+ * counts every request it gets). The authorizer cache runs with the deployed TTL.
+ */
+
+let api: RunningApi;
+let owner: Credentials;
+let backend: Server;
+let hits = 0;
+
+beforeAll(async () => {
+  backend = createHttpServer((request, response) => {
+    hits += 1;
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  });
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  const routes: DownstreamRoute[] = [
+    { method: 'GET', path: '/v1/databases', backend: { url } },
+    { method: 'POST', path: '/v1/databases', backend: { url } },
+    { method: 'GET', path: '/v1/databases/{databaseId}/slowlog', roles: ['owner', 'logs-viewer'], backend: { url } },
+  ];
+  api = await startApi({ authorizerTtlSeconds: 300, downstream: await createLocalDownstream(routes) });
+  owner = ownerKeys(api);
+});
+
+afterAll(async () => {
+  backend.closeAllConnections();
+  await closeServer(backend);
+  await api.close();
+});
+
+beforeEach(() => {
+  hits = 0;
+});
+
+async function refusedWithoutReachingTheBackend(path: string, options: Parameters<typeof call>[2], status: number): Promise<void> {
+  const before = hits;
+  const response = await call(api.port, path, options);
+  expect(response.status).toBe(status);
+  expect(hits).toBe(before);
+}
+
+describe('401 on a team route, never reaching the backend', () => {
+  it('without keys, or with one of the two', async () => {
+    await refusedWithoutReachingTheBackend('/v1/databases', {}, 401);
+    await refusedWithoutReachingTheBackend('/v1/databases', { headers: { 'x-api-key': owner.accountKey } }, 401);
+    await refusedWithoutReachingTheBackend('/v1/databases', { headers: { 'x-api-secret-key': owner.userKey } }, 401);
+  });
+
+  it('with malformed keys', async () => {
+    await refusedWithoutReachingTheBackend('/v1/databases', { keys: { accountKey: 'nonsense', userKey: owner.userKey } }, 401);
+    await refusedWithoutReachingTheBackend('/v1/databases', { keys: { accountKey: owner.accountKey, userKey: `${owner.userKey}x` } }, 401);
+  });
+
+  it('with well-formed keys nobody holds', async () => {
+    const accountId = newId();
+    await refusedWithoutReachingTheBackend('/v1/databases', { keys: { accountKey: formatAccountKey(accountId), userKey: formatUserKey(accountId, newId()) } }, 401);
+  });
+
+  it("with one account's key and another account's user key", async () => {
+    const other = await createAccount(api.app.apiDeps, { name: 'Other', ownerName: 'O', ownerEmail: 'o@example.com' }, SYSTEM_ACTOR);
+    await refusedWithoutReachingTheBackend('/v1/databases', { keys: { accountKey: owner.accountKey, userKey: other.userKey } }, 401);
+    await refusedWithoutReachingTheBackend('/v1/databases', { keys: { accountKey: other.accountKey, userKey: owner.userKey } }, 401);
+  });
+});
+
+describe('403 on a team route, never reaching the backend', () => {
+  it('by role: a viewer may not write, a logs viewer reads only what names it', async () => {
+    const viewer = await createUserWithKey(api, 'viewer');
+    const logs = await createUserWithKey(api, 'logs-viewer');
+    await refusedWithoutReachingTheBackend('/v1/databases', { method: 'POST', keys: viewer.keys, body: {} }, 403);
+    await refusedWithoutReachingTheBackend('/v1/databases', { keys: logs.keys }, 403);
+    await refusedWithoutReachingTheBackend('/v1/databases/db1/slowlog', { keys: viewer.keys }, 403);
+    expect((await call(api.port, '/v1/databases/db1/slowlog', { keys: logs.keys })).status).toBe(200);
+    expect((await call(api.port, '/v1/databases', { keys: viewer.keys })).status).toBe(200);
+    expect(hits).toBe(2);
+  });
+
+  it('from outside the key\'s CIDR allow list', async () => {
+    const subject = await createUserWithKey(api, 'owner');
+    await call(api.port, `/v1/api-keys/${subject.keyId}/cidr-allow-list`, { method: 'POST', keys: owner, body: { cidr: '127.0.0.1/32' } });
+    await refusedWithoutReachingTheBackend('/v1/databases', { keys: subject.keys, from: '127.0.0.2' }, 403);
+    expect((await call(api.port, '/v1/databases', { keys: subject.keys, from: '127.0.0.1' })).status).toBe(200);
+  });
+
+  it('for a route nobody declared', async () => {
+    await refusedWithoutReachingTheBackend('/v1/clusters', { keys: owner }, 403);
+  });
+});
+
+describe('revocation on a team route', () => {
+  it('refuses a deleted key at once, with its allow decision still cached', async () => {
+    const subject = await createUserWithKey(api, 'viewer');
+    expect((await call(api.port, '/v1/databases', { keys: subject.keys })).status).toBe(200);
+    expect((await call(api.port, `/v1/api-keys/${subject.keyId}`, { method: 'DELETE', keys: owner })).status).toBe(204);
+    await refusedWithoutReachingTheBackend('/v1/databases', { keys: subject.keys }, 401);
+  });
+
+  it('narrows a demoted owner at once', async () => {
+    const subject = await createUserWithKey(api, 'owner');
+    expect((await call(api.port, '/v1/databases', { method: 'POST', keys: subject.keys, body: {} })).status).toBe(200);
+    expect((await call(api.port, `/v1/users/${subject.userId}`, { method: 'PATCH', keys: owner, body: { role: 'viewer' } })).status).toBe(200);
+    await refusedWithoutReachingTheBackend('/v1/databases', { method: 'POST', keys: subject.keys, body: {} }, 403);
+  });
+});

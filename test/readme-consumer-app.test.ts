@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { consumerFiles } from '#test/support/consumer-app.ts';
+
+/** Fast checks of the README's consumer app; test/e2e/package.test.ts installs and synthesizes it. */
+describe('README: Put your API behind Latchkey', () => {
+  const files = consumerFiles(readFileSync('README.md', 'utf8'));
+
+  it('is a whole app: package.json, cdk.json, the CDK app and the Lambda handler it names', () => {
+    expect([...files.keys()].sort()).toEqual(['bin/app.ts', 'cdk.json', 'package.json', 'src/hello.ts']);
+    const manifest = JSON.parse(files.get('package.json') ?? '') as { dependencies: Record<string, string> };
+    expect(Object.keys(manifest.dependencies)).toEqual(expect.arrayContaining(['latchkey', 'aws-cdk-lib', 'constructs']));
+    expect(JSON.parse(files.get('cdk.json') ?? '')).toMatchObject({ app: expect.stringContaining('bin/app.ts') as unknown });
+  });
+
+  it('pins the CDK versions this repository is tested with', () => {
+    const ours = JSON.parse(readFileSync('package.json', 'utf8')) as { devDependencies: Record<string, string> };
+    const manifest = JSON.parse(files.get('package.json') ?? '') as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(manifest.dependencies['aws-cdk-lib']).toBe(ours.devDependencies['aws-cdk-lib']);
+    expect(manifest.dependencies.constructs).toBe(ours.devDependencies.constructs);
+    expect(manifest.devDependencies['aws-cdk']).toBe(ours.devDependencies['aws-cdk']);
+  });
+
+  it('declares one Lambda route on src/hello.ts and one HTTP route', () => {
+    const app = files.get('bin/app.ts') ?? '';
+    expect(app).toMatch(/backend: \{ lambda: 'src\/hello\.ts' \}/);
+    expect(app).toMatch(/backend: \{ url: 'https:\/\/[^']+' \}/);
+    expect(files.get('src/hello.ts')).toMatch(/export async function handler/);
+  });
+});
