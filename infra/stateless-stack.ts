@@ -20,6 +20,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '#shared/config.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
+import { isApiSwitchRoute } from '#shared/api-switch.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
 import { LatchkeyFunction } from './constructs/latchkey-function.ts';
 import { authorizerStatements, groupStatements } from './permissions.ts';
@@ -148,6 +149,16 @@ export class LatchkeyApiStack extends Stack {
       ],
       resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds ?? 300),
     });
+    // The same function for the API switch's routes, with a cache of its own (shared/api-switch.ts).
+    const apiSwitchAuthorizer = new RequestAuthorizer(this, 'ApiSwitchAuthorizer', {
+      handler: this.authorizerFunction.function,
+      identitySources: [
+        IdentitySource.header(ACCOUNT_KEY_HEADER),
+        IdentitySource.header(USER_KEY_HEADER),
+        IdentitySource.context('identity.sourceIp'),
+      ],
+      resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds ?? 300),
+    });
 
     // API Gateway REST has no body-size setting (its payload limit is a fixed 10 MB): the handlers
     // refuse bodies over 16 KiB with 413. The validator checks that declared parameters are present.
@@ -169,7 +180,7 @@ export class LatchkeyApiStack extends Stack {
       resourceAt(this.api.root, route.path).addMethod(route.method, integration, {
         operationName: route.operationId,
         authorizationType: AuthorizationType.CUSTOM,
-        authorizer,
+        authorizer: isApiSwitchRoute(route) ? apiSwitchAuthorizer : authorizer,
         requestValidator: validator,
         requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
       });

@@ -168,6 +168,10 @@ export const API_SCHEMAS = {
     query: z.strictObject({ limit: Limit, cursor: Cursor }),
     response: AuditEventListView,
   },
+  updateAccount: {
+    body: z.strictObject({ apiEnabled: z.boolean().describe('false: every request of the account is 401, except GET and PATCH /v1/account with an owner key') }),
+    response: AccountView,
+  },
 } as const satisfies Record<OperationId, OperationSchemas>;
 
 type Schemas = typeof API_SCHEMAS;
