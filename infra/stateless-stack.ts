@@ -22,6 +22,7 @@ import { ENV } from '#shared/config.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
 import { isApiSwitchRoute } from '#shared/api-switch.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
+import { ConsoleSite } from './constructs/console-site.ts';
 import { LatchkeyFunction } from './constructs/latchkey-function.ts';
 import { authorizerStatements, groupStatements } from './permissions.ts';
 
@@ -185,6 +186,9 @@ export class LatchkeyApiStack extends Stack {
         requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
       });
     }
+
+    // The console, on the API's origin (public methods; see the construct).
+    new ConsoleSite(this, 'Console', { api: this.api, logRetention, logRemovalPolicy });
 
     const jsonMessage = { 'application/json': '{"message":$context.error.messageString}' };
     const jsonHeaders = { 'Content-Type': "'application/json'" };

@@ -228,7 +228,7 @@ describe('API stack (defaults)', () => {
   describe('every function', () => {
     it('runs Node.js 24 on ARM64 with active tracing, logging to its own log group with the configured retention', () => {
       const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 1);
+      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 2); // the groups, the authorizer and the console
       const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
       for (const fn of Object.values(functions)) {
         expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });
@@ -276,8 +276,21 @@ describe('API stack (defaults)', () => {
       return methods;
     }
 
-    it('has exactly the methods of ROUTES, no more, no fewer', () => {
-      expect([...methodsByRoute().keys()].sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    const CONSOLE_METHODS = ['GET /', 'GET /console', 'GET /console/{asset}'];
+
+    it('has exactly the methods of ROUTES and the console, no more, no fewer', () => {
+      expect([...methodsByRoute().keys()].sort()).toEqual([...ROUTES.map((r) => `${r.method} ${r.path}`), ...CONSOLE_METHODS].sort());
+    });
+
+    it('leaves only the console methods public, proxied to the console function', () => {
+      const publicMethods = [...methodsByRoute()].filter(([, m]) => m.AuthorizationType !== 'CUSTOM').map(([name]) => name);
+      expect(publicMethods.sort()).toEqual(CONSOLE_METHODS);
+      const consoleFunction = logicalIdOf(synth.api.node.findChild('Console').node.findChild('Function').node.findChild('Function').node.defaultChild as CfnElement);
+      for (const name of CONSOLE_METHODS) {
+        const method = methodsByRoute().get(name);
+        expect(method, name).toMatchObject({ AuthorizationType: 'NONE', Integration: { Type: 'AWS_PROXY' } });
+        expect(JSON.stringify((method?.Integration as { Uri: unknown }).Uri)).toContain(JSON.stringify({ 'Fn::GetAtt': [consoleFunction, 'Arn'] }));
+      }
     });
 
     it('puts every method behind the REQUEST authorizer (the API switch routes behind their own) and proxies it to its group function', () => {
