@@ -1,4 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { apiSwitchPolicy, isApiSwitchMethodArn } from '#shared/api-switch.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import {
@@ -45,6 +46,7 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         accountKey: headerValues(event.headers, event.multiValueHeaders, ACCOUNT_KEY_HEADER),
         userKey: headerValues(event.headers, event.multiValueHeaders, USER_KEY_HEADER),
         sourceIp,
+        apiSwitchRoute: isApiSwitchMethodArn(apiBase, event.methodArn),
       });
     } catch (error) {
       deps.logger.error('authorization fault', { decision: 'fault', sourceIp, error });
@@ -70,11 +72,12 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
           sourceIp,
         });
         return { principalId: decision.principal.userId, policyDocument: denyAllPolicy(apiBase) };
-      case 'allow': {
+      case 'allow':
+      case 'allow-api-switch': {
         const { principal } = decision;
         deps.logger.info('authorization decision', {
           decision: decision.outcome,
-          reason: 'valid-keys',
+          reason: decision.outcome === 'allow' ? 'valid-keys' : 'valid-keys-api-disabled',
           accountId: principal.accountId,
           keyId: principal.keyId,
           role: principal.role,
@@ -82,7 +85,10 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         });
         return {
           principalId: principal.userId,
-          policyDocument: allowPolicy(principal.role, apiBase, deps.routePolicy),
+          // This authorizer's cache serves only the switch routes (shared/api-switch.ts), so the
+          // restricted policy never answers another route.
+          policyDocument:
+            decision.outcome === 'allow' ? allowPolicy(principal.role, apiBase, deps.routePolicy) : apiSwitchPolicy(apiBase),
           context: {
             accountId: principal.accountId,
             userId: principal.userId,

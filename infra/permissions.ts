@@ -33,8 +33,9 @@ interface GroupAccess {
 const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   // Answers from the authorizer's context alone (plus the key-use stamp every route function writes).
   whoami: { tableActions: [], indexActions: [], kms: 'none' },
-  // Reads the account; the reveal decrypts the account key and writes its audit event.
-  account: { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem'], indexActions: [], kms: 'decrypt-account-key' },
+  // Reads the account; the reveal decrypts the account key and writes its audit event; the API
+  // switch updates the account item with its audit event in one transaction.
+  account: { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexActions: [], kms: 'decrypt-account-key' },
   users: {
     tableActions: [
       'dynamodb:GetItem',

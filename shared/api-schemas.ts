@@ -190,6 +190,10 @@ export const API_SCHEMAS = {
     response: AuditEventListView,
   },
   getAccountUsage: { response: UsageView },
+  updateAccount: {
+    body: z.strictObject({ apiEnabled: z.boolean().describe('false: every request of the account is 401, except GET and PATCH /v1/account with an owner key') }),
+    response: AccountView,
+  },
 } as const satisfies Record<OperationId, OperationSchemas>;
 
 type Schemas = typeof API_SCHEMAS;

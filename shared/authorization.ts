@@ -47,13 +47,22 @@ export type AuthorizationDecision =
       readonly accountId?: string | undefined;
       readonly keyId?: string | undefined;
     }
-  | { readonly outcome: 'deny-source-ip'; readonly principal: Principal };
+  | { readonly outcome: 'deny-source-ip'; readonly principal: Principal }
+  /** An owner's valid keys, from an allowed address, on a switch route of an account whose API is off (DESIGN 9). */
+  | {
+      readonly outcome: 'allow-api-switch';
+      readonly principal: Principal;
+      readonly plan?: Plan | undefined;
+      readonly usageIdentifierKey?: string | undefined;
+    };
 
 /** What a request presents: header values (all of them, for each name) and the connection's address. */
 export interface AuthorizationRequest {
   readonly accountKey: readonly string[];
   readonly userKey: readonly string[];
   readonly sourceIp: string;
+  /** The request is for a route an owner may reach while the account's API is off (shared/api-switch.ts). */
+  readonly apiSwitchRoute?: boolean;
 }
 
 export interface ParsedCredentials {
@@ -130,6 +139,7 @@ export function decide(
   records: AuthorizationRecords,
   peppers: PepperRing,
   sourceIp: string,
+  apiSwitchRoute = false,
 ): AuthorizationDecision {
   const ids = { accountId: credentials.accountId, keyId: credentials.keyId };
   const { account, key } = records;
@@ -139,11 +149,17 @@ export function decide(
   }
   if (key === undefined) return unauthorized('unknown-key', ids);
   if (!peppers.verify(credentials.userKey, key.secretHash, key.pepperVersion)) return unauthorized('user-key-mismatch', ids);
-  if (!account.apiEnabled) return unauthorized('api-disabled', ids);
+  // While the API is off, only an owner on a switch route gets further (to turn it back on).
+  if (!account.apiEnabled && !(apiSwitchRoute && key.role === 'owner')) return unauthorized('api-disabled', ids);
   if (!canHoldKeys(key.role)) return unauthorized('role-cannot-hold-keys', ids);
   const principal: Principal = { ...ids, userId: key.userId, role: key.role };
   if (!isSourceAllowed(key.cidrs, sourceIp)) return { outcome: 'deny-source-ip', principal };
-  return { outcome: 'allow', principal, plan: account.plan, usageIdentifierKey: account.usageIdentifierKey };
+  return {
+    outcome: account.apiEnabled ? 'allow' : 'allow-api-switch',
+    principal,
+    plan: account.plan,
+    usageIdentifierKey: account.usageIdentifierKey,
+  };
 }
 
 /**
@@ -165,7 +181,7 @@ export async function authorize(
   // started) reloads the ring once; without this, new keys would fail until a cold start.
   const newest = Math.max(records.account?.accountKeyPepperVersion ?? 0, records.key?.pepperVersion ?? 0);
   const ring = newest > peppers.current.version ? await deps.peppers(newest) : peppers;
-  return decide(credentials, records, ring, request.sourceIp);
+  return decide(credentials, records, ring, request.sourceIp, request.apiSwitchRoute);
 }
 
 // ---------------------------------------------------------------------------------------------

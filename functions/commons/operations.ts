@@ -4,7 +4,7 @@ import type { CidrRule } from '#shared/domain/cidr.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import type { Account, ApiKey, AuditEvent, Principal, User } from '#shared/model.ts';
 import type { OperationId } from '#shared/routes.ts';
-import { getAccount, revealAccountKey } from '#shared/services/accounts.ts';
+import { getAccount, revealAccountKey, setApiEnabled } from '#shared/services/accounts.ts';
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys } from '#shared/services/api-keys.ts';
 import { listEvents } from '#shared/services/audit-log.ts';
 import { getUsage } from '#shared/services/plans.ts';
@@ -32,6 +32,7 @@ export const OPERATIONS: { readonly [K in OperationId]: Operation<K> } = {
     Promise.resolve({ accountId: principal.accountId, userId: principal.userId, role: principal.role, keyId: principal.keyId, sourceIp }),
   getAccount: async (deps, { principal }) => accountView(await getAccount(deps, principal.accountId)),
   revealAccountKey: async (deps, { principal, actor }) => ({ accountKey: await revealAccountKey(deps, principal.accountId, actor) }),
+  updateAccount: async (deps, { principal, actor, body }) => accountView(await setApiEnabled(deps, principal.accountId, body.apiEnabled, actor)),
 
   listUsers: async (deps, { principal }) => ({ items: (await listUsers(deps, principal.accountId)).map(userView) }),
   createUser: async (deps, { principal, actor, body }) => userView(await createUser(deps, principal.accountId, body, actor)),

@@ -26,6 +26,7 @@ const VALID_BODIES: Partial<Record<OperationId, unknown>> = {
   createApiKey: { name: 'security-suite-key', userId: 'AAAAAAAAAAAAAAAA' },
   addCidrRule: { cidr: '192.0.2.0/24' },
   updateCidrRule: { cidr: '192.0.2.0/24' },
+  updateAccount: { apiEnabled: true },
 };
 
 const routesWithBody: readonly Route[] = ROUTES.filter((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH');
