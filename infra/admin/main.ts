@@ -23,8 +23,12 @@ import {
   LOCAL_REFRESH_PATH,
   LOCAL_TABLE_NAME,
   LOCAL_TOKEN_HEADER,
+  LocalDataError,
+  dataFolderAccessKey,
   localDynamoDbClients,
   localPaths,
+  readDataFolderAccessKey,
+  readMemoryRuntimes,
   readRuntimeInfo,
   type LocalPaths,
   type RuntimeInfo,
@@ -45,11 +49,14 @@ Commands:
 
 Target (default: the local runtime):
   local        uses the running \`npm start\` (found through .latchkey/runtime.json) and tells
-               it to drop cached decisions; if none runs, starts DynamoDB Local on
-               .latchkey/dynamodb for the duration of the command.
+               it to drop cached decisions (refusing, with nothing changed, if it cannot be
+               reached); if none runs, starts DynamoDB Local on .latchkey/dynamodb for the
+               duration of the command. A running \`npm start -- --memory\` keeps its data out
+               of reach: the command then refuses and changes nothing.
   --data-dir <dir>      local data folder (default: $LATCHKEY_LOCAL_DIR, else .latchkey)
   --endpoint <url>      a DynamoDB-compatible endpoint instead (e.g. a DynamoDB Local you run),
-                        with the local master key; --table defaults to ${LOCAL_TABLE_NAME}
+                        with the local master key and the data folder's DynamoDB access key
+                        id (if it has one yet); --table defaults to ${LOCAL_TABLE_NAME}
   AWS:         --table <name> --region <region> --kms-key-id <id>
                [--rest-api-id <id> --stage <name>] to flush the stage's authorizer cache after
                disable-api; without them cached decisions expire within the authorizer's TTL.
@@ -111,10 +118,19 @@ class RunningServerCache implements AuthorizerCache {
     this.#runtime = runtime;
   }
 
-  async flush(): Promise<void> {
+  /** Where the server listens: an address of this machine, or loopback when it listens on all of them. */
+  get url(): string {
     const host = this.#runtime.host === '0.0.0.0' || this.#runtime.host === '::' ? '127.0.0.1' : this.#runtime.host;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${this.#runtime.port}${LOCAL_REFRESH_PATH}`;
-    const response = await fetch(url, { method: 'POST', headers: { [LOCAL_TOKEN_HEADER]: this.#runtime.controlToken } });
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.#runtime.port}${LOCAL_REFRESH_PATH}`;
+  }
+
+  async flush(): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(this.url, { method: 'POST', headers: { [LOCAL_TOKEN_HEADER]: this.#runtime.controlToken } });
+    } catch (error) {
+      throw new Error(`the running local server does not answer at ${this.url}`, { cause: error });
+    }
     if (response.status !== 204) throw new Error(`the running local server refused to refresh (HTTP ${response.status})`);
   }
 }
@@ -122,9 +138,18 @@ class RunningServerCache implements AuthorizerCache {
 const NO_CACHE: AuthorizerCache = { flush: () => Promise.resolve() };
 
 async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
+  const [inMemory] = values.endpoint === undefined && readRuntimeInfo(paths) === undefined ? readMemoryRuntimes(paths) : [];
+  if (inMemory !== undefined) {
+    throw new UsageError(
+      `\`npm start -- --memory\` runs (pid ${inMemory.pid}, port ${inMemory.port}) and keeps its data in its own memory, ` +
+        `out of this command's reach; nothing was changed. Stop it and run \`npm start\` without --memory to keep data ` +
+        `in ${paths.root} that this command can change, or make accounts through its API.`,
+    );
+  }
   const secrets = LocalSecrets.fromFile(paths.masterKey);
   if (values.endpoint !== undefined) {
-    const { raw, documentClient } = localDynamoDbClients(values.endpoint);
+    // The data folder's access key id opens the database `npm start` keeps there.
+    const { raw, documentClient } = localDynamoDbClients(values.endpoint, readDataFolderAccessKey(paths));
     const tableName = values.table ?? LOCAL_TABLE_NAME;
     await createTable(raw, tableName);
     return {
@@ -141,12 +166,26 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
   }
   const running = readRuntimeInfo(paths);
   if (running !== undefined) {
-    const { raw, documentClient } = localDynamoDbClients(running.dynamodbEndpoint);
+    const cache = new RunningServerCache(running);
+    // Reach the server before changing anything: a change it cannot be told about would keep
+    // its cached decisions (and its peppers) stale while the command reported success.
+    try {
+      await cache.flush();
+    } catch (error) {
+      throw new UsageError(
+        `the running local runtime (pid ${running.pid}) cannot be told about changes (${error instanceof Error ? error.message : String(error)}); nothing was changed`,
+      );
+    }
+    const accessKeyId = readDataFolderAccessKey(paths);
+    if (accessKeyId === undefined) {
+      throw new UsageError(`the running local runtime (pid ${running.pid}) is of an older version; restart it, then run this again. Nothing was changed`);
+    }
+    const { raw, documentClient } = localDynamoDbClients(running.dynamodbEndpoint, accessKeyId);
     return {
       description: `the running local runtime (pid ${running.pid}, port ${running.port})`,
       store: new DynamoDbStore(documentClient, running.tableName),
       secrets,
-      authorizerCache: new RunningServerCache(running),
+      authorizerCache: cache,
       local: true,
       close: () => {
         raw.destroy();
@@ -155,8 +194,8 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
     };
   }
   mkdirSync(paths.dynamodb, { recursive: true, mode: 0o700 });
-  const engine = await startDynamoDbLocal({ dbPath: paths.dynamodb });
-  const { raw, documentClient } = localDynamoDbClients(engine.endpoint);
+  const engine = await startDynamoDbLocal({ dbPath: paths.dynamodb, accessKeyId: dataFolderAccessKey(paths) });
+  const { raw, documentClient } = localDynamoDbClients(engine.endpoint, engine.accessKeyId);
   try {
     await createTable(raw, LOCAL_TABLE_NAME);
   } catch (error) {
@@ -323,7 +362,8 @@ async function main(): Promise<number> {
       error instanceof NotFoundError ||
       error instanceof ConflictError ||
       error instanceof RoleCannotHoldKeysError ||
-      error instanceof JavaMissingError
+      error instanceof JavaMissingError ||
+      error instanceof LocalDataError
         ? error.message
         : error instanceof Error
           ? `${error.name}: ${error.message}`
