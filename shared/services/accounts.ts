@@ -53,7 +53,7 @@ export async function createAccount(deps: AccountDeps, input: CreateAccountInput
     accountKeyCiphertext: await deps.secrets.encryptAccountKey(accountId, accountKey),
   };
   const owner: User = { id: newId(), accountId, name: input.ownerName, email: input.ownerEmail, role: 'owner', createdAt: at };
-  const { record: ownerKey, secret: userKey } = issueUserKey(ring, owner, keyName, now);
+  const { record: ownerKey, secret: userKey } = issueUserKey(ring, owner, keyName, now, actor);
   await deps.store.createAccount({
     account,
     owner,
