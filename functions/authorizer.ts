@@ -1,5 +1,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
+import { DigestUpgrader } from '#shared/digest-upgrades.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import {
   ACCOUNT_KEY_HEADER,
@@ -91,7 +93,9 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
 function depsFromEnv(): AuthorizerDeps {
   const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName));
   const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
-  return { credentials: store, peppers: createPepperProvider(store, secrets), logger: createLogger('latchkey-authorizer') };
+  const logger = createLogger('latchkey-authorizer');
+  const digestUpgrades = new DigestUpgrader(new DynamoDbDigestStore(documentClient, requiredEnv(ENV.tableName)), logger);
+  return { credentials: store, peppers: createPepperProvider(store, secrets), logger, digestUpgrades };
 }
 
 let containerHandler: AuthorizerHandler | undefined;

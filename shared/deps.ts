@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DigestUpgrader } from './digest-upgrades.ts';
 import type { PepperProvider } from './peppers.ts';
 import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store } from './ports.ts';
 
@@ -7,6 +8,8 @@ export interface AuthorizerDeps {
   readonly credentials: CredentialStore;
   readonly peppers: PepperProvider;
   readonly logger: Logger;
+  /** Moves digests under an old pepper to the newest when their key is used; absent: never. */
+  readonly digestUpgrades?: DigestUpgrader;
 }
 
 /** What every management handler and use case needs: one object of ports, built once. */

@@ -8,11 +8,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { ConflictError, NotFoundError, RoleCannotHoldKeysError, ValidationError } from '#shared/domain/errors.ts';
-import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
+import { PEPPER_RING_MAX_AGE_SECONDS, createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
 import type { AuthorizerCache, Secrets } from '#shared/ports.ts';
 import { createAccount, setApiEnabled } from '#shared/services/accounts.ts';
 import { createApiKey } from '#shared/services/api-keys.ts';
@@ -46,6 +47,8 @@ Commands:
   enable-api <accountId>     Turns the account's API on.
   disable-api <accountId>    Turns it off: every request with its keys is refused (401) at once.
   rotate-pepper              Adds a new pepper version; new digests use it, old ones still verify.
+  pepper-usage               How many stored digests use each pepper version (a full read of the
+                             table): a version with none left can be retired.
 
 Target (default: the local runtime):
   local        uses the running \`npm start\` (found through .latchkey/runtime.json) and tells
@@ -96,6 +99,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 interface Target {
   readonly description: string;
   readonly store: DynamoDbStore;
+  readonly digests: DynamoDbDigestStore;
   readonly secrets: Secrets;
   readonly authorizerCache: AuthorizerCache;
   /** Set when cached decisions cannot be dropped from here: says what still holds them. */
@@ -155,6 +159,7 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
     return {
       description: `table ${tableName} at ${values.endpoint}`,
       store: new DynamoDbStore(documentClient, tableName),
+      digests: new DynamoDbDigestStore(documentClient, tableName),
       secrets,
       authorizerCache: NO_CACHE,
       local: true,
@@ -184,6 +189,7 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
     return {
       description: `the running local runtime (pid ${running.pid}, port ${running.port})`,
       store: new DynamoDbStore(documentClient, running.tableName),
+      digests: new DynamoDbDigestStore(documentClient, running.tableName),
       secrets,
       authorizerCache: cache,
       local: true,
@@ -206,6 +212,7 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
   return {
     description: `local data in ${paths.dynamodb}`,
     store: new DynamoDbStore(documentClient, LOCAL_TABLE_NAME),
+    digests: new DynamoDbDigestStore(documentClient, LOCAL_TABLE_NAME),
     secrets,
     // No server runs, so no decision is cached anywhere.
     authorizerCache: NO_CACHE,
@@ -232,6 +239,7 @@ function awsTarget(values: Values): Target {
   return {
     description: `table ${table} in ${region}`,
     store: new DynamoDbStore(documentClient, table),
+    digests: new DynamoDbDigestStore(documentClient, table),
     secrets: new KmsSecrets(kms, keyId),
     authorizerCache: apiGateway !== undefined && restApiId !== undefined && stage !== undefined ? new ApiGatewayAuthorizerCache(apiGateway, restApiId, stage) : NO_CACHE,
     ...(apiGateway === undefined
@@ -313,11 +321,20 @@ async function execute(command: string, positionals: readonly string[], values: 
     case 'rotate-pepper': {
       const version = await rotatePepper(target.store, target.secrets);
       // The running local server reloads its peppers with its cache. Lambda containers need no
-      // signal: an authorizer that meets a digest of a newer version reloads its ring once, and
-      // handlers keep digesting with the version they loaded, which every authorizer verifies.
+      // signal: each reads the pepper list again within PEPPER_RING_MAX_AGE_SECONDS, and an
+      // authorizer that meets a digest of a newer version reloads its ring at once.
       await target.authorizerCache.flush();
       print(values.json, { pepperVersion: version }, [
-        `Pepper version ${version} added in ${target.description}; new digests use it, existing ones keep verifying.`,
+        `Pepper version ${version} added in ${target.description}; new digests use it (in every container within ` +
+          `${PEPPER_RING_MAX_AGE_SECONDS} s), existing ones keep verifying and move to it when their key is next used.`,
+      ]);
+      return;
+    }
+    case 'pepper-usage': {
+      const usage = await target.digests.pepperUsage();
+      print(values.json, { usage }, [
+        `Digests per pepper version in ${target.description}:`,
+        ...usage.map((entry) => `  version ${entry.version}: ${entry.userKeys} user keys, ${entry.accountKeys} account keys`),
       ]);
       return;
     }
@@ -341,7 +358,7 @@ async function main(): Promise<number> {
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!['create-account', 'create-key', 'enable-api', 'disable-api', 'rotate-pepper'].includes(command)) {
+  if (!['create-account', 'create-key', 'enable-api', 'disable-api', 'rotate-pepper', 'pepper-usage'].includes(command)) {
     console.error(`unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }

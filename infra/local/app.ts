@@ -6,6 +6,8 @@ import { createLogger } from '#functions/commons/logger.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { auditRetentionDaysFromEnv, limitsFromEnv } from '#shared/config.ts';
 import type { ApiDeps, AuthorizerDeps } from '#shared/deps.ts';
+import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
+import { DigestUpgrader } from '#shared/digest-upgrades.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
 import type { Limits, Secrets } from '#shared/ports.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
@@ -61,7 +63,8 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   // Passes the version on, so that a digest made after a rotation reloads the ring here too.
   const peppers: ApiDeps['peppers'] = (minVersion) => pepperProvider(minVersion);
   const authorizerCache = new LocalAuthorizerCache(options.authorizerTtlSeconds ?? DEFAULT_AUTHORIZER_TTL_SECONDS);
-  const authorizerDeps: AuthorizerDeps = { credentials: store, peppers, logger };
+  const digestUpgrades = new DigestUpgrader(new DynamoDbDigestStore(options.documentClient, options.tableName), logger);
+  const authorizerDeps: AuthorizerDeps = { credentials: store, peppers, logger, digestUpgrades };
   const apiDeps: ApiDeps = {
     store,
     secrets: options.secrets,

@@ -168,8 +168,11 @@ describe('rotate-pepper', () => {
     const output = JSON.parse(next.stdout) as { accountKey: string; userKey: string };
     const newKeys = await call(api.port, '/v1/whoami', { keys: { accountKey: output.accountKey, userKey: output.userKey } });
     const oldKeys = await call(api.port, '/v1/whoami', { keys: created.keys });
+    const usage = await admin(['pepper-usage', '--json', '--data-dir', dataDir]);
 
     // Assess
+    expect(usage.code).toBe(0);
+    expect((JSON.parse(usage.stdout) as { usage: { version: number }[] }).usage.map((entry) => entry.version)).toEqual([1, 2]);
     expect(rotated.code).toBe(0);
     expect(JSON.parse(rotated.stdout)).toEqual({ pepperVersion: 2 });
     expect(newKeys.status).toBe(200);
