@@ -1,6 +1,8 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { apiSwitchPolicy, isApiSwitchMethodArn } from '#shared/api-switch.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
+import { DigestUpgrader } from '#shared/digest-upgrades.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import {
   ACCOUNT_KEY_HEADER,
@@ -107,10 +109,13 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
 function depsFromEnv(): AuthorizerDeps {
   const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName));
   const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
+  const logger = createLogger('latchkey-authorizer');
+  const digestUpgrades = new DigestUpgrader(new DynamoDbDigestStore(documentClient, requiredEnv(ENV.tableName)), logger);
   return {
     credentials: store,
     peppers: createPepperProvider(store, secrets),
-    logger: createLogger('latchkey-authorizer'),
+    logger,
+    digestUpgrades,
     routePolicy: routePolicyFromEnv(process.env[ENV.routePolicy]),
   };
 }

@@ -106,9 +106,10 @@ export interface DataResources {
 }
 
 /**
- * The authorizer reads, never writes: one BatchGetItem per request (GetItem kept for a single
- * read), and at cold start a Query of the pepper partition and a Decrypt of each pepper,
- * allowed only under the pepper's encryption context, so it cannot decrypt account keys.
+ * The authorizer reads: one BatchGetItem per request (GetItem kept for a single read), and at
+ * cold start (and every few minutes) a Query of the pepper partition and a Decrypt of each
+ * pepper, allowed only under the pepper's encryption context, so it cannot decrypt account
+ * keys. Its only write moves a digest to the newest pepper.
  */
 export function authorizerStatements({ table, key }: DataResources): PolicyStatement[] {
   return [
@@ -119,7 +120,26 @@ export function authorizerStatements({ table, key }: DataResources): PolicyState
     }),
     queryPepperPartition(table),
     decryptUnderPurpose(key, PEPPER_ENCRYPTION_CONTEXT_PURPOSE),
+    upgradeDigests(table),
   ];
+}
+
+/**
+ * The one write the authorizer makes (shared/digest-upgrades.ts): a digest under an old pepper
+ * replaced by one under the newest when its key is used; those attributes only, nothing returned.
+ */
+function upgradeDigests(table: ITable): PolicyStatement {
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: ['dynamodb:UpdateItem'],
+    resources: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringEquals': {
+        'dynamodb:Attributes': [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'secretHash', 'pepperVersion', 'accountKeyHash', 'accountKeyPepperVersion'],
+      },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+    },
+  });
 }
 
 /** The management function of one route group; `flushArn` is this API stage's authorizer cache. */

@@ -61,6 +61,9 @@ export const ApiKeyView = z
     createdAt: Timestamp,
     lastUsedAt: Timestamp.nullable().describe('Updated at most once a minute'),
     cidrAllowList: z.array(CidrRuleView).describe('Empty: every address is allowed'),
+    createdBy: z
+      .strictObject({ userId: Id.nullable(), keyId: Id.nullable() })
+      .describe('Who issued the key: the user and the key that made the request; both null when the system did (sign-up, admin CLI)'),
   })
   .register(API_COMPONENTS, { id: 'ApiKey' });
 

@@ -167,7 +167,7 @@ export function decide(
  * one store read. Store and KMS failures propagate as exceptions: the caller must fail closed.
  */
 export async function authorize(
-  deps: Pick<AuthorizerDeps, 'credentials' | 'peppers'>,
+  deps: Pick<AuthorizerDeps, 'credentials' | 'peppers' | 'digestUpgrades'>,
   request: AuthorizationRequest,
 ): Promise<AuthorizationDecision> {
   const parsed = parseCredentials(request);
@@ -181,7 +181,10 @@ export async function authorize(
   // started) reloads the ring once; without this, new keys would fail until a cold start.
   const newest = Math.max(records.account?.accountKeyPepperVersion ?? 0, records.key?.pepperVersion ?? 0);
   const ring = newest > peppers.current.version ? await deps.peppers(newest) : peppers;
-  return decide(credentials, records, ring, request.sourceIp, request.apiSwitchRoute);
+  const decision = decide(credentials, records, ring, request.sourceIp, request.apiSwitchRoute);
+  // Not awaited: retiring an old pepper must cost the request nothing.
+  if (decision.outcome === 'allow') deps.digestUpgrades?.offer(credentials, records, ring);
+  return decision;
 }
 
 // ---------------------------------------------------------------------------------------------

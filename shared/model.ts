@@ -37,6 +37,8 @@ export interface ApiKey {
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   readonly cidrAllowList: readonly CidrRule[];
+  /** Who issued it: the user and key that made the request, or nulls for the system (admin CLI, sign-up). */
+  readonly createdBy: { readonly userId: string | null; readonly keyId: string | null };
 }
 
 /** A user key as stored: its digest, and its holder's role copied on so that one read authorizes. */

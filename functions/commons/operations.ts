@@ -114,6 +114,7 @@ function apiKeyView(key: ApiKey): ResponseOf<'getApiKey'> {
     createdAt: key.createdAt,
     lastUsedAt: key.lastUsedAt,
     cidrAllowList: key.cidrAllowList.map(cidrRuleView),
+    createdBy: { userId: key.createdBy.userId, keyId: key.createdBy.keyId },
   };
 }
 

@@ -132,7 +132,9 @@ export function createServer(options: LocalServerOptions): Server {
     const { control } = options;
     if (method === 'POST' && path === LOCAL_REFRESH_PATH && control !== undefined) {
       const token = request.headersDistinct[LOCAL_TOKEN_HEADER];
-      if (!isLoopback(sourceIp) || token?.length !== 1 || !tokenMatches(token[0], control.token)) {
+      // From this machine only: loopback, or (when listening on one of its addresses) that same address.
+      const fromThisHost = isLoopback(sourceIp) || sourceIp === peerAddress(request.socket.localAddress);
+      if (!fromThisHost || token?.length !== 1 || !tokenMatches(token[0], control.token)) {
         return json(403, { message: 'Forbidden' });
       }
       await control.refresh();

@@ -53,7 +53,7 @@ export async function createAccount(deps: AccountDeps, input: CreateAccountInput
     accountKeyCiphertext: await deps.secrets.encryptAccountKey(accountId, accountKey),
   };
   const owner: User = { id: newId(), accountId, name: input.ownerName, email: input.ownerEmail, role: 'owner', createdAt: at };
-  const { record: ownerKey, secret: userKey } = issueUserKey(ring, owner, keyName, now);
+  const { record: ownerKey, secret: userKey } = issueUserKey(ring, owner, keyName, now, actor);
   // The usage-plan key comes first (outside the table), and goes again if the account is not stored.
   const usageKey = await deps.usagePlans.createKey(accountId, null);
   try {

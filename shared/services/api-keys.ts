@@ -46,7 +46,7 @@ export async function createApiKey(
   if (user === undefined) throw new NotFoundError('user');
   if (!canHoldKeys(user.role)) throw new RoleCannotHoldKeysError(user.role);
   const now = deps.now();
-  const { record, secret } = issueUserKey(await deps.peppers(), user, name, now);
+  const { record, secret } = issueUserKey(await deps.peppers(), user, name, now, actor);
   await deps.store.createKey(record, auditEvent(accountId, actor, 'api-key.create', `api-key/${record.id}`, now), deps.limits);
   return { key: publicApiKey(record), secret };
 }
@@ -67,6 +67,7 @@ export function publicApiKey(key: ApiKey): ApiKey {
     createdAt: key.createdAt,
     lastUsedAt: key.lastUsedAt,
     cidrAllowList: key.cidrAllowList,
+    createdBy: key.createdBy,
   };
 }
 
@@ -79,6 +80,7 @@ export function issueUserKey(
   user: Pick<User, 'id' | 'accountId' | 'role'>,
   name: string,
   at: Date,
+  issuer: Pick<Actor, 'userId' | 'keyId'>,
 ): { readonly record: ApiKeyRecord; readonly secret: string } {
   const keyId = newId();
   const secret = formatUserKey(user.accountId, keyId);
@@ -93,6 +95,7 @@ export function issueUserKey(
     createdAt: at.toISOString(),
     lastUsedAt: null,
     cidrAllowList: [],
+    createdBy: { userId: issuer.userId, keyId: issuer.keyId },
     secretHash: digest.hash,
     pepperVersion: digest.pepperVersion,
   };

@@ -97,7 +97,7 @@ describe('API stack (defaults)', () => {
       }
     });
 
-    it('may only read the table, query the pepper partition and decrypt under the pepper context', () => {
+    it('may only read the table, query the pepper partition, decrypt under the pepper context and move a digest to a new pepper', () => {
       expect(dataStatements('authorizer')).toEqual([
         { Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Effect: 'Allow', Resource: tableArn },
         {
@@ -111,6 +111,17 @@ describe('API stack (defaults)', () => {
           Effect: 'Allow',
           Resource: keyArn,
           Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
+        },
+        {
+          Action: 'dynamodb:UpdateItem',
+          Effect: 'Allow',
+          Resource: tableArn,
+          Condition: {
+            'ForAllValues:StringEquals': {
+              'dynamodb:Attributes': ['pk', 'sk', 'secretHash', 'pepperVersion', 'accountKeyHash', 'accountKeyPepperVersion'],
+            },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+          },
         },
       ]);
     });

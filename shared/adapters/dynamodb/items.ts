@@ -203,6 +203,8 @@ export function keyItem(key: ApiKeyRecord): Item {
     ...cidrSetAttribute(key.cidrAllowList),
     secretHash: key.secretHash,
     pepperVersion: key.pepperVersion,
+    ...(key.createdBy.userId === null ? {} : { createdByUserId: key.createdBy.userId }),
+    ...(key.createdBy.keyId === null ? {} : { createdByKeyId: key.createdBy.keyId }),
     rev: 1,
   };
 }
@@ -222,6 +224,8 @@ export function apiKeyFromItem(item: Item): ApiKey {
     createdAt: readString(item, 'createdAt'),
     lastUsedAt: readOptionalString(item, 'lastUsedAt'),
     cidrAllowList: readRules(item),
+    // Keys made before keys recorded their issuer read as issued by the system.
+    createdBy: { userId: readOptionalString(item, 'createdByUserId'), keyId: readOptionalString(item, 'createdByKeyId') },
   };
 }
 
