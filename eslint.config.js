@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', '.latchkey/', 'coverage/', 'bench/results.json'] },
+  { ignores: ['node_modules/', 'console/out/', 'cdk.out/', 'dist/', '.latchkey/', 'coverage/', 'bench/results.json'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

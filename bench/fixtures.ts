@@ -58,6 +58,7 @@ export function makeKey(
       createdAt: at,
       lastUsedAt: null,
       cidrAllowList: (options.cidrs ?? []).map((cidr) => ({ id: newId(), cidr, createdAt: at })),
+      createdBy: { userId: null, keyId: null },
       secretHash: digest.hash,
       pepperVersion: digest.pepperVersion,
     },

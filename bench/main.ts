@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { startDynamoDbLocal, type DynamoDbLocal } from '#infra/local/dynamodb-local.ts';
 import { benchBundles } from './bundles.ts';
 import { benchCalls } from './calls.ts';
+import { benchConsole } from './console.ts';
 import { benchCost } from './cost.ts';
 import { benchDecision } from './decision.ts';
 import { benchDownstream } from './downstream.ts';
@@ -38,6 +39,7 @@ const GROUPS: readonly Group[] = [
   { id: 5, title: 'HTTP through the local runtime', needsDynamoDb: true, run: (endpoint) => benchHttp(endpoint) },
   { id: 4, title: 'scale: 10 vs 100,000 keys, listing', needsDynamoDb: true, run: (endpoint) => benchScale(endpoint) },
   { id: 7, title: 'downstream traffic and the policy size', needsDynamoDb: true, run: (endpoint) => benchDownstream(endpoint) },
+  { id: 8, title: 'console: size and time to the key table', needsDynamoDb: true, run: (endpoint) => benchConsole(endpoint) },
 ];
 
 function selectedGroups(only: string | undefined): readonly Group[] {

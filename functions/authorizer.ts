@@ -1,5 +1,8 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { apiSwitchPolicy, isApiSwitchMethodArn } from '#shared/api-switch.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
+import { DigestUpgrader } from '#shared/digest-upgrades.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import {
   ACCOUNT_KEY_HEADER,
@@ -46,6 +49,7 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         accountKey: headerValues(event.headers, event.multiValueHeaders, ACCOUNT_KEY_HEADER),
         userKey: headerValues(event.headers, event.multiValueHeaders, USER_KEY_HEADER),
         sourceIp,
+        apiSwitchRoute: isApiSwitchMethodArn(apiBase, event.methodArn),
       });
     } catch (error) {
       deps.logger.error('authorization fault', { decision: 'fault', sourceIp, error });
@@ -71,11 +75,12 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
           sourceIp,
         });
         return { principalId: decision.principal.userId, policyDocument: denyAllPolicy(apiBase) };
-      case 'allow': {
+      case 'allow':
+      case 'allow-api-switch': {
         const { principal } = decision;
         deps.logger.info('authorization decision', {
           decision: decision.outcome,
-          reason: 'valid-keys',
+          reason: decision.outcome === 'allow' ? 'valid-keys' : 'valid-keys-api-disabled',
           accountId: principal.accountId,
           keyId: principal.keyId,
           role: principal.role,
@@ -83,7 +88,10 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         });
         return {
           principalId: principal.userId,
-          policyDocument: allowPolicy(principal.role, apiBase, deps.routePolicy),
+          // This authorizer's cache serves only the switch routes (shared/api-switch.ts), so the
+          // restricted policy never answers another route.
+          policyDocument:
+            decision.outcome === 'allow' ? allowPolicy(principal.role, apiBase, deps.routePolicy) : apiSwitchPolicy(apiBase),
           context: {
             accountId: principal.accountId,
             userId: principal.userId,
@@ -104,10 +112,13 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
 function depsFromEnv(): AuthorizerDeps {
   const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName));
   const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
+  const logger = createLogger('latchkey-authorizer');
+  const digestUpgrades = new DigestUpgrader(new DynamoDbDigestStore(documentClient, requiredEnv(ENV.tableName)), logger);
   return {
     credentials: store,
     peppers: createPepperProvider(store, secrets),
-    logger: createLogger('latchkey-authorizer'),
+    logger,
+    digestUpgrades,
     routePolicy: routePolicyFromEnv(process.env[ENV.routePolicy]),
   };
 }

@@ -33,8 +33,9 @@ interface GroupAccess {
 const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   // Answers from the authorizer's context alone (plus the key-use stamp every route function writes).
   whoami: { tableActions: [], indexActions: [], kms: 'none' },
-  // Reads the account; the reveal decrypts the account key and writes its audit event; a roll
-  // hashes a new account key with the pepper, encrypts it and updates the account.
+  // Reads the account; the reveal decrypts the account key and writes its audit event; the API
+  // switch updates the account item with its audit event in one transaction; a roll hashes a
+  // new account key with the pepper, encrypts it and updates the account.
   account: { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexActions: [], kms: 'roll-account-key' },
   users: {
     tableActions: [
@@ -113,9 +114,10 @@ export interface DataResources {
 }
 
 /**
- * The authorizer reads, never writes: one BatchGetItem per request (GetItem kept for a single
- * read), and at cold start a Query of the pepper partition and a Decrypt of each pepper,
- * allowed only under the pepper's encryption context, so it cannot decrypt account keys.
+ * The authorizer reads: one BatchGetItem per request (GetItem kept for a single read), and at
+ * cold start (and every few minutes) a Query of the pepper partition and a Decrypt of each
+ * pepper, allowed only under the pepper's encryption context, so it cannot decrypt account
+ * keys. Its only write moves a digest to the newest pepper.
  */
 export function authorizerStatements({ table, key }: DataResources): PolicyStatement[] {
   return [
@@ -126,7 +128,26 @@ export function authorizerStatements({ table, key }: DataResources): PolicyState
     }),
     queryPepperPartition(table),
     decryptUnderPurpose(key, PEPPER_ENCRYPTION_CONTEXT_PURPOSE),
+    upgradeDigests(table),
   ];
+}
+
+/**
+ * The one write the authorizer makes (shared/digest-upgrades.ts): a digest under an old pepper
+ * replaced by one under the newest when its key is used; those attributes only, nothing returned.
+ */
+function upgradeDigests(table: ITable): PolicyStatement {
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: ['dynamodb:UpdateItem'],
+    resources: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringEquals': {
+        'dynamodb:Attributes': [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'secretHash', 'pepperVersion', 'accountKeyHash', 'accountKeyPepperVersion'],
+      },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+    },
+  });
 }
 
 /** The management function of one route group; `flushArn` is this API stage's authorizer cache. */

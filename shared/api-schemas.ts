@@ -63,6 +63,9 @@ export const ApiKeyView = z
     lastUsedAt: Timestamp.nullable().describe('Updated at most once a minute'),
     cidrAllowList: z.array(CidrRuleView).describe('Empty: every address is allowed'),
     expiresAt: Timestamp.nullable().describe('When the key stops working; null = never'),
+    createdBy: z
+      .strictObject({ userId: Id.nullable(), keyId: Id.nullable() })
+      .describe('Who issued the key: the user and the key that made the request; both null when the system did (sign-up, admin CLI)'),
   })
   .register(API_COMPONENTS, { id: 'ApiKey' });
 
@@ -240,6 +243,10 @@ export const API_SCHEMAS = {
     response: LeakReportAcceptedView,
   },
   getAccountUsage: { response: UsageView },
+  updateAccount: {
+    body: z.strictObject({ apiEnabled: z.boolean().describe('false: every request of the account is 401, except GET and PATCH /v1/account with an owner key') }),
+    response: AccountView,
+  },
 } as const satisfies Record<OperationId, OperationSchemas>;
 
 type Schemas = typeof API_SCHEMAS;

@@ -56,13 +56,24 @@ export type AuthorizationDecision =
       readonly accountId?: string | undefined;
       readonly keyId?: string | undefined;
     }
-  | { readonly outcome: 'deny-source-ip'; readonly principal: Principal };
+  | { readonly outcome: 'deny-source-ip'; readonly principal: Principal }
+  /** An owner's valid keys, from an allowed address, on a switch route of an account whose API is off (DESIGN 9). */
+  | {
+      readonly outcome: 'allow-api-switch';
+      readonly principal: Principal;
+      /** As for 'allow'. */
+      readonly validUntil?: number | undefined;
+      readonly plan?: Plan | undefined;
+      readonly usageIdentifierKey?: string | undefined;
+    };
 
 /** What a request presents: header values (all of them, for each name) and the connection's address. */
 export interface AuthorizationRequest {
   readonly accountKey: readonly string[];
   readonly userKey: readonly string[];
   readonly sourceIp: string;
+  /** The request is for a route an owner may reach while the account's API is off (shared/api-switch.ts). */
+  readonly apiSwitchRoute?: boolean;
 }
 
 export interface ParsedCredentials {
@@ -175,6 +186,7 @@ export function decide(
   peppers: PepperRing,
   sourceIp: string,
   now: number = Date.now(),
+  apiSwitchRoute = false,
 ): AuthorizationDecision {
   const ids = { accountId: credentials.accountId, keyId: credentials.keyId };
   const { account, key } = records;
@@ -194,7 +206,8 @@ export function decide(
   if (keyMatch === 'none') return unauthorized('user-key-mismatch', ids);
   if (keyMatch === 'grace-period-over') return unauthorized('grace-period-over', ids);
   if (key.expiresAt !== undefined && now >= key.expiresAt) return unauthorized('key-expired', ids);
-  if (!account.apiEnabled) return unauthorized('api-disabled', ids);
+  // While the API is off, only an owner on a switch route gets further (to turn it back on).
+  if (!account.apiEnabled && !(apiSwitchRoute && key.role === 'owner')) return unauthorized('api-disabled', ids);
   if (!canHoldKeys(key.role)) return unauthorized('role-cannot-hold-keys', ids);
   const principal: Principal = { ...ids, userId: key.userId, role: key.role };
   if (!isSourceAllowed(key.cidrs, sourceIp)) return { outcome: 'deny-source-ip', principal };
@@ -203,7 +216,12 @@ export function decide(
     keyMatch === 'previous' ? key.previousSecret?.expiresAt : undefined,
     accountMatch === 'previous' ? account.previousAccountKey?.expiresAt : undefined,
   );
-  const allow = { outcome: 'allow', principal, plan: account.plan, usageIdentifierKey: account.usageIdentifierKey } as const;
+  const allow = {
+    outcome: account.apiEnabled ? 'allow' : 'allow-api-switch',
+    principal,
+    plan: account.plan,
+    usageIdentifierKey: account.usageIdentifierKey,
+  } as const;
   return validUntil === undefined ? allow : { ...allow, validUntil };
 }
 
@@ -212,7 +230,7 @@ export function decide(
  * one store read. Store and KMS failures propagate as exceptions: the caller must fail closed.
  */
 export async function authorize(
-  deps: Pick<AuthorizerDeps, 'credentials' | 'peppers' | 'now'>,
+  deps: Pick<AuthorizerDeps, 'credentials' | 'peppers' | 'now' | 'digestUpgrades'>,
   request: AuthorizationRequest,
 ): Promise<AuthorizationDecision> {
   const parsed = parseCredentials(request);
@@ -226,7 +244,10 @@ export async function authorize(
   // started) reloads the ring once; without this, new keys would fail until a cold start.
   const newest = Math.max(records.account?.accountKeyPepperVersion ?? 0, records.key?.pepperVersion ?? 0);
   const ring = newest > peppers.current.version ? await deps.peppers(newest) : peppers;
-  return decide(credentials, records, ring, request.sourceIp, (deps.now?.() ?? new Date()).getTime());
+  const decision = decide(credentials, records, ring, request.sourceIp, (deps.now?.() ?? new Date()).getTime(), request.apiSwitchRoute);
+  // Not awaited: retiring an old pepper must cost the request nothing.
+  if (decision.outcome === 'allow') deps.digestUpgrades?.offer(credentials, records, ring);
+  return decision;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DigestUpgrader } from './digest-upgrades.ts';
 import type { PepperProvider } from './peppers.ts';
 import type { Plan } from './domain/plan.ts';
 import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store, UsagePlans } from './ports.ts';
@@ -13,6 +14,8 @@ export interface AuthorizerDeps {
   readonly now?: () => Date;
   /** Which routes each role may call. @default management routes only */
   readonly routePolicy?: RoutePolicy;
+  /** Moves digests under an old pepper to the newest when their key is used; absent: never. */
+  readonly digestUpgrades?: DigestUpgrader;
 }
 
 /** What every management handler and use case needs: one object of ports, built once. */

@@ -50,6 +50,8 @@ export interface ApiKey {
   readonly cidrAllowList: readonly CidrRule[];
   /** When the key stops working (ISO 8601); null = never. */
   readonly expiresAt?: string | null;
+  /** Who issued it: the user and key that made the request, or nulls for the system (admin CLI, sign-up). */
+  readonly createdBy: { readonly userId: string | null; readonly keyId: string | null };
 }
 
 /** A user key as stored: its digest, and its holder's role copied on so that one read authorizes. */

@@ -19,13 +19,46 @@ type JsonObject = Record<string, unknown>;
 const COMPONENT_REF = (id: string): string => `#/components/schemas/${id}`;
 const GATEWAY_MESSAGE = 'GatewayMessage';
 
-/** API Gateway's own refusals (the authorizer's outcomes) are `{"message": ...}`, not problem documents. */
+/**
+ * API Gateway's own answers (the authorizer's outcomes, its throttling) are `{"message": ...}`,
+ * not problem documents; an authorizer fault is `{"message": null}`.
+ */
 const GatewayMessageSchema: JsonSchema = {
   type: 'object',
-  properties: { message: { type: 'string' } },
+  properties: { message: { type: ['string', 'null'] } },
   required: ['message'],
   additionalProperties: false,
-  description: "API Gateway's own answer, e.g. {\"message\":\"Unauthorized\"}",
+  description: "API Gateway's own answer, e.g. {\"message\":\"Unauthorized\"}; {\"message\":null} when the authorizer fails",
+};
+
+/** What a generated client shows its users about the API's owner and terms. */
+export const API_CONTACT = { name: 'Latchkey maintainers' } as const;
+export const API_LICENSE = { name: 'Proprietary', identifier: 'LicenseRef-Latchkey' } as const;
+
+/** Where the API is served: the local runtime, and a deployed stage (from the stack's outputs). */
+const SERVERS: JsonObject[] = [
+  {
+    url: 'https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}',
+    description: 'A deployed stage (the stack output ApiUrl)',
+    variables: {
+      restApiId: { default: 'abcdef1234', description: 'The REST API id (stack output RestApiId)' },
+      region: { default: 'us-east-1', description: 'The AWS region of the stack' },
+      stage: { default: 'v1', description: 'The stage name (CDK context stageName)' },
+    },
+  },
+  { url: 'http://127.0.0.1:3000', description: 'The local runtime (`npm start`)' },
+];
+
+/** One tag per route group, described for generated clients and documentation. */
+const TAG_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  whoami: 'Who the keys of a request belong to',
+  account: 'The account: its API switch and its account key',
+  users: 'The people of the account and their roles',
+  'api-keys': 'User keys (`x-api-secret-key`): issued to owners, viewers and logs viewers',
+  'cidr-allow-list': "Each user key's CIDR allow list: the addresses it may be used from",
+  logs: 'The audit log: who did what, with which key, from where',
+  'leaked-keys': 'Reports of keys found where they should not be: no keys needed, the same answer whatever was sent',
+  team: "The team's own routes, behind the same keys and roles",
 };
 
 function withoutDialect(schema: JsonSchema): JsonSchema {
@@ -104,12 +137,14 @@ function errorResponses(): Record<string, JsonObject> {
     ContentTooLarge: problemResponse(`The body is larger than ${MAX_BODY_BYTES} bytes`),
     UnsupportedMediaType: problemResponse('The body is not sent as `application/json`'),
     RoleCannotHoldKeys: problemResponse('The user has a role that may not hold API keys'),
-    InternalError: problemResponse('A fault; the problem document carries a request id and no details'),
     TooManyRequests: {
       description:
         "Over the account's plan: `{\"message\":\"Too Many Requests\"}` over its rate and burst, `{\"message\":\"Limit Exceeded\"}` over its quota (GET /v1/account/usage shows both); also the stage's own throttle",
       content: { 'application/json': { schema: { $ref: COMPONENT_REF(GATEWAY_MESSAGE) } } },
     },
+    InternalError: gatewayOrProblemResponse(
+      'A fault: a problem document with a request id and no details, or API Gateway\'s `{"message":null}` when the authorizer failed (never an Allow)',
+    ),
   };
 }
 
@@ -175,10 +210,16 @@ export function buildOpenApiDocument(teamRoutes: readonly ResolvedDownstreamRout
       version: API_VERSION,
       description:
         'Every request carries the account key (`x-api-key`) and a user key (`x-api-secret-key`). ' +
-        'Errors are RFC 9457 problem documents, except the gateway\'s own 401, 403 and 429 answers.',
+        'Errors are RFC 9457 problem documents, except the gateway\'s own answers (`{"message": …}`): 401, 403, 429 and an authorizer fault\'s 500.',
+      contact: { ...API_CONTACT },
+      license: { ...API_LICENSE },
     },
+    servers: SERVERS,
     security: [{ accountKey: [], userKey: [] }],
-    tags: [...new Set<string>([...ROUTES.map((r) => r.group), ...(teamRoutes.length === 0 ? [] : [TEAM_TAG])])].map((name) => ({ name })),
+    tags: [...new Set<string>([...ROUTES.map((r) => r.group), ...(teamRoutes.length === 0 ? [] : [TEAM_TAG])])].map((name) => ({
+      name,
+      ...(TAG_DESCRIPTIONS[name] === undefined ? {} : { description: TAG_DESCRIPTIONS[name] }),
+    })),
     paths,
     components: {
       securitySchemes: {

@@ -14,18 +14,60 @@ import type { PepperStore, Secrets } from './ports.ts';
  */
 export type PepperProvider = (minVersion?: number) => Promise<PepperRing>;
 
-export function createPepperProvider(store: PepperStore, secrets: Secrets): PepperProvider {
+/**
+ * How old a container's ring may get before the next call reads the pepper list again: after
+ * `rotate-pepper`, every container digests new keys with the newest pepper within this time
+ * (plus one request). A refresh costs one Query of the pepper partition, and a KMS Decrypt for
+ * a version the container has not seen; none per request in between.
+ */
+export const PEPPER_RING_MAX_AGE_SECONDS = 300;
+
+export interface PepperProviderOptions {
+  /** @default PEPPER_RING_MAX_AGE_SECONDS */
+  readonly maxAgeSeconds?: number;
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly now?: () => number;
+}
+
+export function createPepperProvider(store: PepperStore, secrets: Secrets, options: PepperProviderOptions = {}): PepperProvider {
+  const maxAgeMs = (options.maxAgeSeconds ?? PEPPER_RING_MAX_AGE_SECONDS) * 1000;
+  const clock = options.now ?? Date.now;
+  // Decrypted once per version and container: a refresh pays KMS only for a new version.
+  const decrypted = new Map<number, Uint8Array>();
   let ring: Promise<PepperRing> | undefined;
-  const reload = (): Promise<PepperRing> => {
-    const loading = load(store, secrets).catch((error: unknown) => {
-      if (ring === loading) ring = undefined;
-      throw error;
-    });
+  let loadedAt = 0;
+  let refreshing = false;
+  /** `fallback`: the ring to keep if the reload fails (a refresh); without it the failure propagates (fail closed). */
+  const reload = (fallback?: PepperRing): Promise<PepperRing> => {
+    const startedAt = clock();
+    const loading = load(store, secrets, decrypted).then(
+      (loaded) => {
+        loadedAt = startedAt;
+        return loaded;
+      },
+      (error: unknown) => {
+        if (fallback !== undefined) {
+          // The ring held still verifies every digest it verified; try again after another period.
+          loadedAt = startedAt;
+          return fallback;
+        }
+        if (ring === loading) ring = undefined;
+        throw error;
+      },
+    );
     ring = loading;
     return loading;
   };
   return async (minVersion) => {
-    const current = await (ring ?? reload());
+    let current = await (ring ?? reload());
+    if (!refreshing && clock() - loadedAt >= maxAgeMs) {
+      refreshing = true;
+      try {
+        current = await reload(current);
+      } finally {
+        refreshing = false;
+      }
+    }
     if (minVersion === undefined || current.current.version >= minVersion) return current;
     const pending = ring;
     // Another caller may already have started the reload this one needs.
@@ -33,11 +75,15 @@ export function createPepperProvider(store: PepperStore, secrets: Secrets): Pepp
   };
 }
 
-async function load(store: PepperStore, secrets: Secrets): Promise<PepperRing> {
+async function load(store: PepperStore, secrets: Secrets, decrypted: Map<number, Uint8Array>): Promise<PepperRing> {
   const stored = await store.listPeppers();
   if (stored.length === 0) throw new Error('no pepper is provisioned: deploy the stack (or start the local runtime) first');
   const peppers = await Promise.all(
-    stored.map(async (p) => ({ version: p.version, secret: await secrets.decryptPepper(p.version, p.ciphertext) })),
+    stored.map(async (p) => {
+      const secret = decrypted.get(p.version) ?? (await secrets.decryptPepper(p.version, p.ciphertext));
+      decrypted.set(p.version, secret);
+      return { version: p.version, secret };
+    }),
   );
   return new PepperRing(peppers);
 }

@@ -56,6 +56,7 @@ export const ROUTES = [
   { operationId: 'rollAccountKey', method: 'POST', path: '/v1/account/key/roll', roles: O, group: 'account', status: 200, mutates: true, summary: 'Roll the account key: a new key, the previous one working for a grace period' },
   { operationId: 'reportLeakedKeys', method: 'POST', path: '/v1/leaked-keys', roles: NONE, group: 'leaked-keys', status: 202, mutates: true, public: true, summary: 'Report leaked keys (no keys needed)' },
   { operationId: 'getAccountUsage', method: 'GET', path: '/v1/account/usage', roles: OV, group: 'account', status: 200, mutates: false, summary: "The account's plan and what it has used of it this period" },
+  { operationId: 'updateAccount', method: 'PATCH', path: '/v1/account', roles: O, group: 'account', status: 200, mutates: true, summary: "Turn the account's API on or off" },
 ] as const satisfies readonly Route[];
 
 export type OperationId = (typeof ROUTES)[number]['operationId'];

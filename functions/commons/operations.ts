@@ -6,7 +6,7 @@ import type { Account, ApiKey, AuditEvent, Principal, User } from '#shared/model
 import type { OperationId, PublicOperationId } from '#shared/routes.ts';
 import { reportLeakedKeys } from '#shared/services/leaked-keys.ts';
 import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
-import { getAccount, revealAccountKey } from '#shared/services/accounts.ts';
+import { getAccount, revealAccountKey, setApiEnabled } from '#shared/services/accounts.ts';
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys } from '#shared/services/api-keys.ts';
 import { listEvents } from '#shared/services/audit-log.ts';
 import { getUsage } from '#shared/services/plans.ts';
@@ -35,6 +35,7 @@ export const OPERATIONS: { readonly [K in OperationId]: Operation<K> } = {
     Promise.resolve({ accountId: principal.accountId, userId: principal.userId, role: principal.role, keyId: principal.keyId, sourceIp }),
   getAccount: async (deps, { principal }) => accountView(await getAccount(deps, principal.accountId)),
   revealAccountKey: async (deps, { principal, actor }) => ({ accountKey: await revealAccountKey(deps, principal.accountId, actor) }),
+  updateAccount: async (deps, { principal, actor, body }) => accountView(await setApiEnabled(deps, principal.accountId, body.apiEnabled, actor)),
 
   listUsers: async (deps, { principal }) => ({ items: (await listUsers(deps, principal.accountId)).map(userView) }),
   createUser: async (deps, { principal, actor, body }) => userView(await createUser(deps, principal.accountId, body, actor)),
@@ -131,6 +132,7 @@ function apiKeyView(key: ApiKey): ResponseOf<'getApiKey'> {
     lastUsedAt: key.lastUsedAt,
     cidrAllowList: key.cidrAllowList.map(cidrRuleView),
     expiresAt: key.expiresAt ?? null,
+    createdBy: { userId: key.createdBy.userId, keyId: key.createdBy.keyId },
   };
 }
 

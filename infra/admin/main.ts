@@ -10,11 +10,12 @@ import { ApiGatewayUsagePlans } from '#shared/adapters/apigw-usage-plans.ts';
 import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { ConflictError, NotFoundError, RoleCannotHoldKeysError, ValidationError } from '#shared/domain/errors.ts';
-import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
+import { PEPPER_RING_MAX_AGE_SECONDS, createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
 import type { AuthorizerCache, Secrets, UsagePlans } from '#shared/ports.ts';
 import { type Plan, validatePlan } from '#shared/domain/plan.ts';
 import { setPlan } from '#shared/services/plans.ts';
@@ -27,8 +28,12 @@ import {
   LOCAL_REFRESH_PATH,
   LOCAL_TABLE_NAME,
   LOCAL_TOKEN_HEADER,
+  LocalDataError,
+  dataFolderAccessKey,
   localDynamoDbClients,
   localPaths,
+  readDataFolderAccessKey,
+  readMemoryRuntimes,
   readRuntimeInfo,
   type LocalPaths,
   type RuntimeInfo,
@@ -54,17 +59,22 @@ Commands:
                  Puts the account on its own plan (requests per second, burst, and an optional
                  quota per period), or back on the default plan. In AWS the account's usage-plan
                  key moves to the usage plan of that plan (made on the stage if none has it).
+  pepper-usage               How many stored digests use each pepper version (a full read of the
+                             table): a version with none left can be retired.
   roll-account-key <accountId> [--grace <seconds>]
                  Gives the account a new account key and prints it once; the previous one keeps
                  working for --grace seconds (default 0: it stops at once; at most 604800).
 
 Target (default: the local runtime):
   local        uses the running \`npm start\` (found through .latchkey/runtime.json) and tells
-               it to drop cached decisions; if none runs, starts DynamoDB Local on
-               .latchkey/dynamodb for the duration of the command.
+               it to drop cached decisions (refusing, with nothing changed, if it cannot be
+               reached); if none runs, starts DynamoDB Local on .latchkey/dynamodb for the
+               duration of the command. A running \`npm start -- --memory\` keeps its data out
+               of reach: the command then refuses and changes nothing.
   --data-dir <dir>      local data folder (default: $LATCHKEY_LOCAL_DIR, else .latchkey)
   --endpoint <url>      a DynamoDB-compatible endpoint instead (e.g. a DynamoDB Local you run),
-                        with the local master key; --table defaults to ${LOCAL_TABLE_NAME}
+                        with the local master key and the data folder's DynamoDB access key
+                        id (if it has one yet); --table defaults to ${LOCAL_TABLE_NAME}
   AWS:         --table <name> --region <region> --kms-key-id <id>
                --rest-api-id <id> --stage <name>: the stage whose usage plans hold the accounts'
                usage-plan keys (needed by create-account and set-plan), and whose authorizer
@@ -111,6 +121,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 interface Target {
   readonly description: string;
   readonly store: DynamoDbStore;
+  readonly digests: DynamoDbDigestStore;
   readonly secrets: Secrets;
   readonly authorizerCache: AuthorizerCache;
   /** Where accounts' usage-plan keys live; undefined on AWS without --rest-api-id and --stage. */
@@ -135,10 +146,19 @@ class RunningServerCache implements AuthorizerCache {
     this.#runtime = runtime;
   }
 
-  async flush(): Promise<void> {
+  /** Where the server listens: an address of this machine, or loopback when it listens on all of them. */
+  get url(): string {
     const host = this.#runtime.host === '0.0.0.0' || this.#runtime.host === '::' ? '127.0.0.1' : this.#runtime.host;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${this.#runtime.port}${LOCAL_REFRESH_PATH}`;
-    const response = await fetch(url, { method: 'POST', headers: { [LOCAL_TOKEN_HEADER]: this.#runtime.controlToken } });
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.#runtime.port}${LOCAL_REFRESH_PATH}`;
+  }
+
+  async flush(): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(this.url, { method: 'POST', headers: { [LOCAL_TOKEN_HEADER]: this.#runtime.controlToken } });
+    } catch (error) {
+      throw new Error(`the running local server does not answer at ${this.url}`, { cause: error });
+    }
     if (response.status !== 204) throw new Error(`the running local server refused to refresh (HTTP ${response.status})`);
   }
 }
@@ -146,14 +166,24 @@ class RunningServerCache implements AuthorizerCache {
 const NO_CACHE: AuthorizerCache = { flush: () => Promise.resolve() };
 
 async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
+  const [inMemory] = values.endpoint === undefined && readRuntimeInfo(paths) === undefined ? readMemoryRuntimes(paths) : [];
+  if (inMemory !== undefined) {
+    throw new UsageError(
+      `\`npm start -- --memory\` runs (pid ${inMemory.pid}, port ${inMemory.port}) and keeps its data in its own memory, ` +
+        `out of this command's reach; nothing was changed. Stop it and run \`npm start\` without --memory to keep data ` +
+        `in ${paths.root} that this command can change, or make accounts through its API.`,
+    );
+  }
   const secrets = LocalSecrets.fromFile(paths.masterKey);
   if (values.endpoint !== undefined) {
-    const { raw, documentClient } = localDynamoDbClients(values.endpoint);
+    // The data folder's access key id opens the database `npm start` keeps there.
+    const { raw, documentClient } = localDynamoDbClients(values.endpoint, readDataFolderAccessKey(paths));
     const tableName = values.table ?? LOCAL_TABLE_NAME;
     await createTable(raw, tableName);
     return {
       description: `table ${tableName} at ${values.endpoint}`,
       store: new DynamoDbStore(documentClient, tableName),
+      digests: new DynamoDbDigestStore(documentClient, tableName),
       secrets,
       authorizerCache: NO_CACHE,
       usagePlans: new LocalUsagePlans(),
@@ -166,12 +196,27 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
   }
   const running = readRuntimeInfo(paths);
   if (running !== undefined) {
-    const { raw, documentClient } = localDynamoDbClients(running.dynamodbEndpoint);
+    const cache = new RunningServerCache(running);
+    // Reach the server before changing anything: a change it cannot be told about would keep
+    // its cached decisions (and its peppers) stale while the command reported success.
+    try {
+      await cache.flush();
+    } catch (error) {
+      throw new UsageError(
+        `the running local runtime (pid ${running.pid}) cannot be told about changes (${error instanceof Error ? error.message : String(error)}); nothing was changed`,
+      );
+    }
+    const accessKeyId = readDataFolderAccessKey(paths);
+    if (accessKeyId === undefined) {
+      throw new UsageError(`the running local runtime (pid ${running.pid}) is of an older version; restart it, then run this again. Nothing was changed`);
+    }
+    const { raw, documentClient } = localDynamoDbClients(running.dynamodbEndpoint, accessKeyId);
     return {
       description: `the running local runtime (pid ${running.pid}, port ${running.port})`,
       store: new DynamoDbStore(documentClient, running.tableName),
+      digests: new DynamoDbDigestStore(documentClient, running.tableName),
       secrets,
-      authorizerCache: new RunningServerCache(running),
+      authorizerCache: cache,
       usagePlans: new LocalUsagePlans(),
       local: true,
       close: () => {
@@ -181,8 +226,8 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
     };
   }
   mkdirSync(paths.dynamodb, { recursive: true, mode: 0o700 });
-  const engine = await startDynamoDbLocal({ dbPath: paths.dynamodb });
-  const { raw, documentClient } = localDynamoDbClients(engine.endpoint);
+  const engine = await startDynamoDbLocal({ dbPath: paths.dynamodb, accessKeyId: dataFolderAccessKey(paths) });
+  const { raw, documentClient } = localDynamoDbClients(engine.endpoint, engine.accessKeyId);
   try {
     await createTable(raw, LOCAL_TABLE_NAME);
   } catch (error) {
@@ -193,6 +238,7 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
   return {
     description: `local data in ${paths.dynamodb}`,
     store: new DynamoDbStore(documentClient, LOCAL_TABLE_NAME),
+    digests: new DynamoDbDigestStore(documentClient, LOCAL_TABLE_NAME),
     secrets,
     // No server runs, so no decision is cached anywhere.
     authorizerCache: NO_CACHE,
@@ -220,6 +266,7 @@ function awsTarget(values: Values): Target {
   return {
     description: `table ${table} in ${region}`,
     store: new DynamoDbStore(documentClient, table),
+    digests: new DynamoDbDigestStore(documentClient, table),
     secrets: new KmsSecrets(kms, keyId),
     authorizerCache: apiGateway !== undefined && restApiId !== undefined && stage !== undefined ? new ApiGatewayAuthorizerCache(apiGateway, restApiId, stage) : NO_CACHE,
     ...(apiGateway === undefined
@@ -330,11 +377,20 @@ async function execute(command: string, positionals: readonly string[], values: 
     case 'rotate-pepper': {
       const version = await rotatePepper(target.store, target.secrets);
       // The running local server reloads its peppers with its cache. Lambda containers need no
-      // signal: an authorizer that meets a digest of a newer version reloads its ring once, and
-      // handlers keep digesting with the version they loaded, which every authorizer verifies.
+      // signal: each reads the pepper list again within PEPPER_RING_MAX_AGE_SECONDS, and an
+      // authorizer that meets a digest of a newer version reloads its ring at once.
       await target.authorizerCache.flush();
       print(values.json, { pepperVersion: version }, [
-        `Pepper version ${version} added in ${target.description}; new digests use it, existing ones keep verifying.`,
+        `Pepper version ${version} added in ${target.description}; new digests use it (in every container within ` +
+          `${PEPPER_RING_MAX_AGE_SECONDS} s), existing ones keep verifying and move to it when their key is next used.`,
+      ]);
+      return;
+    }
+    case 'pepper-usage': {
+      const usage = await target.digests.pepperUsage();
+      print(values.json, { usage }, [
+        `Digests per pepper version in ${target.description}:`,
+        ...usage.map((entry) => `  version ${entry.version}: ${entry.userKeys} user keys, ${entry.accountKeys} account keys`),
       ]);
       return;
     }
@@ -402,7 +458,7 @@ async function main(): Promise<number> {
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!['create-account', 'create-key', 'enable-api', 'disable-api', 'rotate-pepper', 'set-plan', 'roll-account-key'].includes(command)) {
+  if (!['create-account', 'create-key', 'enable-api', 'disable-api', 'rotate-pepper', 'set-plan', 'pepper-usage', 'roll-account-key'].includes(command)) {
     console.error(`unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }
@@ -423,7 +479,8 @@ async function main(): Promise<number> {
       error instanceof NotFoundError ||
       error instanceof ConflictError ||
       error instanceof RoleCannotHoldKeysError ||
-      error instanceof JavaMissingError
+      error instanceof JavaMissingError ||
+      error instanceof LocalDataError
         ? error.message
         : error instanceof Error
           ? `${error.name}: ${error.message}`

@@ -28,6 +28,8 @@ import { resolveDownstreamRoutes, routeName, type DownstreamRoute, type Resolved
 import { DEFAULT_PLAN, type Plan } from '#shared/domain/plan.ts';
 import { routePolicyEnvironment } from '#shared/route-policy.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
+import { isApiSwitchRoute } from '#shared/api-switch.ts';
+import { ConsoleSite } from './console-site.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 import { DownstreamBackends } from './downstream-backends.ts';
 import { UsageLimits, planEnvironment } from './usage-limits.ts';
@@ -208,6 +210,16 @@ export class LatchkeyApi extends Construct {
       ],
       resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds ?? 300),
     });
+    // The same function for the API switch's routes, with a cache of its own (shared/api-switch.ts).
+    const apiSwitchAuthorizer = new RequestAuthorizer(this, 'ApiSwitchAuthorizer', {
+      handler: this.authorizerFunction.function,
+      identitySources: [
+        IdentitySource.header(ACCOUNT_KEY_HEADER),
+        IdentitySource.header(USER_KEY_HEADER),
+        IdentitySource.context('identity.sourceIp'),
+      ],
+      resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds ?? 300),
+    });
 
     // API Gateway REST has no body-size setting (its payload limit is a fixed 10 MB): the handlers
     // refuse bodies over 16 KiB with 413. The validator checks that declared parameters are present.
@@ -241,7 +253,7 @@ export class LatchkeyApi extends Construct {
       resourceAt(this.api.root, route.path).addMethod(route.method, integration, {
         operationName: route.operationId,
         authorizationType: AuthorizationType.CUSTOM,
-        authorizer: this.authorizer,
+        authorizer: isApiSwitchRoute(route) ? apiSwitchAuthorizer : this.authorizer,
         requestValidator: validator,
         requestParameters: pathParameterRequirements(route.path),
         // The usage plans apply only to methods that require a key (the authorizer supplies it).
@@ -273,6 +285,9 @@ export class LatchkeyApi extends Construct {
         return fn === undefined ? [] : [[routeName(route), fn]];
       }),
     );
+
+    // The console, on the API's origin (public methods; see the construct).
+    new ConsoleSite(this, 'Console', { api: this.api, logRetention, logRemovalPolicy });
 
     this.usageLimits = new UsageLimits(this, 'UsageLimits', {
       api: this.api,

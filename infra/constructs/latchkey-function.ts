@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -57,6 +57,8 @@ export interface LatchkeyFunctionProps {
   readonly logRetention: RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** A directory copied into the bundle under `to` (files the handler reads at run time). @default - none */
+  readonly bundledDirectory?: { readonly from: string; readonly to: string };
 }
 
 /**
@@ -103,6 +105,7 @@ export class LatchkeyFunction extends Construct {
         format: OutputFormat.ESM,
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
+        ...(props.bundledDirectory === undefined ? {} : { commandHooks: copyInto(props.bundledDirectory) }),
       },
     });
 
@@ -115,4 +118,12 @@ export class LatchkeyFunction extends Construct {
       reason: 'Invoked synchronously (API Gateway or CloudFormation); the caller receives every failure, so there is nothing to dead-letter.',
     });
   }
+}
+
+function copyInto(directory: { readonly from: string; readonly to: string }): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [`mkdir -p "${outputDir}/${directory.to}"`, `cp -R "${directory.from}/." "${outputDir}/${directory.to}/"`],
+  };
 }

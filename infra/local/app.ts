@@ -8,6 +8,8 @@ import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 import { auditRetentionDaysFromEnv, defaultPlanFromEnv, limitsFromEnv } from '#shared/config.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import type { ApiDeps, AuthorizerDeps } from '#shared/deps.ts';
+import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
+import { DigestUpgrader } from '#shared/digest-upgrades.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
 import type { Limits, Secrets } from '#shared/ports.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
@@ -79,11 +81,13 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   });
   // The same policy the deployed authorizer gets through LATCHKEY_ROUTE_POLICY.
   const routePolicy = options.downstream === undefined ? undefined : buildRoutePolicy(options.downstream.routes);
+  const digestUpgrades = new DigestUpgrader(new DynamoDbDigestStore(options.documentClient, options.tableName), logger);
   const authorizerDeps: AuthorizerDeps = {
     credentials: store,
     peppers,
     logger,
     ...(options.now === undefined ? {} : { now: options.now }),
+    digestUpgrades,
     ...(routePolicy === undefined ? {} : { routePolicy }),
   };
   const apiDeps: ApiDeps = {

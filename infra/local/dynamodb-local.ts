@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -11,6 +12,8 @@ import { createRequire } from 'node:module';
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The access key id whose database the runtime uses (see StartOptions.accessKeyId). */
+  readonly accessKeyId: string;
   stop(): Promise<void>;
 }
 
@@ -19,6 +22,24 @@ export interface StartOptions {
   readonly port?: number;
   /** Keep data in this folder; default: in memory. */
   readonly dbPath?: string;
+  /**
+   * The access key id the runtime's clients sign with. DynamoDB Local has no bind address (it
+   * listens on every interface) and checks no signature, but without `-sharedDb` it keeps one
+   * database per access key id and region: a caller from another host who does not know this
+   * id sees an empty database. Letters and digits only (DynamoDB Local refuses others).
+   * @default a random one, for an engine whose data is thrown away
+   */
+  readonly accessKeyId?: string;
+}
+
+/** The only origin DynamoDB Local grants CORS to: `.invalid` never resolves, so no web page has it. */
+export const LOCAL_CORS_ORIGIN = 'https://dynamodb-local.invalid';
+/** The region the runtime's clients name; with the access key id it selects the database. */
+export const LOCAL_REGION = 'us-east-1';
+
+/** A random access key id of the form DynamoDB Local accepts. */
+export function randomAccessKeyId(): string {
+  return `LK${randomBytes(16).toString('hex').toUpperCase()}`;
 }
 
 export class JavaMissingError extends Error {
@@ -60,7 +81,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
+async function waitUntilReady(endpoint: string, accessKeyId: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${output()}`);
@@ -70,7 +91,7 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, output: () 
         headers: {
           'content-type': 'application/x-amz-json-1.0',
           'x-amz-target': 'DynamoDB_20120810.ListTables',
-          authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+          authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20200101/${LOCAL_REGION}/dynamodb/aws4_request, SignedHeaders=host, Signature=0`,
         },
         body: '{}',
       });
@@ -88,9 +109,23 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   const folder = emulatorFolder();
   const port = options.port ?? (await freePort());
   const storage = options.dbPath === undefined ? ['-inMemory'] : ['-dbPath', options.dbPath];
+  const accessKeyId = options.accessKeyId ?? randomAccessKeyId();
+  if (!/^[A-Za-z0-9]+$/.test(accessKeyId)) throw new Error('a DynamoDB Local access key id is letters and digits only');
   const child = spawn(
     'java',
-    [`-Djava.library.path=${join(folder, 'DynamoDBLocal_lib')}`, '-jar', join(folder, 'DynamoDBLocal.jar'), ...storage, '-sharedDb', '-disableTelemetry', '-port', String(port)],
+    [
+      `-Djava.library.path=${join(folder, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(folder, 'DynamoDBLocal.jar'),
+      ...storage,
+      // No -sharedDb: one database per access key id, so the data is the runtime's alone.
+      // CORS for one origin no page can have: a page in the developer's browser gets no answer.
+      '-cors',
+      LOCAL_CORS_ORIGIN,
+      '-disableTelemetry',
+      '-port',
+      String(port),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -101,7 +136,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   child.stderr.on('data', collect);
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(endpoint, child, () => output);
+    await waitUntilReady(endpoint, accessKeyId, child, () => output);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -109,6 +144,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   return {
     endpoint,
     port,
+    accessKeyId,
     stop: () => stopProcess(child),
   };
 }

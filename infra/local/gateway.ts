@@ -7,6 +7,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { isApiSwitchRoute } from '#shared/api-switch.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, VALID_UNTIL_CONTEXT, evaluatePolicy } from '#shared/authorization.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
 import { ROUTES, type FunctionGroup, type Route } from '#shared/routes.ts';
@@ -424,7 +425,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     const authorization = await authorize(
       { type: 'REQUEST', methodArn, ...common, requestContext: { ...requestContextBase, authorizer: undefined } },
-      LocalAuthorizerCache.key(accountKey, userKey, request.sourceIp),
+      // The switch routes have an authorizer, and so a cache, of their own (shared/api-switch.ts).
+      (target.kind === 'management' && isApiSwitchRoute(target.route) ? 'api-switch:' : '') + LocalAuthorizerCache.key(accountKey, userKey, request.sourceIp),
     );
     if (!authorization.ok) return gatewayError(authorization.response, requestId);
     const { policy } = authorization;

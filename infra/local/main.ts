@@ -1,6 +1,6 @@
 import './sdk-environment.ts';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
@@ -19,11 +19,15 @@ import type { DownstreamInvoker } from './gateway.ts';
 import { JavaMissingError, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import {
   LOCAL_TABLE_NAME,
+  LocalDataError,
+  dataFolderAccessKey,
   localDynamoDbClients,
   localPaths,
   readBootstrapMarker,
   readRuntimeInfo,
+  removeMemoryRuntimeInfo,
   removeRuntimeInfo,
+  writeMemoryRuntimeInfo,
   writeBootstrapMarker,
   writeRuntimeInfo,
   type LocalPaths,
@@ -196,14 +200,14 @@ async function run(settings: Settings): Promise<void> {
 
   let engine: DynamoDbLocal;
   try {
-    engine = await startDynamoDbLocal(settings.memory ? {} : { dbPath: paths.dynamodb });
+    engine = await startDynamoDbLocal(settings.memory ? {} : { dbPath: paths.dynamodb, accessKeyId: dataFolderAccessKey(paths) });
   } catch (error) {
-    if (error instanceof JavaMissingError) throw new UsageError(error.message);
+    if (error instanceof JavaMissingError || error instanceof LocalDataError) throw new UsageError(error.message);
     throw error;
   }
   cleanups.push(() => engine.stop());
 
-  const { raw, documentClient } = localDynamoDbClients(engine.endpoint);
+  const { raw, documentClient } = localDynamoDbClients(engine.endpoint, engine.accessKeyId);
   cleanups.push(() => {
     raw.destroy();
   });
@@ -257,7 +261,20 @@ async function run(settings: Settings): Promise<void> {
   cleanups.push(() => closeServer(server));
   const baseUrl = `http://${urlHost(settings.host)}:${port}`;
 
-  if (!settings.memory) {
+  if (settings.memory) {
+    // Advertised where the admin CLI looks, so that it refuses rather than change the data folder.
+    const madeRoot = !existsSync(paths.root);
+    mkdirSync(paths.root, { recursive: true, mode: 0o700 });
+    writeMemoryRuntimeInfo(paths, { host: settings.host, port, pid: process.pid });
+    cleanups.push(() => {
+      removeMemoryRuntimeInfo(paths, process.pid);
+      try {
+        if (madeRoot) rmdirSync(paths.root);
+      } catch {
+        // Something else was put there meanwhile: it stays.
+      }
+    });
+  } else {
     writeRuntimeInfo(paths, {
       dynamodbEndpoint: engine.endpoint,
       tableName: LOCAL_TABLE_NAME,

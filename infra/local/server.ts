@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { buildOpenApiDocument } from '#shared/openapi.ts';
+import { localConsole, type ConsoleHandler } from './console.ts';
 import { gatewayError, type Gateway, type GatewayResponse } from './gateway.ts';
 import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER } from './runtime-files.ts';
 
@@ -17,6 +18,8 @@ export interface LocalServerOptions {
    * /_local/refresh` from a loopback address with this token). Absent: that path is unknown.
    */
   readonly control?: { readonly token: string; readonly refresh: () => Promise<void> };
+  /** Serves `GET /console` (no keys) and leads `GET /` there. @default the console, built on first use */
+  readonly console?: ConsoleHandler;
 }
 
 /**
@@ -109,6 +112,7 @@ function json(status: number, value: unknown): GatewayResponse {
 export function createServer(options: LocalServerOptions): Server {
   const { gateway, logger } = options;
   let openApi: string | undefined;
+  const consoleSite = options.console ?? localConsole();
 
   async function respond(request: IncomingMessage, sourceIp: string): Promise<GatewayResponse> {
     const method = (request.method ?? 'GET').toUpperCase();
@@ -128,7 +132,9 @@ export function createServer(options: LocalServerOptions): Server {
     const { control } = options;
     if (method === 'POST' && path === LOCAL_REFRESH_PATH && control !== undefined) {
       const token = request.headersDistinct[LOCAL_TOKEN_HEADER];
-      if (!isLoopback(sourceIp) || token?.length !== 1 || !tokenMatches(token[0], control.token)) {
+      // From this machine only: loopback, or (when listening on one of its addresses) that same address.
+      const fromThisHost = isLoopback(sourceIp) || sourceIp === peerAddress(request.socket.localAddress);
+      if (!fromThisHost || token?.length !== 1 || !tokenMatches(token[0], control.token)) {
         return json(403, { message: 'Forbidden' });
       }
       await control.refresh();
@@ -138,6 +144,8 @@ export function createServer(options: LocalServerOptions): Server {
       openApi ??= JSON.stringify((options.openApiDocument ?? buildOpenApiDocument)());
       return { status: 200, headers: { 'content-type': 'application/json' }, body: openApi, isBase64Encoded: false };
     }
+    const site = await consoleSite(method, path);
+    if (site !== undefined) return site;
     return gateway.handle({
       method,
       path,

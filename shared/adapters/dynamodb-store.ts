@@ -31,7 +31,7 @@ import type {
   UsageKey,
 } from '../ports.ts';
 import { authorizationLimitsFromItem, planAttribute, planFromItem, usageKeyAttributes, usageKeyFromItem } from './dynamodb/plan-items.ts';
-import { type CursorShape, decodeCursor, encodeCursor } from './dynamodb/cursor.ts';
+import { type CursorShape, decodeCursor, pageFromQuery } from './dynamodb/cursor.ts';
 import {
   CONFIG_PK,
   EVENT_PREFIX,
@@ -994,9 +994,11 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
       throw new ValidationError('limit', 'range', `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
     }
     const startKey = options.cursor === undefined ? undefined : decodeCursor(options.cursor, shape);
+    // One item more than asked tells whether another page exists, so the page holding the
+    // last item says so (`nextCursor: null`) instead of sending the caller to an empty page.
     const output = await this.#client.send(
-      new QueryCommand({ ...input, TableName: this.#tableName, Limit: options.limit, ExclusiveStartKey: startKey }),
+      new QueryCommand({ ...input, TableName: this.#tableName, Limit: options.limit + 1, ExclusiveStartKey: startKey }),
     );
-    return { items: (output.Items ?? []).map(map), nextCursor: encodeCursor(output.LastEvaluatedKey) };
+    return pageFromQuery(output.Items ?? [], output.LastEvaluatedKey, options.limit, shape, map);
   }
 }

@@ -53,7 +53,7 @@ export async function createAccount(deps: AccountDeps, input: CreateAccountInput
     accountKeyCiphertext: await deps.secrets.encryptAccountKey(accountId, accountKey),
   };
   const owner: User = { id: newId(), accountId, name: input.ownerName, email: input.ownerEmail, role: 'owner', createdAt: at };
-  const { record: ownerKey, secret: userKey } = issueUserKey(ring, owner, keyName, now);
+  const { record: ownerKey, secret: userKey } = issueUserKey(ring, owner, keyName, now, actor);
   // The usage-plan key comes first (outside the table), and goes again if the account is not stored.
   const usageKey = await deps.usagePlans.createKey(accountId, null);
   try {
@@ -78,10 +78,10 @@ export async function setApiEnabled(
   actor: Actor,
 ): Promise<Account> {
   const event = auditEvent(accountId, actor, enabled ? 'account.api-enable' : 'account.api-disable', `account/${accountId}`, deps.now());
-  const write = (): Promise<Account> => deps.store.setApiEnabled(accountId, enabled, event);
   // Turning the API off narrows access: no cached Allow may outlive it, not even when the
-  // switch landed and only its answer was lost.
-  return enabled ? write() : withAuthorizerCacheFlush(deps, write);
+  // switch landed and only its answer was lost. Turning it on flushes too: a refusal the
+  // gateway may have cached while it was off must not outlive the switch either.
+  return withAuthorizerCacheFlush(deps, () => deps.store.setApiEnabled(accountId, enabled, event));
 }
 
 export function publicAccount(record: Account): Account {

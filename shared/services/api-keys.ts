@@ -50,7 +50,7 @@ export async function createApiKey(
   const user = await deps.store.getUser(accountId, input.userId);
   if (user === undefined) throw new NotFoundError('user');
   if (!canHoldKeys(user.role)) throw new RoleCannotHoldKeysError(user.role);
-  const { record, secret } = issueUserKey(await deps.peppers(), user, name, now, expiresAt);
+  const { record, secret } = issueUserKey(await deps.peppers(), user, name, now, actor, expiresAt);
   await deps.store.createKey(record, auditEvent(accountId, actor, 'api-key.create', `api-key/${record.id}`, now), deps.limits);
   return { key: publicApiKey(record), secret };
 }
@@ -72,6 +72,7 @@ export function publicApiKey(key: ApiKey): ApiKey {
     lastUsedAt: key.lastUsedAt,
     cidrAllowList: key.cidrAllowList,
     expiresAt: key.expiresAt ?? null,
+    createdBy: key.createdBy,
   };
 }
 
@@ -84,6 +85,7 @@ export function issueUserKey(
   user: Pick<User, 'id' | 'accountId' | 'role'>,
   name: string,
   at: Date,
+  issuer: Pick<Actor, 'userId' | 'keyId'>,
   expiresAt: string | null = null,
 ): { readonly record: ApiKeyRecord; readonly secret: string } {
   const keyId = newId();
@@ -99,6 +101,7 @@ export function issueUserKey(
     createdAt: at.toISOString(),
     lastUsedAt: null,
     cidrAllowList: [],
+    createdBy: { userId: issuer.userId, keyId: issuer.keyId },
     secretHash: digest.hash,
     pepperVersion: digest.pepperVersion,
     expiresAt,

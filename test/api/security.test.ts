@@ -26,6 +26,7 @@ const VALID_BODIES: Partial<Record<OperationId, unknown>> = {
   createApiKey: { name: 'security-suite-key', userId: 'AAAAAAAAAAAAAAAA' },
   addCidrRule: { cidr: '192.0.2.0/24' },
   updateCidrRule: { cidr: '192.0.2.0/24' },
+  updateAccount: { apiEnabled: true },
   // A week of grace: a roll the suite lets through leaves the caller's keys working.
   rollApiKey: { gracePeriodSeconds: 604_800 },
   rollAccountKey: { gracePeriodSeconds: 604_800 },

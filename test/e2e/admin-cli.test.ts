@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER, localPaths, writeRuntimeInfo } from '#infra/local/runtime-files.ts';
+import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER, dataFolderAccessKey, localPaths, writeRuntimeInfo } from '#infra/local/runtime-files.ts';
 import { call, startApi, type Credentials, type RunningApi } from './support.ts';
 
 /**
@@ -38,7 +38,9 @@ let created: { accountId: string; keys: Credentials };
 
 beforeAll(async () => {
   // Prepare: an account made by the CLI on a table the CLI creates, then a local server on it
-  // sharing the CLI's master key, advertised in the data folder like `npm start` does.
+  // sharing the CLI's master key and DynamoDB access key id, advertised in the data folder
+  // like `npm start` does.
+  const accessKeyId = dataFolderAccessKey(localPaths(dataDir));
   const result = await admin([
     'create-account',
     '--json',
@@ -61,7 +63,7 @@ beforeAll(async () => {
   const output = JSON.parse(result.stdout) as { account: { id: string }; accountKey: string; userKey: string };
   created = { accountId: output.account.id, keys: { accountKey: output.accountKey, userKey: output.userKey } };
 
-  api = await startApi({ tableName, secrets: LocalSecrets.fromFile(localPaths(dataDir).masterKey), controlToken, authorizerTtlSeconds: 300 });
+  api = await startApi({ tableName, secrets: LocalSecrets.fromFile(localPaths(dataDir).masterKey), controlToken, authorizerTtlSeconds: 300, accessKeyId });
   writeRuntimeInfo(localPaths(dataDir), {
     dynamodbEndpoint: inject('dynamodbEndpoint'),
     tableName,
@@ -166,8 +168,11 @@ describe('rotate-pepper', () => {
     const output = JSON.parse(next.stdout) as { accountKey: string; userKey: string };
     const newKeys = await call(api.port, '/v1/whoami', { keys: { accountKey: output.accountKey, userKey: output.userKey } });
     const oldKeys = await call(api.port, '/v1/whoami', { keys: created.keys });
+    const usage = await admin(['pepper-usage', '--json', '--data-dir', dataDir]);
 
     // Assess
+    expect(usage.code).toBe(0);
+    expect((JSON.parse(usage.stdout) as { usage: { version: number }[] }).usage.map((entry) => entry.version)).toEqual([1, 2]);
     expect(rotated.code).toBe(0);
     expect(JSON.parse(rotated.stdout)).toEqual({ pepperVersion: 2 });
     expect(newKeys.status).toBe(200);

@@ -1,89 +1,18 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#infra/local/dynamodb-local.ts';
-import { call, type Credentials } from './support.ts';
+import { call } from './support.ts';
+import { STARTUP_MS, children, startRuntime, stopRuntime } from './runtime-process.ts';
 
 /**
  * `npm start` as a user runs it: a child process that starts DynamoDB Local, prints the
  * first account's keys as two `export` lines, serves the API, and on SIGTERM or SIGINT takes
  * its DynamoDB Local down with it, leaving no Java process and no port behind.
  */
-
-const STARTUP_MS = 150_000;
-
-interface Started {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly output: () => string;
-  readonly keys: Credentials | undefined;
-  readonly dynamodbPort: number;
-  readonly javaPid: number;
-}
-
-const children: ChildProcess[] = [];
-
-async function startRuntime(args: readonly string[], dataDir: string): Promise<Started> {
-  const port = await freePort();
-  const child = spawn('node', ['--import', 'tsx', 'infra/local/main.ts', '--port', String(port), ...args], {
-    env: { ...process.env, LATCHKEY_LOCAL_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`no start within ${STARTUP_MS} ms:\n${output}`));
-    }, STARTUP_MS);
-    const check = (): void => {
-      if (output.includes('OpenAPI document:')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${String(code)} before starting:\n${output}`));
-    });
-  });
-  const accountKey = /^export LATCHKEY_ACCOUNT_KEY=(\S+)$/m.exec(output)?.[1];
-  const userKey = /^export LATCHKEY_USER_KEY=(\S+)$/m.exec(output)?.[1];
-  const dynamodbPort = Number(/DynamoDB Local at http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-  const javaPid = Number(
-    execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(child.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .find((line) => line.trim().endsWith('java'))
-      ?.trim()
-      .split(/\s+/)[0],
-  );
-  return {
-    child,
-    port,
-    output: () => output,
-    keys: accountKey !== undefined && userKey !== undefined ? { accountKey, userKey } : undefined,
-    dynamodbPort,
-    javaPid,
-  };
-}
-
-function stopRuntime(started: Started, signal: NodeJS.Signals): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (started.child.exitCode !== null) {
-      resolve(started.child.exitCode);
-      return;
-    }
-    started.child.once('exit', (code) => {
-      resolve(code);
-    });
-    started.child.kill(signal);
-  });
-}
 
 function processExists(pid: number): boolean {
   try {

@@ -40,6 +40,8 @@ export interface StartOptions {
   readonly defaultPlan?: Plan;
   /** The team's own routes behind the gateway. */
   readonly downstream?: DownstreamInvoker;
+  /** The access key id that selects the database on the run's DynamoDB Local. @default 'test' */
+  readonly accessKeyId?: string;
 }
 
 /** Far above anything a test sends: the limiter runs, but lets every request through. */
@@ -49,17 +51,17 @@ export function quietLogger(): Logger {
   return new Logger({ serviceName: 'latchkey-e2e', logLevel: 'SILENT' });
 }
 
-export function testDynamoDbClients(): { raw: DynamoDBClient; documentClient: DynamoDBDocumentClient } {
+export function testDynamoDbClients(accessKeyId = 'test'): { raw: DynamoDBClient; documentClient: DynamoDBDocumentClient } {
   const raw = new DynamoDBClient({
     endpoint: inject('dynamodbEndpoint'),
     region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    credentials: { accessKeyId, secretAccessKey: 'test' },
   });
   return { raw, documentClient: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }) };
 }
 
 export async function startApi(options: StartOptions = {}): Promise<RunningApi> {
-  const { raw, documentClient } = testDynamoDbClients();
+  const { raw, documentClient } = testDynamoDbClients(options.accessKeyId);
   const tableName = options.tableName ?? `latchkey-e2e-${newId()}`;
   await createTable(raw, tableName);
   const secrets = options.secrets ?? new LocalSecrets(randomBytes(32));
@@ -119,6 +121,8 @@ export interface CallOptions {
   readonly headers?: Record<string, string>;
   /** The loopback address to connect from: the source address the API sees. */
   readonly from?: string;
+  /** The address to connect to. @default '127.0.0.1' */
+  readonly host?: string;
 }
 
 /** One request over real HTTP, from a chosen local address. */
@@ -135,7 +139,7 @@ export function call(port: number, path: string, options: CallOptions = {}): Pro
   }
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers, localAddress: options.from ?? '127.0.0.1', agent: false },
+      { host: options.host ?? '127.0.0.1', port, path, method: options.method ?? 'GET', headers, localAddress: options.from ?? '127.0.0.1', agent: false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -2,6 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routePolicyEnvironment } from '#shared/route-policy.ts';
+import { isApiSwitchRoute } from '#shared/api-switch.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
 import { logicalIdOf, synthLatchkey, type SynthesizedLatchkey } from './cdk-app.ts';
 
@@ -84,15 +85,19 @@ describe('API stack (defaults)', () => {
     });
 
   describe('authorizer', () => {
-    it('keys its cache on both key headers and the source IP', () => {
-      template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
-        Type: 'REQUEST',
-        IdentitySource: 'method.request.header.x-api-key,method.request.header.x-api-secret-key,context.identity.sourceIp',
-        AuthorizerResultTtlInSeconds: 300,
-      });
+    it('keys its caches (the main one and the API switch one) on both key headers and the source IP', () => {
+      const authorizers = Object.values(resourcesOfType(template, 'AWS::ApiGateway::Authorizer'));
+      expect(authorizers).toHaveLength(2);
+      for (const authorizer of authorizers) {
+        expect(authorizer.Properties).toMatchObject({
+          Type: 'REQUEST',
+          IdentitySource: 'method.request.header.x-api-key,method.request.header.x-api-secret-key,context.identity.sourceIp',
+          AuthorizerResultTtlInSeconds: 300,
+        });
+      }
     });
 
-    it('may only read the table, query the pepper partition and decrypt under the pepper context', () => {
+    it('may only read the table, query the pepper partition, decrypt under the pepper context and move a digest to a new pepper', () => {
       expect(dataStatements('authorizer')).toEqual([
         { Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Effect: 'Allow', Resource: tableArn },
         {
@@ -106,6 +111,17 @@ describe('API stack (defaults)', () => {
           Effect: 'Allow',
           Resource: keyArn,
           Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
+        },
+        {
+          Action: 'dynamodb:UpdateItem',
+          Effect: 'Allow',
+          Resource: tableArn,
+          Condition: {
+            'ForAllValues:StringEquals': {
+              'dynamodb:Attributes': ['pk', 'sk', 'secretHash', 'pepperVersion', 'accountKeyHash', 'accountKeyPepperVersion'],
+            },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+          },
         },
       ]);
     });
@@ -129,7 +145,7 @@ describe('API stack (defaults)', () => {
       expect(dataStatements('logs')).toEqual([{ Action: 'dynamodb:Query', Effect: 'Allow', Resource: tableArn }, recordKeyUse()]);
     });
 
-    it('let the account function read the account, write its audit event and decrypt only account keys', () => {
+    it('let the account function read and switch the account, write its audit event, decrypt only account keys and flush', () => {
       expect(dataStatements('account')).toEqual([
         { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: tableArn },
         // Rolling the account key: the pepper to hash it, KMS to encrypt it for reveal.
@@ -252,7 +268,7 @@ describe('API stack (defaults)', () => {
   describe('every function', () => {
     it('runs Node.js 24 on ARM64 with active tracing, logging to its own log group with the configured retention', () => {
       const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 1);
+      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 2); // the groups, the authorizer and the console
       const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
       for (const fn of Object.values(functions)) {
         expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });
@@ -300,17 +316,35 @@ describe('API stack (defaults)', () => {
       return methods;
     }
 
-    it('has exactly the methods of ROUTES, no more, no fewer', () => {
-      expect([...methodsByRoute().keys()].sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+    const CONSOLE_METHODS = ['GET /', 'GET /console', 'GET /console/{asset}'];
+
+    it('has exactly the methods of ROUTES and the console, no more, no fewer', () => {
+      expect([...methodsByRoute().keys()].sort()).toEqual([...ROUTES.map((r) => `${r.method} ${r.path}`), ...CONSOLE_METHODS].sort());
     });
 
-    it('puts every method behind the REQUEST authorizer and proxies it to its group function', () => {
-      const authorizerId = Object.keys(resourcesOfType(template, 'AWS::ApiGateway::Authorizer'))[0];
+    it('leaves only the console methods and the routes that need no keys public, the console proxied to its function', () => {
+      const publicMethods = [...methodsByRoute()].filter(([, m]) => m.AuthorizationType !== 'CUSTOM').map(([name]) => name);
+      expect(publicMethods.sort()).toEqual([...CONSOLE_METHODS, ...ROUTES.filter(isPublicRoute).map((r) => `${r.method} ${r.path}`)].sort());
+      const consoleFunction = logicalIdOf(synth.api.node.findChild('Default').node.findChild('Console').node.findChild('Function').node.findChild('Function').node.defaultChild as CfnElement);
+      for (const name of CONSOLE_METHODS) {
+        const method = methodsByRoute().get(name);
+        expect(method, name).toMatchObject({ AuthorizationType: 'NONE', Integration: { Type: 'AWS_PROXY' } });
+        expect(JSON.stringify((method?.Integration as { Uri: unknown }).Uri)).toContain(JSON.stringify({ 'Fn::GetAtt': [consoleFunction, 'Arn'] }));
+      }
+    });
+
+    it('puts every method behind the REQUEST authorizer (the API switch routes behind their own) and proxies it to its group function', () => {
+      const authorizerIds = Object.keys(resourcesOfType(template, 'AWS::ApiGateway::Authorizer'));
+      const mainId = authorizerIds.find((id) => id.includes('RequestAuthorizer'));
+      const switchId = authorizerIds.find((id) => id.includes('ApiSwitchAuthorizer'));
+      expect(authorizerIds).toHaveLength(2);
       const methods = methodsByRoute();
       for (const route of ROUTES) {
         const method = methods.get(`${route.method} ${route.path}`);
         // A route that needs no keys (leak reports) has no authorizer; every other route has it.
-        const authorization = isPublicRoute(route) ? { AuthorizationType: 'NONE' } : { AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } };
+        const authorization = isPublicRoute(route)
+          ? { AuthorizationType: 'NONE' }
+          : { AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: isApiSwitchRoute(route) ? switchId : mainId } };
         expect(method, `${route.method} ${route.path}`).toMatchObject({
           ...authorization,
           OperationName: route.operationId,
@@ -322,9 +356,8 @@ describe('API stack (defaults)', () => {
       }
     });
 
-    it('leaves only the leak-report route without an authorizer, throttled on its own', () => {
-      const open = [...methodsByRoute()].filter(([, method]) => method.AuthorizationType !== 'CUSTOM').map(([name]) => name);
-      expect(open).toEqual(['POST /v1/leaked-keys']);
+    it('leaves the leak-report route without an authorizer or a usage-plan key, throttled on its own', () => {
+      expect(methodsByRoute().get('POST /v1/leaked-keys')).toMatchObject({ AuthorizationType: 'NONE', ApiKeyRequired: false });
       expect(methodsByRoute().get('POST /v1/leaked-keys')?.AuthorizerId).toBeUndefined();
       const stage = Object.values(resourcesOfType(template, 'AWS::ApiGateway::Stage'))[0];
       expect(stage?.Properties.MethodSettings).toEqual(

@@ -67,6 +67,8 @@ async function keyWithRules(deps: ApiDeps, owner: SeededOwner, actor: Actor, rul
 
 /** What each mutating route acts on; the route table decides which routes must be here. */
 const SCENARIOS: Readonly<Record<string, Setup>> = {
+  // Turning the API off: the account item and its audit event change together.
+  updateAccount: () => Promise.resolve({ body: { apiEnabled: false } }),
   createUser: () => Promise.resolve({ body: { name: 'Second Owner', email: 'second@example.com', role: 'owner' } }),
   updateUser: async (deps, owner, actor) => {
     // An owner with keys demoted: the user, each key's role copy and the owner count change together.

@@ -61,6 +61,7 @@ export function testKey(user: User, name = `key-${newId()}`): ApiKeyRecord {
     createdAt: new Date().toISOString(),
     lastUsedAt: null,
     cidrAllowList: [],
+    createdBy: { userId: null, keyId: null },
     secretHash: fakeDigest(),
     pepperVersion: 1,
   };

@@ -286,6 +286,73 @@ describe('authorizer', () => {
     });
   });
 
+  describe('the API switch (an account whose API is off)', () => {
+    const switchArn = `${apiBase}/GET/v1/account`;
+    const eventOn = (methodArn: string, keys: { accountKey: string; userKey: string }, sourceIp?: string) => ({
+      ...eventWith(requestFixture, keys, sourceIp),
+      methodArn,
+    });
+
+    it('gives an owner on a switch route an Allow of the switch routes and nothing else', async () => {
+      // Prepare
+      const keys = provision({ apiEnabled: false });
+
+      // Act
+      const result = await handler(eventOn(switchArn, keys));
+
+      // Assess
+      expect(result.context).toMatchObject({ role: 'owner', userId: keys.userId });
+      for (const route of ROUTES) {
+        const expected = ['GET /v1/account', 'PATCH /v1/account'].includes(`${route.method} ${route.path}`) ? 'allow' : 'implicit-deny';
+        expect(evaluatePolicy(result.policyDocument, arnOf(route.method, route.path)), `${route.method} ${route.path}`).toBe(expected);
+      }
+    });
+
+    it('refuses an owner on any other route with 401, not a restricted policy', async () => {
+      // Prepare
+      const keys = provision({ apiEnabled: false });
+
+      // Act
+      const outcome = handler(eventOn(`${apiBase}/GET/v1/api-keys`, keys));
+
+      // Assess
+      await expect(outcome).rejects.toThrow(new Error('Unauthorized'));
+    });
+
+    it.each(['viewer', 'logs-viewer'] as const)('refuses a %s even on a switch route', async (role) => {
+      // Prepare
+      const keys = provision({ apiEnabled: false, role });
+
+      // Act
+      const outcome = handler(eventOn(switchArn, keys));
+
+      // Assess
+      await expect(outcome).rejects.toThrow(new Error('Unauthorized'));
+    });
+
+    it("keeps the owner key's allow list on a switch route", async () => {
+      // Prepare
+      const keys = provision({ apiEnabled: false, cidrs: ['192.0.2.0/24'] });
+
+      // Act
+      const result = await handler(eventOn(switchArn, keys, '203.0.113.1'));
+
+      // Assess
+      expect(evaluatePolicy(result.policyDocument, switchArn)).toBe('explicit-deny');
+    });
+
+    it('gives the full policy of the role on a switch route while the API is on', async () => {
+      // Prepare
+      const keys = provision();
+
+      // Act
+      const result = await handler(eventOn(switchArn, keys));
+
+      // Assess
+      expect(evaluatePolicy(result.policyDocument, `${apiBase}/GET/v1/api-keys`)).toBe('allow');
+    });
+  });
+
   describe('faults', () => {
     it('fails with a fault, never Unauthorized and never a policy, when the store fails', async () => {
       // Prepare

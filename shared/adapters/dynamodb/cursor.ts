@@ -54,3 +54,28 @@ export function decodeCursor(cursor: string, shape: CursorShape): Record<string,
   if (shape.indexPk !== undefined && (key.gsi1pk !== shape.indexPk || key.gsi1sk !== sk)) throw invalid();
   return key;
 }
+
+/** The attributes that locate an item in the query `shape` describes: the cursor a page ends on. */
+function keyOf(item: Record<string, unknown>, shape: CursorShape): Record<string, unknown> {
+  const names = shape.indexPk === undefined ? ['pk', 'sk'] : ['gsi1pk', 'gsi1sk', 'pk', 'sk'];
+  return Object.fromEntries(names.map((name) => [name, item[name]]));
+}
+
+/**
+ * A page of at most `limit` items from a query that asked for `limit + 1`: the extra item only
+ * proves that more follow, and the cursor then points after the last item shown. Without an
+ * extra item the page is the last one, unless DynamoDB stopped early (its 1 MB cap), in which
+ * case its own LastEvaluatedKey continues the listing.
+ */
+export function pageFromQuery<T>(
+  items: readonly Record<string, unknown>[],
+  lastEvaluatedKey: Record<string, unknown> | undefined,
+  limit: number,
+  shape: CursorShape,
+  map: (item: Record<string, unknown>) => T,
+): { readonly items: T[]; readonly nextCursor: string | null } {
+  const shown = items.slice(0, limit);
+  const last = shown.at(-1);
+  if (items.length > limit && last !== undefined) return { items: shown.map(map), nextCursor: encodeCursor(keyOf(last, shape)) };
+  return { items: shown.map(map), nextCursor: encodeCursor(lastEvaluatedKey) };
+}

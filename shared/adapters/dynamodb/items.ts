@@ -251,6 +251,8 @@ export function keyItem(key: ApiKeyRecord): Item {
           previousPepperVersion: key.previousSecret.pepperVersion,
           previousSecretExpiresAt: key.previousSecret.expiresAt,
         }),
+    ...(key.createdBy.userId === null ? {} : { createdByUserId: key.createdBy.userId }),
+    ...(key.createdBy.keyId === null ? {} : { createdByKeyId: key.createdBy.keyId }),
     rev: 1,
   };
 }
@@ -279,6 +281,8 @@ export function apiKeyFromItem(item: Item): ApiKey {
     lastUsedAt: readOptionalString(item, 'lastUsedAt'),
     cidrAllowList: readRules(item),
     expiresAt: readOptionalString(item, 'keyExpiresAt'),
+    // Keys made before keys recorded their issuer read as issued by the system.
+    createdBy: { userId: readOptionalString(item, 'createdByUserId'), keyId: readOptionalString(item, 'createdByKeyId') },
   };
 }
 

@@ -1,0 +1,117 @@
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ROLES, type Api, type KeyRole, type Role, type User } from './api.ts';
+import { Modal } from './dialog.tsx';
+import { errorText, when } from './format.ts';
+
+/** Users of the account: an owner adds them, changes their role and deletes them. */
+export function UsersTab(props: { api: Api; role: KeyRole; self: string }) {
+  const { api } = props;
+  const owner = props.role === 'owner';
+  const [users, setUsers] = useState<readonly User[]>();
+  const [error, setError] = useState<string>();
+  const [deleting, setDeleting] = useState<User>();
+  const load = useCallback(async () => {
+    try {
+      setUsers(await api.users());
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, [api]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const act = (write: Promise<unknown>): void => {
+    setError(undefined);
+    write.then(load, (e: unknown) => { setError(errorText(e)); void load(); });
+  };
+
+  return (
+    <div class="users">
+      {error === undefined ? null : <p role="alert" class="error">{error}</p>}
+      {owner ? <AddUserForm onAdd={(body) => { act(api.createUser(body)); }} /> : null}
+      {users === undefined ? (
+        <p role="status">Loading users…</p>
+      ) : (
+        <table aria-label="Users">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Created</th>
+              {owner ? <th scope="col"><span class="visually-hidden">Actions</span></th> : null}
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((user) => (
+              <tr key={user.id}>
+                <th scope="row">{user.name}</th>
+                <td>{user.email}</td>
+                <td>
+                  {owner ? (
+                    <select aria-label={`Role of ${user.name}`} value={user.role} onChange={(e) => { act(api.updateUser(user.id, e.currentTarget.value as Role)); }}>
+                      {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+                    </select>
+                  ) : (
+                    user.role
+                  )}
+                </td>
+                <td title={user.createdAt}>{when(user.createdAt)}</td>
+                {owner ? (
+                  <td class="row-actions">
+                    <button type="button" class="danger" aria-label={`Delete user ${user.name}`} onClick={() => { setDeleting(user); }}>Delete</button>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {deleting === undefined ? null : (
+        <Modal title="Delete user" onClose={() => { setDeleting(undefined); }}>
+          <p>
+            Delete <strong>{deleting.name}</strong> ({deleting.email}) and every user key they hold? Their keys are refused at once.
+          </p>
+          <div class="actions">
+            <button type="button" onClick={() => { setDeleting(undefined); }}>Cancel</button>
+            <button type="button" class="danger" onClick={() => { const user = deleting; setDeleting(undefined); act(api.deleteUser(user.id)); }}>Delete</button>
+          </div>
+        </Modal>
+      )}
+    </div>
+  );
+}
+
+function AddUserForm(props: { onAdd: (body: { name: string; email: string; role: Role }) => void }) {
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('viewer');
+  return (
+    <form
+      class="add-user"
+      aria-label="Add a user"
+      onSubmit={(event) => {
+        event.preventDefault();
+        props.onAdd({ name: name.trim(), email: email.trim(), role });
+        setName('');
+        setEmail('');
+      }}
+    >
+      <label>
+        Name
+        <input value={name} required onInput={(e) => { setName(e.currentTarget.value); }} />
+      </label>
+      <label>
+        Email
+        <input type="email" value={email} required onInput={(e) => { setEmail(e.currentTarget.value); }} />
+      </label>
+      <label>
+        Role
+        <select value={role} onChange={(e) => { setRole(e.currentTarget.value as Role); }}>
+          {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
+        </select>
+      </label>
+      <button type="submit" class="primary">Add user</button>
+    </form>
+  );
+}

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AuthorizationType, LambdaIntegration, type IResource, type Method, type RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { CONSOLE_SOURCE, writeConsole } from '#infra/console/build.ts';
+import { LatchkeyFunction } from './latchkey-function.ts';
+
+export interface ConsoleSiteProps {
+  /** The API whose origin serves the console (same origin: no CORS, no second domain). */
+  readonly api: RestApi;
+  readonly logRetention: RetentionDays;
+  /** @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The console on the API's own origin: `GET /console` and `GET /console/{asset}` serve the
+ * assets built from `console/` at synth time, and `GET /` redirects a browser there. These
+ * three methods are public (no authorizer): they serve the same static files to everyone, and
+ * every request the console then makes carries the keys and meets the authorizer.
+ */
+export class ConsoleSite extends Construct {
+  readonly function: LatchkeyFunction;
+  readonly methods: readonly Method[];
+
+  constructor(scope: Construct, id: string, props: ConsoleSiteProps) {
+    super(scope, id);
+    const built = path.join(CONSOLE_SOURCE, 'out', 'site');
+    writeConsole(built);
+    this.function = new LatchkeyFunction(this, 'Function', {
+      entryName: 'console',
+      description: 'Latchkey console: static assets, no data access',
+      memorySize: 256,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+      bundledDirectory: { from: built, to: 'console' },
+    });
+    const integration = new LambdaIntegration(this.function.function, { proxy: true, allowTestInvoke: false });
+    const publicMethod = { authorizationType: AuthorizationType.NONE };
+    const root = props.api.root;
+    const site: IResource = root.getResource('console') ?? root.addResource('console');
+    this.methods = [
+      root.addMethod('GET', integration, { ...publicMethod, operationName: 'consoleRedirect' }),
+      site.addMethod('GET', integration, { ...publicMethod, operationName: 'consolePage' }),
+      site.addResource('{asset}').addMethod('GET', integration, {
+        ...publicMethod,
+        operationName: 'consoleAsset',
+        requestParameters: { 'method.request.path.asset': true },
+      }),
+    ];
+    for (const method of this.methods) {
+      Validations.of(method).acknowledge(
+        {
+          id: 'AwsSolutions-APIG4',
+          reason: 'The console page and its static assets are public by design (DESIGN 8: no keys needed to load it); every API call it makes is authorized.',
+        },
+        {
+          id: 'AwsSolutions-COG4',
+          reason: 'Public static console assets; the API routes use the key authorizer, not Cognito.',
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DigestStore, StoredDigest } from '../../digest-upgrades.ts';
+import { META_SK, accountPk, keySk } from './items.ts';
+
+/** How many stored digests use each pepper version. */
+export interface PepperUsage {
+  readonly version: number;
+  readonly userKeys: number;
+  readonly accountKeys: number;
+}
+
+/**
+ * Digest upgrades (DigestUpgrader) and the pepper-usage report on the DynamoDB table. Each
+ * upgrade touches the digest and its version only, conditioned on the digest it replaces.
+ */
+export class DynamoDbDigestStore implements DigestStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  upgradeKeyDigest(accountId: string, keyId: string, from: StoredDigest, to: StoredDigest): Promise<boolean> {
+    return this.#replace({ pk: accountPk(accountId), sk: keySk(keyId) }, 'secretHash', 'pepperVersion', from, to);
+  }
+
+  upgradeAccountKeyDigest(accountId: string, from: StoredDigest, to: StoredDigest): Promise<boolean> {
+    return this.#replace({ pk: accountPk(accountId), sk: META_SK }, 'accountKeyHash', 'accountKeyPepperVersion', from, to);
+  }
+
+  /**
+   * Counts the digests per pepper version: a version no digest uses can be retired. An
+   * operator's report, run rarely: it reads the whole table (a Scan, projected to the two
+   * version attributes), never on a request's path.
+   */
+  async pepperUsage(): Promise<PepperUsage[]> {
+    const counts = new Map<number, { userKeys: number; accountKeys: number }>();
+    const count = (version: unknown, kind: 'userKeys' | 'accountKeys'): void => {
+      if (typeof version !== 'number') return;
+      const entry = counts.get(version) ?? { userKeys: 0, accountKeys: 0 };
+      entry[kind] += 1;
+      counts.set(version, entry);
+    };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new ScanCommand({
+          TableName: this.#tableName,
+          ProjectionExpression: '#v, #av',
+          FilterExpression: 'attribute_exists(#v) OR attribute_exists(#av)',
+          ExpressionAttributeNames: { '#v': 'pepperVersion', '#av': 'accountKeyPepperVersion' },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        count(item.pepperVersion, 'userKeys');
+        count(item.accountKeyPepperVersion, 'accountKeys');
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return [...counts.entries()].sort(([a], [b]) => a - b).map(([version, entry]) => ({ version, ...entry }));
+  }
+
+  async #replace(key: { pk: string; sk: string }, hashName: string, versionName: string, from: StoredDigest, to: StoredDigest): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: key,
+          UpdateExpression: 'SET #hash = :to, #version = :toVersion',
+          // Only the digest that was verified: a key deleted, rolled or upgraded meanwhile stays as it is.
+          ConditionExpression: 'attribute_exists(#pk) AND #hash = :from AND #version = :fromVersion',
+          ExpressionAttributeNames: { '#pk': 'pk', '#hash': hashName, '#version': versionName },
+          ExpressionAttributeValues: { ':to': to.hash, ':toVersion': to.pepperVersion, ':from': from.hash, ':fromVersion': from.pepperVersion },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}

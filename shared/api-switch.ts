@@ -1,0 +1,40 @@
+import type { PolicyDocument } from 'aws-lambda';
+import { INVOKE_ACTION, routeResource, wildcardMatch } from './authorization.ts';
+import { ROUTES, type OperationId, type Route } from './routes.ts';
+
+/**
+ * The API switch (DESIGN 9). While an account's API is off, its owners' keys still reach the
+ * two routes that read and flip the switch, so that a console can show `Enable API` and turn
+ * it back on; every other request of the account is 401.
+ *
+ * API Gateway caches one policy per identity (both keys and the source address) per authorizer
+ * and evaluates it against every route that authorizer guards. A restricted policy for an owner
+ * of a disabled account, cached while they read the account, would answer the next request to
+ * another route with the policy's implicit deny, a 403, where the contract says 401. So the
+ * switch routes are guarded by an authorizer of their own (same function, same identity
+ * sources, a cache of its own): the function learns from the method ARN which one calls it,
+ * gives the restricted Allow only there, and throws `Unauthorized` everywhere else. The
+ * deployed stack and the local gateway both attach the switch routes to it.
+ */
+export const API_SWITCH_OPERATIONS: readonly OperationId[] = ['getAccount', 'updateAccount'];
+
+export function isApiSwitchRoute(route: Pick<Route, 'operationId'>): boolean {
+  return API_SWITCH_OPERATIONS.includes(route.operationId as OperationId);
+}
+
+const API_SWITCH_ROUTES: readonly Route[] = ROUTES.filter(isApiSwitchRoute);
+
+/** The resources of the switch routes under a stage's base ARN. */
+function switchResources(apiBase: string): string[] {
+  return API_SWITCH_ROUTES.map((route) => routeResource(apiBase, route.method, route.path));
+}
+
+/** Whether a method ARN names one of the switch routes (the authorizer's view of which route asks). */
+export function isApiSwitchMethodArn(apiBase: string, methodArn: string): boolean {
+  return switchResources(apiBase).some((resource) => wildcardMatch(resource, methodArn, false));
+}
+
+/** The Allow of an owner whose account's API is off: the switch routes and nothing else. */
+export function apiSwitchPolicy(apiBase: string): PolicyDocument {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: switchResources(apiBase) }] };
+}

@@ -1,0 +1,78 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '#infra/local/dynamodb-local.ts';
+import type { Credentials } from './support.ts';
+
+/** `npm start` as a user runs it, in a child process (see npm-start.test.ts). */
+
+export const STARTUP_MS = 150_000;
+
+export interface Started {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly output: () => string;
+  readonly keys: Credentials | undefined;
+  readonly dynamodbPort: number;
+  readonly javaPid: number;
+}
+
+export const children: ChildProcess[] = [];
+
+export async function startRuntime(args: readonly string[], dataDir: string): Promise<Started> {
+  const port = await freePort();
+  const child = spawn('node', ['--import', 'tsx', 'infra/local/main.ts', '--port', String(port), ...args], {
+    env: { ...process.env, LATCHKEY_LOCAL_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`no start within ${STARTUP_MS} ms:\n${output}`));
+    }, STARTUP_MS);
+    const check = (): void => {
+      if (output.includes('OpenAPI document:')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${String(code)} before starting:\n${output}`));
+    });
+  });
+  const accountKey = /^export LATCHKEY_ACCOUNT_KEY=(\S+)$/m.exec(output)?.[1];
+  const userKey = /^export LATCHKEY_USER_KEY=(\S+)$/m.exec(output)?.[1];
+  const dynamodbPort = Number(/DynamoDB Local at http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+  const javaPid = Number(
+    execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .find((line) => line.trim().endsWith('java'))
+      ?.trim()
+      .split(/\s+/)[0],
+  );
+  return {
+    child,
+    port,
+    output: () => output,
+    keys: accountKey !== undefined && userKey !== undefined ? { accountKey, userKey } : undefined,
+    dynamodbPort,
+    javaPid,
+  };
+}
+
+export function stopRuntime(started: Started, signal: NodeJS.Signals): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (started.child.exitCode !== null) {
+      resolve(started.child.exitCode);
+      return;
+    }
+    started.child.once('exit', (code) => {
+      resolve(code);
+    });
+    started.child.kill(signal);
+  });
+}
+

@@ -1,0 +1,50 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createConsoleHandler, type ConsoleHandler } from '#functions/console.ts';
+import { buildConsole } from '#infra/console/build.ts';
+
+/** The deployed console function, on the events API Gateway sends to it (stage `prod` on the default endpoint). */
+
+let handler: ConsoleHandler;
+
+beforeAll(async () => {
+  handler = createConsoleHandler(await buildConsole());
+});
+
+function event(path: string, method = 'GET'): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    path,
+    resource: path,
+    requestContext: { path: `/prod${path}` },
+    headers: {},
+  } as unknown as APIGatewayProxyEvent;
+}
+
+describe('console function', () => {
+  it('redirects / to the console under the stage', async () => {
+    const response = await handler(event('/'));
+
+    expect(response.statusCode).toBe(302);
+    expect(response.headers?.location).toBe('/prod/console');
+  });
+
+  it('serves the page and its assets as text, under the Content-Security-Policy', async () => {
+    const page = await handler(event('/console'));
+    const script = await handler(event('/console/app.js'));
+    const style = await handler(event('/console/app.css'));
+
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<script type="module" src="console/app.js"></script>');
+    expect(page.isBase64Encoded).toBeUndefined();
+    expect(page.headers?.['content-security-policy']).toContain("default-src 'none'");
+    expect(script.headers?.['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(style.headers?.['content-type']).toBe('text/css; charset=utf-8');
+  });
+
+  it('answers 404 for anything else, and never serves a file outside its assets', async () => {
+    for (const path of ['/console/nothing.js', '/console/..%2Fconsole.mjs', '/console/../index.mjs', '/v1/whoami']) {
+      expect((await handler(event(path))).statusCode, path).toBe(404);
+    }
+  });
+});
