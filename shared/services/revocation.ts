@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, RoleCannotHoldKeysError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, RoleCannotHoldKeysError, StalePrincipalError, ValidationError } from '../domain/errors.ts';
 import type { ApiDeps } from '../deps.ts';
 
 /**
@@ -31,6 +31,7 @@ function isRefusal(error: unknown): boolean {
     error instanceof ValidationError ||
     error instanceof NotFoundError ||
     error instanceof ConflictError ||
-    error instanceof RoleCannotHoldKeysError
+    error instanceof RoleCannotHoldKeysError ||
+    error instanceof StalePrincipalError
   );
 }
