@@ -1,16 +1,11 @@
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { ENV, auditRetentionDaysFromEnv, limitsFromEnv, requiredEnv } from '#shared/config.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
-import { awsClientSettings } from './aws-client-settings.ts';
+import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
 import { documentClient, kmsClient } from './clients.ts';
 import { createLogger } from './logger.ts';
-
-/** Only the management handlers flush the authorizer cache, so only they create this client. */
-const apiGatewayClient = new APIGatewayClient(awsClientSettings());
 
 /**
  * The management handlers' dependencies in AWS, from the environment the stack sets. Called
@@ -24,7 +19,8 @@ export function awsApiDeps(): ApiDeps {
     store,
     secrets,
     peppers: createPepperProvider(store, secrets),
-    authorizerCache: new ApiGatewayAuthorizerCache(apiGatewayClient, requiredEnv(ENV.restApiId), requiredEnv(ENV.stageName)),
+    // The revocation flusher function flushes the stage's cache from the table's stream.
+    authorizerCache: FLUSHED_BY_STREAM,
     limits: limitsFromEnv(),
     logger: createLogger('latchkey-api'),
     now: () => new Date(),

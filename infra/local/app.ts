@@ -9,6 +9,7 @@ import type { ApiDeps, AuthorizerDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
 import type { Limits, Secrets } from '#shared/ports.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
+import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
 import { LocalAuthorizerCache, createGateway, type Gateway, type ProxyHandler } from './gateway.ts';
 
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
@@ -31,6 +32,12 @@ export interface LocalAppOptions {
   readonly maxBodyBytes?: number;
   /** @default the clock */
   readonly now?: () => Date;
+  /**
+   * Whether a mutating handler also flushes the local cache at once, before the table's stream
+   * does (startLocalRevocation). Off, revocation rests on the stream alone, as on AWS.
+   * @default true
+   */
+  readonly immediateFlush?: boolean;
 }
 
 export interface LocalApp {
@@ -66,7 +73,7 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     store,
     secrets: options.secrets,
     peppers,
-    authorizerCache,
+    authorizerCache: options.immediateFlush === false ? FLUSHED_BY_STREAM : authorizerCache,
     limits: options.limits ?? limitsFromEnv(),
     logger,
     now: options.now ?? (() => new Date()),

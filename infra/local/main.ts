@@ -10,6 +10,7 @@ import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { createLocalApp, DEFAULT_AUTHORIZER_TTL_SECONDS, type LocalApp } from './app.ts';
+import { startRevocationStream } from './revocation-stream.ts';
 import { JavaMissingError, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import {
   LOCAL_TABLE_NAME,
@@ -168,6 +169,9 @@ async function run(settings: Settings): Promise<void> {
   const secrets = settings.memory ? new LocalSecrets(randomBytes(32)) : LocalSecrets.fromFile(paths.masterKey);
   const app = createLocalApp({ documentClient, tableName: LOCAL_TABLE_NAME, secrets, authorizerTtlSeconds: settings.authorizerTtlSeconds });
   await ensurePepper(app.store, secrets);
+  // Revocation made durable, as on AWS: the table's stream flushes the cache after each narrowing change.
+  const revocation = await startRevocationStream({ dynamodb: raw, tableName: LOCAL_TABLE_NAME, cache: app.authorizerCache, logger: app.apiDeps.logger });
+  cleanups.push(() => revocation.stop());
   try {
     await app.apiDeps.peppers();
   } catch (error) {
