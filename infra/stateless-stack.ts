@@ -22,6 +22,7 @@ import { ENV } from '#shared/config.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
 import { LatchkeyFunction } from './constructs/latchkey-function.ts';
+import { RevocationFlusher } from './constructs/revocation-flusher.ts';
 import { authorizerStatements, groupStatements } from './permissions.ts';
 
 /** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
@@ -65,6 +66,7 @@ export class LatchkeyApiStack extends Stack {
   readonly authorizerFunction: LatchkeyFunction;
   readonly groupFunctions: Readonly<Record<FunctionGroup, LatchkeyFunction>>;
   readonly stageName: string;
+  readonly revocationFlusher: RevocationFlusher;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiStackProps) {
     super(scope, id, props);
@@ -133,10 +135,18 @@ export class LatchkeyApiStack extends Stack {
         logRetention,
         logRemovalPolicy,
       });
-      for (const statement of groupStatements(group, data, flushArn)) fn.role.addToPrincipalPolicy(statement);
+      for (const statement of groupStatements(group, data)) fn.role.addToPrincipalPolicy(statement);
       groupFunctions[group] = fn;
     }
     this.groupFunctions = groupFunctions;
+    this.revocationFlusher = new RevocationFlusher(this, 'RevocationFlusher', {
+      table: props.table,
+      restApiId: this.api.restApiId,
+      stageName,
+      flushArn,
+      logRetention,
+      logRemovalPolicy,
+    });
 
     const authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', {
       handler: this.authorizerFunction.function,
