@@ -11,6 +11,7 @@ import { benchDecision } from './decision.ts';
 import { warmDynamoDbLocal } from './dynamodb-warmup.ts';
 import { benchHttp } from './http.ts';
 import { type Figure, machine, renderTable, writeReport } from './report.ts';
+import { benchRevocation } from './revocation.ts';
 import { benchScale } from './scale.ts';
 
 /**
@@ -19,7 +20,7 @@ import { benchScale } from './scale.ts';
  * `--only 1,3` runs some groups; `--out <file>` writes the JSON elsewhere.
  */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'Usage: npm run bench -- [--only 1,2,3,4,5,6] [--out bench/results.json]';
+const USAGE = 'Usage: npm run bench -- [--only 1,2,3,4,5,6,7] [--out bench/results.json]';
 
 interface Group {
   readonly id: number;
@@ -36,13 +37,14 @@ const GROUPS: readonly Group[] = [
   { id: 6, title: 'function durations and cost inputs', needsDynamoDb: true, run: (endpoint) => benchCost(endpoint) },
   { id: 5, title: 'HTTP through the local runtime', needsDynamoDb: true, run: (endpoint) => benchHttp(endpoint) },
   { id: 4, title: 'scale: 10 vs 100,000 keys, listing', needsDynamoDb: true, run: (endpoint) => benchScale(endpoint) },
+  { id: 7, title: 'revocation bound (stream -> flush)', needsDynamoDb: true, run: (endpoint) => benchRevocation(endpoint) },
 ];
 
 function selectedGroups(only: string | undefined): readonly Group[] {
   if (only === undefined) return GROUPS;
   const ids = only.split(',').map((part) => Number(part.trim()));
   const unknown = ids.filter((id) => !GROUPS.some((group) => group.id === id));
-  if (unknown.length > 0 || ids.length === 0) throw new Error(`--only takes group numbers 1 to 6\n${USAGE}`);
+  if (unknown.length > 0 || ids.length === 0) throw new Error(`--only takes group numbers 1 to 7\n${USAGE}`);
   return GROUPS.filter((group) => ids.includes(group.id));
 }
 
