@@ -9,6 +9,7 @@ import { createAccount } from '#shared/services/accounts.ts';
 import { countedDynamoDb, countedKms } from './call-counters.ts';
 import { authorizerEvent, withStdoutDiscarded } from './fixtures.ts';
 import type { Figure } from './report.ts';
+import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 
 const GROUP = '2 calls';
 const WARM_AUTHORIZATIONS = 200;
@@ -43,7 +44,7 @@ export async function benchCalls(endpoint: string): Promise<CallsResult> {
     const setupSecrets = new KmsSecrets(kms.client, KMS_KEY_ID);
     await ensurePepper(setupStore, setupSecrets);
     const created = await createAccount(
-      { store: setupStore, secrets: setupSecrets, peppers: createPepperProvider(setupStore, setupSecrets), now: () => new Date() },
+      { store: setupStore, secrets: setupSecrets, peppers: createPepperProvider(setupStore, setupSecrets), now: () => new Date(), usagePlans: new LocalUsagePlans() },
       { name: 'bench calls', ownerName: 'Bench Owner', ownerEmail: 'owner@example.com' },
       SYSTEM_ACTOR,
     );

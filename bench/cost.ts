@@ -38,7 +38,14 @@ export const PRICES = {
   kmsPer10kRequests: 0.03,
   /** CloudWatch Logs, per GB ingested (standard class). */
   logsPerGbIngested: 0.5,
+  /** AWS WAF: per web ACL a month, per rule (or managed rule group) a month, per million requests inspected (up to 1,500 WCU). */
+  wafWebAclPerMonth: 5,
+  wafRulePerMonth: 1,
+  wafPerMillionRequests: 0.6,
 } as const;
+
+/** The stack's web ACL: the rate rule per source address and three AWS managed rule groups (infra/constructs/usage-limits.ts). */
+export const WAF_RULES = 4;
 
 /** The memory of the authorizer and of every handler function (infra/stateless-stack.ts). */
 export const LAMBDA_MEMORY_MB = 512;
@@ -57,6 +64,8 @@ export interface CostLine {
   readonly lambdaRequests: number;
   readonly lambdaDuration: number;
   readonly dynamoDb: number;
+  /** WAF's per-request price (the web ACL and its rules cost a fixed amount a month besides). */
+  readonly waf: number;
   readonly total: number;
 }
 
@@ -180,7 +189,8 @@ export function costPerMillion(measured: FunctionCosts, hitRate: number): CostLi
   const readUnits = measured.whoami.readUnits + misses * measured.authorizer.readUnits;
   const writeUnits = measured.whoami.writeUnits + misses * measured.authorizer.writeUnits;
   const dynamoDb = readUnits * PRICES.dynamoDbPerMillionReadUnits + writeUnits * PRICES.dynamoDbPerMillionWriteUnits;
-  return { hitRate, apiGateway, lambdaRequests, lambdaDuration, dynamoDb, total: apiGateway + lambdaRequests + lambdaDuration + dynamoDb };
+  const waf = PRICES.wafPerMillionRequests;
+  return { hitRate, apiGateway, lambdaRequests, lambdaDuration, dynamoDb, waf, total: apiGateway + lambdaRequests + lambdaDuration + dynamoDb + waf };
 }
 
 export async function benchCost(endpoint: string): Promise<CostResult> {
@@ -204,8 +214,15 @@ export async function benchCost(endpoint: string): Promise<CostResult> {
       name: `USD per million requests, ${String(Math.round(line.hitRate * 100))}% cache hits`,
       value: line.total,
       unit: 'USD',
-      method: `API GW ${line.apiGateway.toFixed(2)} + Lambda req ${line.lambdaRequests.toFixed(2)} + Lambda Arm ${String(LAMBDA_MEMORY_MB)} MB ${line.lambdaDuration.toFixed(2)} + DynamoDB ${line.dynamoDb.toFixed(3)}; ${PRICES.region} list prices, medians billed per started ms`,
+      method: `API GW ${line.apiGateway.toFixed(2)} + Lambda req ${line.lambdaRequests.toFixed(2)} + Lambda Arm ${String(LAMBDA_MEMORY_MB)} MB ${line.lambdaDuration.toFixed(2)} + DynamoDB ${line.dynamoDb.toFixed(3)} + WAF ${line.waf.toFixed(2)}; ${PRICES.region} list prices, medians billed per started ms`,
     })),
+    {
+      group: GROUP,
+      name: 'WAF web ACL, fixed per month',
+      value: PRICES.wafWebAclPerMonth + WAF_RULES * PRICES.wafRulePerMonth,
+      unit: 'USD',
+      method: `one web ACL (${String(PRICES.wafWebAclPerMonth)}) + ${String(WAF_RULES)} rules at ${String(PRICES.wafRulePerMonth)} each; list prices, whatever the traffic (context waf=false removes it)`,
+    },
   ];
   return {
     figures,

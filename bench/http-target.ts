@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { MAX_BURST_LIMIT, MAX_RATE_LIMIT, type Plan } from '#shared/domain/plan.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { createLocalApp } from '#infra/local/app.ts';
@@ -11,7 +12,7 @@ import { closeServer, createServer } from '#infra/local/server.ts';
 
 /**
  * A server for the HTTP benchmark, run in its own process so that the load generator does not
- * share its event loop. `local-runtime <endpoint> <table> <ttl>`: the local runtime as `npm
+ * share its event loop. `local-runtime <endpoint> <table> <ttl> [limiter-on|limiter-off]`: the local runtime as `npm
  * start` wires it (gateway emulator, authorizer with its cache, handlers, request log) on a
  * fresh table with one account. `bare <status> <content-type> <body>`: node:http answering that
  * response to every request. Reports its port (and the account's keys) to the parent over IPC.
@@ -31,11 +32,14 @@ function listen(server: Server): Promise<number> {
   });
 }
 
-async function startLocalRuntime(endpoint: string, tableName: string, ttl: number): Promise<{ server: Server; ready: TargetReady }> {
+/** A plan the load never reaches: the limiter does all its work and lets every request through. */
+const UNREACHED_PLAN: Plan = { rateLimit: MAX_RATE_LIMIT, burstLimit: MAX_BURST_LIMIT, quota: null };
+
+async function startLocalRuntime(endpoint: string, tableName: string, ttl: number, limiter: boolean): Promise<{ server: Server; ready: TargetReady }> {
   const { raw, documentClient } = localDynamoDbClients(endpoint);
   await createTable(raw, tableName);
   const secrets = new LocalSecrets(randomBytes(32));
-  const app = createLocalApp({ documentClient, tableName, secrets, authorizerTtlSeconds: ttl });
+  const app = createLocalApp({ documentClient, tableName, secrets, authorizerTtlSeconds: ttl, defaultPlan: UNREACHED_PLAN, limitRequests: limiter });
   await ensurePepper(app.store, secrets);
   const created = await createAccount(
     app.apiDeps,
@@ -61,7 +65,7 @@ async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
   const started =
     mode === 'local-runtime'
-      ? await startLocalRuntime(args[0]!, args[1]!, Number(args[2]))
+      ? await startLocalRuntime(args[0]!, args[1]!, Number(args[2]), args[3] !== 'limiter-off')
       : mode === 'bare'
         ? await startBare(Number(args[0]), args[1]!, args[2]!)
         : undefined;

@@ -17,6 +17,7 @@ import { type CountedDynamoDb, type CountedKms, countedDynamoDb, countedKms } fr
 import { authorizerEvent, makeKey, withStdoutDiscarded } from './fixtures.ts';
 import type { Figure } from './report.ts';
 import { type LatencySummary, ratio, summarize } from './stats.ts';
+import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 
 const GROUP = '4 scale';
 const KMS_KEY_ID = 'alias/latchkey-bench';
@@ -115,7 +116,7 @@ async function populate(
   let firstAccountId = '';
   for (let a = 0; a < accounts; a += 1) {
     const created = await createAccount(
-      { store, secrets, peppers, now: () => new Date() },
+      { store, secrets, peppers, now: () => new Date(), usagePlans: new LocalUsagePlans() },
       { name: `bench account ${String(a)}`, ownerName: 'Bench Owner', ownerEmail: 'owner@example.com' },
       SYSTEM_ACTOR,
     );

@@ -14,6 +14,7 @@ import {
 import { ENV, requiredEnv } from '#shared/config.ts';
 import type { AuthorizerDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
+import { planContext } from '#shared/plan-context.ts';
 import { documentClient, kmsClient } from './commons/clients.ts';
 import { createLogger } from './commons/logger.ts';
 
@@ -81,7 +82,15 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         return {
           principalId: principal.userId,
           policyDocument: allowPolicy(principal.role, apiBase),
-          context: { accountId: principal.accountId, userId: principal.userId, role: principal.role, keyId: principal.keyId },
+          context: {
+            accountId: principal.accountId,
+            userId: principal.userId,
+            role: principal.role,
+            keyId: principal.keyId,
+            ...planContext(decision.plan),
+          },
+          // The usage plan (key source AUTHORIZER) throttles and counts by this; it is no credential.
+          ...(decision.usageIdentifierKey === undefined ? {} : { usageIdentifierKey: decision.usageIdentifierKey }),
         };
       }
     }

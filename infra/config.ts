@@ -1,4 +1,5 @@
 import { MAX_KEYS_PER_USER, MAX_RULES_PER_KEY, DEFAULT_LIMITS } from '#shared/config.ts';
+import { DEFAULT_PLAN, MAX_BURST_LIMIT, MAX_QUOTA_LIMIT, QUOTA_PERIODS, isQuotaPeriod, type Plan } from '#shared/domain/plan.ts';
 
 /**
  * The deployment's settings, read from CDK context (`-c name=value` or `cdk.json`) and checked
@@ -23,6 +24,12 @@ export interface LatchkeyConfig {
    * the table holds every account and the key is the only way to read its secrets.
    */
   readonly destroyOnRemoval: boolean;
+  /** The default plan: every account without its own (context rateLimit, burstLimit, quotaLimit, quotaPeriod). */
+  readonly plan: Plan;
+  /** Whether an AWS WAF web ACL guards the stage (context waf). */
+  readonly waf: boolean;
+  /** Requests per source address per 5 minutes before WAF blocks it (context wafRateLimit). */
+  readonly wafRateLimit: number;
 }
 
 export const DEFAULT_CONFIG: LatchkeyConfig = {
@@ -35,6 +42,9 @@ export const DEFAULT_CONFIG: LatchkeyConfig = {
   throttleRate: 50,
   throttleBurst: 100,
   destroyOnRemoval: false,
+  plan: DEFAULT_PLAN,
+  waf: true,
+  wafRateLimit: 2000,
 };
 
 /** The retention periods CloudWatch Logs accepts. */
@@ -100,6 +110,7 @@ function parseLogRetention(raw: unknown): Parsed<number> {
 /** Reads and validates every setting; reports all problems at once. */
 export function configFromContext(context: ContextSource): LatchkeyConfig {
   const read = (key: keyof LatchkeyConfig): unknown => context.tryGetContext(key) ?? DEFAULT_CONFIG[key];
+  const limits = usageLimitsFromContext(context);
   const parsed = {
     stage: parseStage(read('stage')),
     authorizerCacheTtl: parseInteger('authorizerCacheTtl', read('authorizerCacheTtl'), 0, MAX_AUTHORIZER_CACHE_TTL),
@@ -111,7 +122,7 @@ export function configFromContext(context: ContextSource): LatchkeyConfig {
     throttleBurst: parseInteger('throttleBurst', read('throttleBurst'), 1, 5_000),
     destroyOnRemoval: parseBoolean('destroyOnRemoval', read('destroyOnRemoval')),
   };
-  const problems = Object.values(parsed).flatMap((p) => (p.ok ? [] : [p.problem]));
+  const problems = [...Object.values(parsed).flatMap((p) => (p.ok ? [] : [p.problem])), ...(limits.ok ? [] : limits.problems)];
   if (
     !parsed.stage.ok ||
     !parsed.authorizerCacheTtl.ok ||
@@ -121,7 +132,8 @@ export function configFromContext(context: ContextSource): LatchkeyConfig {
     !parsed.logRetentionDays.ok ||
     !parsed.throttleRate.ok ||
     !parsed.throttleBurst.ok ||
-    !parsed.destroyOnRemoval.ok
+    !parsed.destroyOnRemoval.ok ||
+    !limits.ok
   ) {
     throw new ConfigError(problems);
   }
@@ -135,5 +147,35 @@ export function configFromContext(context: ContextSource): LatchkeyConfig {
     throttleRate: parsed.throttleRate.value,
     throttleBurst: parsed.throttleBurst.value,
     destroyOnRemoval: parsed.destroyOnRemoval.value,
+    ...limits.value,
   };
+}
+
+type UsageLimitsConfig = Pick<LatchkeyConfig, 'plan' | 'waf' | 'wafRateLimit'>;
+
+/** The default plan and the WAF settings; a quota needs both quotaLimit and quotaPeriod. */
+function usageLimitsFromContext(
+  context: ContextSource,
+): { readonly ok: true; readonly value: UsageLimitsConfig } | { readonly ok: false; readonly problems: readonly string[] } {
+  const get = (key: string): unknown => context.tryGetContext(key);
+  const rate = parseRate('rateLimit', get('rateLimit') ?? DEFAULT_PLAN.rateLimit);
+  const burst = parseInteger('burstLimit', get('burstLimit') ?? DEFAULT_PLAN.burstLimit, 1, MAX_BURST_LIMIT);
+  const waf = parseBoolean('waf', get('waf') ?? DEFAULT_CONFIG.waf);
+  // AWS WAF's rate-based rules take 10 to 2,000,000,000 requests per evaluation window.
+  const wafRateLimit = parseInteger('wafRateLimit', get('wafRateLimit') ?? DEFAULT_CONFIG.wafRateLimit, 10, 2_000_000_000);
+  const rawLimit = get('quotaLimit');
+  const rawPeriod = get('quotaPeriod');
+  const problems = [rate, burst, waf, wafRateLimit].flatMap((p) => (p.ok ? [] : [p.problem]));
+  let quota: Plan['quota'] = null;
+  const absent = (raw: unknown): boolean => raw === undefined || raw === null || raw === '';
+  if (absent(rawLimit) !== absent(rawPeriod)) {
+    problems.push('quotaLimit and quotaPeriod are set together or not at all');
+  } else if (!absent(rawLimit)) {
+    const limit = parseInteger('quotaLimit', rawLimit, 1, MAX_QUOTA_LIMIT);
+    if (!limit.ok) problems.push(limit.problem);
+    if (!isQuotaPeriod(rawPeriod)) problems.push(`quotaPeriod must be one of ${QUOTA_PERIODS.join(', ')} (got ${JSON.stringify(rawPeriod)})`);
+    if (limit.ok && isQuotaPeriod(rawPeriod)) quota = { limit: limit.value, period: rawPeriod };
+  }
+  if (!rate.ok || !burst.ok || !waf.ok || !wafRateLimit.ok || problems.length > 0) return { ok: false, problems };
+  return { ok: true, value: { plan: { rateLimit: rate.value, burstLimit: burst.value, quota }, waf: waf.value, wafRateLimit: wafRateLimit.value } };
 }

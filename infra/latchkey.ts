@@ -38,6 +38,9 @@ export function addLatchkeyStacks(app: App, config: LatchkeyConfig, env: Environ
     logRemovalPolicy: config.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     throttlingRateLimit: config.throttleRate,
     throttlingBurstLimit: config.throttleBurst,
+    defaultPlan: config.plan,
+    waf: config.waf,
+    wafRateLimit: config.wafRateLimit,
   });
   return { stateful, api };
 }

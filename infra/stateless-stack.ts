@@ -21,8 +21,10 @@ import type { Construct } from 'constructs';
 import { ENV } from '#shared/config.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup } from '#shared/routes.ts';
+import { DEFAULT_PLAN, type Plan } from '#shared/domain/plan.ts';
 import { LatchkeyFunction } from './constructs/latchkey-function.ts';
 import { RevocationFlusher } from './constructs/revocation-flusher.ts';
+import { UsageLimits, planEnvironment } from './constructs/usage-limits.ts';
 import { authorizerStatements, groupStatements } from './permissions.ts';
 
 /** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
@@ -55,6 +57,12 @@ export interface LatchkeyApiStackProps extends StackProps {
   readonly throttlingRateLimit?: number;
   /** @default 100 */
   readonly throttlingBurstLimit?: number;
+  /** The plan of accounts without their own (API Gateway's default usage plan). @default DEFAULT_PLAN */
+  readonly defaultPlan?: Plan;
+  /** A WAF web ACL on the stage. @default true */
+  readonly waf?: boolean;
+  /** Requests per source address per 5 minutes before WAF blocks it. @default 2000 */
+  readonly wafRateLimit?: number;
 }
 
 /**
@@ -67,6 +75,7 @@ export class LatchkeyApiStack extends Stack {
   readonly groupFunctions: Readonly<Record<FunctionGroup, LatchkeyFunction>>;
   readonly stageName: string;
   readonly revocationFlusher: RevocationFlusher;
+  readonly usageLimits: UsageLimits;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiStackProps) {
     super(scope, id, props);
@@ -107,6 +116,7 @@ export class LatchkeyApiStack extends Stack {
       [ENV.keysPerUser]: String(props.maxKeysPerUser ?? 10),
       [ENV.rulesPerKey]: String(props.maxRulesPerKey ?? 20),
       [ENV.auditRetentionDays]: String(props.auditRetentionDays ?? 365),
+      ...planEnvironment(props.defaultPlan ?? DEFAULT_PLAN),
     };
 
     this.authorizerFunction = new LatchkeyFunction(this, 'Authorizer', {
@@ -180,6 +190,8 @@ export class LatchkeyApiStack extends Stack {
         operationName: route.operationId,
         authorizationType: AuthorizationType.CUSTOM,
         authorizer,
+        // The usage plans apply only to methods that require a key (the authorizer supplies it).
+        apiKeyRequired: true,
         requestValidator: validator,
         requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
       });
@@ -192,11 +204,16 @@ export class LatchkeyApiStack extends Stack {
     this.api.addGatewayResponse('Default4xx', { type: ResponseType.DEFAULT_4XX, templates: jsonMessage, responseHeaders: jsonHeaders });
     this.api.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX, templates: jsonMessage, responseHeaders: jsonHeaders });
 
+    this.usageLimits = new UsageLimits(this, 'UsageLimits', {
+      api: this.api,
+      stageName,
+      defaultPlan: props.defaultPlan ?? DEFAULT_PLAN,
+      usageReaders: [groupFunctions.account.role],
+      ...(props.waf === undefined ? {} : { waf: props.waf }),
+      ...(props.wafRateLimit === undefined ? {} : { wafRateLimit: props.wafRateLimit }),
+    });
+
     Validations.of(this.api).acknowledge(
-      {
-        id: 'AwsSolutions-APIG3',
-        reason: 'A WAF web ACL is a per-deployment cost choice; stage throttling and the key authorizer guard the API (docs/deploy.md shows how to attach one).',
-      },
       {
         id: 'AwsSolutions-APIG2',
         reason: 'Parameters are validated here; bodies are validated by the handlers against the shared schemas, so that a bad body is an RFC 9457 problem naming the field.',

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { KEY_NAME_MAX, KEY_NAME_MIN } from './domain/key-name.ts';
+import { QUOTA_PERIODS } from './domain/plan.ts';
 import { KEY_ROLES, ROLES } from './domain/roles.ts';
 import type { OperationId } from './routes.ts';
 
@@ -92,6 +93,26 @@ export const WhoAmIView = z
   .strictObject({ accountId: Id, userId: Id, role: z.enum(KEY_ROLES), keyId: Id, sourceIp: z.string() })
   .register(API_COMPONENTS, { id: 'WhoAmI' });
 
+export const PlanView = z
+  .strictObject({
+    rateLimit: z.number().describe('Requests per second (a token bucket refilled at this rate)'),
+    burstLimit: z.int().describe('Requests that may arrive at once (the bucket\'s size)'),
+    quota: z
+      .strictObject({ limit: z.int(), period: z.enum(QUOTA_PERIODS).describe('Days start at 00:00 UTC, weeks on Sunday, months on the 1st') })
+      .nullable()
+      .describe('Requests per period; null: no quota'),
+  })
+  .register(API_COMPONENTS, { id: 'Plan' });
+
+export const UsageView = z
+  .strictObject({
+    plan: PlanView,
+    used: z.int().describe('Requests counted in the current period (the current UTC day without a quota)'),
+    remaining: z.int().nullable().describe('Requests left before 429 Limit Exceeded; null without a quota'),
+    periodStart: Timestamp,
+  })
+  .register(API_COMPONENTS, { id: 'Usage' });
+
 const NextCursor = z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page');
 
 export const ProblemFieldError = z
@@ -168,6 +189,7 @@ export const API_SCHEMAS = {
     query: z.strictObject({ limit: Limit, cursor: Cursor }),
     response: AuditEventListView,
   },
+  getAccountUsage: { response: UsageView },
 } as const satisfies Record<OperationId, OperationSchemas>;
 
 type Schemas = typeof API_SCHEMAS;

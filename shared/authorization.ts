@@ -4,6 +4,7 @@ import { parseAccountKey, parseUserKey } from './domain/key-format.ts';
 import type { PepperRing } from './domain/hashing.ts';
 import { isSourceAllowed } from './domain/cidr.ts';
 import { canHoldKeys, type KeyRole } from './domain/roles.ts';
+import type { Plan } from './domain/plan.ts';
 import type { Principal } from './model.ts';
 import type { AuthorizationRecords } from './ports.ts';
 import { ROUTES } from './routes.ts';
@@ -32,7 +33,13 @@ export type UnauthorizedReason =
   | 'role-cannot-hold-keys';
 
 export type AuthorizationDecision =
-  | { readonly outcome: 'allow'; readonly principal: Principal }
+  | {
+      readonly outcome: 'allow';
+      readonly principal: Principal;
+      /** The account's own plan (absent: the default) and its usage-plan key's value, from the same read. */
+      readonly plan?: Plan | undefined;
+      readonly usageIdentifierKey?: string | undefined;
+    }
   | {
       readonly outcome: 'deny-unauthorized';
       readonly reason: UnauthorizedReason;
@@ -136,7 +143,7 @@ export function decide(
   if (!canHoldKeys(key.role)) return unauthorized('role-cannot-hold-keys', ids);
   const principal: Principal = { ...ids, userId: key.userId, role: key.role };
   if (!isSourceAllowed(key.cidrs, sourceIp)) return { outcome: 'deny-source-ip', principal };
-  return { outcome: 'allow', principal };
+  return { outcome: 'allow', principal, plan: account.plan, usageIdentifierKey: account.usageIdentifierKey };
 }
 
 /**

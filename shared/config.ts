@@ -1,3 +1,4 @@
+import { DEFAULT_PLAN, MAX_BURST_LIMIT, MAX_QUOTA_LIMIT, MAX_RATE_LIMIT, QUOTA_PERIODS, isQuotaPeriod, type Plan } from './domain/plan.ts';
 import type { Limits } from './ports.ts';
 
 /**
@@ -20,6 +21,10 @@ export const ENV = {
   keysPerUser: 'LATCHKEY_MAX_KEYS_PER_USER',
   rulesPerKey: 'LATCHKEY_MAX_RULES_PER_KEY',
   auditRetentionDays: 'LATCHKEY_AUDIT_RETENTION_DAYS',
+  rateLimit: 'LATCHKEY_RATE_LIMIT',
+  burstLimit: 'LATCHKEY_BURST_LIMIT',
+  quotaLimit: 'LATCHKEY_QUOTA_LIMIT',
+  quotaPeriod: 'LATCHKEY_QUOTA_PERIOD',
 } as const;
 
 function intFromEnv(name: string, fallback: number, max: number): number {
@@ -52,4 +57,29 @@ export function requiredEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') throw new Error(`environment variable ${name} is not set`);
   return value;
+}
+
+/**
+ * The plan of every account that has none of its own. A quota needs both its limit and its
+ * period; a bad value is refused with the variable's name rather than read as "unlimited".
+ */
+export function defaultPlanFromEnv(): Plan {
+  const rawRate = process.env[ENV.rateLimit];
+  let rateLimit = DEFAULT_PLAN.rateLimit;
+  if (rawRate !== undefined && rawRate !== '') {
+    rateLimit = Number(rawRate);
+    if (!Number.isFinite(rateLimit) || rateLimit <= 0 || rateLimit > MAX_RATE_LIMIT) {
+      throw new Error(`${ENV.rateLimit} must be a number of requests per second above 0 and at most ${MAX_RATE_LIMIT} (got '${rawRate}')`);
+    }
+  }
+  const burstLimit = intFromEnv(ENV.burstLimit, DEFAULT_PLAN.burstLimit, MAX_BURST_LIMIT);
+  const rawLimit = process.env[ENV.quotaLimit] ?? '';
+  const rawPeriod = process.env[ENV.quotaPeriod] ?? '';
+  if (rawLimit === '' && rawPeriod === '') return { rateLimit, burstLimit, quota: null };
+  if (rawLimit === '' || rawPeriod === '') {
+    throw new Error(`${ENV.quotaLimit} and ${ENV.quotaPeriod} are set together or not at all`);
+  }
+  const limit = intFromEnv(ENV.quotaLimit, 1, MAX_QUOTA_LIMIT);
+  if (!isQuotaPeriod(rawPeriod)) throw new Error(`${ENV.quotaPeriod} must be one of ${QUOTA_PERIODS.join(', ')} (got '${rawPeriod}')`);
+  return { rateLimit, burstLimit, quota: { limit, period: rawPeriod } };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PepperProvider } from './peppers.ts';
-import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store } from './ports.ts';
+import type { Plan } from './domain/plan.ts';
+import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store, UsagePlans } from './ports.ts';
 
 /** What the authorizer needs; built once per container (functions/authorizer.ts) or by the local runtime. */
 export interface AuthorizerDeps {
@@ -20,4 +21,7 @@ export interface ApiDeps {
   readonly now: () => Date;
   /** Audit events expire this many days after they happen; 0 = never. */
   readonly auditRetentionDays: number;
+  readonly usagePlans: UsagePlans;
+  /** The plan of accounts that have none of their own. */
+  readonly defaultPlan: Plan;
 }

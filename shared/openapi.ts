@@ -104,6 +104,11 @@ function errorResponses(): Record<string, JsonObject> {
     UnsupportedMediaType: problemResponse('The body is not sent as `application/json`'),
     RoleCannotHoldKeys: problemResponse('The user has a role that may not hold API keys'),
     InternalError: problemResponse('A fault; the problem document carries a request id and no details'),
+    TooManyRequests: {
+      description:
+        "Over the account's plan: `{\"message\":\"Too Many Requests\"}` over its rate and burst, `{\"message\":\"Limit Exceeded\"}` over its quota (GET /v1/account/usage shows both); also the stage's own throttle",
+      content: { 'application/json': { schema: { $ref: COMPONENT_REF(GATEWAY_MESSAGE) } } },
+    },
   };
 }
 
@@ -126,6 +131,7 @@ function responses(route: Route, schemas: OperationSchemas): JsonObject {
     out['415'] = RESPONSE_REF('UnsupportedMediaType');
   }
   if (refusals.has(422)) out['422'] = RESPONSE_REF('RoleCannotHoldKeys');
+  out['429'] = RESPONSE_REF('TooManyRequests');
   out['500'] = RESPONSE_REF('InternalError');
   return out;
 }
@@ -160,7 +166,7 @@ export function buildOpenApiDocument(): JsonObject {
       version: API_VERSION,
       description:
         'Every request carries the account key (`x-api-key`) and a user key (`x-api-secret-key`). ' +
-        'Errors are RFC 9457 problem documents, except the gateway\'s own 401 and 403 answers.',
+        'Errors are RFC 9457 problem documents, except the gateway\'s own 401, 403 and 429 answers.',
     },
     security: [{ accountKey: [], userKey: [] }],
     tags: [...new Set(ROUTES.map((r) => r.group))].map((name) => ({ name })),

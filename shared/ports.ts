@@ -1,4 +1,5 @@
 import type { CidrAllowList, CidrRule } from './domain/cidr.ts';
+import type { Plan } from './domain/plan.ts';
 import type { Role } from './domain/roles.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from './model.ts';
 
@@ -15,7 +16,15 @@ import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, Us
 /** Everything the authorizer decides on, from one round trip. */
 export interface AuthorizationRecords {
   readonly account:
-    | { readonly apiEnabled: boolean; readonly accountKeyHash: Uint8Array; readonly accountKeyPepperVersion: number }
+    | {
+        readonly apiEnabled: boolean;
+        readonly accountKeyHash: Uint8Array;
+        readonly accountKeyPepperVersion: number;
+        /** The account's own plan; absent: the deployment's default plan. */
+        readonly plan?: Plan | undefined;
+        /** The value of the account's usage-plan key, which the authorizer hands API Gateway. */
+        readonly usageIdentifierKey?: string | undefined;
+      }
     | undefined;
   readonly key:
     | {
@@ -74,7 +83,12 @@ export interface Store {
     readonly owner: User;
     readonly ownerKey: ApiKeyRecord;
     readonly event: AuditEvent;
+    readonly usageKey?: UsageKey | undefined;
   }): Promise<void>;
+  /** The account's plan (undefined: the default plan) and usage-plan key; NotFoundError without the account. */
+  getAccountLimits(accountId: string): Promise<AccountLimits>;
+  /** Stores the account's plan (null: back to the default) and its usage-plan key with the event, in one transaction. */
+  setPlan(accountId: string, plan: Plan | null, usageKey: UsageKey, event: AuditEvent): Promise<void>;
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
   setApiEnabled(accountId: string, enabled: boolean, event: AuditEvent): Promise<Account>;
 
@@ -127,6 +141,43 @@ export interface Store {
   recordEvent(event: AuditEvent): Promise<void>;
   /** Newest first. */
   listEvents(accountId: string, options: ListOptions): Promise<Page<AuditEvent>>;
+}
+
+/**
+ * An account's usage-plan key: an API Gateway API key (or the local runtime's stand-in) that
+ * only the authorizer ever presents, as `usageIdentifierKey`. Never shown to anyone.
+ */
+export interface UsageKey {
+  readonly id: string;
+  readonly value: string;
+  /** The usage plan the key is associated with; null locally. */
+  readonly usagePlanId: string | null;
+}
+
+export interface AccountLimits {
+  readonly plan: Plan | undefined;
+  readonly usageKey: UsageKey | undefined;
+}
+
+/** What an account has used of its plan in the current period. */
+export interface UsageFigures {
+  readonly used: number;
+  readonly remaining: number | null;
+}
+
+/**
+ * Per-account usage plans: API Gateway's (usage plans, API keys and their usage data), or the
+ * local runtime's limiter. The domain decides which plan an account is on; this applies it.
+ */
+export interface UsagePlans {
+  /** A new usage-plan key for the account, associated with the usage plan of `plan` (null: the default plan). */
+  createKey(accountId: string, plan: Plan | null): Promise<UsageKey>;
+  /** Removes the key and its association; a key already gone is not an error. */
+  deleteKey(key: UsageKey): Promise<void>;
+  /** Associates the key with the usage plan of `plan` instead of its current one; returns the key as now associated. */
+  assignPlan(key: UsageKey, plan: Plan | null): Promise<UsageKey>;
+  /** Requests counted for the key from `from` (a period start) to `at`. */
+  usage(accountId: string, key: UsageKey | undefined, plan: Plan, from: Date, at: Date): Promise<UsageFigures>;
 }
 
 export type { CidrRule };

@@ -46,6 +46,7 @@ export const ROUTES = [
   { operationId: 'updateCidrRule', method: 'PUT', path: '/v1/api-keys/{keyId}/cidr-allow-list/{ruleId}', roles: O, group: 'cidr-allow-list', status: 200, mutates: true, summary: 'Edit a CIDR rule' },
   { operationId: 'deleteCidrRule', method: 'DELETE', path: '/v1/api-keys/{keyId}/cidr-allow-list/{ruleId}', roles: O, group: 'cidr-allow-list', status: 204, mutates: true, summary: 'Delete a CIDR rule' },
   { operationId: 'listEvents', method: 'GET', path: '/v1/logs', roles: OVL, group: 'logs', status: 200, mutates: false, summary: 'The audit log, newest first' },
+  { operationId: 'getAccountUsage', method: 'GET', path: '/v1/account/usage', roles: OV, group: 'account', status: 200, mutates: false, summary: "The account's plan and what it has used of it this period" },
 ] as const satisfies readonly Route[];
 
 export type OperationId = (typeof ROUTES)[number]['operationId'];

@@ -1,11 +1,17 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { ApiGatewayUsagePlans } from '#shared/adapters/apigw-usage-plans.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
-import { ENV, auditRetentionDaysFromEnv, limitsFromEnv, requiredEnv } from '#shared/config.ts';
+import { ENV, auditRetentionDaysFromEnv, defaultPlanFromEnv, limitsFromEnv, requiredEnv } from '#shared/config.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
 import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
+import { awsClientSettings } from './aws-client-settings.ts';
 import { documentClient, kmsClient } from './clients.ts';
 import { createLogger } from './logger.ts';
+
+/** Only the management handlers read usage plans, so only they create this client. */
+const apiGatewayClient = new APIGatewayClient(awsClientSettings());
 
 /**
  * The management handlers' dependencies in AWS, from the environment the stack sets. Called
@@ -15,6 +21,7 @@ export function awsApiDeps(): ApiDeps {
   const auditRetentionDays = auditRetentionDaysFromEnv();
   const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName), { auditRetentionDays });
   const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
+  const api = { restApiId: requiredEnv(ENV.restApiId), stageName: requiredEnv(ENV.stageName) };
   return {
     store,
     secrets,
@@ -25,5 +32,7 @@ export function awsApiDeps(): ApiDeps {
     logger: createLogger('latchkey-api'),
     now: () => new Date(),
     auditRetentionDays,
+    usagePlans: new ApiGatewayUsagePlans(apiGatewayClient, api),
+    defaultPlan: defaultPlanFromEnv(),
   };
 }

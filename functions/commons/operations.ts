@@ -7,6 +7,7 @@ import type { OperationId } from '#shared/routes.ts';
 import { getAccount, revealAccountKey } from '#shared/services/accounts.ts';
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys } from '#shared/services/api-keys.ts';
 import { listEvents } from '#shared/services/audit-log.ts';
+import { getUsage } from '#shared/services/plans.ts';
 import { addCidrRule, deleteCidrRule, listCidrRules, updateCidrRule } from '#shared/services/cidr-allow-list.ts';
 import { changeUserRole, createUser, deleteUser, listUsers } from '#shared/services/users.ts';
 
@@ -70,6 +71,16 @@ export const OPERATIONS: { readonly [K in OperationId]: Operation<K> } = {
   listEvents: async (deps, { principal, query }) => {
     const page = await listEvents(deps, principal.accountId, query);
     return { items: page.items.map(auditEventView), nextCursor: page.nextCursor };
+  },
+  getAccountUsage: async (deps, { principal }) => {
+    const usage = await getUsage(deps, principal.accountId);
+    const { rateLimit, burstLimit, quota } = usage.plan;
+    return {
+      plan: { rateLimit, burstLimit, quota: quota === null ? null : { limit: quota.limit, period: quota.period } },
+      used: usage.used,
+      remaining: usage.remaining,
+      periodStart: usage.periodStart,
+    };
   },
 };
 

@@ -6,6 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
+import { ApiGatewayUsagePlans } from '#shared/adapters/apigw-usage-plans.ts';
+import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
@@ -13,7 +15,9 @@ import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { ConflictError, NotFoundError, RoleCannotHoldKeysError, ValidationError } from '#shared/domain/errors.ts';
 import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
-import type { AuthorizerCache, Secrets } from '#shared/ports.ts';
+import type { AuthorizerCache, Secrets, UsagePlans } from '#shared/ports.ts';
+import { type Plan, validatePlan } from '#shared/domain/plan.ts';
+import { setPlan } from '#shared/services/plans.ts';
 import { createAccount, setApiEnabled } from '#shared/services/accounts.ts';
 import { createApiKey } from '#shared/services/api-keys.ts';
 import { limitsFromEnv } from '#shared/config.ts';
@@ -42,6 +46,11 @@ Commands:
   enable-api <accountId>     Turns the account's API on.
   disable-api <accountId>    Turns it off: every request with its keys is refused (401) at once.
   rotate-pepper              Adds a new pepper version; new digests use it, old ones still verify.
+  set-plan <accountId> --rate <n> --burst <n> [--quota <n> --period DAY|WEEK|MONTH]
+  set-plan <accountId> --default
+                 Puts the account on its own plan (requests per second, burst, and an optional
+                 quota per period), or back on the default plan. In AWS the account's usage-plan
+                 key moves to the usage plan of that plan (made on the stage if none has it).
 
 Target (default: the local runtime):
   local        uses the running \`npm start\` (found through .latchkey/runtime.json) and tells
@@ -51,8 +60,9 @@ Target (default: the local runtime):
   --endpoint <url>      a DynamoDB-compatible endpoint instead (e.g. a DynamoDB Local you run),
                         with the local master key; --table defaults to ${LOCAL_TABLE_NAME}
   AWS:         --table <name> --region <region> --kms-key-id <id>
-               [--rest-api-id <id> --stage <name>] to flush the stage's authorizer cache after
-               disable-api; without them cached decisions expire within the authorizer's TTL.
+               --rest-api-id <id> --stage <name>: the stage whose usage plans hold the accounts'
+               usage-plan keys (needed by create-account and set-plan), and whose authorizer
+               cache disable-api flushes; without them cached decisions expire within its TTL.
                Credentials come from the usual AWS SDK sources.
 
 Options:
@@ -79,6 +89,11 @@ const OPTIONS = {
   stage: { type: 'string' },
   endpoint: { type: 'string' },
   'data-dir': { type: 'string' },
+  rate: { type: 'string' },
+  burst: { type: 'string' },
+  quota: { type: 'string' },
+  period: { type: 'string' },
+  default: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
@@ -91,6 +106,8 @@ interface Target {
   readonly store: DynamoDbStore;
   readonly secrets: Secrets;
   readonly authorizerCache: AuthorizerCache;
+  /** Where accounts' usage-plan keys live; undefined on AWS without --rest-api-id and --stage. */
+  readonly usagePlans: UsagePlans | undefined;
   /** Set when cached decisions cannot be dropped from here: says what still holds them. */
   readonly cacheWarning?: string;
   readonly local: boolean;
@@ -132,6 +149,7 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
       store: new DynamoDbStore(documentClient, tableName),
       secrets,
       authorizerCache: NO_CACHE,
+      usagePlans: new LocalUsagePlans(),
       local: true,
       close: () => {
         raw.destroy();
@@ -147,6 +165,7 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
       store: new DynamoDbStore(documentClient, running.tableName),
       secrets,
       authorizerCache: new RunningServerCache(running),
+      usagePlans: new LocalUsagePlans(),
       local: true,
       close: () => {
         raw.destroy();
@@ -170,6 +189,7 @@ async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
     secrets,
     // No server runs, so no decision is cached anywhere.
     authorizerCache: NO_CACHE,
+    usagePlans: new LocalUsagePlans(),
     local: true,
     close: async () => {
       raw.destroy();
@@ -198,6 +218,10 @@ function awsTarget(values: Values): Target {
     ...(apiGateway === undefined
       ? { cacheWarning: 'no --rest-api-id and --stage given: decisions API Gateway has cached expire within the authorizer TTL' }
       : {}),
+    usagePlans:
+      apiGateway !== undefined && restApiId !== undefined && stage !== undefined
+        ? new ApiGatewayUsagePlans(apiGateway, { restApiId, stageName: stage })
+        : undefined,
     local: false,
     close: () => {
       raw.destroy();
@@ -206,6 +230,30 @@ function awsTarget(values: Values): Target {
       return Promise.resolve();
     },
   };
+}
+
+function requireUsagePlans(target: Target, command: string): UsagePlans {
+  if (target.usagePlans === undefined) {
+    throw new UsageError(`${command} on AWS needs --rest-api-id and --stage: accounts' usage-plan keys live on the stage's usage plans`);
+  }
+  return target.usagePlans;
+}
+
+/** `--default`, or `--rate` and `--burst` with an optional `--quota` and `--period` (checked by validatePlan). */
+function planFromOptions(values: Values): Plan | null {
+  const given = [values.rate, values.burst, values.quota, values.period].some((v) => v !== undefined);
+  if (values.default) {
+    if (given) throw new UsageError('--default takes no --rate, --burst, --quota or --period');
+    return null;
+  }
+  if (values.rate === undefined || values.burst === undefined) throw new UsageError('set-plan needs --rate and --burst (or --default)');
+  if ((values.quota === undefined) !== (values.period === undefined)) throw new UsageError('--quota and --period go together');
+  const number = (raw: string): number => (raw.trim() === '' ? Number.NaN : Number(raw));
+  return validatePlan({
+    rateLimit: number(values.rate),
+    burstLimit: number(values.burst),
+    quota: values.quota === undefined || values.period === undefined ? null : { limit: number(values.quota), period: values.period.toUpperCase() },
+  });
 }
 
 function print(json: boolean, value: Record<string, unknown>, lines: readonly string[]): void {
@@ -226,7 +274,8 @@ async function execute(command: string, positionals: readonly string[], values: 
         apiEnabled: true,
       };
       const peppers = createPepperProvider(target.store, target.secrets);
-      const created = await createAccount({ store: target.store, secrets: target.secrets, peppers, now }, input, SYSTEM_ACTOR);
+      const usagePlans = requireUsagePlans(target, command);
+      const created = await createAccount({ store: target.store, secrets: target.secrets, peppers, now, usagePlans }, input, SYSTEM_ACTOR);
       print(
         values.json,
         { account: created.account, owner: created.owner, keyId: created.keyId, accountKey: created.accountKey, userKey: created.userKey },
@@ -282,6 +331,22 @@ async function execute(command: string, positionals: readonly string[], values: 
       ]);
       return;
     }
+    case 'set-plan': {
+      const accountId = positionals[0];
+      if (accountId === undefined || positionals.length !== 1) throw new UsageError('set-plan takes exactly one account id');
+      const plan = planFromOptions(values);
+      const usagePlans = requireUsagePlans(target, command);
+      const logger = createLogger('latchkey-admin');
+      const applied = await setPlan({ store: target.store, usagePlans, authorizerCache: target.authorizerCache, logger, now }, accountId, plan, SYSTEM_ACTOR);
+      const described =
+        applied === null
+          ? 'the default plan'
+          : `${String(applied.rateLimit)} requests/s, burst ${String(applied.burstLimit)}${
+              applied.quota === null ? ', no quota' : `, ${String(applied.quota.limit)} requests per ${applied.quota.period}`
+            }`;
+      print(values.json, { accountId, plan: applied }, [`Account ${accountId} is now on ${described}.`]);
+      return;
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
@@ -302,7 +367,7 @@ async function main(): Promise<number> {
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!['create-account', 'create-key', 'enable-api', 'disable-api', 'rotate-pepper'].includes(command)) {
+  if (!['create-account', 'create-key', 'enable-api', 'disable-api', 'rotate-pepper', 'set-plan'].includes(command)) {
     console.error(`unknown command '${command}'\n\n${USAGE}`);
     return 2;
   }

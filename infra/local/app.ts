@@ -4,12 +4,15 @@ import { createAuthorizerHandler } from '#functions/authorizer.ts';
 import { createApiHandler } from '#functions/commons/api-handler.ts';
 import { createLogger } from '#functions/commons/logger.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
-import { auditRetentionDaysFromEnv, limitsFromEnv } from '#shared/config.ts';
+import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
+import { auditRetentionDaysFromEnv, defaultPlanFromEnv, limitsFromEnv } from '#shared/config.ts';
+import type { Plan } from '#shared/domain/plan.ts';
 import type { ApiDeps, AuthorizerDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
 import type { Limits, Secrets } from '#shared/ports.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
 import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
+import { AccountLimiter } from './account-limiter.ts';
 import { LocalAuthorizerCache, createGateway, type Gateway, type ProxyHandler } from './gateway.ts';
 
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
@@ -38,6 +41,10 @@ export interface LocalAppOptions {
    * @default true
    */
   readonly immediateFlush?: boolean;
+  /** The plan of accounts without their own. @default from LATCHKEY_RATE_LIMIT and friends, else DEFAULT_PLAN */
+  readonly defaultPlan?: Plan;
+  /** Whether each account's plan is applied (429 over it); off only to measure what it costs. @default true */
+  readonly limitRequests?: boolean;
 }
 
 export interface LocalApp {
@@ -46,6 +53,7 @@ export interface LocalApp {
   readonly apiDeps: ApiDeps;
   readonly authorizerDeps: AuthorizerDeps;
   readonly authorizerCache: LocalAuthorizerCache;
+  readonly limiter: AccountLimiter;
   /**
    * What a change made outside this process (the admin CLI) needs: drop every cached
    * authorizer decision and read the peppers again, so a rotated pepper is known at once.
@@ -69,6 +77,11 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   const peppers: ApiDeps['peppers'] = (minVersion) => pepperProvider(minVersion);
   const authorizerCache = new LocalAuthorizerCache(options.authorizerTtlSeconds ?? DEFAULT_AUTHORIZER_TTL_SECONDS);
   const authorizerDeps: AuthorizerDeps = { credentials: store, peppers, logger };
+  const now = options.now ?? (() => new Date());
+  const limiter = new AccountLimiter({
+    defaultPlan: options.defaultPlan ?? defaultPlanFromEnv(),
+    ...(options.now === undefined ? {} : { now: () => now().getTime() }),
+  });
   const apiDeps: ApiDeps = {
     store,
     secrets: options.secrets,
@@ -76,8 +89,10 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     authorizerCache: options.immediateFlush === false ? FLUSHED_BY_STREAM : authorizerCache,
     limits: options.limits ?? limitsFromEnv(),
     logger,
-    now: options.now ?? (() => new Date()),
+    now,
     auditRetentionDays,
+    usagePlans: new LocalUsagePlans(limiter),
+    defaultPlan: limiter.defaultPlan,
   };
   const handlers = Object.fromEntries(FUNCTION_GROUPS.map((group) => [group, createApiHandler(group, apiDeps)])) as Record<
     FunctionGroup,
@@ -87,6 +102,7 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     authorizer: createAuthorizerHandler(authorizerDeps),
     handlers,
     authorizerCache,
+    limiter: options.limitRequests === false ? undefined : limiter,
     ...(options.stage === undefined ? {} : { stage: options.stage }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   });
@@ -94,5 +110,5 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     pepperProvider = createPepperProvider(store, options.secrets);
     await authorizerCache.flush();
   };
-  return { gateway, store, apiDeps, authorizerDeps, authorizerCache, refresh };
+  return { gateway, store, apiDeps, authorizerDeps, authorizerCache, limiter, refresh };
 }

@@ -10,6 +10,7 @@ import type {
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, evaluatePolicy } from '#shared/authorization.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
 import { ROUTES, pathPattern, type FunctionGroup, type Route } from '#shared/routes.ts';
+import type { RequestLimiter } from './account-limiter.ts';
 
 /**
  * An in-process stand-in for API Gateway REST in front of the same Lambda handlers: route
@@ -64,6 +65,8 @@ export interface GatewayOptions {
   readonly stage?: string;
   /** @default 10 MiB, like API Gateway */
   readonly maxBodyBytes?: number;
+  /** Each account's plan, applied after the authorizer as API Gateway's usage plans are. @default none */
+  readonly limiter?: RequestLimiter | undefined;
 }
 
 export interface CachedPolicy {
@@ -148,7 +151,9 @@ type GatewayErrorKind =
   | 'implicit-deny'
   | 'authorizer-failure'
   | 'request-too-large'
-  | 'integration-failure';
+  | 'integration-failure'
+  | 'throttled'
+  | 'quota-exceeded';
 
 const GATEWAY_ERRORS: Record<GatewayErrorKind, { status: number; message: string | null; type: string }> = {
   'missing-authentication-token': { status: 403, message: 'Missing Authentication Token', type: 'MissingAuthenticationTokenException' },
@@ -162,6 +167,9 @@ const GATEWAY_ERRORS: Record<GatewayErrorKind, { status: number; message: string
   'authorizer-failure': { status: 500, message: null, type: 'AuthorizerConfigurationException' },
   'request-too-large': { status: 413, message: 'Request Entity Too Large', type: 'RequestTooLargeException' },
   'integration-failure': { status: 502, message: 'Internal server error', type: 'InternalServerErrorException' },
+  // A usage plan's answers: over the rate (THROTTLED) and over the quota (QUOTA_EXCEEDED).
+  throttled: { status: 429, message: 'Too Many Requests', type: 'TooManyRequestsException' },
+  'quota-exceeded': { status: 429, message: 'Limit Exceeded', type: 'LimitExceededException' },
 };
 
 export function gatewayError(kind: GatewayErrorKind, requestId: string = randomUUID()): GatewayResponse {
@@ -431,6 +439,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       case 'allow':
         break;
     }
+    const verdict = options.limiter?.admit(policy.context) ?? 'allow';
+    if (verdict !== 'allow') return gatewayError(verdict, requestId);
 
     const event: APIGatewayProxyEvent = {
       ...common,

@@ -7,6 +7,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { defaultPlanFromEnv } from '#shared/config.ts';
+import type { Plan } from '#shared/domain/plan.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { createLocalApp, DEFAULT_AUTHORIZER_TTL_SECONDS, type LocalApp } from './app.ts';
@@ -55,6 +57,7 @@ interface Settings {
   readonly memory: boolean;
   readonly authorizerTtlSeconds: number;
   readonly paths: LocalPaths;
+  readonly defaultPlan: Plan;
 }
 
 function wholeNumber(raw: string, name: string, max: number): number {
@@ -85,7 +88,17 @@ function parseSettings(argv: readonly string[]): Settings | 'help' {
     memory: values.memory,
     authorizerTtlSeconds: wholeNumber(values['authorizer-ttl'] ?? String(DEFAULT_AUTHORIZER_TTL_SECONDS), '--authorizer-ttl', 3600),
     paths: localPaths(values['data-dir']),
+    defaultPlan: defaultPlanOrUsageError(),
   };
+}
+
+/** The default plan from LATCHKEY_RATE_LIMIT and friends; a bad value is a usage error naming the variable. */
+function defaultPlanOrUsageError(): Plan {
+  try {
+    return defaultPlanFromEnv();
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -167,7 +180,13 @@ async function run(settings: Settings): Promise<void> {
   });
   await createTable(raw, LOCAL_TABLE_NAME);
   const secrets = settings.memory ? new LocalSecrets(randomBytes(32)) : LocalSecrets.fromFile(paths.masterKey);
-  const app = createLocalApp({ documentClient, tableName: LOCAL_TABLE_NAME, secrets, authorizerTtlSeconds: settings.authorizerTtlSeconds });
+  const app = createLocalApp({
+    documentClient,
+    tableName: LOCAL_TABLE_NAME,
+    secrets,
+    authorizerTtlSeconds: settings.authorizerTtlSeconds,
+    defaultPlan: settings.defaultPlan,
+  });
   await ensurePepper(app.store, secrets);
   // Revocation made durable, as on AWS: the table's stream flushes the cache after each narrowing change.
   const revocation = await startRevocationStream({ dynamodb: raw, tableName: LOCAL_TABLE_NAME, cache: app.authorizerCache, logger: app.apiDeps.logger });

@@ -12,8 +12,10 @@ import { CidrAllowList, type CidrRule } from '../domain/cidr.ts';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '../domain/errors.ts';
 import { type Role, canHoldKeys } from '../domain/roles.ts';
 import { MAX_KEYS_PER_USER } from '../config.ts';
+import type { Plan } from '../domain/plan.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from '../model.ts';
 import type {
+  AccountLimits,
   AuthorizationRecords,
   CredentialStore,
   Limits,
@@ -21,7 +23,9 @@ import type {
   PepperStore,
   Store,
   StoredPepper,
+  UsageKey,
 } from '../ports.ts';
+import { authorizationLimitsFromItem, planAttribute, planFromItem, usageKeyAttributes, usageKeyFromItem } from './dynamodb/plan-items.ts';
 import { type CursorShape, decodeCursor, encodeCursor } from './dynamodb/cursor.ts';
 import {
   CONFIG_PK,
@@ -118,12 +122,15 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
             Keys: [metaKey, keyKey],
             // Strongly consistent: a deleted key, removed rule or disabled API must stop working at once.
             ConsistentRead: true,
-            ProjectionExpression: '#sk, #apiEnabled, #accountKeyHash, #accountKeyPepperVersion, #userId, #role, #secretHash, #pepperVersion, #rules',
+            ProjectionExpression:
+              '#sk, #apiEnabled, #accountKeyHash, #accountKeyPepperVersion, #plan, #usageKeyValue, #userId, #role, #secretHash, #pepperVersion, #rules',
             ExpressionAttributeNames: {
               '#sk': 'sk',
               '#apiEnabled': 'apiEnabled',
               '#accountKeyHash': 'accountKeyHash',
               '#accountKeyPepperVersion': 'accountKeyPepperVersion',
+              '#plan': 'plan',
+              '#usageKeyValue': 'usageKeyValue',
               '#userId': 'userId',
               '#role': 'role',
               '#secretHash': 'secretHash',
@@ -144,7 +151,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
     const meta = items.find((item) => item.sk === metaKey.sk);
     const key = items.find((item) => item.sk === keyKey.sk);
     return {
-      account: meta === undefined ? undefined : authorizationAccountFromItem(meta),
+      account: meta === undefined ? undefined : { ...authorizationAccountFromItem(meta), ...authorizationLimitsFromItem(meta) },
       key: key === undefined ? undefined : authorizationKeyFromItem(key),
     };
   }
@@ -156,13 +163,14 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
     readonly owner: User;
     readonly ownerKey: ApiKeyRecord;
     readonly event: AuditEvent;
+    readonly usageKey?: UsageKey | undefined;
   }): Promise<void> {
-    const { account, owner, ownerKey, event } = input;
+    const { account, owner, ownerKey, event, usageKey } = input;
     if (owner.accountId !== account.id || ownerKey.accountId !== account.id || ownerKey.userId !== owner.id || owner.role !== 'owner') {
       throw new Error('an account is created with its own owner and that owner\'s key');
     }
     const cancellation = await transactWrite(this.#client, [
-      this.#putNew(accountItem(account, 1)),
+      this.#putNew({ ...accountItem(account, 1), ...usageKeyAttributes(usageKey) }),
       this.#putNew(userItem(owner, [ownerKey.id])),
       this.#putNew(keyItem(ownerKey)),
       this.#putNew(keyNameItem(ownerKey)),
@@ -177,6 +185,45 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
   async getAccount(accountId: string): Promise<AccountRecord | undefined> {
     const item = await this.#get(accountPk(accountId), META_SK);
     return item === undefined ? undefined : accountRecordFromItem(item);
+  }
+
+  async getAccountLimits(accountId: string): Promise<AccountLimits> {
+    const item = await this.#get(accountPk(accountId), META_SK);
+    if (item === undefined) throw new NotFoundError('account');
+    return { plan: planFromItem(item), usageKey: usageKeyFromItem(item) };
+  }
+
+  async setPlan(accountId: string, plan: Plan | null, usageKey: UsageKey, event: AuditEvent): Promise<void> {
+    const key = usageKeyAttributes(usageKey);
+    const names: Record<string, string> = { '#pk': 'pk', '#plan': 'plan', '#usagePlanId': 'usagePlanId' };
+    const values: Record<string, unknown> = {};
+    const sets: string[] = [];
+    for (const [name, value] of Object.entries(key)) {
+      names[`#${name}`] = name;
+      values[`:${name}`] = value;
+      sets.push(`#${name} = :${name}`);
+    }
+    if (plan !== null) {
+      values[':plan'] = planAttribute(plan);
+      sets.push('#plan = :plan');
+    }
+    const removes = [...(plan === null ? ['#plan'] : []), ...(usageKey.usagePlanId === null ? ['#usagePlanId'] : [])];
+    const cancellation = await transactWrite(this.#client, [
+      {
+        Update: {
+          TableName: this.#tableName,
+          Key: { pk: accountPk(accountId), sk: META_SK },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        },
+      },
+      this.#putEvent(event),
+    ]);
+    if (cancellation === undefined) return;
+    if (cancellation.failed(0)) throw new NotFoundError('account');
+    throw new ConflictError('the account changed concurrently; retry');
   }
 
   async setApiEnabled(accountId: string, enabled: boolean, event: AuditEvent): Promise<Account> {

@@ -26,7 +26,7 @@ export interface CreatedAccount {
   readonly userKey: string;
 }
 
-type AccountDeps = Pick<ApiDeps, 'store' | 'secrets' | 'peppers' | 'now'>;
+type AccountDeps = Pick<ApiDeps, 'store' | 'secrets' | 'peppers' | 'now' | 'usagePlans'>;
 
 /**
  * Creates an account with its account key and a first owner holding one user key, in one
@@ -54,12 +54,20 @@ export async function createAccount(deps: AccountDeps, input: CreateAccountInput
   };
   const owner: User = { id: newId(), accountId, name: input.ownerName, email: input.ownerEmail, role: 'owner', createdAt: at };
   const { record: ownerKey, secret: userKey } = issueUserKey(ring, owner, keyName, now);
-  await deps.store.createAccount({
-    account,
-    owner,
-    ownerKey,
-    event: auditEvent(accountId, actor, 'account.create', `account/${accountId}`, deps.now()),
-  });
+  // The usage-plan key comes first (outside the table), and goes again if the account is not stored.
+  const usageKey = await deps.usagePlans.createKey(accountId, null);
+  try {
+    await deps.store.createAccount({
+      account,
+      owner,
+      ownerKey,
+      event: auditEvent(accountId, actor, 'account.create', `account/${accountId}`, deps.now()),
+      usageKey,
+    });
+  } catch (error) {
+    await deps.usagePlans.deleteKey(usageKey).catch(() => undefined);
+    throw error;
+  }
   return { account: publicAccount(account), owner, keyId: ownerKey.id, accountKey, userKey };
 }
 

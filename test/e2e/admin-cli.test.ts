@@ -196,3 +196,43 @@ describe('help', () => {
     expect(result.stdout).toContain('--kms-key-id');
   }, 120_000);
 });
+
+describe('set-plan through the running server', () => {
+  it("puts the account on its own plan at once, despite a cached Allow, and back on the default plan", async () => {
+    // Prepare: an Allow cached for these keys.
+    expect((await call(api.port, '/v1/whoami', { keys: created.keys })).status).toBe(200);
+
+    // Act
+    const set = await admin(['set-plan', created.accountId, '--rate', '0.001', '--burst', '1', '--quota', '500', '--period', 'week', '--json', '--data-dir', dataDir]);
+    const first = await call(api.port, '/v1/account/usage', { keys: created.keys });
+    const second = await call(api.port, '/v1/whoami', { keys: created.keys });
+    const reset = await admin(['set-plan', created.accountId, '--default', '--data-dir', dataDir]);
+    const after = await call(api.port, '/v1/whoami', { keys: created.keys });
+
+    // Assess
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toEqual({ accountId: created.accountId, plan: { rateLimit: 0.001, burstLimit: 1, quota: { limit: 500, period: 'WEEK' } } });
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({ plan: { rateLimit: 0.001, burstLimit: 1, quota: { limit: 500, period: 'WEEK' } } });
+    expect(second.status).toBe(429);
+    expect(second.json).toEqual({ message: 'Too Many Requests' });
+    expect(reset.code).toBe(0);
+    expect(reset.stdout).toContain('the default plan');
+    expect(after.status).toBe(200);
+  }, 240_000);
+
+  it('refuses a plan it cannot apply, naming the problem, and changes nothing', async () => {
+    const noBurst = await admin(['set-plan', created.accountId, '--rate', '5', '--data-dir', dataDir]);
+    const badPeriod = await admin(['set-plan', created.accountId, '--rate', '5', '--burst', '10', '--quota', '9', '--period', 'YEAR', '--data-dir', dataDir]);
+    const zeroRate = await admin(['set-plan', created.accountId, '--rate', '0', '--burst', '10', '--data-dir', dataDir]);
+    const whoami = await call(api.port, '/v1/whoami', { keys: created.keys });
+
+    expect(noBurst.code).toBe(2);
+    expect(noBurst.stderr).toContain('--rate and --burst');
+    expect(badPeriod.code).toBe(1);
+    expect(badPeriod.stderr).toContain('DAY, WEEK, MONTH');
+    expect(zeroRate.code).toBe(1);
+    expect(zeroRate.stderr).toContain('rateLimit must be');
+    expect(whoami.status).toBe(200);
+  }, 240_000);
+});

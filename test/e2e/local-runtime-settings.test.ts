@@ -6,6 +6,7 @@ import { ENV } from '#shared/config.ts';
 import { createPepperProvider, rotatePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { call, ownerKeys, type RunningApi, startApi } from './support.ts';
+import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 
 /** What the local runtime takes from its surroundings: the limit variables, and peppers rotated under it. */
 describe('local runtime settings', () => {
@@ -41,7 +42,7 @@ describe('local runtime settings', () => {
     expect((await call(api.port, '/v1/whoami', { keys: ownerKeys(api) })).status).toBe(200);
     await rotatePepper(api.app.store, secrets);
     const created = await createAccount(
-      { store: api.app.store, secrets, peppers: createPepperProvider(api.app.store, secrets), now: () => new Date() },
+      { store: api.app.store, secrets, peppers: createPepperProvider(api.app.store, secrets), now: () => new Date(), usagePlans: new LocalUsagePlans() },
       { name: 'After rotation', ownerName: 'Rita', ownerEmail: 'rita@example.com' },
       SYSTEM_ACTOR,
     );

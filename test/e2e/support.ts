@@ -9,6 +9,7 @@ import { createTable } from '#shared/adapters/create-table.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { newId } from '#shared/domain/ids.ts';
+import { MAX_BURST_LIMIT, MAX_RATE_LIMIT, type Plan } from '#shared/domain/plan.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import type { Secrets } from '#shared/ports.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
@@ -33,7 +34,12 @@ export interface StartOptions {
   readonly tableName?: string;
   /** Accept the admin CLI's refresh requests carrying this token. */
   readonly controlToken?: string;
+  /** @default a plan no test reaches, so that only the tests about limits meet them */
+  readonly defaultPlan?: Plan;
 }
+
+/** Far above anything a test sends: the limiter runs, but lets every request through. */
+export const UNREACHED_PLAN: Plan = { rateLimit: MAX_RATE_LIMIT, burstLimit: MAX_BURST_LIMIT, quota: null };
 
 export function quietLogger(): Logger {
   return new Logger({ serviceName: 'latchkey-e2e', logLevel: 'SILENT' });
@@ -59,6 +65,7 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
     secrets,
     authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
     logger: quietLogger(),
+    defaultPlan: options.defaultPlan ?? UNREACHED_PLAN,
   });
   await ensurePepper(app.store, secrets);
   const account = await createAccount(

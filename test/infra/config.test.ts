@@ -16,6 +16,9 @@ describe('configFromContext', () => {
       throttleRate: 50,
       throttleBurst: 100,
       destroyOnRemoval: false,
+      plan: { rateLimit: 50, burstLimit: 100, quota: null },
+      waf: true,
+      wafRateLimit: 2000,
     });
     expect(DEFAULT_CONFIG.destroyOnRemoval).toBe(false);
   });

@@ -19,6 +19,8 @@ import { FUNCTION_GROUPS, type FunctionGroup, type OperationId, ROUTES, type Rou
 import { type CreatedAccount, createAccount } from '#shared/services/accounts.ts';
 import { type TestTable, createTestTable } from './dynamodb.ts';
 import { requestIdentity } from '#infra/local/gateway.ts';
+import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
+import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 
 /**
  * Builds API Gateway proxy events for the management handlers, runs them against a real
@@ -254,6 +256,8 @@ export async function createApiTestBed(options: TestBedOptions = {}): Promise<Ap
     logger: options.logger ?? quietLogger(),
     now: options.now ?? (() => new Date()),
     auditRetentionDays: 0,
+    usagePlans: new LocalUsagePlans(),
+    defaultPlan: DEFAULT_PLAN,
   };
   const handlers = Object.fromEntries(FUNCTION_GROUPS.map((group) => [group, createApiHandler(group, deps)])) as Record<
     FunctionGroup,

@@ -20,6 +20,8 @@ import { createAccount } from '#shared/services/accounts.ts';
 import type { Gateway, GatewayResponse } from '#infra/local/gateway.ts';
 import type { FaultInjector } from './resilience-faults.ts';
 import { requestIdentity } from '#infra/local/gateway.ts';
+import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
+import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 
 /** Fixtures shared by the resilience tests: real tables on the run's DynamoDB Local, real adapters. */
 
@@ -87,6 +89,8 @@ export function apiDepsOn(
     logger: options.logger ?? silentLogger(),
     now: () => new Date(),
     auditRetentionDays: 365,
+    usagePlans: new LocalUsagePlans(),
+    defaultPlan: DEFAULT_PLAN,
   };
 }
 

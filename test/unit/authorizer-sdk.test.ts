@@ -24,9 +24,11 @@ import { newId } from '#shared/domain/ids.ts';
 import { formatUserKey } from '#shared/domain/key-format.ts';
 import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
+import { setPlan } from '#shared/services/plans.ts';
 import { type TestTable, createTestTable, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
 import { InMemoryKms } from '#test/support/in-memory-kms.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
+import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 
 /**
  * The authorizer wired as in Lambda: a real DynamoDbStore and KmsSecrets, on clients mocked
@@ -101,7 +103,7 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
   async function newAccount(on: TestTable = table) {
     const peppers = createPepperProvider(on.store, setupSecrets);
     const created = await createAccount(
-      { store: on.store, secrets: setupSecrets, peppers, now: () => new Date() },
+      { store: on.store, secrets: setupSecrets, peppers, now: () => new Date(), usagePlans: new LocalUsagePlans() },
       { name: 'Acme', ownerName: 'Ada', ownerEmail: 'ada@example.com' },
       SYSTEM_ACTOR,
     );
@@ -112,6 +114,34 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
     kms.resetHistory();
     dynamo.resetHistory();
   }
+
+  describe('usage plans', () => {
+    it("hands API Gateway the account's usage-plan key and the local runtime its plan, from the same one read", async () => {
+      // Prepare
+      const { account, accountKey, userKey } = await newAccount();
+      const plan = { rateLimit: 5, burstLimit: 7, quota: { limit: 900, period: 'WEEK' as const } };
+      await setPlan(
+        { store: table.store, usagePlans: new LocalUsagePlans(), authorizerCache: { flush: () => Promise.resolve() }, logger: new Logger({ logLevel: 'SILENT' }), now: () => new Date() },
+        account.id,
+        plan,
+        SYSTEM_ACTOR,
+      );
+      const stored = await table.store.getAccountLimits(account.id);
+      const authorizer = coldAuthorizer();
+      await authorizer(eventWith(accountKey, userKey));
+      resetCounts();
+
+      // Act
+      const result = await authorizer(eventWith(accountKey, userKey));
+
+      // Assess
+      expect(stored.usageKey?.value).toMatch(/^[0-9a-f]{48}$/);
+      expect(result.usageIdentifierKey).toBe(stored.usageKey?.value);
+      expect(result.context).toMatchObject({ accountId: account.id, rateLimit: 5, burstLimit: 7, quotaLimit: 900, quotaPeriod: 'WEEK' });
+      expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(1);
+      expect(dynamo.calls()).toHaveLength(1);
+    });
+  });
 
   describe('round trips', () => {
     it('decrypts the pepper once per cold start, then reads DynamoDB once and calls KMS never per request', async () => {

@@ -1,0 +1,131 @@
+import { Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnRestApi, Period, type RestApi, type UsagePlan } from 'aws-cdk-lib/aws-apigateway';
+import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { defaultUsagePlanName } from '#shared/adapters/apigw-usage-plans.ts';
+import { ENV } from '#shared/config.ts';
+import type { Plan } from '#shared/domain/plan.ts';
+
+export interface UsageLimitsProps {
+  /** The API; its methods must be added with `apiKeyRequired: true`, or no usage plan applies to them. */
+  readonly api: RestApi;
+  /** The deployment stage's name as configured (a plain string: usage plans are found by names made from it). */
+  readonly stageName: string;
+  /** The plan of accounts without their own: the usage plan this construct makes. */
+  readonly defaultPlan: Plan;
+  /** Whoever reads accounts' usage (GET /v1/account/usage): allowed GetUsage and nothing else. */
+  readonly usageReaders: readonly IGrantable[];
+  /**
+   * An AWS WAF web ACL on the stage: a rate-based rule per source address and AWS's managed
+   * rule groups for APIs. Off leaves the stage throttle as the only guard against floods.
+   * @default true
+   */
+  readonly waf?: boolean;
+  /** Requests per source address per 5 minutes before WAF blocks the address. @default 2000 */
+  readonly wafRateLimit?: number;
+}
+
+/** The managed rule groups: AWS's baseline groups, with no subscription fee beyond WAF's per-rule price. */
+export const MANAGED_RULE_GROUPS = ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesCommonRuleSet'] as const;
+
+/**
+ * Per-account limits with API Gateway's own machinery, and keyless floods stopped at the edge.
+ *
+ * - The API takes its usage-plan keys from the authorizer (key source `AUTHORIZER`): the
+ *   authorizer returns the account's key as `usageIdentifierKey`, read from the account item it
+ *   already reads, and callers never see or send one.
+ * - One usage plan per distinct plan, not per account (usage plans are limited to 300 per
+ *   region, API keys to 10,000): this one is the default plan's; `npm run admin -- set-plan`
+ *   makes the others. Throttle and quota apply per API key, so accounts never share limits.
+ * - A WAF web ACL on the stage blocks an address past its rate, known bad inputs and
+ *   addresses on AWS's reputation list before API Gateway runs, and bills, the authorizer.
+ */
+export class UsageLimits extends Construct {
+  readonly defaultUsagePlan: UsagePlan;
+  readonly webAcl: CfnWebACL | undefined;
+
+  constructor(scope: Construct, id: string, props: UsageLimitsProps) {
+    super(scope, id);
+    const { api, defaultPlan } = props;
+    const stage = api.deploymentStage;
+    (api.node.defaultChild as CfnRestApi).apiKeySourceType = 'AUTHORIZER';
+
+    this.defaultUsagePlan = api.addUsagePlan('DefaultUsagePlan', {
+      name: defaultUsagePlanName(props.stageName),
+      description: 'Latchkey default plan: each account on it is throttled and counted by its own usage-plan key',
+      throttle: { rateLimit: defaultPlan.rateLimit, burstLimit: defaultPlan.burstLimit },
+      ...(defaultPlan.quota === null ? {} : { quota: { limit: defaultPlan.quota.limit, period: PERIODS[defaultPlan.quota.period], offset: 0 } }),
+      apiStages: [{ api, stage }],
+    });
+
+    const stack = Stack.of(this);
+    // GetUsage is GET /usageplans/{id}/usage: counts only, never a key or its value. Any usage
+    // plan, because set-plan makes a plan's usage plan when an account first needs it.
+    const readUsage = new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['apigateway:GET'],
+      resources: [`arn:${stack.partition}:apigateway:${stack.region}::/usageplans/*/usage`],
+    });
+    for (const reader of props.usageReaders) reader.grantPrincipal.addToPrincipalPolicy(readUsage);
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    Validations.of(stack).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:${region}::/usageplans/*/usage]`,
+      reason: 'GetUsage of any usage plan: set-plan makes usage plans after deployment, and usage data holds counts only, never a key.',
+    });
+
+    if (props.waf === false) {
+      this.webAcl = undefined;
+      Validations.of(api).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: 'The WAF web ACL was turned off for this deployment (context waf=false); the stage throttle and the per-account usage plans remain.',
+      });
+      return;
+    }
+    this.webAcl = new CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      description: 'Latchkey: per-address rate limit and AWS managed rules in front of the API',
+      visibilityConfig: visibility('latchkey-web-acl'),
+      rules: [
+        {
+          name: 'RateLimitPerSourceAddress',
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: props.wafRateLimit ?? 2000, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
+          visibilityConfig: visibility('latchkey-rate-per-address'),
+        },
+        ...MANAGED_RULE_GROUPS.map((name, index) => ({
+          name,
+          priority: index + 1,
+          overrideAction: { none: {} },
+          statement: {
+            managedRuleGroupStatement: {
+              vendorName: 'AWS',
+              name,
+              // The common rule set blocks bodies over 8 KB; the API's own limit is 16 KiB (413 from the handlers).
+              ...(name === 'AWSManagedRulesCommonRuleSet' ? { ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }] } : {}),
+            },
+          },
+          visibilityConfig: visibility(`latchkey-${name}`),
+        })),
+      ],
+    });
+    new CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: stage.stageArn, webAclArn: this.webAcl.attrArn });
+  }
+}
+
+const PERIODS = { DAY: Period.DAY, WEEK: Period.WEEK, MONTH: Period.MONTH } as const;
+
+function visibility(metricName: string): CfnWebACL.VisibilityConfigProperty {
+  return { cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true };
+}
+
+/** The default plan as the functions read it (shared/config.ts defaultPlanFromEnv), for GET /v1/account/usage. */
+export function planEnvironment(plan: Plan): Record<string, string> {
+  return {
+    [ENV.rateLimit]: String(plan.rateLimit),
+    [ENV.burstLimit]: String(plan.burstLimit),
+    ...(plan.quota === null ? {} : { [ENV.quotaLimit]: String(plan.quota.limit), [ENV.quotaPeriod]: plan.quota.period }),
+  };
+}

@@ -1,0 +1,98 @@
+import { ValidationError } from './errors.ts';
+
+/**
+ * An account's plan: how fast it may call (a token bucket of `rateLimit` requests per second
+ * holding at most `burstLimit`) and, optionally, how many requests it may make per day, week
+ * or month. The same numbers configure an API Gateway usage plan and the local limiter.
+ */
+export const QUOTA_PERIODS = ['DAY', 'WEEK', 'MONTH'] as const;
+export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];
+
+export interface Quota {
+  readonly limit: number;
+  readonly period: QuotaPeriod;
+}
+
+export interface Plan {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly quota: Quota | null;
+}
+
+/** API Gateway's own bounds are far above these; they keep a typo from meaning "unlimited". */
+export const MAX_RATE_LIMIT = 10_000;
+export const MAX_BURST_LIMIT = 5_000;
+export const MAX_QUOTA_LIMIT = 2_000_000_000;
+
+export const DEFAULT_PLAN: Plan = { rateLimit: 50, burstLimit: 100, quota: null };
+
+export function isQuotaPeriod(value: unknown): value is QuotaPeriod {
+  return typeof value === 'string' && (QUOTA_PERIODS as readonly string[]).includes(value);
+}
+
+/**
+ * Checks a plan's numbers: a rate above 0 (fractions allowed, as in API Gateway), a whole
+ * burst of at least 1, and a whole quota of at least 1 with a known period.
+ */
+export function validatePlan(plan: { rateLimit: number; burstLimit: number; quota: { limit: number; period: string } | null }): Plan {
+  if (!Number.isFinite(plan.rateLimit) || plan.rateLimit <= 0 || plan.rateLimit > MAX_RATE_LIMIT) {
+    throw new ValidationError('rateLimit', 'range', `rateLimit must be a number of requests per second above 0 and at most ${MAX_RATE_LIMIT}`);
+  }
+  if (!Number.isInteger(plan.burstLimit) || plan.burstLimit < 1 || plan.burstLimit > MAX_BURST_LIMIT) {
+    throw new ValidationError('burstLimit', 'range', `burstLimit must be a whole number from 1 to ${MAX_BURST_LIMIT}`);
+  }
+  if (plan.quota === null) return { rateLimit: plan.rateLimit, burstLimit: plan.burstLimit, quota: null };
+  const { limit, period } = plan.quota;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_QUOTA_LIMIT) {
+    throw new ValidationError('quota.limit', 'range', `the quota must be a whole number of requests from 1 to ${MAX_QUOTA_LIMIT}`);
+  }
+  if (!isQuotaPeriod(period)) throw new ValidationError('quota.period', 'enum', `the quota period must be one of ${QUOTA_PERIODS.join(', ')}`);
+  return { rateLimit: plan.rateLimit, burstLimit: plan.burstLimit, quota: { limit, period } };
+}
+
+/**
+ * The start of the quota period holding `at`, in UTC, as API Gateway counts it: days from
+ * midnight, weeks from Sunday (a usage plan's quota offset 0), months from the first.
+ */
+export function periodStart(period: QuotaPeriod, at: Date): Date {
+  const day = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+  switch (period) {
+    case 'DAY':
+      return new Date(day);
+    case 'WEEK':
+      return new Date(day - at.getUTCDay() * 86_400_000);
+    case 'MONTH':
+      return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+  }
+}
+
+/** The start of the period after the one holding `at`. */
+export function nextPeriodStart(period: QuotaPeriod, at: Date): Date {
+  const start = periodStart(period, at);
+  switch (period) {
+    case 'DAY':
+      return new Date(start.getTime() + 86_400_000);
+    case 'WEEK':
+      return new Date(start.getTime() + 7 * 86_400_000);
+    case 'MONTH':
+      return new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+  }
+}
+
+/** Usage as owners and viewers see it: requests counted in the current period (a day when the plan has no quota). */
+export interface Usage {
+  readonly plan: Plan;
+  readonly used: number;
+  /** Requests left before the quota answers 429; null without a quota. */
+  readonly remaining: number | null;
+  readonly periodStart: string;
+}
+
+/** Two plans are the same tier when every number matches. */
+export function samePlan(a: Plan, b: Plan): boolean {
+  return (
+    a.rateLimit === b.rateLimit &&
+    a.burstLimit === b.burstLimit &&
+    (a.quota === null ? b.quota === null : b.quota !== null && a.quota.limit === b.quota.limit && a.quota.period === b.quota.period)
+  );
+}
