@@ -13,6 +13,7 @@ import { benchDownstream } from './downstream.ts';
 import { warmDynamoDbLocal } from './dynamodb-warmup.ts';
 import { benchHttp } from './http.ts';
 import { type Figure, machine, renderTable, writeReport } from './report.ts';
+import { benchRevocation } from './revocation.ts';
 import { benchScale } from './scale.ts';
 
 /**
@@ -40,6 +41,7 @@ const GROUPS: readonly Group[] = [
   { id: 4, title: 'scale: 10 vs 100,000 keys, listing', needsDynamoDb: true, run: (endpoint) => benchScale(endpoint) },
   { id: 7, title: 'downstream traffic and the policy size', needsDynamoDb: true, run: (endpoint) => benchDownstream(endpoint) },
   { id: 8, title: 'console: size and time to the key table', needsDynamoDb: true, run: (endpoint) => benchConsole(endpoint) },
+  { id: 9, title: 'revocation bound (stream -> flush)', needsDynamoDb: true, run: (endpoint) => benchRevocation(endpoint) },
 ];
 
 function selectedGroups(only: string | undefined): readonly Group[] {

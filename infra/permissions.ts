@@ -7,8 +7,8 @@ import {
   PEPPER_ENCRYPTION_CONTEXT_PURPOSE,
 } from '#shared/adapters/kms-secrets.ts';
 import { CONFIG_PK } from '#shared/adapters/dynamodb/items.ts';
-import { BY_USER_INDEX, TABLE_KEYS } from '#shared/adapters/table-schema.ts';
-import { ROUTES, type FunctionGroup } from '#shared/routes.ts';
+import { BY_USER_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/adapters/table-schema.ts';
+import type { FunctionGroup } from '#shared/routes.ts';
 
 /**
  * Exactly what each function may do on the table and the key, derived from the DynamoDB and
@@ -22,21 +22,78 @@ export const PEPPER_PARTITION = CONFIG_PK;
 
 type KmsUse = 'none' | 'decrypt-pepper' | 'decrypt-account-key' | 'roll-account-key';
 
+/**
+ * The partitions a management function may touch: its accounts', never CONFIG (the peppers).
+ * DynamoDB authorizes each item of a transaction or batch on its own, so this holds for every
+ * write. Account ids are not known to the policy (one function serves every account), so the
+ * tenant boundary itself is the authorizer's principal and the store's keys, not IAM.
+ */
+export const ACCOUNT_PARTITIONS = 'ACCOUNT#*';
+
+/** What an audit event item holds (shared/adapters/dynamodb/items.ts eventItem). */
+export const EVENT_ATTRIBUTES = [
+  TABLE_KEYS.partitionKey,
+  TABLE_KEYS.sortKey,
+  'id',
+  'accountId',
+  'time',
+  'action',
+  'actorUserId',
+  'actorKeyId',
+  'target',
+  'sourceIp',
+  TTL_ATTRIBUTE,
+] as const;
+
+/** What rolling the account key (or a leak report about it) writes on the account item. */
+export const ACCOUNT_KEY_ROLL_ATTRIBUTES = [
+  'accountKeyHash',
+  'accountKeyPepperVersion',
+  'accountKeyCiphertext',
+  'accountKeyMasked',
+  'previousAccountKeyHash',
+  'previousAccountKeyPepperVersion',
+  'previousAccountKeyExpiresAt',
+  'accountKeyLeakReportedAt',
+] as const;
+
+/** What editing an allow list writes on a key item: never its role, holder or digest. */
+export const ALLOW_LIST_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'rules', 'cidrs', 'rev', 'lastUsedAt'] as const;
+
 interface GroupAccess {
   readonly tableActions: readonly string[];
   /** Actions on the byUser index (listing one user's keys). */
   readonly indexActions: readonly string[];
   /** Loads the pepper ring (a Query of the pepper partition plus one KMS Decrypt per version). */
   readonly kms: KmsUse;
+  /**
+   * When set, PutItem may write only items made of these attributes, and UpdateItem only
+   * these (returning none of the others): `dynamodb:Attributes`. Otherwise any attribute of
+   * the account partitions.
+   */
+  readonly puts?: readonly string[];
+  readonly updates?: readonly string[];
 }
 
+/**
+ * Every function that writes a transaction with an audit event also needs ConditionCheckItem
+ * and BatchGetItem: the stale-principal check (shared/adapters/dynamodb/principal-check.ts)
+ * checks the caller's key and account in the same transaction and reads them after a refusal.
+ */
 const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   // Answers from the authorizer's context alone (plus the key-use stamp every route function writes).
   whoami: { tableActions: [], indexActions: [], kms: 'none' },
   // Reads the account; the reveal decrypts the account key and writes its audit event; the API
-  // switch updates the account item with its audit event in one transaction; a roll hashes a
-  // new account key with the pepper, encrypts it and updates the account.
-  account: { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexActions: [], kms: 'roll-account-key' },
+  // switch sets the account's apiEnabled with its audit event in one transaction; a roll of the
+  // account key hashes the new key with the pepper, encrypts it for reveal and sets the account
+  // key's attributes (and the one it replaces, for its grace period), never anything else.
+  account: {
+    tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+    indexActions: [],
+    kms: 'roll-account-key',
+    puts: EVENT_ATTRIBUTES,
+    updates: [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'apiEnabled', 'lastUsedAt', ...ACCOUNT_KEY_ROLL_ATTRIBUTES],
+  },
   users: {
     tableActions: [
       'dynamodb:GetItem',
@@ -52,18 +109,50 @@ const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   },
   // Creating a key hashes its secret with the pepper.
   'api-keys': {
-    tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    tableActions: [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:ConditionCheckItem',
+    ],
     indexActions: ['dynamodb:Query'],
     kms: 'decrypt-pepper',
   },
-  'cidr-allow-list': { tableActions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], indexActions: [], kms: 'none' },
+  // Edits allow lists: may put audit events and update a key's rules, never its role or digest.
+  'cidr-allow-list': {
+    tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+    indexActions: [],
+    kms: 'none',
+    puts: EVENT_ATTRIBUTES,
+    updates: ALLOW_LIST_ATTRIBUTES,
+  },
   logs: { tableActions: ['dynamodb:Query'], indexActions: [], kms: 'none' },
   // Leak reports: one batched read of the reported keys' items, the pepper to compare digests,
   // and the writes a valid key causes (deleting a user key, ending a grace, flagging the account).
+  // Its updates touch only a key's holder list (a deleted key), the secrets a roll replaced
+  // (a grace ended) and the account's leak flag: never a role, a digest in use or an allow list.
   'leaked-keys': {
     tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: [],
     kms: 'decrypt-pepper',
+    puts: EVENT_ATTRIBUTES,
+    updates: [
+      TABLE_KEYS.partitionKey,
+      TABLE_KEYS.sortKey,
+      'keyIds',
+      'keyCount',
+      'rev',
+      'previousSecretHash',
+      'previousPepperVersion',
+      'previousSecretExpiresAt',
+      'previousAccountKeyHash',
+      'previousAccountKeyPepperVersion',
+      'previousAccountKeyExpiresAt',
+      'accountKeyLeakReportedAt',
+    ],
   },
 };
 
@@ -78,15 +167,11 @@ function recordKeyUse(table: ITable): PolicyStatement {
     actions: ['dynamodb:UpdateItem'],
     resources: [table.tableArn],
     conditions: {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ACCOUNT_PARTITIONS] },
       'ForAllValues:StringEquals': { 'dynamodb:Attributes': [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'lastUsedAt'] },
       StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
     },
   });
-}
-
-/** Groups with a route that changes state: only they may flush the authorizer cache. */
-export function groupMutates(group: FunctionGroup): boolean {
-  return ROUTES.some((route) => route.group === group && route.mutates);
 }
 
 function decryptUnderPurpose(key: IKey, purpose: string): PolicyStatement {
@@ -150,12 +235,37 @@ function upgradeDigests(table: ITable): PolicyStatement {
   });
 }
 
-/** The management function of one route group; `flushArn` is this API stage's authorizer cache. */
-export function groupStatements(group: FunctionGroup, { table, key }: DataResources, flushArn: string): PolicyStatement[] {
+/**
+ * The management function of one route group. None flushes the authorizer cache: the
+ * revocation flusher does (infra/constructs/revocation-flusher.ts).
+ */
+export function groupStatements(group: FunctionGroup, { table, key }: DataResources): PolicyStatement[] {
   const access = GROUP_ACCESS[group];
   const statements: PolicyStatement[] = [];
-  if (access.tableActions.length > 0) {
-    statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions: [...access.tableActions], resources: [table.tableArn] }));
+  const accountPartitions = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ACCOUNT_PARTITIONS] } };
+  const limited = new Map<string, readonly string[]>([
+    ...(access.puts === undefined ? [] : [['dynamodb:PutItem', access.puts] as const]),
+    ...(access.updates === undefined ? [] : [['dynamodb:UpdateItem', access.updates] as const]),
+  ]);
+  const unlimited = access.tableActions.filter((action) => !limited.has(action));
+  if (unlimited.length > 0) {
+    statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions: unlimited, resources: [table.tableArn], conditions: accountPartitions }));
+  }
+  for (const [action, attributes] of limited) {
+    if (!access.tableActions.includes(action)) continue;
+    statements.push(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [action],
+        resources: [table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ACCOUNT_PARTITIONS] },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
+          // ALL_OLD / ALL_NEW would hand back the attributes the policy keeps out of reach.
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+        },
+      }),
+    );
   }
   if (!access.tableActions.includes('dynamodb:UpdateItem')) statements.push(recordKeyUse(table));
   if (access.indexActions.length > 0) {
@@ -185,10 +295,6 @@ export function groupStatements(group: FunctionGroup, { table, key }: DataResour
         conditions: { StringEquals: { [`kms:EncryptionContext:${ENCRYPTION_CONTEXT_PURPOSE_KEY}`]: ACCOUNT_KEY_ENCRYPTION_CONTEXT_PURPOSE } },
       }),
     );
-  }
-  if (groupMutates(group)) {
-    // FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`.
-    statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions: ['apigateway:DELETE'], resources: [flushArn] }));
   }
   return statements;
 }

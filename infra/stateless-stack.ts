@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { FunctionGroup } from '#shared/routes.ts';
 import { LatchkeyApi, type LatchkeyApiProps } from './constructs/latchkey-api.ts';
 import type { UsageLimits } from './constructs/usage-limits.ts';
+import type { RevocationFlusher } from './constructs/revocation-flusher.ts';
 import type { LatchkeyFunction } from './constructs/latchkey-function.ts';
 
 export { AUTHORIZER_TIMEOUT } from './constructs/latchkey-api.ts';
@@ -18,6 +19,7 @@ export class LatchkeyApiStack extends Stack {
   readonly stageName: string;
   readonly latchkey: LatchkeyApi;
   readonly usageLimits: UsageLimits;
+  readonly revocationFlusher: RevocationFlusher;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiStackProps) {
     super(scope, id, props);
@@ -29,6 +31,7 @@ export class LatchkeyApiStack extends Stack {
     this.groupFunctions = this.latchkey.groupFunctions;
     this.stageName = this.latchkey.stageName;
     this.usageLimits = this.latchkey.usageLimits;
+    this.revocationFlusher = this.latchkey.revocationFlusher;
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (stage included)' });
     new CfnOutput(this, 'RestApiId', { value: this.api.restApiId });

@@ -72,6 +72,9 @@ export function routeName(route: { readonly method: string; readonly path: strin
   return `${route.method} ${route.path}`;
 }
 
+/** The console's public paths (`/` leads to it); no team route may sit on them. */
+export const CONSOLE_PATH = '/console';
+
 const PARAMETER = /^\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 const GREEDY = /^\{[A-Za-z_][A-Za-z0-9_]*\+\}$/;
 /** API Gateway's resource path characters (RFC 3986 unreserved plus a few), parameters aside. */
@@ -163,6 +166,9 @@ export function resolveDownstreamRoutes(routes: readonly DownstreamRoute[]): rea
       }
     }
     checkBackend(route, name);
+    if (route.path === '/' || route.path === CONSOLE_PATH || route.path.startsWith(`${CONSOLE_PATH}/`)) {
+      throw new RouteDeclarationError(`route ${name} collides with the console, served without keys at GET / and GET ${CONSOLE_PATH}/…`);
+    }
     const shape = `${route.method} ${pathShape(route.path)}`;
     const clash = management.get(shape);
     if (clash !== undefined) {

@@ -127,10 +127,10 @@ function parameters(schemas: OperationSchemas): JsonObject[] {
 function errorResponses(): Record<string, JsonObject> {
   return {
     BadRequest: problemResponse('The request broke a rule: `errors` names each field and rule (also malformed JSON, unknown fields, a bad cursor)'),
-    Unauthorized: {
-      description: 'Missing, malformed or unknown keys, a deleted key, the API not enabled, or a role that may not hold keys',
-      content: { 'application/json': { schema: { $ref: COMPONENT_REF(GATEWAY_MESSAGE) } } },
-    },
+    Unauthorized: gatewayOrProblemResponse(
+      'Missing, malformed or unknown keys, a deleted key, the API not enabled, or a role that may not hold keys; ' +
+        'a problem document when a write finds, inside its own transaction, that the key no longer belongs to an owner (or the API was turned off) since the gateway let the request in',
+    ),
     Forbidden: gatewayOrProblemResponse("The source address is outside the key's CIDR allow list, or the key's role may not call this route"),
     NotFound: problemResponse("Not found in the caller's account (another account's ids are never found)"),
     Conflict: problemResponse('A duplicate, the last owner, or a documented limit'),

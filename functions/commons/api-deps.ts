@@ -1,16 +1,16 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
 import { ApiGatewayUsagePlans } from '#shared/adapters/apigw-usage-plans.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { ENV, auditRetentionDaysFromEnv, defaultPlanFromEnv, limitsFromEnv, requiredEnv } from '#shared/config.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
+import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
 import { awsClientSettings } from './aws-client-settings.ts';
 import { documentClient, kmsClient } from './clients.ts';
 import { createLogger } from './logger.ts';
 
-/** Only the management handlers flush the authorizer cache and read usage, so only they create this client. */
+/** Only the management handlers read usage plans, so only they create this client. */
 const apiGatewayClient = new APIGatewayClient(awsClientSettings());
 
 /**
@@ -26,7 +26,8 @@ export function awsApiDeps(): ApiDeps {
     store,
     secrets,
     peppers: createPepperProvider(store, secrets),
-    authorizerCache: new ApiGatewayAuthorizerCache(apiGatewayClient, api.restApiId, api.stageName),
+    // The revocation flusher function flushes the stage's cache from the table's stream.
+    authorizerCache: FLUSHED_BY_STREAM,
     limits: limitsFromEnv(),
     logger: createLogger('latchkey-api'),
     now: () => new Date(),

@@ -6,7 +6,9 @@
  * the local server alike.
  */
 
-export const CONSOLE_PATH = '/console';
+import { CONSOLE_PATH } from '#shared/downstream-routes.ts';
+
+export { CONSOLE_PATH };
 
 export const CONSOLE_SECURITY_HEADERS = {
   'content-security-policy':

@@ -5,6 +5,7 @@ import {
   LimitExceededError,
   NotFoundError,
   RoleCannotHoldKeysError,
+  StalePrincipalError,
   ValidationError,
 } from '#shared/domain/errors.ts';
 import type { Problem, ProblemFieldError } from '#shared/api-schemas.ts';
@@ -19,6 +20,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const PROBLEM_KINDS = {
   validation: { status: 400, title: 'Invalid request' },
   'malformed-json': { status: 400, title: 'Malformed JSON' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
   'not-found': { status: 404, title: 'Not found' },
   conflict: { status: 409, title: 'Conflict' },
@@ -66,6 +68,7 @@ export function problemFor(error: unknown): { kind: ProblemKind; detail: string;
   if (error instanceof LimitExceededError) return { kind: 'limit-exceeded', detail: error.message };
   if (error instanceof ConflictError) return { kind: 'conflict', detail: error.message };
   if (error instanceof RoleCannotHoldKeysError) return { kind: 'role-cannot-hold-keys', detail: error.message };
+  if (error instanceof StalePrincipalError) return { kind: 'unauthorized', detail: error.message };
   return undefined;
 }
 

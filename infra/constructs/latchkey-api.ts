@@ -34,6 +34,7 @@ import { LatchkeyFunction } from './latchkey-function.ts';
 import { DownstreamBackends } from './downstream-backends.ts';
 import { UsageLimits, planEnvironment } from './usage-limits.ts';
 import { authorizerStatements, groupStatements } from '../permissions.ts';
+import { RevocationFlusher } from './revocation-flusher.ts';
 
 /** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
 export const AUTHORIZER_TIMEOUT = Duration.seconds(5);
@@ -117,6 +118,8 @@ export class LatchkeyApi extends Construct {
   readonly backendFunctions: Readonly<Record<string, LatchkeyFunction>>;
   readonly stageName: string;
   readonly usageLimits: UsageLimits;
+  /** Flushes the authorizer cache after each narrowing change, from the table's stream. */
+  readonly revocationFlusher: RevocationFlusher;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiProps) {
     super(scope, id);
@@ -195,10 +198,18 @@ export class LatchkeyApi extends Construct {
         logRetention,
         logRemovalPolicy,
       });
-      for (const statement of groupStatements(group, data, flushArn)) fn.role.addToPrincipalPolicy(statement);
+      for (const statement of groupStatements(group, data)) fn.role.addToPrincipalPolicy(statement);
       groupFunctions[group] = fn;
     }
     this.groupFunctions = groupFunctions;
+    this.revocationFlusher = new RevocationFlusher(this, 'RevocationFlusher', {
+      table: props.table,
+      restApiId: this.api.restApiId,
+      stageName,
+      flushArn,
+      logRetention,
+      logRemovalPolicy,
+    });
 
     this.authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', {
       handler: this.authorizerFunction.function,

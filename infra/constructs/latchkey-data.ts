@@ -1,5 +1,5 @@
 import { CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -50,6 +50,8 @@ export class LatchkeyData extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: !destroy,
       timeToLiveAttribute: TTL_ATTRIBUTE,
+      // Durable revocation: every change, before and after, reaches the revocation flusher.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
       removalPolicy,
     });
     this.table.addGlobalSecondaryIndex({

@@ -13,6 +13,7 @@ import { DigestUpgrader } from '#shared/digest-upgrades.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
 import type { Limits, Secrets } from '#shared/ports.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
+import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
 import { AccountLimiter } from './account-limiter.ts';
 import { buildRoutePolicy } from '#shared/route-policy.ts';
 import { LocalAuthorizerCache, createGateway, type DownstreamInvoker, type Gateway, type ProxyHandler } from './gateway.ts';
@@ -37,6 +38,12 @@ export interface LocalAppOptions {
   readonly maxBodyBytes?: number;
   /** @default the clock */
   readonly now?: () => Date;
+  /**
+   * Whether a mutating handler also flushes the local cache at once, before the table's stream
+   * does (startLocalRevocation). Off, revocation rests on the stream alone, as on AWS.
+   * @default true
+   */
+  readonly immediateFlush?: boolean;
   /** The plan of accounts without their own. @default from LATCHKEY_RATE_LIMIT and friends, else DEFAULT_PLAN */
   readonly defaultPlan?: Plan;
   /** Whether each account's plan is applied (429 over it); off only to measure what it costs. @default true */
@@ -94,7 +101,7 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     store,
     secrets: options.secrets,
     peppers,
-    authorizerCache,
+    authorizerCache: options.immediateFlush === false ? FLUSHED_BY_STREAM : authorizerCache,
     limits: options.limits ?? limitsFromEnv(),
     logger,
     now,

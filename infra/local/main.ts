@@ -16,6 +16,7 @@ import { createAccount } from '#shared/services/accounts.ts';
 import { createLocalApp, DEFAULT_AUTHORIZER_TTL_SECONDS, type LocalApp } from './app.ts';
 import { createLocalDownstream, loadRoutesModule, upstreamRoutes, type RoutesModule } from './downstream.ts';
 import type { DownstreamInvoker } from './gateway.ts';
+import { startRevocationStream } from './revocation-stream.ts';
 import { JavaMissingError, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import {
   LOCAL_TABLE_NAME,
@@ -230,6 +231,9 @@ async function run(settings: Settings): Promise<void> {
     ...(downstream === undefined ? {} : { downstream }),
   });
   await ensurePepper(app.store, secrets);
+  // Revocation made durable, as on AWS: the table's stream flushes the cache after each narrowing change.
+  const revocation = await startRevocationStream({ dynamodb: raw, tableName: LOCAL_TABLE_NAME, cache: app.authorizerCache, logger: app.apiDeps.logger });
+  cleanups.push(() => revocation.stop());
   try {
     await app.apiDeps.peppers();
   } catch (error) {

@@ -1,5 +1,6 @@
-import { type APIGatewayClient, FlushStageAuthorizersCacheCommand } from '@aws-sdk/client-api-gateway';
+import { type APIGatewayClient, FlushStageAuthorizersCacheCommand, LimitExceededException, TooManyRequestsException } from '@aws-sdk/client-api-gateway';
 import type { AuthorizerCache } from '../ports.ts';
+import { FlushThrottledError } from '../services/revocation-flusher.ts';
 
 /**
  * API Gateway caches each authorizer decision per identity (both key headers and the source
@@ -18,7 +19,20 @@ export class ApiGatewayAuthorizerCache implements AuthorizerCache {
     this.#stageName = stageName;
   }
 
+  /**
+   * Accepted asynchronously (202): API Gateway empties the cache shortly after. A refusal for
+   * the account-wide rate of management calls becomes FlushThrottledError, so the flusher
+   * waits at least as long as API Gateway asks.
+   */
   async flush(): Promise<void> {
-    await this.#client.send(new FlushStageAuthorizersCacheCommand({ restApiId: this.#restApiId, stageName: this.#stageName }));
+    try {
+      await this.#client.send(new FlushStageAuthorizersCacheCommand({ restApiId: this.#restApiId, stageName: this.#stageName }));
+    } catch (error) {
+      if (error instanceof TooManyRequestsException || error instanceof LimitExceededException) {
+        const seconds = Number(error.retryAfterSeconds);
+        throw new FlushThrottledError(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined, { cause: error });
+      }
+      throw error;
+    }
   }
 }

@@ -4,6 +4,7 @@ import {
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { BY_USER_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from './table-schema.ts';
@@ -22,6 +23,9 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
+        // Revocation is durable through the table's stream: each change, with the item as it
+        // was and as it is, reaches the flusher (shared/adapters/dynamodb/narrowing.ts).
+        StreamSpecification: TABLE_STREAM,
         AttributeDefinitions: [
           { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
           { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
@@ -48,7 +52,20 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   await waitUntilActive(client, tableName);
+  await enableStream(client, tableName);
   await enableTimeToLive(client, tableName);
+}
+
+/** The stream the revocation flusher reads: both images, so it can tell a narrowing change. */
+export const TABLE_STREAM = { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } as const;
+
+/** A table made before the stream existed (a local data folder) gets it now. */
+async function enableStream(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const stream = table?.StreamSpecification;
+  if (stream?.StreamEnabled === true && stream.StreamViewType === TABLE_STREAM.StreamViewType) return;
+  await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: TABLE_STREAM }));
+  await waitUntilActive(client, tableName);
 }
 
 async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {

@@ -56,3 +56,15 @@ export class RoleCannotHoldKeysError extends Error {
     this.role = role;
   }
 }
+
+/**
+ * The caller's key no longer authorizes this write: it was deleted, its user is no longer an
+ * owner, or the account's API was turned off since the authorizer's (cached) decision. The
+ * write was refused inside its own transaction; nothing was written.
+ */
+export class StalePrincipalError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('the key this request was made with no longer allows it', options);
+    this.name = 'StalePrincipalError';
+  }
+}

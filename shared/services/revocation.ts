@@ -1,36 +1,50 @@
-import { ConflictError, NotFoundError, RoleCannotHoldKeysError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, RoleCannotHoldKeysError, StalePrincipalError, ValidationError } from '../domain/errors.ts';
 import type { ApiDeps } from '../deps.ts';
+import type { AuthorizerCache } from '../ports.ts';
 
 /**
- * Runs a write that can take access away, then flushes the authorizer cache so that no cached
- * Allow outlives it. A refusal (one of the domain's errors) wrote nothing and flushes nothing.
- * Any other failure may have come after the write committed, its answer lost on the way back,
- * so it flushes too: the caller sees a 500, but the change it may have made still takes effect
- * at once.
+ * Runs a write that can take access away, then asks for the authorizer cache to be flushed at
+ * once as a shortcut. The shortcut is best effort: revocation does not rest on it. Every
+ * committed change reaches the table's stream, and the revocation flusher (the flusher
+ * function on AWS, the stream poller locally; see revocation-flusher.ts) flushes within the
+ * documented bound, retrying until it succeeds. So a committed change answers success even if
+ * the shortcut fails, and a change whose answer was lost (a 500) is flushed all the same.
+ *
+ * A refusal (one of the domain's errors) wrote nothing and asks for nothing.
  */
 export async function withAuthorizerCacheFlush<T>(deps: Pick<ApiDeps, 'authorizerCache' | 'logger'>, write: () => Promise<T>): Promise<T> {
   let result: T;
   try {
     result = await write();
   } catch (error) {
-    if (!isRefusal(error)) {
-      try {
-        await deps.authorizerCache.flush();
-      } catch (flushError) {
-        deps.logger.error('could not flush the authorizer cache after a failed write', { error: flushError });
-      }
-    }
+    if (!isRefusal(error)) await flushShortcut(deps);
     throw error;
   }
-  await deps.authorizerCache.flush();
+  await flushShortcut(deps);
   return result;
 }
+
+async function flushShortcut(deps: Pick<ApiDeps, 'authorizerCache' | 'logger'>): Promise<void> {
+  try {
+    await deps.authorizerCache.flush();
+  } catch (error) {
+    deps.logger.warn('the immediate authorizer cache flush failed; the table stream flushes instead', { error });
+  }
+}
+
+/**
+ * The handlers' AuthorizerCache on AWS: no immediate call. API Gateway's management calls
+ * share one account-wide budget (10 per second); the flusher function alone spends it, at
+ * most once per window, so that no tenant's burst of changes can throttle another's revocation.
+ */
+export const FLUSHED_BY_STREAM: AuthorizerCache = { flush: () => Promise.resolve() };
 
 function isRefusal(error: unknown): boolean {
   return (
     error instanceof ValidationError ||
     error instanceof NotFoundError ||
     error instanceof ConflictError ||
-    error instanceof RoleCannotHoldKeysError
+    error instanceof RoleCannotHoldKeysError ||
+    error instanceof StalePrincipalError
   );
 }

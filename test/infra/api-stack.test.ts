@@ -72,6 +72,7 @@ describe('API stack (defaults)', () => {
     Effect: 'Allow',
     Resource: tableArn,
     Condition: {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] },
       'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'lastUsedAt'] },
       StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
     },
@@ -142,12 +143,32 @@ describe('API stack (defaults)', () => {
   describe('route functions', () => {
     it('give whoami only the key-use stamp, and logs only queries besides it; neither touches KMS', () => {
       expect(dataStatements('whoami')).toEqual([recordKeyUse()]);
-      expect(dataStatements('logs')).toEqual([{ Action: 'dynamodb:Query', Effect: 'Allow', Resource: tableArn }, recordKeyUse()]);
+      expect(dataStatements('logs')).toEqual([
+        { Action: 'dynamodb:Query', Effect: 'Allow', Resource: tableArn, Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] } } },
+        recordKeyUse(),
+      ]);
     });
 
-    it('let the account function read and switch the account, write its audit event, decrypt only account keys and flush', () => {
+    /** Only the accounts' partitions: never CONFIG, where the peppers are. */
+    const ACCOUNTS = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] } };
+    const EVENT_ATTRIBUTES = ['pk', 'sk', 'id', 'accountId', 'time', 'action', 'actorUserId', 'actorKeyId', 'target', 'sourceIp', 'expiresAt'];
+    const onlyAttributes = (action: string, attributes: string[]): Statement => ({
+      Action: action,
+      Effect: 'Allow',
+      Resource: tableArn,
+      Condition: {
+        ...ACCOUNTS,
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': attributes },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+      },
+    });
+
+    it('let the account function read the account, put only audit events, update only apiEnabled and the account key, decrypt only account keys and encrypt a new one', () => {
       expect(dataStatements('account')).toEqual([
-        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: tableArn },
+        { Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'], Effect: 'Allow', Resource: tableArn, Condition: ACCOUNTS },
+        onlyAttributes('dynamodb:PutItem', EVENT_ATTRIBUTES),
+        // The switch sets apiEnabled; a roll of the account key sets the account key's attributes.
+        onlyAttributes('dynamodb:UpdateItem', ['pk', 'sk', 'apiEnabled', 'lastUsedAt', 'accountKeyHash', 'accountKeyPepperVersion', 'accountKeyCiphertext', 'accountKeyMasked', 'previousAccountKeyHash', 'previousAccountKeyPepperVersion', 'previousAccountKeyExpiresAt', 'accountKeyLeakReportedAt']),
         // Rolling the account key: the pepper to hash it, KMS to encrypt it for reveal.
         {
           Action: 'dynamodb:Query',
@@ -173,7 +194,6 @@ describe('API stack (defaults)', () => {
           Resource: keyArn,
           Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-account-key' } },
         },
-        { Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn },
         // GET /v1/account/usage: API Gateway's GetUsage, counts only.
         {
           Action: 'apigateway:GET',
@@ -183,7 +203,7 @@ describe('API stack (defaults)', () => {
       ]);
     });
 
-    it('let the users function write users transactionally, with no KMS access', () => {
+    it('let the users function write users transactionally in the account partitions only, with no KMS access', () => {
       expect(dataStatements('users')).toEqual([
         {
           Action: [
@@ -197,17 +217,26 @@ describe('API stack (defaults)', () => {
           ],
           Effect: 'Allow',
           Resource: tableArn,
+          Condition: ACCOUNTS,
         },
-        { Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn },
       ]);
     });
 
-    it('let the api-keys function query the byUser index and decrypt only the pepper', () => {
+    it('let the api-keys function write in the account partitions, query the byUser index and decrypt only the pepper', () => {
       expect(dataStatements('api-keys')).toEqual([
         {
-          Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Action: [
+            'dynamodb:GetItem',
+            'dynamodb:BatchGetItem',
+            'dynamodb:Query',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:ConditionCheckItem',
+          ],
           Effect: 'Allow',
           Resource: tableArn,
+          Condition: ACCOUNTS,
         },
         { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [tableArn, '/index/byUser']] } },
         {
@@ -222,25 +251,59 @@ describe('API stack (defaults)', () => {
           Resource: keyArn,
           Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
         },
-        { Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn },
       ]);
     });
 
-    it('let the cidr-allow-list function edit key items and record events, with no KMS access', () => {
+    it("let the cidr-allow-list function update only a key's rules and put only audit events: never a role, a digest or a pepper", () => {
       expect(dataStatements('cidr-allow-list')).toEqual([
-        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: tableArn },
-        { Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn },
+        { Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'], Effect: 'Allow', Resource: tableArn, Condition: ACCOUNTS },
+        onlyAttributes('dynamodb:PutItem', EVENT_ATTRIBUTES),
+        onlyAttributes('dynamodb:UpdateItem', ['pk', 'sk', 'rules', 'cidrs', 'rev', 'lastUsedAt']),
       ]);
     });
 
-    it('allow flushing the authorizer cache to the mutating groups only, and only on this stage', () => {
+    it('leave the pepper partition to the pepper set-up: no route function may write outside the account partitions', () => {
+      for (const group of FUNCTION_GROUPS) {
+        for (const statement of dataStatements(group)) {
+          const actions = ([] as string[]).concat(statement.Action);
+          const writes = actions.some((a) => /^dynamodb:(PutItem|DeleteItem|BatchWriteItem)$/.test(a));
+          if (writes || actions.includes('dynamodb:UpdateItem')) expect(JSON.stringify(statement.Condition), `${group}: ${actions.join(',')}`).toContain('"dynamodb:LeadingKeys":["ACCOUNT#*"]');
+        }
+      }
+    });
+
+    it('give no route function the cache flush: the revocation flusher alone spends the management API budget', () => {
       const flushers = FUNCTION_GROUPS.filter((group) =>
         statementsOfRole(template, roleOf(group)).some((s) => ([] as string[]).concat(s.Action).some((a) => a === 'apigateway:DELETE')),
       );
-      expect(flushers).toEqual(['account', 'users', 'api-keys', 'cidr-allow-list', 'leaked-keys']);
+      expect(flushers).toEqual([]);
       expect(
         statementsOfRole(template, roleOf('authorizer')).some((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('apigateway:'))),
       ).toBe(false);
+    });
+
+    it('let the revocation flusher flush this stage only, from the table stream, one batch at a time', () => {
+      const flusher = synth.api.revocationFlusher.flusher;
+      const role = logicalIdOf(flusher.role.node.defaultChild as CfnElement);
+      const statements = statementsOfRole(template, role);
+      expect(statements).toContainEqual({ Action: 'apigateway:DELETE', Effect: 'Allow', Resource: flushArn });
+      const writes = statements.filter((s) => ([] as string[]).concat(s.Action).some((a) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(a)));
+      expect(writes).toEqual([]);
+      const fn = resourcesOfType(template, 'AWS::Lambda::Function')[logicalIdOf(flusher.function.node.defaultChild as CfnElement)];
+      expect(fn?.Properties).toMatchObject({ ReservedConcurrentExecutions: 1, Timeout: 60 });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalIdOf(flusher.function.node.defaultChild as CfnElement) },
+        EventSourceArn: Match.anyValue(),
+        StartingPosition: 'TRIM_HORIZON',
+        MaximumBatchingWindowInSeconds: 1,
+        BisectBatchOnFunctionError: true,
+        MaximumRecordAgeInSeconds: 3600,
+        ParallelizationFactor: 1,
+        DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+      });
+      template.resourceCountIs('AWS::SQS::Queue', 1);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 60_000 });
     });
 
     it('get the configuration variables the handlers read', () => {
@@ -268,7 +331,8 @@ describe('API stack (defaults)', () => {
   describe('every function', () => {
     it('runs Node.js 24 on ARM64 with active tracing, logging to its own log group with the configured retention', () => {
       const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 2); // the groups, the authorizer and the console
+      // The route functions, the authorizer, the console and the revocation flusher.
+      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 3);
       const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
       for (const fn of Object.values(functions)) {
         expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });
@@ -290,11 +354,15 @@ describe('API stack (defaults)', () => {
       }
     });
 
-    it('grants nothing on "*" but sending X-Ray traces', () => {
+    it('grants nothing on "*" but sending X-Ray traces, and listing streams to the revocation flusher', () => {
       const wildcard = Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))
         .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
         .filter((s) => JSON.stringify(s.Resource).includes('"*"') || ([] as string[]).concat(s.Action).some((a) => a.includes('*')));
-      for (const statement of wildcard) expect(statement.Action).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+      for (const statement of wildcard) {
+        // ListStreams has no resource-level permission; the event source mapping needs it.
+        if (statement.Action === 'dynamodb:ListStreams') continue;
+        expect(statement.Action).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+      }
     });
   });
 
@@ -504,7 +572,7 @@ describe('API stack configured through context', () => {
     for (const logGroup of logGroups) expect(logGroup.Properties).toEqual({ RetentionInDays: 90 });
   });
 
-  it('scopes the cache flush permission to the configured stage', () => {
+  it("scopes the revocation flusher's cache flush to the configured stage", () => {
     synth.apiTemplate.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

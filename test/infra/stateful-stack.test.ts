@@ -40,6 +40,10 @@ describe('stateful stack (defaults)', () => {
     });
   });
 
+  it('gives the table a stream with both images, which durable revocation reads', () => {
+    synth.statefulTemplate.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+  });
+
   it('protects the table: point-in-time recovery, deletion protection, retained on stack deletion and replacement', () => {
     synth.statefulTemplate.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',

@@ -86,6 +86,10 @@ describe('resolveDownstreamRoutes', () => {
     expect(refusal([{ method: 'DELETE', path: '/v1/api-keys/{keyId}', backend }])).toContain('(deleteApiKey)');
   });
 
+  it.each(['/', '/console', '/console/{file}'])('refuses a route on the console path %s, naming the route', (path) => {
+    expect(refusal([{ method: 'POST', path, backend }])).toContain(`route POST ${path} collides with the console`);
+  });
+
   it('accepts a new method on a management resource', () => {
     expect(resolveDownstreamRoutes([{ method: 'PUT', path: '/v1/account', backend }])).toHaveLength(1);
   });

@@ -1,5 +1,6 @@
 import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { assertPrincipalCurrent, principalOf, withPrincipalChecks } from './principal-check.ts';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -56,19 +57,32 @@ const EXPECTED_CODES = new Set([undefined, 'None', 'ConditionalCheckFailed', 'Tr
 /**
  * Runs one TransactWriteItems. Returns undefined when it committed, or the cancellation when a
  * condition failed or another write got in the way; any other failure is a fault and is thrown.
+ *
+ * A transaction whose audit event names a key as its actor also checks, in the same
+ * transaction, that the key still belongs to an owner of an account whose API is on
+ * (principal-check.ts); when that is what failed, it throws StalePrincipalError and nothing
+ * was written.
  */
 export async function transactWrite(
   client: DynamoDBDocumentClient,
   items: readonly TransactItem[],
 ): Promise<Cancellation | undefined> {
-  if (items.length > MAX_TRANSACTION_ITEMS) throw new Error(`a transaction may write at most ${MAX_TRANSACTION_ITEMS} items`);
+  const principal = principalOf(items);
+  const sent = principal === undefined ? [...items] : withPrincipalChecks(items, principal);
+  if (sent.length > MAX_TRANSACTION_ITEMS) throw new Error(`a transaction may write at most ${MAX_TRANSACTION_ITEMS} items`);
   try {
-    await client.send(new TransactWriteCommand({ TransactItems: [...items] }));
+    await client.send(new TransactWriteCommand({ TransactItems: sent }));
     return undefined;
   } catch (error) {
     if (error instanceof TransactionCanceledException) {
       const reasons = error.CancellationReasons ?? [];
-      if (reasons.length > 0 && reasons.every((reason) => EXPECTED_CODES.has(reason.Code))) return new Cancellation(reasons);
+      if (reasons.length > 0 && reasons.every((reason) => EXPECTED_CODES.has(reason.Code))) {
+        const cancellation = new Cancellation(reasons);
+        if (principal !== undefined && !cancellation.onlyConflicts) await assertPrincipalCurrent(client, principal);
+        // The caller reads reasons by the indexes of the items it passed: checks appended
+        // after them are left out.
+        return new Cancellation(reasons.slice(0, items.length));
+      }
       // The reasons carry the items asked for with ReturnValuesOnConditionCheckFailure (a key's
       // digest among them), and a fault gets logged: only the codes may travel on.
       throw new TransactionFaultError(reasons.map((reason) => reason.Code ?? 'None'));

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { startRevocationStream } from '#infra/local/revocation-stream.ts';
+import { createTable } from '#shared/adapters/create-table.ts';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { newId } from '#shared/domain/ids.ts';
+import type { AccountRecord, ApiKeyRecord, AuditEvent, User } from '#shared/model.ts';
+import type { AuthorizerCache } from '#shared/ports.ts';
+import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
+import type { Figure } from './report.ts';
+import { median, percentile } from './stats.ts';
+
+/**
+ * The revocation bound on DynamoDB Local: time from a narrowing change's commit to the end of
+ * the first flush that started after it, through the same stream poller, decision and
+ * coalescing flusher as `npm start`. Changes are made at a steady pace (not one after the
+ * other's flush), alone and while another account floods the table with narrowing changes.
+ */
+
+const CHANGES = 200;
+const PACE_MS = 40;
+const GROUP = '7. revocation bound (stream -> flush)';
+
+class TimedCache implements AuthorizerCache {
+  readonly flushes: { start: number; end: number }[] = [];
+  async flush(): Promise<void> {
+    const start = performance.now();
+    await Promise.resolve();
+    this.flushes.push({ start, end: performance.now() });
+  }
+}
+
+const event = (accountId: string): AuditEvent => ({
+  id: newId(),
+  accountId,
+  time: new Date().toISOString(),
+  action: 'cidr-rule.update',
+  actor: { userId: null, keyId: null },
+  target: 'bench',
+  sourceIp: null,
+});
+
+async function seedKey(store: DynamoDbStore): Promise<{ accountId: string; keyId: string }> {
+  const accountId = newId();
+  const at = new Date().toISOString();
+  const account: AccountRecord = {
+    id: accountId,
+    name: 'bench',
+    apiEnabled: true,
+    accountKeyMasked: 'lka_********wxyz',
+    createdAt: at,
+    accountKeyHash: randomBytes(32),
+    accountKeyPepperVersion: 1,
+    accountKeyCiphertext: randomBytes(64),
+  };
+  const owner: User = { id: newId(), accountId, name: 'Owner', email: 'owner@example.com', role: 'owner', createdAt: at };
+  const key: ApiKeyRecord = {
+    id: newId(),
+    accountId,
+    name: `bench-key-${newId()}`,
+    userId: owner.id,
+    role: 'owner',
+    createdAt: at,
+    lastUsedAt: null,
+    createdBy: { userId: null, keyId: null },
+    cidrAllowList: [{ id: newId(), cidr: '192.0.2.0/24', createdAt: at }],
+    secretHash: randomBytes(32),
+    pepperVersion: 1,
+  };
+  await store.createAccount({ account, owner, ownerKey: key, event: event(accountId) });
+  return { accountId, keyId: key.id };
+}
+
+/** Replaces the key's one rule with another CIDR: an edit, which narrows access. */
+async function narrow(store: DynamoDbStore, target: { accountId: string; keyId: string }, n: number): Promise<number> {
+  await store.editAllowList(
+    target.accountId,
+    target.keyId,
+    (list) => {
+      const rule = list.rules[0];
+      if (rule === undefined) throw new Error('no rule');
+      return { list: list.replace(rule.id, `10.${Math.floor(n / 250) % 250}.${n % 250}.0/24`).list, result: undefined };
+    },
+    event(target.accountId),
+    { keysPerUser: 10, rulesPerKey: 20 },
+  );
+  return performance.now();
+}
+
+async function scenario(store: DynamoDbStore, cache: TimedCache, flood: boolean): Promise<{ latencies: number[]; floodChanges: number; seconds: number; flushes: number }> {
+  const victim = await seedKey(store);
+  const flooder = await seedKey(store);
+  const flushesBefore = cache.flushes.length;
+  let flooding = flood;
+  let floodChanges = 0;
+  const floodRun = Promise.all(
+    [0, 1].map(async () => {
+      const own = await seedKey(store);
+      while (flooding) {
+        await narrow(store, Math.random() < 0.5 ? own : flooder, floodChanges);
+        floodChanges += 1;
+      }
+    }),
+  );
+  const started = performance.now();
+  const commits: Promise<number>[] = [];
+  for (let n = 0; n < CHANGES; n += 1) {
+    commits.push(narrow(store, victim, n));
+    await new Promise((resolve) => setTimeout(resolve, PACE_MS));
+  }
+  const committed = await Promise.all(commits);
+  // Wait for the flush that covers the last commit.
+  const last = Math.max(...committed);
+  while (!cache.flushes.some((f) => f.start >= last)) await new Promise((resolve) => setTimeout(resolve, 50));
+  const seconds = (performance.now() - started) / 1000;
+  flooding = false;
+  await floodRun;
+  const latencies = committed.map((at) => {
+    const covering = cache.flushes.find((f) => f.start >= at);
+    if (covering === undefined) throw new Error('a change was never flushed');
+    return covering.end - at;
+  });
+  return { latencies, floodChanges, seconds, flushes: cache.flushes.length - flushesBefore };
+}
+
+export async function benchRevocation(endpoint: string): Promise<{ figures: Figure[]; details: unknown }> {
+  const raw = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const tableName = `latchkey-bench-revocation-${newId()}`;
+  await createTable(raw, tableName);
+  const store = new DynamoDbStore(DynamoDBDocumentClient.from(raw), tableName);
+  const cache = new TimedCache();
+  const stream = await startRevocationStream({
+    dynamodb: raw,
+    tableName,
+    cache,
+    logger: new Logger({ serviceName: 'latchkey-bench', logLevel: 'SILENT' }),
+  });
+  try {
+    const alone = await scenario(store, cache, false);
+    const flooded = await scenario(store, cache, true);
+    const gaps = cache.flushes.slice(1).map((f, i) => f.start - (cache.flushes[i]?.start ?? 0));
+    const method = `${CHANGES} allow-list edits (narrowing), one every ${PACE_MS} ms; commit -> end of the first flush started after it; stream polled every 100 ms, flush window ${DEFAULT_FLUSH_WINDOW_MS} ms`;
+    const figures: Figure[] = [];
+    for (const [label, run] of [
+      ['alone', alone],
+      ["under another account's flood", flooded],
+    ] as const) {
+      const sorted = [...run.latencies].sort((a, b) => a - b);
+      figures.push(
+        { group: GROUP, name: `revocation bound ${label}, median`, value: Math.round(median(sorted)), unit: 'ms', method },
+        { group: GROUP, name: `revocation bound ${label}, p99`, value: Math.round(percentile(sorted, 99)), unit: 'ms', method },
+        { group: GROUP, name: `flush calls per second ${label}`, value: Number((run.flushes / run.seconds).toFixed(2)), unit: 'calls/s', method: `flush calls / wall time of the run (${run.flushes} calls)` },
+      );
+    }
+    figures.push({
+      group: GROUP,
+      name: 'shortest gap between two flush calls',
+      value: Math.round(Math.min(...gaps)),
+      unit: 'ms',
+      method: `over both runs; the window is ${DEFAULT_FLUSH_WINDOW_MS} ms (${flooded.floodChanges} flood changes)`,
+    });
+    return { figures, details: { alone: { ...alone, latencies: undefined }, flooded: { ...flooded, latencies: undefined } } };
+  } finally {
+    await stream.stop();
+    raw.destroy();
+  }
+}

@@ -1,0 +1,157 @@
+import { CONFIG_PK, EVENT_PREFIX, KEYNAME_PREFIX, KEY_PREFIX, META_SK, PEPPER_PREFIX, USER_PREFIX } from './items.ts';
+
+/**
+ * Whether a change to the table may have taken access away, decided from the change alone
+ * (its old and new images, as DynamoDB Streams delivers them with NEW_AND_OLD_IMAGES). The
+ * one decision behind the stage-cache flush, shared by the flusher function on AWS and the
+ * local runtime's stream poller. Pure: no clock, no I/O.
+ *
+ * A cached Allow is only wrong after a change that narrows what the authorizer would decide,
+ * so only those cost a flush: a key or its account gone (deleted, or expired by TTL), a key's
+ * digest, pepper version, holder or role changed, its allow list narrowed, a user's role
+ * changed or the user removed, the API switched off or the account key's digest changed.
+ * Widening changes (a new key, a rule added to a non-empty list, the API switched on) and
+ * bookkeeping (`lastUsedAt`, revisions, audit events, name reservations, peppers added) are
+ * not. Anything not known to be harmless counts as narrowing: when unsure, flush.
+ */
+
+/** The wire form of a DynamoDB attribute value, as both the Lambda event and the Streams API carry it. */
+export interface StreamAttributeValue {
+  readonly S?: string | undefined;
+  readonly N?: string | undefined;
+  readonly B?: Uint8Array | string | undefined;
+  readonly SS?: readonly string[] | undefined;
+  readonly NS?: readonly string[] | undefined;
+  readonly BS?: readonly (Uint8Array | string)[] | undefined;
+  readonly M?: Readonly<Record<string, StreamAttributeValue>> | undefined;
+  readonly L?: readonly StreamAttributeValue[] | undefined;
+  readonly NULL?: boolean | undefined;
+  readonly BOOL?: boolean | undefined;
+}
+
+export type StreamImage = Readonly<Record<string, StreamAttributeValue>>;
+
+export interface TableChange {
+  readonly eventName?: string | undefined;
+  readonly keys?: StreamImage | undefined;
+  readonly oldImage?: StreamImage | undefined;
+  readonly newImage?: StreamImage | undefined;
+}
+
+/** Attributes of a key item whose change never narrows access. */
+const KEY_BOOKKEEPING = new Set(['lastUsedAt', 'rev', 'name', 'createdAt', 'gsi1pk', 'gsi1sk', 'id', 'accountId', 'pk', 'sk']);
+/** Attributes of an account item whose change never narrows access (apiEnabled is judged on its own). */
+const ACCOUNT_BOOKKEEPING = new Set(['name', 'ownerCount', 'createdAt', 'accountKeyMasked', 'id', 'pk', 'sk', 'apiEnabled']);
+/** Attributes of a user item whose change never narrows access (role is judged on its own). */
+const USER_BOOKKEEPING = new Set(['name', 'email', 'keyIds', 'keyCount', 'rev', 'createdAt', 'id', 'accountId', 'pk', 'sk', 'role']);
+
+export function narrowsAccess(change: TableChange): boolean {
+  const pk = stringOf(change.keys?.pk ?? change.oldImage?.pk ?? change.newImage?.pk);
+  const sk = stringOf(change.keys?.sk ?? change.oldImage?.sk ?? change.newImage?.sk);
+  if (pk === undefined || sk === undefined) return true;
+  const { oldImage, newImage } = change;
+
+  if (pk === CONFIG_PK) {
+    // A new pepper widens; a removed one stops every digest made with it.
+    if (sk.startsWith(PEPPER_PREFIX)) return oldImage !== undefined && changed(oldImage, newImage, new Set());
+    return true;
+  }
+  if (sk.startsWith(EVENT_PREFIX) || sk.startsWith(KEYNAME_PREFIX)) return false;
+  // Nothing was there before: a new item only adds access. (A REMOVE or MODIFY always has an
+  // old image with NEW_AND_OLD_IMAGES; without one, the stream is misconfigured: flush.)
+  if (change.eventName === 'INSERT') return false;
+  if (oldImage === undefined) return true;
+  // An account, user or key gone (deleted, or expired by TTL), or anything not known to be harmless.
+  if (newImage === undefined) return true;
+
+  if (sk === META_SK) {
+    if (oldImage.apiEnabled?.BOOL === true && newImage.apiEnabled?.BOOL !== true) return true;
+    return changed(oldImage, newImage, ACCOUNT_BOOKKEEPING);
+  }
+  if (sk.startsWith(KEY_PREFIX)) {
+    if (!same(oldImage.role, newImage.role)) return true;
+    if (!allowListWidensOrKeeps(oldImage, newImage)) return true;
+    return changed(oldImage, newImage, new Set([...KEY_BOOKKEEPING, 'role', 'rules', 'cidrs']));
+  }
+  if (sk.startsWith(USER_PREFIX)) {
+    if (!same(oldImage.role, newImage.role)) return true;
+    return changed(oldImage, newImage, USER_BOOKKEEPING);
+  }
+  return true;
+}
+
+function stringOf(value: StreamAttributeValue | undefined): string | undefined {
+  return value?.S;
+}
+
+/**
+ * An allow list allows every address when empty; otherwise the addresses its rules cover.
+ * Keeping every old rule (adding more, or emptying the list) is a widening; anything else
+ * (a rule removed or edited while others remain, a first rule added) narrows.
+ */
+function allowListWidensOrKeeps(oldImage: StreamImage, newImage: StreamImage): boolean {
+  const before = ruleCidrs(oldImage);
+  const after = ruleCidrs(newImage);
+  if (before === undefined || after === undefined) return same(oldImage.rules, newImage.rules);
+  if (after.length === 0) return true;
+  if (before.length === 0) return false;
+  const kept = new Set(after);
+  return before.every((cidr) => kept.has(cidr));
+}
+
+function ruleCidrs(image: StreamImage): string[] | undefined {
+  const rules = image.rules;
+  if (rules === undefined) return [];
+  if (rules.L === undefined) return undefined;
+  const cidrs: string[] = [];
+  for (const rule of rules.L) {
+    const cidr = rule.M?.cidr?.S;
+    if (cidr === undefined) return undefined;
+    cidrs.push(cidr);
+  }
+  return cidrs;
+}
+
+/** Whether any attribute outside `ignored` differs between the images (absent on one side counts). */
+function changed(oldImage: StreamImage, newImage: StreamImage | undefined, ignored: ReadonlySet<string>): boolean {
+  if (newImage === undefined) return true;
+  const names = new Set([...Object.keys(oldImage), ...Object.keys(newImage)]);
+  for (const name of names) {
+    if (ignored.has(name)) continue;
+    if (!same(oldImage[name], newImage[name])) return true;
+  }
+  return false;
+}
+
+function same(a: StreamAttributeValue | undefined, b: StreamAttributeValue | undefined): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** A comparable text of an attribute value: binaries as base64 (the Lambda event's form), sets sorted. */
+function canonical(value: StreamAttributeValue | undefined): string {
+  if (value === undefined) return 'undefined';
+  return JSON.stringify(normalise(value));
+}
+
+function normalise(value: StreamAttributeValue): unknown {
+  if (value.B !== undefined) return { B: binary(value.B) };
+  if (value.BS !== undefined) return { BS: value.BS.map(binary).sort() };
+  if (value.SS !== undefined) return { SS: [...value.SS].sort() };
+  if (value.NS !== undefined) return { NS: [...value.NS].sort() };
+  if (value.M !== undefined) {
+    const entries = Object.keys(value.M)
+      .sort()
+      .map((name) => [name, normalise(value.M?.[name] ?? {})]);
+    return { M: entries };
+  }
+  if (value.L !== undefined) return { L: value.L.map(normalise) };
+  if (value.S !== undefined) return { S: value.S };
+  if (value.N !== undefined) return { N: value.N };
+  if (value.BOOL !== undefined) return { BOOL: value.BOOL };
+  if (value.NULL !== undefined) return { NULL: value.NULL };
+  return {};
+}
+
+function binary(value: Uint8Array | string): string {
+  return typeof value === 'string' ? value : Buffer.from(value).toString('base64');
+}
