@@ -262,6 +262,40 @@ describe('API stack (defaults)', () => {
       ]);
     });
 
+    it("let the leaked-keys function delete keys, end replaced secrets and flag the account key, and read only the pepper's key", () => {
+      expect(dataStatements('leaked-keys')).toEqual([
+        { Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: tableArn, Condition: ACCOUNTS },
+        onlyAttributes('dynamodb:PutItem', EVENT_ATTRIBUTES),
+        // Never a role, a digest in use or an allow list: a key's holder list, the secrets a roll replaced, the leak flag.
+        onlyAttributes('dynamodb:UpdateItem', [
+          'pk',
+          'sk',
+          'keyIds',
+          'keyCount',
+          'rev',
+          'previousSecretHash',
+          'previousPepperVersion',
+          'previousSecretExpiresAt',
+          'previousAccountKeyHash',
+          'previousAccountKeyPepperVersion',
+          'previousAccountKeyExpiresAt',
+          'accountKeyLeakReportedAt',
+        ]),
+        {
+          Action: 'dynamodb:Query',
+          Effect: 'Allow',
+          Resource: tableArn,
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
+        },
+        {
+          Action: 'kms:Decrypt',
+          Effect: 'Allow',
+          Resource: keyArn,
+          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
+        },
+      ]);
+    });
+
     it('leave the pepper partition to the pepper set-up: no route function may write outside the account partitions', () => {
       for (const group of FUNCTION_GROUPS) {
         for (const statement of dataStatements(group)) {
