@@ -12,6 +12,7 @@ import { createPepperProvider, ensurePepper, rotatePepper, type PepperProvider }
 import type { PepperStore } from '#shared/ports.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
 import { issueUserKey } from '#shared/services/api-keys.ts';
+import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';
 
 /**
@@ -130,6 +131,32 @@ describe('retiring an old pepper', () => {
     expect(await digests.pepperUsage()).toEqual([{ version: 2, userKeys: 1, accountKeys: 1 }]);
     expect((await item(table, `ACCOUNT#${created.account.id}`, `KEY#${created.keyId}`))?.pepperVersion).toBe(2);
     expect((await item(table, `ACCOUNT#${created.account.id}`, 'META'))?.accountKeyPepperVersion).toBe(2);
+  });
+
+  it('counts the secrets rolls replaced while their grace lasts: their old pepper is still in use', async () => {
+    // Prepare: keys made under version 1, then a rotation.
+    const { table, secrets } = await freshTable();
+    const created = await newAccount(table, secrets, createPepperProvider(table.store, secrets));
+    await rotatePepper(table.store, secrets);
+    const digests = new DynamoDbDigestStore(table.client, table.tableName);
+    const deps = {
+      store: table.store,
+      secrets,
+      peppers: createPepperProvider(table.store, secrets),
+      now: () => new Date(),
+      authorizerCache: { flush: () => Promise.resolve() },
+      logger: quiet,
+    };
+
+    // Act: both keys rolled under version 2, the replaced ones kept for an hour.
+    await rollApiKey(deps, created.account.id, created.keyId, 3600, SYSTEM_ACTOR);
+    await rollAccountKey(deps, created.account.id, 3600, SYSTEM_ACTOR);
+
+    // Assess
+    expect(await digests.pepperUsage()).toEqual([
+      { version: 1, userKeys: 1, accountKeys: 1 },
+      { version: 2, userKeys: 1, accountKeys: 1 },
+    ]);
   });
 
   it('never races a delete or a roll: an upgrade of a digest that changed, or of a key that is gone, writes nothing', async () => {

@@ -33,8 +33,9 @@ export class DynamoDbDigestStore implements DigestStore {
 
   /**
    * Counts the digests per pepper version: a version no digest uses can be retired. An
-   * operator's report, run rarely: it reads the whole table (a Scan, projected to the two
-   * version attributes), never on a request's path.
+   * operator's report, run rarely: it reads the whole table (a Scan, projected to the
+   * version attributes), never on a request's path. A secret a roll replaced counts while it
+   * is stored (its grace period): retiring its pepper would end that grace early.
    */
   async pepperUsage(): Promise<PepperUsage[]> {
     const counts = new Map<number, { userKeys: number; accountKeys: number }>();
@@ -49,9 +50,14 @@ export class DynamoDbDigestStore implements DigestStore {
       const page = await this.#client.send(
         new ScanCommand({
           TableName: this.#tableName,
-          ProjectionExpression: '#v, #av',
+          ProjectionExpression: '#v, #av, #pv, #pav',
           FilterExpression: 'attribute_exists(#v) OR attribute_exists(#av)',
-          ExpressionAttributeNames: { '#v': 'pepperVersion', '#av': 'accountKeyPepperVersion' },
+          ExpressionAttributeNames: {
+            '#v': 'pepperVersion',
+            '#av': 'accountKeyPepperVersion',
+            '#pv': 'previousPepperVersion',
+            '#pav': 'previousAccountKeyPepperVersion',
+          },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
@@ -59,6 +65,8 @@ export class DynamoDbDigestStore implements DigestStore {
       for (const item of page.Items ?? []) {
         count(item.pepperVersion, 'userKeys');
         count(item.accountKeyPepperVersion, 'accountKeys');
+        count(item.previousPepperVersion, 'userKeys');
+        count(item.previousAccountKeyPepperVersion, 'accountKeys');
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
