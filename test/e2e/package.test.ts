@@ -78,9 +78,9 @@ describe('the npm package, installed into an empty folder as the README shows', 
       const resources = Object.values(template.Resources);
       const methods = resources.filter((r) => r.Type === 'AWS::ApiGateway::Method');
       const integrations = methods.map((m) => m.Properties.Integration as { Type: string; Uri: unknown; RequestParameters?: Record<string, string> });
-      // Every route behind the key authorizer; only the console's pages are public.
+      // Every route behind the key authorizer; only the console's pages and leak reports (which need no keys) are public.
       const publicMethods = methods.filter((m) => m.Properties.AuthorizationType !== 'CUSTOM').map((m) => m.Properties.OperationName);
-      expect(publicMethods.sort()).toEqual(['consoleAsset', 'consolePage', 'consoleRedirect']);
+      expect(publicMethods.sort()).toEqual(['consoleAsset', 'consolePage', 'consoleRedirect', 'reportLeakedKeys']);
       const http = integrations.filter((i) => i.Type === 'HTTP_PROXY');
       expect(http).toHaveLength(1);
       expect(http[0]).toMatchObject({
