@@ -5,15 +5,10 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
 import { isLambdaBackend, routeName, RouteDeclarationError, type ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
+import { PRINCIPAL_HEADERS } from '#shared/downstream-routes.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 
-/** The headers an HTTP backend reads the caller from, each set from the authorizer's context. */
-export const PRINCIPAL_HEADERS = {
-  accountId: 'x-latchkey-account-id',
-  userId: 'x-latchkey-user-id',
-  role: 'x-latchkey-role',
-  keyId: 'x-latchkey-key-id',
-} as const;
+export { PRINCIPAL_HEADERS };
 
 /**
  * What an HTTP backend receives in place of the key headers. API Gateway REST cannot delete a

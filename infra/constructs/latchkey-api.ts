@@ -211,7 +211,7 @@ export class LatchkeyApi extends Construct {
       logRemovalPolicy,
     });
 
-    this.authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', {
+    const authorizerProps = {
       handler: this.authorizerFunction.function,
       // The cache key: both keys and the caller's address, so a cached Allow never serves another IP.
       identitySources: [
@@ -220,17 +220,10 @@ export class LatchkeyApi extends Construct {
         IdentitySource.context('identity.sourceIp'),
       ],
       resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds ?? 300),
-    });
+    };
+    this.authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', authorizerProps);
     // The same function for the API switch's routes, with a cache of its own (shared/api-switch.ts).
-    const apiSwitchAuthorizer = new RequestAuthorizer(this, 'ApiSwitchAuthorizer', {
-      handler: this.authorizerFunction.function,
-      identitySources: [
-        IdentitySource.header(ACCOUNT_KEY_HEADER),
-        IdentitySource.header(USER_KEY_HEADER),
-        IdentitySource.context('identity.sourceIp'),
-      ],
-      resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds ?? 300),
-    });
+    const apiSwitchAuthorizer = new RequestAuthorizer(this, 'ApiSwitchAuthorizer', authorizerProps);
 
     // API Gateway REST has no body-size setting (its payload limit is a fixed 10 MB): the handlers
     // refuse bodies over 16 KiB with 413. The validator checks that declared parameters are present.

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Principal } from '#shared/model.ts';
+import { PRINCIPAL_HEADERS } from '#shared/downstream-routes.ts';
 
 /**
  * An HTTP backend behind the local gateway, as API Gateway's HTTP proxy integration serves it:
@@ -15,12 +16,6 @@ const AGENTS = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent
 /** API Gateway's integration timeout. */
 export const INTEGRATION_TIMEOUT_MS = 29_000;
 
-export const PRINCIPAL_HEADERS = {
-  accountId: 'x-latchkey-account-id',
-  userId: 'x-latchkey-user-id',
-  role: 'x-latchkey-role',
-  keyId: 'x-latchkey-key-id',
-} as const;
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
