@@ -80,6 +80,17 @@ interface GroupAccess {
  * and BatchGetItem: the stale-principal check (shared/adapters/dynamodb/principal-check.ts)
  * checks the caller's key and account in the same transaction and reads them after a refusal.
  */
+/** A group that reads and writes whole items in transactions (users, user keys). */
+const TRANSACTIONAL_WRITER_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
 const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   // Answers from the authorizer's context alone (plus the key-use stamp every route function writes).
   whoami: { tableActions: [], indexActions: [], kms: 'none' },
@@ -95,29 +106,13 @@ const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
     updates: [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'apiEnabled', 'lastUsedAt', ...ACCOUNT_KEY_ROLL_ATTRIBUTES],
   },
   users: {
-    tableActions: [
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
-    ],
+    tableActions: TRANSACTIONAL_WRITER_ACTIONS,
     indexActions: [],
     kms: 'none',
   },
   // Creating a key hashes its secret with the pepper.
   'api-keys': {
-    tableActions: [
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
-    ],
+    tableActions: TRANSACTIONAL_WRITER_ACTIONS,
     indexActions: ['dynamodb:Query'],
     kms: 'decrypt-pepper',
   },
