@@ -72,6 +72,14 @@ function bodyOf(route: Route): unknown {
   return VALID_BODIES[route.operationId as OperationId];
 }
 
+/**
+ * What a caller the gateway lets through gets: the handler's 404 for another account's ids (or,
+ * for a new key, for a holder that does not exist), else the route's own success status.
+ */
+function statusThroughTheGateway(route: Route): number {
+  return routesWithParams.includes(route) || route.operationId === 'createApiKey' ? 404 : route.status;
+}
+
 function flipLastCharacter(key: string): string {
   const last = key.at(-1) === 'A' ? 'B' : 'A';
   return key.slice(0, -1) + last;
@@ -151,7 +159,7 @@ describe.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route] as 
     const response = await bed.request(operationId, { keys: callers[role], params: paramsOf(route, foreignIds), body: bodyOf(route) });
 
     // Assess
-    expect([401, 403]).not.toContain(response.status);
+    expect(response.status).toBe(statusThroughTheGateway(route));
   });
 
   if (routesWithParams.includes(route)) {
