@@ -3,11 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalApp, createLocalApp } from '#infra/local/app.ts';
 import { DEFAULT_POLL_INTERVAL_MS, type RevocationStream, startRevocationStream } from '#infra/local/revocation-stream.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { ensurePepper } from '#shared/peppers.ts';
-import { createAccount } from '#shared/services/accounts.ts';
 import { DEFAULT_FLUSH_WINDOW_MS, flushWaitBoundMs } from '#shared/services/revocation-flusher.ts';
-import { type KeyPair, TEST_SOURCE_IP, quietLogger } from '#test/support/api-events.ts';
+import { type KeyPair, TEST_SOURCE_IP, newTestAccount, quietLogger } from '#test/support/api-events.ts';
 import { createTestTable } from '#test/support/dynamodb.ts';
 import { SimulatedApiGateway } from '#test/support/simulated-api-gateway.ts';
 
@@ -50,17 +48,8 @@ afterAll(async () => {
   apiGateway.restore();
 });
 
-async function newAccount(): Promise<KeyPair> {
-  const created = await createAccount(
-    app.apiDeps,
-    { name: `account ${randomBytes(4).toString('hex')}`, ownerName: 'Olive Owner', ownerEmail: 'olive@example.com' },
-    SYSTEM_ACTOR,
-  );
-  return {
-    accountKey: created.accountKey,
-    userKey: created.userKey,
-    principal: { accountId: created.account.id, userId: created.owner.id, role: 'owner', keyId: created.keyId },
-  };
+function newAccount(): Promise<KeyPair> {
+  return newTestAccount(app.apiDeps);
 }
 
 async function send(keys: KeyPair, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {

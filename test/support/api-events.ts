@@ -322,6 +322,20 @@ export interface GatewayTestBed {
   addUser(account: KeyPair, role: KeyRole): Promise<KeyPair & { readonly user: User }>;
 }
 
+/** A new account, as the admin CLI creates one, and its owner's keys. */
+export async function newTestAccount(deps: ApiDeps): Promise<KeyPair> {
+  const created = await createAccount(
+    deps,
+    { name: `account ${randomBytes(4).toString('hex')}`, ownerName: 'Olive Owner', ownerEmail: 'olive@example.com' },
+    SYSTEM_ACTOR,
+  );
+  return {
+    accountKey: created.accountKey,
+    userKey: created.userKey,
+    principal: { accountId: created.account.id, userId: created.owner.id, role: 'owner', keyId: created.keyId },
+  };
+}
+
 export async function createGatewayTestBed(
   options: { readonly authorizerTtlSeconds?: number; readonly now?: () => Date } = {},
 ): Promise<GatewayTestBed> {
@@ -338,18 +352,7 @@ export async function createGatewayTestBed(
   });
   await ensurePepper(app.store, secrets);
 
-  const newAccount = async (): Promise<KeyPair> => {
-    const created = await createAccount(
-      app.apiDeps,
-      { name: `account ${randomBytes(4).toString('hex')}`, ownerName: 'Olive Owner', ownerEmail: 'olive@example.com' },
-      SYSTEM_ACTOR,
-    );
-    return {
-      accountKey: created.accountKey,
-      userKey: created.userKey,
-      principal: { accountId: created.account.id, userId: created.owner.id, role: 'owner', keyId: created.keyId },
-    };
-  };
+  const newAccount = (): Promise<KeyPair> => newTestAccount(app.apiDeps);
   const owner = await newAccount();
 
   const request = async (operationId: OperationId, call: GatewayCall = {}): Promise<ApiResponse> => {
