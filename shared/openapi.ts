@@ -91,15 +91,21 @@ function problemResponse(description: string): JsonObject {
   return { description, content: { 'application/problem+json': { schema: componentRef(Problem) } } };
 }
 
-function gatewayOrProblemResponse(description: string): JsonObject {
+function gatewayOrProblemResponse(description: string, gatewayExamples?: JsonObject): JsonObject {
   return {
     description,
     content: {
-      'application/json': { schema: { $ref: COMPONENT_REF(GATEWAY_MESSAGE) } },
+      'application/json': { schema: { $ref: COMPONENT_REF(GATEWAY_MESSAGE) }, ...(gatewayExamples === undefined ? {} : { examples: gatewayExamples }) },
       'application/problem+json': { schema: componentRef(Problem) },
     },
   };
 }
+
+/** API Gateway's two 403 bodies: IAM's implicit deny (not in the policy) and an explicit Deny statement. */
+const FORBIDDEN_MESSAGES = {
+  implicitDeny: 'User is not authorized to access this resource',
+  explicitDeny: 'User is not authorized to access this resource with an explicit deny',
+} as const;
 
 const NO_STORE_HEADER = {
   'Cache-Control': { description: 'Always `no-store`: responses carry account data and, on two routes, secrets', schema: { type: 'string', const: 'no-store' } },
@@ -131,7 +137,16 @@ function errorResponses(): Record<string, JsonObject> {
       'Missing, malformed or unknown keys, a deleted key, the API not enabled, or a role that may not hold keys; ' +
         'a problem document when a write finds, inside its own transaction, that the key no longer belongs to an owner (or the API was turned off) since the gateway let the request in',
     ),
-    Forbidden: gatewayOrProblemResponse("The source address is outside the key's CIDR allow list, or the key's role may not call this route"),
+    Forbidden: gatewayOrProblemResponse(
+      "The source address is outside the key's CIDR allow list, or the key's role may not call this route. API Gateway answers " +
+        `{"message":"${FORBIDDEN_MESSAGES.implicitDeny}"} for a route the role's policy leaves out, and ` +
+        `{"message":"${FORBIDDEN_MESSAGES.explicitDeny}"} for an address outside the allow list or a route the policy denies by name ` +
+        '(a route under a path pattern the role may call)',
+      {
+        implicitDeny: { summary: "A route the role's policy leaves out", value: { message: FORBIDDEN_MESSAGES.implicitDeny } },
+        explicitDeny: { summary: 'An address outside the allow list, or a route the policy denies by name', value: { message: FORBIDDEN_MESSAGES.explicitDeny } },
+      },
+    ),
     NotFound: problemResponse("Not found in the caller's account (another account's ids are never found)"),
     Conflict: problemResponse('A duplicate, the last owner, or a documented limit'),
     ContentTooLarge: problemResponse(`The body is larger than ${MAX_BODY_BYTES} bytes`),

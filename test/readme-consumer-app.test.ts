@@ -19,6 +19,8 @@ describe('README: Put your API behind Latchkey', () => {
     expect(manifest.dependencies['aws-cdk-lib']).toBe(ours.devDependencies['aws-cdk-lib']);
     expect(manifest.dependencies.constructs).toBe(ours.devDependencies.constructs);
     expect(manifest.devDependencies['aws-cdk']).toBe(ours.devDependencies['aws-cdk']);
+    // The type packages too: the package test installs them offline from this lockfile's versions.
+    for (const types of ['@types/aws-lambda', '@types/node']) expect(manifest.devDependencies[types], types).toBe(ours.devDependencies[types]);
   });
 
   it('declares one Lambda route on src/hello.ts and one HTTP route', () => {
@@ -26,5 +28,13 @@ describe('README: Put your API behind Latchkey', () => {
     expect(app).toMatch(/backend: \{ lambda: 'src\/hello\.ts' \}/);
     expect(app).toMatch(/backend: \{ url: 'https:\/\/[^']+' \}/);
     expect(files.get('src/hello.ts')).toMatch(/export async function handler/);
+  });
+
+  it('reads the caller with the package\'s typed helper, as a team should', () => {
+    const hello = files.get('src/hello.ts') ?? '';
+    expect(hello).toMatch(/^import \{ principalFromEvent \} from 'latchkey\/lambda';$/m);
+    expect(hello).toMatch(/principalFromEvent\(event\)/);
+    // Not the raw, unchecked context.
+    expect(hello).not.toMatch(/requestContext\.authorizer\s*\?\?/);
   });
 });

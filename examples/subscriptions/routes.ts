@@ -4,7 +4,7 @@ import { DEFAULT_LOCAL_TABLE, ENDPOINT_ENV, TABLE_ENV, createLocalTable } from '
 /**
  * The example service's routes: reads for owners and viewers, writes for owners (the default
  * role rule, so no route names its roles). The same declaration serves locally
- * (`npm start -- --routes examples/subscriptions/routes.ts`) and deploys with the construct.
+ * (`npm start -- --routes examples/subscriptions/routes.ts`) and deploys with the construct (stack.ts).
  */
 const lambda = 'examples/subscriptions/handlers.ts';
 

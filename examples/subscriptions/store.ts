@@ -12,6 +12,20 @@ export const TABLE_ENV = 'SUBSCRIPTIONS_TABLE_NAME';
 export const ENDPOINT_ENV = 'SUBSCRIPTIONS_DYNAMODB_ENDPOINT';
 export const DEFAULT_LOCAL_TABLE = 'latchkey-example-subscriptions';
 
+/** The table's key, here and in the CDK stack: the account first, so every query stays in one account. */
+export const SUBSCRIPTION_KEYS = { partitionKey: 'accountId', sortKey: 'id' } as const;
+
+/**
+ * The one DynamoDB action each operation below calls, so that the CDK stack grants each
+ * handler exactly that (a handler is named like the operation it calls).
+ */
+export const TABLE_ACTIONS = {
+  listSubscriptions: ['dynamodb:Query'],
+  createSubscription: ['dynamodb:PutItem'],
+  getSubscription: ['dynamodb:GetItem'],
+  deleteSubscription: ['dynamodb:DeleteItem'],
+} as const satisfies Readonly<Record<string, readonly string[]>>;
+
 export interface Subscription {
   readonly id: string;
   readonly name: string;
@@ -44,12 +58,12 @@ export async function createLocalTable(endpoint: string, table: string): Promise
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [
-          { AttributeName: 'accountId', AttributeType: 'S' },
-          { AttributeName: 'id', AttributeType: 'S' },
+          { AttributeName: SUBSCRIPTION_KEYS.partitionKey, AttributeType: 'S' },
+          { AttributeName: SUBSCRIPTION_KEYS.sortKey, AttributeType: 'S' },
         ],
         KeySchema: [
-          { AttributeName: 'accountId', KeyType: 'HASH' },
-          { AttributeName: 'id', KeyType: 'RANGE' },
+          { AttributeName: SUBSCRIPTION_KEYS.partitionKey, KeyType: 'HASH' },
+          { AttributeName: SUBSCRIPTION_KEYS.sortKey, KeyType: 'RANGE' },
         ],
       }),
     );

@@ -95,6 +95,9 @@ export class Latchkey extends Construct {
     this.backendFunctions = this.gateway.backendFunctions;
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (stage included)' });
+    // The stage's usage plans hold each account's usage-plan key: create-account needs both.
+    new CfnOutput(this, 'RestApiId', { value: this.api.restApiId, description: 'admin CLI: --rest-api-id' });
+    new CfnOutput(this, 'StageName', { value: this.gateway.stageName, description: 'admin CLI: --stage' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'admin CLI: --table' });
     new CfnOutput(this, 'KmsKeyId', { value: this.key.keyId, description: 'admin CLI: --kms-key-id' });
     new CfnOutput(this, 'Region', { value: Stack.of(this).region, description: 'admin CLI: --region' });

@@ -15,6 +15,7 @@ import type { Limits, Secrets } from '#shared/ports.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
 import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
 import { AccountLimiter } from './account-limiter.ts';
+import { LOCAL_SERVICE } from './request-log.ts';
 import { buildRoutePolicy } from '#shared/route-policy.ts';
 import { LocalAuthorizerCache, createGateway, type DownstreamInvoker, type Gateway, type ProxyHandler } from './gateway.ts';
 
@@ -76,7 +77,7 @@ export interface LocalApp {
 export function createLocalApp(options: LocalAppOptions): LocalApp {
   const auditRetentionDays = options.auditRetentionDays ?? auditRetentionDaysFromEnv();
   const store = new DynamoDbStore(options.documentClient, options.tableName, { auditRetentionDays });
-  const logger = options.logger ?? createLogger('latchkey-local');
+  const logger = options.logger ?? createLogger(LOCAL_SERVICE);
   let pepperProvider = createPepperProvider(store, options.secrets);
   // Passes the version on, so that a digest made after a rotation reloads the ring here too.
   const peppers: ApiDeps['peppers'] = (minVersion) => pepperProvider(minVersion);

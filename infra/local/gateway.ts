@@ -352,7 +352,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const matcher = routeMatcher(options.downstream?.routes ?? []);
 
   async function authorize(
-    authorizerEvent: APIGatewayRequestAuthorizerEvent,
+    authorizerEvent: () => APIGatewayRequestAuthorizerEvent,
     cacheKey: string,
   ): Promise<{ ok: true; policy: CachedPolicy } | { ok: false; response: GatewayErrorKind }> {
     const cached = cache.get(cacheKey);
@@ -360,7 +360,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     const generation = cache.generation;
     let result: unknown;
     try {
-      result = await options.authorizer(authorizerEvent);
+      // Built only when the authorizer runs: a cached decision needs no event.
+      result = await options.authorizer(authorizerEvent());
     } catch (error) {
       return { ok: false, response: isUnauthorized(error) ? 'unauthorized' : 'authorizer-failure' };
     }
@@ -424,7 +425,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
 
     const authorization = await authorize(
-      { type: 'REQUEST', methodArn, ...common, requestContext: { ...requestContextBase, authorizer: undefined } },
+      () => ({ type: 'REQUEST', methodArn, ...common, requestContext: { ...requestContextBase, authorizer: undefined } }),
       // The switch routes have an authorizer, and so a cache, of their own (shared/api-switch.ts).
       (target.kind === 'management' && isApiSwitchRoute(target.route) ? 'api-switch:' : '') + LocalAuthorizerCache.key(accountKey, userKey, request.sourceIp),
     );

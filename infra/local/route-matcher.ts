@@ -72,16 +72,21 @@ function decodeSegment(raw: string): string {
 }
 
 export class RouteMatcher<R extends MatchableRoute> {
-  readonly #routes: readonly Compiled<R>[];
+  /** Compiled once, grouped by method: a request is only ever tried against its method's routes. */
+  readonly #byMethod = new Map<string, Compiled<R>[]>();
 
   constructor(routes: readonly R[]) {
-    this.#routes = routes.map(compile);
+    for (const route of routes) {
+      const compiled = compile(route);
+      const list = this.#byMethod.get(route.method);
+      if (list === undefined) this.#byMethod.set(route.method, [compiled]);
+      else list.push(compiled);
+    }
   }
 
   match(method: string, path: string): RouteMatch<R> | undefined {
     let best: { compiled: Compiled<R>; values: readonly string[] } | undefined;
-    for (const compiled of this.#routes) {
-      if (compiled.route.method !== method) continue;
+    for (const compiled of this.#byMethod.get(method) ?? []) {
       const found = compiled.pattern.exec(path);
       if (found === null) continue;
       if (best === undefined || moreSpecific(compiled.rank, best.compiled.rank)) best = { compiled, values: found.slice(1) };

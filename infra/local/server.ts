@@ -4,6 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { buildOpenApiDocument } from '#shared/openapi.ts';
 import { localConsole, type ConsoleHandler } from './console.ts';
 import { gatewayError, type Gateway, type GatewayResponse } from './gateway.ts';
+import { RequestLog } from './request-log.ts';
 import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER } from './runtime-files.ts';
 
 export interface LocalServerOptions {
@@ -12,7 +13,10 @@ export interface LocalServerOptions {
   readonly openApiDocument?: () => unknown;
   /** Run by `GET /health`; a rejection answers 503. @default always healthy */
   readonly checkHealth?: () => Promise<void>;
+  /** Faults; and, at level INFO or below, one line per request (RequestLog). */
   readonly logger?: Logger;
+  /** @default RequestLog.of(logger) when a logger is given, else none */
+  readonly requestLog?: RequestLog;
   /**
    * Lets the admin CLI on this machine make its changes take effect at once (`POST
    * /_local/refresh` from a loopback address with this token). Absent: that path is unknown.
@@ -111,6 +115,7 @@ function json(status: number, value: unknown): GatewayResponse {
  */
 export function createServer(options: LocalServerOptions): Server {
   const { gateway, logger } = options;
+  const requestLog = options.requestLog ?? (logger === undefined ? undefined : RequestLog.of(logger));
   let openApi: string | undefined;
   const consoleSite = options.console ?? localConsole();
 
@@ -157,7 +162,7 @@ export function createServer(options: LocalServerOptions): Server {
     });
   }
 
-  return createHttpServer((request, response) => {
+  const server = createHttpServer((request, response) => {
     const startedAt = Date.now();
     const sourceIp = peerAddress(request.socket.remoteAddress);
     if (sourceIp === undefined) {
@@ -172,9 +177,8 @@ export function createServer(options: LocalServerOptions): Server {
       })
       .then((result) => {
         send(response, result);
-        // Ids and status only: paths hold no secret, and headers (which do) are never logged.
-        logger?.info('request', {
-          method: request.method,
+        requestLog?.record({
+          method: request.method ?? 'GET',
           path: splitTarget(request.url ?? '/').path,
           status: result.status,
           sourceIp,
@@ -186,6 +190,8 @@ export function createServer(options: LocalServerOptions): Server {
         response.destroy();
       });
   });
+  server.on('close', () => requestLog?.flush());
+  return server;
 }
 
 /** Stops accepting connections and ends the open ones, so the port is free when this resolves. */

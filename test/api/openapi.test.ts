@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { API_SCHEMAS } from '#shared/api-schemas.ts';
 import { buildOpenApiDocument, renderOpenApiDocument } from '#shared/openapi.ts';
 import { ROUTES, isPublicRoute } from '#shared/routes.ts';
+import { gatewayError } from '#infra/local/gateway.ts';
 
 const committedPath = fileURLToPath(new URL('../../openapi.json', import.meta.url));
 
@@ -51,6 +52,17 @@ describe('openapi.json', () => {
       }
       if ('params' in schemas) expect(statuses).toContain('404');
     }
+  });
+
+  it("gives API Gateway's two 403 bodies, as the local gateway answers them", () => {
+    // Act
+    const forbidden = (buildOpenApiDocument().components as { responses: Record<string, { content: Record<string, { examples?: Record<string, { value: unknown }> }> }> })
+      .responses.Forbidden;
+
+    // Assess
+    const examples = Object.values(forbidden?.content['application/json']?.examples ?? {}).map((example) => example.value);
+    const bodies = (['implicit-deny', 'explicit-deny'] as const).map((kind) => JSON.parse(gatewayError(kind).body) as unknown);
+    expect(examples).toEqual(bodies);
   });
 
   it('declares both key headers as security schemes, required together on every operation', () => {

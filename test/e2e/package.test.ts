@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerFiles } from '#test/support/consumer-app.ts';
 
@@ -57,7 +58,9 @@ describe('the npm package, installed into an empty folder as the README shows', 
     }
     // The versions the README pins are the ones this repository's lockfile holds, so npm's cache has them.
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app);
-  }, 600_000);
+    // Bundling on, as `cdk deploy` would: the tests below read the template and the bundles.
+    await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--no-version-reporting'], app, 300_000);
+  }, 900_000);
   afterAll(() => {
     rmSync(workspace, { recursive: true, force: true });
   });
@@ -65,15 +68,24 @@ describe('the npm package, installed into an empty folder as the README shows', 
   it('holds the library build, the command, and the function sources the CDK bundles, and no tests', async () => {
     const { stdout } = await run('tar', ['-tzf', tarball], workspace);
     const files = stdout.split('\n');
-    expect(files).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/types/infra/index.d.ts', 'package/bin/latchkey.js', 'package/functions/authorizer.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package/dist/index.js',
+        'package/dist/types/infra/index.d.ts',
+        // `latchkey/lambda`: the code a team's handler bundles, and the types its editor reads.
+        'package/dist/lambda.js',
+        'package/dist/types/functions/principal.d.ts',
+        'package/dist/types/shared/domain/roles.d.ts',
+        'package/bin/latchkey.js',
+        'package/functions/authorizer.ts',
+      ]),
+    );
     expect(files.some((f) => f.startsWith('package/test/'))).toBe(false);
   });
 
   it(
     'synthesizes the app with both routes behind the key authorizer, bundling every function',
-    async () => {
-      await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--no-version-reporting'], app, 300_000);
-
+    () => {
       const template = JSON.parse(readFileSync(path.join(app, 'cdk.out', 'MyApi.template.json'), 'utf8')) as { Resources: Record<string, CfnResource> };
       const resources = Object.values(template.Resources);
       const methods = resources.filter((r) => r.Type === 'AWS::ApiGateway::Method');
@@ -100,8 +112,57 @@ describe('the npm package, installed into an empty folder as the README shows', 
       expect(bundles.length).toBeGreaterThanOrEqual(9);
       expect(bundles.filter((code) => code.includes('hello:')).length).toBe(1);
     },
-    300_000,
   );
+
+  it('bundles `latchkey/lambda` into the handler: the caller from an authorized event, a refusal without one', async () => {
+    // The hello function's asset, found from the template as `cdk deploy` would upload it.
+    const template = JSON.parse(readFileSync(path.join(app, 'cdk.out', 'MyApi.template.json'), 'utf8')) as {
+      Resources: Record<string, CfnResource & { Metadata?: Record<string, string> }>;
+    };
+    const hello = Object.values(template.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && (r.Metadata?.['aws:cdk:path'] ?? '').includes('/Backends/SrcHello/'),
+    );
+    expect(hello).toHaveLength(1);
+    const asset = hello[0]?.Metadata?.['aws:asset:path'] ?? '';
+    const bundle = path.join(app, 'cdk.out', asset, 'index.mjs');
+    expect(existsSync(bundle)).toBe(true);
+    expect(readFileSync(bundle, 'utf8')).toContain('MissingPrincipalError');
+
+    // Invoked as Lambda would, in a Node process of its own (not through this test's module loader).
+    const principal = { accountId: 'Acc0000000000001', userId: 'Usr0000000000001', role: 'viewer', keyId: 'Key0000000000001' };
+    const script = `
+      const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+      const outcome = async (event) => { try { return { result: await handler(event) }; } catch (error) { return { error: { name: error.name, message: error.message } }; } };
+      const principal = ${JSON.stringify(principal)};
+      console.log(JSON.stringify([
+        await outcome({ requestContext: { authorizer: { ...principal, principalId: principal.userId } } }),
+        await outcome({ requestContext: {} }),
+        await outcome({ requestContext: { authorizer: { ...principal, role: 'billing-admin' } } }),
+      ]));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], app);
+    const [authorized, bare, wrongRole] = JSON.parse(stdout) as { result?: { statusCode: number; body: string }; error?: { name: string; message: string } }[];
+    expect(authorized?.result?.statusCode).toBe(200);
+    expect(JSON.parse(authorized?.result?.body ?? '{}')).toEqual({ hello: principal.userId, account: principal.accountId, role: 'viewer' });
+    expect(bare?.error?.name).toBe('MissingPrincipalError');
+    expect(wrongRole?.error).toMatchObject({ name: 'MissingPrincipalError', message: expect.stringContaining('billing-admin') as unknown });
+  }, 60_000);
+
+  it('gives the handler types that resolve from the installed package', async () => {
+    // The repository's compiler on the consumer's file, against the consumer's node_modules only.
+    const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+    // The README's handler, and a use of the exported type that only type-checks if it is the real one.
+    const typed = `import type { LatchkeyPrincipal } from 'latchkey/lambda';
+${readFileSync(path.join(app, 'src', 'hello.ts'), 'utf8')}
+export const roleOf = (p: LatchkeyPrincipal): 'owner' | 'viewer' | 'logs-viewer' => p.role;
+`;
+    writeFileSync(path.join(app, 'src', 'hello-typed.ts'), typed);
+    await run(
+      process.execPath,
+      [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'aws-lambda,node', 'src/hello-typed.ts'],
+      app,
+      60_000,
+    );
+  }, 60_000);
 
   it('runs the package command (`npx latchkey --help`, `admin --help`, `start` without DynamoDB Local)', async () => {
     const help = await run('npx', ['--no-install', 'latchkey', '--help'], app);

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalDownstream } from '#infra/local/downstream.ts';
 import { closeServer } from '#infra/local/server.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
-import type { DownstreamRoute } from '#shared/downstream-routes.ts';
+import { resolveDownstreamRoutes, type DownstreamRoute } from '#shared/downstream-routes.ts';
+import { buildRoutePolicy } from '#shared/route-policy.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { createAccount } from '#shared/services/accounts.ts';
@@ -20,6 +21,7 @@ let api: RunningApi;
 let owner: Credentials;
 let backend: Server;
 let hits = 0;
+let routes: DownstreamRoute[];
 
 beforeAll(async () => {
   backend = createHttpServer((request, response) => {
@@ -29,10 +31,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
-  const routes: DownstreamRoute[] = [
+  routes = [
     { method: 'GET', path: '/v1/databases', backend: { url } },
     { method: 'POST', path: '/v1/databases', backend: { url } },
     { method: 'GET', path: '/v1/databases/{databaseId}/slowlog', roles: ['owner', 'logs-viewer'], backend: { url } },
+    // A viewer's pattern for the first (`GET/v1/databases/*`) also matches the second, so the
+    // second is denied to viewers by name: API Gateway's "explicit deny" 403.
+    { method: 'GET', path: '/v1/databases/{databaseId}', backend: { url } },
+    { method: 'GET', path: '/v1/databases/{databaseId}/password', roles: ['owner'], backend: { url } },
   ];
   api = await startApi({ authorizerTtlSeconds: 300, downstream: await createLocalDownstream(routes) });
   owner = ownerKeys(api);
@@ -96,6 +102,22 @@ describe('403 on a team route, never reaching the backend', () => {
     await call(api.port, `/v1/api-keys/${subject.keyId}/cidr-allow-list`, { method: 'POST', keys: owner, body: { cidr: '127.0.0.1/32' } });
     await refusedWithoutReachingTheBackend('/v1/databases', { keys: subject.keys, from: '127.0.0.2' }, 403);
     expect((await call(api.port, '/v1/databases', { keys: subject.keys, from: '127.0.0.1' })).status).toBe(200);
+  });
+
+  it('with the body API Gateway gives: "…with an explicit deny" where the role\'s policy denies the route by name', async () => {
+    const viewer = await createUserWithKey(api, 'viewer');
+    expect(buildRoutePolicy(resolveDownstreamRoutes(routes)).viewer).toContain('!GET/v1/databases/*/password');
+    const before = hits;
+    const denied = await call(api.port, '/v1/databases/db1/password', { keys: viewer.keys });
+    expect(denied.status).toBe(403);
+    expect(denied.json).toEqual({ message: 'User is not authorized to access this resource with an explicit deny' });
+    // A route the policy only leaves out: the plain 403.
+    const omitted = await call(api.port, '/v1/databases', { method: 'POST', keys: viewer.keys, body: {} });
+    expect(omitted.status).toBe(403);
+    expect(omitted.json).toEqual({ message: 'User is not authorized to access this resource' });
+    expect(hits).toBe(before);
+    expect((await call(api.port, '/v1/databases/db1', { keys: viewer.keys })).status).toBe(200);
+    expect((await call(api.port, '/v1/databases/db1/password', { keys: owner })).status).toBe(200);
   });
 
   it('for a route nobody declared', async () => {

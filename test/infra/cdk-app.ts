@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { expect } from 'vitest';
 import { configFromContext } from '#infra/config.ts';
 import { addLatchkeyStacks, type LatchkeyStacks } from '#infra/latchkey.ts';
 
@@ -49,4 +50,28 @@ export function synthLatchkey(context: Record<string, unknown> = {}): Synthesize
 export function logicalIdOf(element: CfnElement): string {
   const stack = Stack.of(element);
   return stack.resolve(stack.getLogicalId(element)) as string;
+}
+
+/** A resource of a synthesized template. */
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+}
+
+/** The one method of `httpMethod` on the resource at `routePath` (walking PathPart and ParentId up to the root). */
+export function methodAt(template: Template, httpMethod: string, routePath: string): CfnResource {
+  const resources = template.findResources('AWS::ApiGateway::Resource') as Record<string, CfnResource>;
+  const segments = routePath.split('/').filter((s) => s !== '');
+  const matches = Object.entries(template.findResources('AWS::ApiGateway::Method') as Record<string, CfnResource>).filter(([, method]) => {
+    if (method.Properties.HttpMethod !== httpMethod) return false;
+    let ref = (method.Properties.ResourceId as { Ref?: string }).Ref;
+    for (const segment of [...segments].reverse()) {
+      const resource = ref === undefined ? undefined : resources[ref];
+      if (resource?.Properties.PathPart !== segment) return false;
+      ref = (resource.Properties.ParentId as { Ref?: string }).Ref;
+    }
+    return ref === undefined; // reached the root (a GetAtt of the RestApi)
+  });
+  expect(matches, `${httpMethod} ${routePath}`).toHaveLength(1);
+  return matches[0]![1];
 }

@@ -5,14 +5,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Latchkey, type LatchkeyProps } from '#infra/constructs/latchkey.ts';
 import { addNagChecks } from '#infra/latchkey.ts';
-import { logicalIdOf, newApp, synthLatchkey, TEST_ENV } from './cdk-app.ts';
+import { logicalIdOf, methodAt, newApp, synthLatchkey, TEST_ENV, type CfnResource } from './cdk-app.ts';
 import { RouteDeclarationError, resolveDownstreamRoutes, type DownstreamRoute } from '#shared/downstream-routes.ts';
 import { grants, routePolicyEnvironment } from '#shared/route-policy.ts';
-
-interface CfnResource {
-  readonly Type: string;
-  readonly Properties: Record<string, unknown>;
-}
 
 const THINGS = 'test/infra/fixtures/things.ts';
 
@@ -36,24 +31,6 @@ function synthTeamStack(props: LatchkeyProps, nag = false): { template: Template
   };
 }
 
-/** The one method of `httpMethod` on the resource at `routePath` (walking PathPart and ParentId up to the root). */
-function methodAt(template: Template, httpMethod: string, routePath: string): CfnResource {
-  const resources = template.findResources('AWS::ApiGateway::Resource') as Record<string, CfnResource>;
-  const segments = routePath.split('/').filter((s) => s !== '');
-  const matches = Object.entries(template.findResources('AWS::ApiGateway::Method') as Record<string, CfnResource>).filter(([, method]) => {
-    if (method.Properties.HttpMethod !== httpMethod) return false;
-    let ref = (method.Properties.ResourceId as { Ref?: string }).Ref;
-    for (const segment of [...segments].reverse()) {
-      const resource = ref === undefined ? undefined : resources[ref];
-      if (resource?.Properties.PathPart !== segment) return false;
-      ref = (resource.Properties.ParentId as { Ref?: string }).Ref;
-    }
-    return ref === undefined; // reached the root (a GetAtt of the RestApi)
-  });
-  expect(matches, `${httpMethod} ${routePath}`).toHaveLength(1);
-  return matches[0]![1];
-}
-
 describe('Latchkey construct: a team\'s routes', () => {
   let synth: ReturnType<typeof synthTeamStack>;
   let template: Template;
@@ -75,6 +52,15 @@ describe('Latchkey construct: a team\'s routes', () => {
         AuthorizerId: { Ref: authorizerId },
       });
     }
+  });
+
+  it('outputs every value the admin CLI needs against the stack', () => {
+    const outputs = template.findOutputs('*') as Record<string, { Value: unknown }>;
+    const byName = (name: string): unknown => Object.entries(outputs).find(([id]) => id.startsWith(`Latchkey${name}`))?.[1].Value;
+    const apiId = logicalIdOf(synth.latchkey.api.node.defaultChild as CfnElement);
+    expect(byName('RestApiId')).toEqual({ Ref: apiId });
+    expect(byName('StageName')).toBe('prod');
+    for (const name of ['ApiUrl', 'TableName', 'KmsKeyId', 'Region']) expect(byName(name), name).toBeDefined();
   });
 
   it('gives the authorizer the role policy of exactly the declared routes', () => {
