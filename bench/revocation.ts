@@ -121,7 +121,11 @@ async function scenario(store: DynamoDbStore, cache: TimedCache, flood: boolean)
   const started = performance.now();
   const commits: Promise<number>[] = [];
   for (let n = 0; n < CHANGES; n += 1) {
-    commits.push(narrow(store, victim[n % VICTIM_KEYS] as Target, n));
+    const commit = narrow(store, victim[n % VICTIM_KEYS] as Target, n);
+    // Settled by Promise.all below; until then a failure must not end the process unhandled
+    // (which would skip the benchmark's clean-up and leave DynamoDB Local running).
+    commit.catch(() => undefined);
+    commits.push(commit);
     await new Promise((resolve) => setTimeout(resolve, PACE_MS));
   }
   const committed = await Promise.all(commits);
