@@ -6,8 +6,8 @@ import { consumerFiles } from '#test/support/consumer-app.ts';
 describe('README: Put your API behind Latchkey', () => {
   const files = consumerFiles(readFileSync('README.md', 'utf8'));
 
-  it('is a whole app: package.json, cdk.json, the CDK app and the Lambda handler it names', () => {
-    expect([...files.keys()].sort()).toEqual(['bin/app.ts', 'cdk.json', 'package.json', 'src/hello.ts']);
+  it('is a whole app: package.json, cdk.json, the CDK app, its routes and the Lambda handler they name', () => {
+    expect([...files.keys()].sort()).toEqual(['bin/app.ts', 'cdk.json', 'package.json', 'src/hello.ts', 'src/routes.ts']);
     const manifest = JSON.parse(files.get('package.json') ?? '') as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).toEqual(expect.arrayContaining(['latchkey', 'aws-cdk-lib', 'constructs']));
     expect(JSON.parse(files.get('cdk.json') ?? '')).toMatchObject({ app: expect.stringContaining('bin/app.ts') as unknown });
@@ -23,11 +23,14 @@ describe('README: Put your API behind Latchkey', () => {
     for (const types of ['@types/aws-lambda', '@types/node']) expect(manifest.devDependencies[types], types).toBe(ours.devDependencies[types]);
   });
 
-  it('declares one Lambda route on src/hello.ts and one HTTP route', () => {
-    const app = files.get('bin/app.ts') ?? '';
-    expect(app).toMatch(/backend: \{ lambda: 'src\/hello\.ts' \}/);
-    expect(app).toMatch(/backend: \{ url: 'https:\/\/[^']+' \}/);
+  it('declares one Lambda route on src/hello.ts and one HTTP route, once for `cdk deploy` and `npm start`', () => {
+    const routes = files.get('src/routes.ts') ?? '';
+    expect(routes).toMatch(/backend: \{ lambda: 'src\/hello\.ts' \}/);
+    expect(routes).toMatch(/backend: \{ url: 'https:\/\/[^']+' \}/);
     expect(files.get('src/hello.ts')).toMatch(/export async function handler/);
+    expect(files.get('bin/app.ts')).toMatch(/new Latchkey\(stack, 'Latchkey', \{ routes \}\)/);
+    const manifest = JSON.parse(files.get('package.json') ?? '') as { scripts: Record<string, string> };
+    expect(manifest.scripts.start).toBe('latchkey start --routes src/routes.ts');
   });
 
   it('reads the caller with the package\'s typed helper, as a team should', () => {

@@ -6,22 +6,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#infra/local/dynamodb-local.ts';
 import { call } from './support.ts';
-import { STARTUP_MS, children, startRuntime, stopRuntime } from './runtime-process.ts';
+import { STARTUP_MS, children, processExists, startRuntime, stopRuntime } from './runtime-process.ts';
 
 /**
  * `npm start` as a user runs it: a child process that starts DynamoDB Local, prints the
  * first account's keys as two `export` lines, serves the API, and on SIGTERM or SIGINT takes
  * its DynamoDB Local down with it, leaving no Java process and no port behind.
  */
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

