@@ -332,25 +332,41 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
       // A role that may not hold keys takes the user's keys away for good: keeping them with a
       // refused role would bring every old secret back with a later promotion.
       const keysGo = !canHoldKeys(role) && state.keyIds.length > 0;
-      const names = keysGo ? await this.#keyNames(accountId, state.keyIds) : undefined;
-      if (keysGo && names === undefined) return undefined;
+      const names = await this.#liveKeyNames(accountId, state.keyIds);
+      const live = state.keyIds.filter((keyId) => names.has(keyId));
+      // Keys DynamoDB's TTL removed are forgotten in the same write (#liveKeyNames).
+      const removed = state.keyIds.length - live.length;
+      const forget = !keysGo && removed > 0;
+      const userUpdate = keysGo
+        ? 'SET #role = :role, #rev = #rev + :one, #keyCount = :zero REMOVE #keyIds'
+        : forget
+          ? 'SET #role = :role, #rev = #rev + :one ADD #keyCount :forgotten DELETE #keyIds :removed'
+          : 'SET #role = :role, #rev = #rev + :one';
       const items: TransactItem[] = [
         {
           Update: {
             TableName: this.#tableName,
             Key: { pk: accountPk(accountId), sk: userSk(userId) },
-            UpdateExpression: keysGo
-              ? 'SET #role = :role, #rev = #rev + :one, #keyCount = :zero REMOVE #keyIds'
-              : 'SET #role = :role, #rev = #rev + :one',
+            UpdateExpression: userUpdate,
             ConditionExpression: '#rev = :rev',
-            ExpressionAttributeNames: { '#role': 'role', '#rev': 'rev', ...(keysGo ? { '#keyCount': 'keyCount', '#keyIds': 'keyIds' } : {}) },
-            ExpressionAttributeValues: { ':role': role, ':rev': state.rev, ':one': 1, ...(keysGo ? { ':zero': 0 } : {}) },
+            ExpressionAttributeNames: {
+              '#role': 'role',
+              '#rev': 'rev',
+              ...(keysGo || forget ? { '#keyCount': 'keyCount', '#keyIds': 'keyIds' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ':role': role,
+              ':rev': state.rev,
+              ':one': 1,
+              ...(keysGo ? { ':zero': 0 } : {}),
+              ...(forget ? { ':forgotten': -removed, ':removed': new Set(state.keyIds.filter((keyId) => !names.has(keyId))) } : {}),
+            },
           },
         },
         ...(keysGo
-          ? state.keyIds.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names?.get(keyId) ?? ''))
+          ? live.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names.get(keyId) ?? ''))
           : // Each key carries its holder's role so that the authorizer decides from one read.
-            state.keyIds.map(
+            live.map(
               (keyId): TransactItem => ({
                 Update: {
                   TableName: this.#tableName,
@@ -367,7 +383,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
       if (ownerChange !== undefined) items.push(ownerChange);
       items.push(this.#putEvent(event));
       const cancellation = await transactWrite(this.#client, items);
-      if (cancellation === undefined) return { user: { ...state.user, role }, deletedKeyIds: keysGo ? state.keyIds : [] };
+      if (cancellation === undefined) return { user: { ...state.user, role }, deletedKeyIds: keysGo ? live : [] };
       // A stale read (the user or their keys changed) is retried first: the re-read may show
       // that the demotion no longer removes an owner.
       if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
@@ -382,8 +398,9 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
   async deleteUser(accountId: string, userId: string, event: AuditEvent): Promise<{ readonly deletedKeyIds: readonly string[] }> {
     return this.#retrying('the user changed concurrently; retry', async () => {
       const state = await this.#readUserState(accountId, userId);
-      const names = await this.#keyNames(accountId, state.keyIds);
-      if (names === undefined) return undefined;
+      // Keys DynamoDB's TTL removed are gone already: nothing to delete for them (#liveKeyNames).
+      const names = await this.#liveKeyNames(accountId, state.keyIds);
+      const live = state.keyIds.filter((keyId) => names.has(keyId));
       const isOwner = state.user.role === 'owner';
       // One transaction: the user, each key with its name reservation, the owner count and the
       // event (2n + 3 items, within DynamoDB's 100 because MAX_KEYS_PER_USER is 48).
@@ -397,12 +414,12 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
             ExpressionAttributeValues: { ':rev': state.rev },
           },
         },
-        ...state.keyIds.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names.get(keyId) ?? '')),
+        ...live.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names.get(keyId) ?? '')),
       ];
       if (isOwner) items.push(this.#ownerCountChange(accountId, -1));
       items.push(this.#putEvent(event));
       const cancellation = await transactWrite(this.#client, items);
-      if (cancellation === undefined) return { deletedKeyIds: state.keyIds };
+      if (cancellation === undefined) return { deletedKeyIds: live };
       if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
       if (isOwner && cancellation.failed(items.length - 2)) throw new ConflictError(LAST_OWNER);
       return undefined;
@@ -445,6 +462,10 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
         const keyCount = old?.keyCount?.N === undefined ? (user === undefined ? undefined : readNumber(user, 'keyCount')) : Number(old.keyCount.N);
         if (role !== key.role) throw new ConflictError("the user's role changed, retry");
         if (keyCount !== undefined && keyCount >= keyLimit) {
+          // The count may still hold keys DynamoDB's TTL removed: only live keys count.
+          const forgotten = await this.#forgetRemovedKeys(key.accountId, key.userId);
+          if (forgotten === 'forgot') return 'continue';
+          if (forgotten === 'raced') return undefined;
           throw new LimitExceededError(`a user may have at most ${keyLimit} API keys`, keyLimit);
         }
       }
@@ -889,8 +910,16 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
     return { user: userFromItem(item), keyIds: readStringSet(item, 'keyIds'), rev: readNumber(item, 'rev') };
   }
 
-  /** The names of the user's keys (needed to free their reservations); undefined if one is already gone. */
-  async #keyNames(accountId: string, keyIds: readonly string[]): Promise<Map<string, string> | undefined> {
+  /**
+   * The names of those of the user's keys that still exist (needed to free their reservations),
+   * by key id. A key listed on its user but absent from the table was removed by DynamoDB's TTL
+   * after it expired: every other removal (deleteKey, deleteUser, changeRole) updates the user
+   * in the same transaction, and a key is created with its place on the user in one. So a write
+   * conditioned on the user's `rev` may treat such a key as gone: if the user changed since it
+   * was read (a key added or deleted meanwhile), the condition refuses the write and it reads
+   * again.
+   */
+  async #liveKeyNames(accountId: string, keyIds: readonly string[]): Promise<Map<string, string>> {
     const names = new Map<string, string>();
     let pending: Record<string, unknown>[] = keyIds.map((keyId) => ({ pk: accountPk(accountId), sk: keySk(keyId) }));
     while (pending.length > 0) {
@@ -915,7 +944,35 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
         await backoff(1);
       }
     }
-    return keyIds.every((keyId) => names.has(keyId)) ? names : undefined;
+    return names;
+  }
+
+  /**
+   * Drops from the user's key list and count the keys DynamoDB's TTL removed (#liveKeyNames),
+   * conditioned on the revision read: 'forgot' when it dropped some, 'none' when every listed
+   * key exists, 'raced' when the user changed meanwhile.
+   */
+  async #forgetRemovedKeys(accountId: string, userId: string): Promise<'forgot' | 'none' | 'raced'> {
+    const state = await this.#readUserState(accountId, userId);
+    const names = await this.#liveKeyNames(accountId, state.keyIds);
+    const removed = state.keyIds.filter((keyId) => !names.has(keyId));
+    if (removed.length === 0) return 'none';
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { pk: accountPk(accountId), sk: userSk(userId) },
+          UpdateExpression: 'ADD #keyCount :forgotten, #rev :one DELETE #keyIds :removed',
+          ConditionExpression: '#rev = :rev',
+          ExpressionAttributeNames: { '#keyCount': 'keyCount', '#keyIds': 'keyIds', '#rev': 'rev' },
+          ExpressionAttributeValues: { ':forgotten': -removed.length, ':removed': new Set(removed), ':one': 1, ':rev': state.rev },
+        }),
+      );
+      return 'forgot';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'raced';
+      throw error;
+    }
   }
 
   #deleteKeyItems(accountId: string, keyId: string, name: string, userId?: string): TransactItem[] {

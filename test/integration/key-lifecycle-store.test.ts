@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
-import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
-import { accountPk, keyNameSk, keySk } from '#shared/adapters/dynamodb/items.ts';
+import { ConflictError, LimitExceededError, NotFoundError } from '#shared/domain/errors.ts';
+import { accountPk, keyNameSk, keySk, userSk } from '#shared/adapters/dynamodb/items.ts';
+import type { ApiKeyRecord } from '#shared/model.ts';
 import { type TestTable, createTestTable, fakeDigest, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
 
 /** Key lifecycle writes on DynamoDB Local: TTL attributes, and rolls racing each other and deletes. */
@@ -162,5 +163,107 @@ describe('concurrent rolls', () => {
     expect(won).toContain(Buffer.from(stored?.accountKeyHash ?? []).toString('hex'));
     // No grace: one live account key.
     expect(stored?.previousAccountKey).toBeUndefined();
+  });
+});
+
+/** What DynamoDB's TTL does to an expired key: its item and its name reservation go, and nothing else is told. */
+async function removeAsTtlWould(key: ApiKeyRecord): Promise<void> {
+  for (const sk of [keySk(key.id), keyNameSk(key.name)]) {
+    await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: accountPk(key.accountId), sk } }));
+  }
+}
+
+async function userBookkeeping(accountId: string, userId: string): Promise<{ keyIds: string[]; keyCount: unknown }> {
+  const item = await rawItem(accountPk(accountId), userSk(userId));
+  return { keyIds: [...((item?.keyIds as Set<string> | undefined) ?? [])].sort(), keyCount: item?.keyCount };
+}
+
+describe('a key that DynamoDB TTL removed behind the user\'s back', () => {
+  async function userWithKeys(role: 'owner' | 'viewer', count: number): Promise<{ accountId: string; userId: string; keys: ApiKeyRecord[] }> {
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id, role);
+    const keys = Array.from({ length: count }, () => testKey(user));
+    for (const key of keys) await table.store.createKey(key, testEvent(account.id), limits);
+    return { accountId: account.id, userId: user.id, keys };
+  }
+
+  it('does not stop the user from being deleted: the live keys go with the user', async () => {
+    // Prepare
+    const { accountId, userId, keys } = await userWithKeys('viewer', 3);
+    const [gone, ...live] = keys as [ApiKeyRecord, ...ApiKeyRecord[]];
+    await removeAsTtlWould(gone);
+
+    // Act
+    const { deletedKeyIds } = await table.store.deleteUser(accountId, userId, testEvent(accountId, 'user.delete'));
+
+    // Assess
+    expect([...deletedKeyIds].sort()).toEqual(live.map((k) => k.id).sort());
+    expect(await table.store.getUser(accountId, userId)).toBeUndefined();
+    for (const key of live) {
+      expect(await rawItem(accountPk(accountId), keySk(key.id))).toBeUndefined();
+      expect(await rawItem(accountPk(accountId), keyNameSk(key.name))).toBeUndefined();
+    }
+  });
+
+  it('does not stop a promotion: the live keys get the new role and the user forgets the removed one', async () => {
+    // Prepare
+    const { accountId, userId, keys } = await userWithKeys('viewer', 3);
+    const [gone, ...live] = keys as [ApiKeyRecord, ...ApiKeyRecord[]];
+    await removeAsTtlWould(gone);
+
+    // Act
+    const changed = await table.store.changeRole(accountId, userId, 'owner', testEvent(accountId, 'user.role-change'));
+
+    // Assess
+    expect(changed.user).toMatchObject({ id: userId, role: 'owner' });
+    expect(changed.deletedKeyIds).toEqual([]);
+    for (const key of live) expect((await table.store.loadForAuthorization(accountId, key.id)).key?.role).toBe('owner');
+    // Never recreated as a stub by the role update.
+    expect(await rawItem(accountPk(accountId), keySk(gone.id))).toBeUndefined();
+    expect(await userBookkeeping(accountId, userId)).toEqual({ keyIds: live.map((k) => k.id).sort(), keyCount: live.length });
+  });
+
+  it('does not stop a demotion to logs-viewer, nor to a role that may not hold keys', async () => {
+    // Prepare
+    const { accountId, userId, keys } = await userWithKeys('owner', 2);
+    const [gone, kept] = keys as [ApiKeyRecord, ApiKeyRecord];
+    await removeAsTtlWould(gone);
+
+    // Act
+    const toLogsViewer = await table.store.changeRole(accountId, userId, 'logs-viewer', testEvent(accountId, 'user.role-change'));
+    const afterLogsViewer = await userBookkeeping(accountId, userId);
+    await removeAsTtlWould(kept);
+    const extra = testKey({ ...toLogsViewer.user });
+    await table.store.createKey(extra, testEvent(accountId), limits);
+    const toMember = await table.store.changeRole(accountId, userId, 'member', testEvent(accountId, 'user.role-change'));
+
+    // Assess
+    expect(toLogsViewer.user.role).toBe('logs-viewer');
+    expect((await table.store.loadForAuthorization(accountId, kept.id)).key).toBeUndefined();
+    expect(afterLogsViewer).toEqual({ keyIds: [kept.id], keyCount: 1 });
+    expect(toMember.deletedKeyIds).toEqual([extra.id]);
+    expect(await rawItem(accountPk(accountId), keySk(extra.id))).toBeUndefined();
+    expect(await userBookkeeping(accountId, userId)).toEqual({ keyIds: [], keyCount: 0 });
+  });
+
+  it('no longer counts towards the per-user limit: only live keys do', async () => {
+    // Prepare
+    const { accountId, userId, keys } = await userWithKeys('viewer', limits.keysPerUser);
+    const user = (await table.store.getUser(accountId, userId))!;
+    const over = testKey(user);
+    await expect(table.store.createKey(over, testEvent(accountId), limits)).rejects.toBeInstanceOf(LimitExceededError);
+    const [gone] = keys as [ApiKeyRecord];
+    await removeAsTtlWould(gone);
+
+    // Act
+    await table.store.createKey(over, testEvent(accountId), limits);
+
+    // Assess
+    const expected = [...keys.slice(1).map((k) => k.id), over.id].sort();
+    expect(await userBookkeeping(accountId, userId)).toEqual({ keyIds: expected, keyCount: limits.keysPerUser });
+    const another = testKey(user);
+    await expect(table.store.createKey(another, testEvent(accountId), limits)).rejects.toEqual(
+      new LimitExceededError(`a user may have at most ${limits.keysPerUser} API keys`, limits.keysPerUser),
+    );
   });
 });
