@@ -20,6 +20,9 @@ import type {
   AccountLimits,
   AuthorizationRecords,
   CredentialStore,
+  ExpiredKey,
+  KeyExpiryOutcome,
+  KeyExpiryStore,
   Limits,
   ListOptions,
   NewSecret,
@@ -120,7 +123,7 @@ const LAST_OWNER = 'the account must keep at least one owner';
  * caller, refuse the loser. A write that lost only a race is re-read and retried a bounded
  * number of times; a write whose condition says no becomes the domain error that explains it.
  */
-export class DynamoDbStore implements Store, CredentialStore, PepperStore {
+export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyExpiryStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #retentionDays: number;
@@ -875,6 +878,45 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
       this.#putEvent(event),
     ]);
     return cancellation === undefined;
+  }
+
+  // Key expiry
+
+  async recordKeyExpiry(key: ExpiredKey, event: AuditEvent): Promise<KeyExpiryOutcome> {
+    // Two writes, not one transaction: the event is owed even when the holder is gone, and each
+    // write is safe to repeat on its own, so a delivery that failed half-way is simply redone.
+    const putEvent = new PutCommand({
+      TableName: this.#tableName,
+      Item: eventItem(event, this.#retentionDays),
+      // A replay derives the same id and time, so the same item: written once.
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+    });
+    const eventRecorded = await this.#writeIfCondition(() => this.#client.send(putEvent));
+    if (key.userId === null) return { eventRecorded, keyForgotten: false };
+    const forgetKey = new UpdateCommand({
+      TableName: this.#tableName,
+      Key: { pk: accountPk(key.accountId), sk: userSk(key.userId) },
+      UpdateExpression: 'DELETE #keyIds :keyIds ADD #keyCount :minus, #rev :one',
+      // Only while the holder still lists the key: a replay, a holder since deleted or a write
+      // that already forgot the key (#forgetRemovedKeys) leave the count alone.
+      ConditionExpression: 'contains(#keyIds, :keyId)',
+      ExpressionAttributeNames: { '#keyIds': 'keyIds', '#keyCount': 'keyCount', '#rev': 'rev' },
+      ExpressionAttributeValues: { ':keyIds': new Set([key.keyId]), ':keyId': key.keyId, ':minus': -1, ':one': 1 },
+    });
+    const keyForgotten = await this.#writeIfCondition(() => this.#client.send(forgetKey));
+    return { eventRecorded, keyForgotten };
+  }
+
+  /** Makes a conditional write: true if it was made, false if its condition refused it. */
+  async #writeIfCondition(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   // Building blocks

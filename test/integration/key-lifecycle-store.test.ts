@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { ConflictError, LimitExceededError, NotFoundError } from '#shared/domain/errors.ts';
 import { accountPk, keyNameSk, keySk, userSk } from '#shared/adapters/dynamodb/items.ts';
-import type { ApiKeyRecord } from '#shared/model.ts';
+import type { ApiKeyRecord, AuditEvent } from '#shared/model.ts';
+import type { ExpiredKey } from '#shared/ports.ts';
+import { KEY_EXPIRE_ACTION, keyExpiryEvent } from '#shared/services/key-expiry.ts';
 import { type TestTable, createTestTable, fakeDigest, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
 
 /** Key lifecycle writes on DynamoDB Local: TTL attributes, and rolls racing each other and deletes. */
@@ -265,5 +267,67 @@ describe('a key that DynamoDB TTL removed behind the user\'s back', () => {
     await expect(table.store.createKey(another, testEvent(accountId), limits)).rejects.toEqual(
       new LimitExceededError(`a user may have at most ${limits.keysPerUser} API keys`, limits.keysPerUser),
     );
+  });
+});
+
+describe('recording a key that DynamoDB TTL removed', () => {
+  async function expiredKeyOf(role: 'viewer' | 'owner' = 'viewer'): Promise<{ accountId: string; userId: string; key: ApiKeyRecord; expired: ExpiredKey }> {
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id, role);
+    const key = { ...testKey(user), expiresAt: '2030-01-01T00:00:00.000Z' };
+    await table.store.createKey(key, testEvent(account.id), limits);
+    await table.store.createKey(testKey(user), testEvent(account.id), limits);
+    await removeAsTtlWould(key);
+    const expired: ExpiredKey = { accountId: account.id, keyId: key.id, userId: user.id, expiresAt: key.expiresAt, removedAt: '2030-01-02T00:00:00.000Z' };
+    return { accountId: account.id, userId: user.id, key, expired };
+  }
+
+  async function expiryEvents(accountId: string): Promise<AuditEvent[]> {
+    const page = await table.store.listEvents(accountId, { limit: 100 });
+    return page.items.filter((event) => event.action === KEY_EXPIRE_ACTION);
+  }
+
+  it('writes its audit event and takes the key off its holder, once however often the removal is delivered', async () => {
+    // Prepare
+    const { accountId, userId, key, expired } = await expiredKeyOf();
+
+    // Act
+    const first = await table.store.recordKeyExpiry(expired, keyExpiryEvent(expired));
+    const replay = await table.store.recordKeyExpiry(expired, keyExpiryEvent(expired));
+
+    // Assess
+    expect(first).toEqual({ eventRecorded: true, keyForgotten: true });
+    expect(replay).toEqual({ eventRecorded: false, keyForgotten: false });
+    expect(await expiryEvents(accountId)).toEqual([keyExpiryEvent(expired)]);
+    const bookkeeping = await userBookkeeping(accountId, userId);
+    expect(bookkeeping.keyIds).not.toContain(key.id);
+    expect(bookkeeping).toMatchObject({ keyCount: 1 });
+  });
+
+  it('still writes the event when the holder is gone, and never recreates the holder', async () => {
+    // Prepare
+    const { accountId, userId, expired } = await expiredKeyOf();
+    await table.store.deleteUser(accountId, userId, testEvent(accountId, 'user.delete'));
+
+    // Act
+    const outcome = await table.store.recordKeyExpiry(expired, keyExpiryEvent(expired));
+
+    // Assess
+    expect(outcome).toEqual({ eventRecorded: true, keyForgotten: false });
+    expect(await rawItem(accountPk(accountId), userSk(userId))).toBeUndefined();
+    expect(await expiryEvents(accountId)).toHaveLength(1);
+  });
+
+  it('leaves the count alone when a write of the holder already forgot the key', async () => {
+    // Prepare
+    const { accountId, userId, expired } = await expiredKeyOf();
+    await table.store.changeRole(accountId, userId, 'logs-viewer', testEvent(accountId, 'user.role-change'));
+
+    // Act
+    const outcome = await table.store.recordKeyExpiry(expired, keyExpiryEvent(expired));
+
+    // Assess
+    expect(outcome).toEqual({ eventRecorded: true, keyForgotten: false });
+    expect(await userBookkeeping(accountId, userId)).toMatchObject({ keyCount: 1 });
   });
 });
