@@ -35,6 +35,7 @@ import { DownstreamBackends } from './downstream-backends.ts';
 import { UsageLimits, planEnvironment } from './usage-limits.ts';
 import { authorizerStatements, groupStatements } from '../permissions.ts';
 import { RevocationFlusher } from './revocation-flusher.ts';
+import { KeyExpiry } from './key-expiry.ts';
 
 /** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
 export const AUTHORIZER_TIMEOUT = Duration.seconds(5);
@@ -120,6 +121,8 @@ export class LatchkeyApi extends Construct {
   readonly usageLimits: UsageLimits;
   /** Flushes the authorizer cache after each narrowing change, from the table's stream. */
   readonly revocationFlusher: RevocationFlusher;
+  /** Audits each key DynamoDB's TTL removed and frees its place on its holder, from the table's stream. */
+  readonly keyExpiry: KeyExpiry;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiProps) {
     super(scope, id);
@@ -207,6 +210,12 @@ export class LatchkeyApi extends Construct {
       restApiId: this.api.restApiId,
       stageName,
       flushArn,
+      logRetention,
+      logRemovalPolicy,
+    });
+    this.keyExpiry = new KeyExpiry(this, 'KeyExpiry', {
+      table: props.table,
+      auditRetentionDays: props.auditRetentionDays ?? 365,
       logRetention,
       logRemovalPolicy,
     });
