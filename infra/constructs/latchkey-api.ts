@@ -27,7 +27,7 @@ import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
 import { resolveDownstreamRoutes, routeName, type DownstreamRoute, type ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
 import { DEFAULT_PLAN, type Plan } from '#shared/domain/plan.ts';
 import { routePolicyEnvironment } from '#shared/route-policy.ts';
-import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
+import { FUNCTION_GROUPS, PUBLIC_ROUTE_THROTTLE, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
 import { isApiSwitchRoute } from '#shared/api-switch.ts';
 import { ConsoleSite } from './console-site.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
@@ -90,10 +90,11 @@ export interface LatchkeyApiProps {
   readonly throttlingBurstLimit?: number;
   /**
    * Requests per second for each route that needs no keys (leak reports), for all callers
-   * together: whatever anyone sends there, the work it causes stays small. @default 5
+   * together: whatever anyone sends there, the work it causes stays small.
+   * @default 5 (PUBLIC_ROUTE_THROTTLE, which the local runtime applies too)
    */
   readonly publicRouteRateLimit?: number;
-  /** @default 10 */
+  /** @default 10 (PUBLIC_ROUTE_THROTTLE) */
   readonly publicRouteBurstLimit?: number;
   /** The plan of accounts without their own (API Gateway's default usage plan). @default DEFAULT_PLAN */
   readonly defaultPlan?: Plan;
@@ -343,8 +344,8 @@ function publicMethodThrottling(props: LatchkeyApiProps): Record<string, MethodD
     ROUTES.filter(isPublicRoute).map((route) => [
       `${route.path}/${route.method}`,
       {
-        throttlingRateLimit: props.publicRouteRateLimit ?? 5,
-        throttlingBurstLimit: props.publicRouteBurstLimit ?? 10,
+        throttlingRateLimit: props.publicRouteRateLimit ?? PUBLIC_ROUTE_THROTTLE.rateLimit,
+        throttlingBurstLimit: props.publicRouteBurstLimit ?? PUBLIC_ROUTE_THROTTLE.burstLimit,
         // As on the stage: the body carries keys, so data trace stays off.
         dataTraceEnabled: false,
         loggingLevel: MethodLoggingLevel.INFO,
