@@ -75,6 +75,7 @@ import {
 import {
   MAX_ATTEMPTS,
   RETRY_BUDGET_MS,
+  type Cancellation,
   type TransactItem,
   backoff,
   backoffDelay,
@@ -328,6 +329,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     role: Role,
     event: AuditEvent,
   ): Promise<{ readonly user: User; readonly deletedKeyIds: readonly string[] }> {
+    const namesTaken = new Set<string>();
     return this.#retrying('the user changed concurrently; retry', async () => {
       const state = await this.#readUserState(accountId, userId);
       const wasOwner = state.user.role === 'owner';
@@ -345,6 +347,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
         : forget
           ? 'SET #role = :role, #rev = #rev + :one ADD #keyCount :forgotten DELETE #keyIds :removed'
           : 'SET #role = :role, #rev = #rev + :one';
+      const deletes = keysGo ? this.#deleteKeys(accountId, live.map((keyId) => ({ keyId, name: names.get(keyId) ?? '' })), namesTaken, 1) : undefined;
       const items: TransactItem[] = [
         {
           Update: {
@@ -366,8 +369,8 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
             },
           },
         },
-        ...(keysGo
-          ? live.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names.get(keyId) ?? ''))
+        ...(deletes !== undefined
+          ? deletes.items
           : // Each key carries its holder's role so that the authorizer decides from one read.
             live.map(
               (keyId): TransactItem => ({
@@ -387,6 +390,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
       items.push(this.#putEvent(event));
       const cancellation = await transactWrite(this.#client, items);
       if (cancellation === undefined) return { user: { ...state.user, role }, deletedKeyIds: keysGo ? live : [] };
+      if (deletes !== undefined && this.#namesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';
       // A stale read (the user or their keys changed) is retried first: the re-read may show
       // that the demotion no longer removes an owner.
       if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
@@ -399,6 +403,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
   }
 
   async deleteUser(accountId: string, userId: string, event: AuditEvent): Promise<{ readonly deletedKeyIds: readonly string[] }> {
+    const namesTaken = new Set<string>();
     return this.#retrying('the user changed concurrently; retry', async () => {
       const state = await this.#readUserState(accountId, userId);
       // Keys DynamoDB's TTL removed are gone already: nothing to delete for them (#liveKeyNames).
@@ -407,6 +412,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
       const isOwner = state.user.role === 'owner';
       // One transaction: the user, each key with its name reservation, the owner count and the
       // event (2n + 3 items, within DynamoDB's 100 because MAX_KEYS_PER_USER is 48).
+      const deletes = this.#deleteKeys(accountId, live.map((keyId) => ({ keyId, name: names.get(keyId) ?? '' })), namesTaken, 1);
       const items: TransactItem[] = [
         {
           Delete: {
@@ -417,12 +423,13 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
             ExpressionAttributeValues: { ':rev': state.rev },
           },
         },
-        ...live.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names.get(keyId) ?? '')),
+        ...deletes.items,
       ];
       if (isOwner) items.push(this.#ownerCountChange(accountId, -1));
       items.push(this.#putEvent(event));
       const cancellation = await transactWrite(this.#client, items);
       if (cancellation === undefined) return { deletedKeyIds: live };
+      if (this.#namesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';
       if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
       if (isOwner && cancellation.failed(items.length - 2)) throw new ConflictError(LAST_OWNER);
       return undefined;
@@ -513,12 +520,14 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
   }
 
   async deleteKey(accountId: string, keyId: string, event: AuditEvent): Promise<void> {
+    const namesTaken = new Set<string>();
     await this.#retrying('the API key changed concurrently; retry', async () => {
       const item = await this.#get(accountPk(accountId), keySk(keyId));
       if (item === undefined) throw new NotFoundError('api key');
       const userId = readString(item, 'userId');
+      const deletes = this.#deleteKeys(accountId, [{ keyId, name: readString(item, 'name') }], namesTaken, 0, userId);
       const cancellation = await transactWrite(this.#client, [
-        ...this.#deleteKeyItems(accountId, keyId, readString(item, 'name'), userId),
+        ...deletes.items,
         {
           Update: {
             TableName: this.#tableName,
@@ -531,8 +540,10 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
         },
         this.#putEvent(event),
       ]);
-      // Whatever failed, the re-read tells: the key is gone (404) or it is tried again.
-      return cancellation === undefined ? true : undefined;
+      if (cancellation === undefined) return true;
+      if (this.#namesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';
+      // Whatever else failed, the re-read tells: the key is gone (404) or it is tried again.
+      return undefined;
     });
   }
 
@@ -1017,9 +1028,22 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     }
   }
 
-  #deleteKeyItems(accountId: string, keyId: string, name: string, userId?: string): TransactItem[] {
-    return [
-      {
+  /**
+   * The deletes of keys and of their name reservations, to sit from index `at` of a transaction,
+   * and the index of each reservation's delete (by key id). A key whose reservation now holds
+   * another key (`namesTaken`) keeps its hands off it: see #namesTaken.
+   */
+  #deleteKeys(
+    accountId: string,
+    keys: readonly { readonly keyId: string; readonly name: string }[],
+    namesTaken: ReadonlySet<string>,
+    at: number,
+    userId?: string,
+  ): { readonly items: TransactItem[]; readonly reservations: ReadonlyMap<number, string> } {
+    const items: TransactItem[] = [];
+    const reservations = new Map<number, string>();
+    for (const { keyId, name } of keys) {
+      items.push({
         Delete: {
           TableName: this.#tableName,
           Key: { pk: accountPk(accountId), sk: keySk(keyId) },
@@ -1027,8 +1051,10 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
           ExpressionAttributeNames: userId === undefined ? { '#pk': 'pk' } : { '#pk': 'pk', '#userId': 'userId' },
           ...(userId === undefined ? {} : { ExpressionAttributeValues: { ':userId': userId } }),
         },
-      },
-      {
+      });
+      if (namesTaken.has(keyId)) continue;
+      reservations.set(at + items.length, keyId);
+      items.push({
         // Frees the name, but only the reservation this key holds.
         Delete: {
           TableName: this.#tableName,
@@ -1037,9 +1063,28 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
           ExpressionAttributeNames: { '#pk': 'pk', '#keyId': 'keyId' },
           ExpressionAttributeValues: { ':keyId': keyId },
         },
-      },
-    ];
+      });
+    }
+    return { items, reservations };
   }
+
+  /**
+   * Adds to `namesTaken` the keys whose reservation refused its delete: it holds another key.
+   * DynamoDB's TTL removes an expired key's item and its name reservation independently, so the
+   * reservation may go first and another key take the name while the expired key is still
+   * listed; deleting the expired key must then leave the name to its new holder. True if any
+   * was added (the write is tried again without those deletes).
+   */
+  #namesTaken(cancellation: Cancellation, reservations: ReadonlyMap<number, string>, namesTaken: Set<string>): boolean {
+    let added = false;
+    for (const [index, keyId] of reservations) {
+      if (!cancellation.failed(index) || namesTaken.has(keyId)) continue;
+      namesTaken.add(keyId);
+      added = true;
+    }
+    return added;
+  }
+
 
   /** +1 or -1 owner; removing one is conditioned on another owner remaining. */
   #ownerCountChange(accountId: string, delta: 1 | -1): TransactItem {

@@ -331,3 +331,54 @@ describe('recording a key that DynamoDB TTL removed', () => {
     expect(await userBookkeeping(accountId, userId)).toMatchObject({ keyCount: 1 });
   });
 });
+
+describe("a key whose name reservation DynamoDB TTL removed first, the name since taken by another key", () => {
+  // TTL removes the key and its reservation independently, possibly days apart.
+  async function nameTakenOver(): Promise<{ accountId: string; userId: string; expired: ApiKeyRecord; kept: ApiKeyRecord; successor: ApiKeyRecord }> {
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id);
+    const other = await seedUser(table.store, account.id);
+    const expired = { ...testKey(user), expiresAt: '2030-01-01T00:00:00.000Z' };
+    const kept = testKey(user);
+    for (const key of [expired, kept]) await table.store.createKey(key, testEvent(account.id), limits);
+    await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: accountPk(account.id), sk: keyNameSk(expired.name) } }));
+    const successor = { ...testKey(other), name: expired.name };
+    await table.store.createKey(successor, testEvent(account.id), limits);
+    return { accountId: account.id, userId: user.id, expired, kept, successor };
+  }
+
+  async function reservationHolder(accountId: string, name: string): Promise<unknown> {
+    return (await rawItem(accountPk(accountId), keyNameSk(name)))?.keyId;
+  }
+
+  it('can still be deleted, and leaves the name to the key that holds it now', async () => {
+    // Prepare
+    const { accountId, userId, expired, kept, successor } = await nameTakenOver();
+
+    // Act
+    await table.store.deleteKey(accountId, expired.id, testEvent(accountId, 'api-key.delete'));
+
+    // Assess
+    expect(await rawItem(accountPk(accountId), keySk(expired.id))).toBeUndefined();
+    expect(await reservationHolder(accountId, expired.name)).toBe(successor.id);
+    expect(await userBookkeeping(accountId, userId)).toEqual({ keyIds: [kept.id], keyCount: 1 });
+  });
+
+  it('does not stop its holder from being deleted, nor from being moved to a role that may not hold keys', async () => {
+    // Prepare
+    const deleted = await nameTakenOver();
+    const demoted = await nameTakenOver();
+
+    // Act
+    const deletion = await table.store.deleteUser(deleted.accountId, deleted.userId, testEvent(deleted.accountId, 'user.delete'));
+    const demotion = await table.store.changeRole(demoted.accountId, demoted.userId, 'member', testEvent(demoted.accountId, 'user.role-change'));
+
+    // Assess
+    for (const [{ accountId, expired, kept, successor }, { deletedKeyIds }] of [[deleted, deletion], [demoted, demotion]] as const) {
+      expect([...deletedKeyIds].sort()).toEqual([expired.id, kept.id].sort());
+      expect(await rawItem(accountPk(accountId), keySk(expired.id))).toBeUndefined();
+      expect(await rawItem(accountPk(accountId), keyNameSk(kept.name))).toBeUndefined();
+      expect(await reservationHolder(accountId, expired.name)).toBe(successor.id);
+    }
+  });
+});
