@@ -1,12 +1,13 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
-import { type TableChange, narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
+import { narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
 import { ENV, requiredEnv } from '#shared/config.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
 import { RevocationFlusher } from '#shared/services/revocation-flusher.ts';
 import { awsClientSettings } from './commons/aws-client-settings.ts';
 import { createLogger } from './commons/logger.ts';
+import { streamRecordChange } from './commons/stream-records.ts';
 
 /**
  * The flusher function: the table's stream (event source mapping) hands it each batch of
@@ -21,10 +22,6 @@ export type FlusherHandler = (event: DynamoDBStreamEvent) => Promise<void>;
 
 /** Within the function's 60 s timeout, leaving room to report the failure. */
 export const GIVE_UP_AFTER_MS = 45_000;
-
-export function streamRecordChange(record: DynamoDBRecord): TableChange {
-  return { eventName: record.eventName, keys: record.dynamodb?.Keys, oldImage: record.dynamodb?.OldImage, newImage: record.dynamodb?.NewImage };
-}
 
 export function createFlusherHandler(cache: AuthorizerCache, logger = createLogger('latchkey-revocation')): FlusherHandler {
   const flusher = new RevocationFlusher(cache, {

@@ -57,6 +57,9 @@ export const ACCOUNT_KEY_ROLL_ATTRIBUTES = [
   'accountKeyLeakReportedAt',
 ] as const;
 
+/** What recording a key's expiry writes on its holder's user item: the key list and count, and the revision. */
+export const KEY_EXPIRY_USER_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'keyIds', 'keyCount', 'rev'] as const;
+
 /** What editing an allow list writes on a key item: never its role, holder or digest. */
 export const ALLOW_LIST_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'rules', 'cidrs', 'rev', 'lastUsedAt'] as const;
 
@@ -169,6 +172,21 @@ function recordKeyUse(table: ITable): PolicyStatement {
   });
 }
 
+/** `action` (PutItem or UpdateItem) in the account partitions, on `attributes` only, returning nothing. */
+function onlyAttributes(table: ITable, action: string, attributes: readonly string[]): PolicyStatement {
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: [action],
+    resources: [table.tableArn],
+    conditions: {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ACCOUNT_PARTITIONS] },
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
+      // ALL_OLD / ALL_NEW would hand back the attributes the policy keeps out of reach.
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+    },
+  });
+}
+
 function decryptUnderPurpose(key: IKey, purpose: string): PolicyStatement {
   return new PolicyStatement({
     effect: Effect.ALLOW,
@@ -247,20 +265,7 @@ export function groupStatements(group: FunctionGroup, { table, key }: DataResour
     statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions: unlimited, resources: [table.tableArn], conditions: accountPartitions }));
   }
   for (const [action, attributes] of limited) {
-    if (!access.tableActions.includes(action)) continue;
-    statements.push(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: [action],
-        resources: [table.tableArn],
-        conditions: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ACCOUNT_PARTITIONS] },
-          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...attributes] },
-          // ALL_OLD / ALL_NEW would hand back the attributes the policy keeps out of reach.
-          StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
-        },
-      }),
-    );
+    if (access.tableActions.includes(action)) statements.push(onlyAttributes(table, action, attributes));
   }
   if (!access.tableActions.includes('dynamodb:UpdateItem')) statements.push(recordKeyUse(table));
   if (access.indexActions.length > 0) {
@@ -292,6 +297,15 @@ export function groupStatements(group: FunctionGroup, { table, key }: DataResour
     );
   }
   return statements;
+}
+
+/**
+ * The key expiry function (shared/services/key-expiry.ts): puts the `api-key.expire` audit event
+ * and takes the key off its holder's list and count, two plain conditional writes. It reads
+ * nothing of the table (the removed key arrives in the stream record) and deletes nothing.
+ */
+export function keyExpiryStatements({ table }: Pick<DataResources, 'table'>): PolicyStatement[] {
+  return [onlyAttributes(table, 'dynamodb:PutItem', EVENT_ATTRIBUTES), onlyAttributes(table, 'dynamodb:UpdateItem', KEY_EXPIRY_USER_ATTRIBUTES)];
 }
 
 /** Pepper provisioning: list and add pepper versions, and have KMS make one under the pepper context. */

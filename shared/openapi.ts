@@ -154,7 +154,7 @@ function errorResponses(): Record<string, JsonObject> {
     RoleCannotHoldKeys: problemResponse('The user has a role that may not hold API keys'),
     TooManyRequests: {
       description:
-        "Over the account's plan: `{\"message\":\"Too Many Requests\"}` over its rate and burst, `{\"message\":\"Limit Exceeded\"}` over its quota (GET /v1/account/usage shows both); also the stage's own throttle",
+        "Over the account's plan: `{\"message\":\"Too Many Requests\"}` over its rate and burst, `{\"message\":\"Limit Exceeded\"}` over its quota (GET /v1/account/usage shows both); also the stage's own throttle, and the leak-report route's own (for all callers together)",
       content: { 'application/json': { schema: { $ref: COMPONENT_REF(GATEWAY_MESSAGE) } } },
     },
     InternalError: gatewayOrProblemResponse(

@@ -63,6 +63,13 @@ export type OperationId = (typeof ROUTES)[number]['operationId'];
 /** Operations of routes that need no keys. */
 export type PublicOperationId = Extract<(typeof ROUTES)[number], { readonly public: true }>['operationId'];
 
+/**
+ * The method throttle of each route that needs no keys, for all of its callers together: what
+ * anyone sends there stays a small amount of work. API Gateway applies it on AWS (LatchkeyApi's
+ * `publicRouteRateLimit` and `publicRouteBurstLimit` default to it), the local gateway locally.
+ */
+export const PUBLIC_ROUTE_THROTTLE = { rateLimit: 5, burstLimit: 10 } as const;
+
 /** Whether the route needs no keys (no authorizer in front of it). */
 export function isPublicRoute(route: Route): boolean {
   return route.public === true;

@@ -4,7 +4,7 @@ import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE } from '#shared/api-sc
 import { DEFAULT_LIMITS, MAX_KEYS_PER_USER, MAX_RULES_PER_KEY } from '#shared/config.ts';
 import { formatAccountKey, formatUserKey, ACCOUNT_KEY_PATTERN, USER_KEY_PATTERN } from '#shared/domain/key-format.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { ROUTES, type Route, isPublicRoute } from '#shared/routes.ts';
+import { PUBLIC_ROUTE_THROTTLE, ROUTES, type Route, isPublicRoute } from '#shared/routes.ts';
 
 /** The README is part of the product: its route table, key patterns and limits must match the code. */
 const readme = readFileSync('README.md', 'utf8');
@@ -55,6 +55,7 @@ describe('README', () => {
     expect(readme).toContain(`| CIDR rules per key | ${DEFAULT_LIMITS.rulesPerKey} (at most ${MAX_RULES_PER_KEY}) |`);
     expect(readme).toContain(`| request body | ${MAX_BODY_BYTES / 1024} KiB (413 beyond) |`);
     expect(readme).toContain(`| page size | ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE} |`);
+    expect(readme).toContain(`${PUBLIC_ROUTE_THROTTLE.rateLimit} requests per second, burst ${PUBLIC_ROUTE_THROTTLE.burstLimit}, for all callers together`);
   });
 
   it('names only npm scripts that exist', () => {

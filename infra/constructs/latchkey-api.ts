@@ -27,7 +27,7 @@ import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
 import { resolveDownstreamRoutes, routeName, type DownstreamRoute, type ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
 import { DEFAULT_PLAN, type Plan } from '#shared/domain/plan.ts';
 import { routePolicyEnvironment } from '#shared/route-policy.ts';
-import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
+import { FUNCTION_GROUPS, PUBLIC_ROUTE_THROTTLE, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
 import { isApiSwitchRoute } from '#shared/api-switch.ts';
 import { ConsoleSite } from './console-site.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
@@ -35,6 +35,7 @@ import { DownstreamBackends } from './downstream-backends.ts';
 import { UsageLimits, planEnvironment } from './usage-limits.ts';
 import { authorizerStatements, groupStatements } from '../permissions.ts';
 import { RevocationFlusher } from './revocation-flusher.ts';
+import { KeyExpiry } from './key-expiry.ts';
 
 /** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
 export const AUTHORIZER_TIMEOUT = Duration.seconds(5);
@@ -89,10 +90,11 @@ export interface LatchkeyApiProps {
   readonly throttlingBurstLimit?: number;
   /**
    * Requests per second for each route that needs no keys (leak reports), for all callers
-   * together: whatever anyone sends there, the work it causes stays small. @default 5
+   * together: whatever anyone sends there, the work it causes stays small.
+   * @default 5 (PUBLIC_ROUTE_THROTTLE, which the local runtime applies too)
    */
   readonly publicRouteRateLimit?: number;
-  /** @default 10 */
+  /** @default 10 (PUBLIC_ROUTE_THROTTLE) */
   readonly publicRouteBurstLimit?: number;
   /** The plan of accounts without their own (API Gateway's default usage plan). @default DEFAULT_PLAN */
   readonly defaultPlan?: Plan;
@@ -120,6 +122,8 @@ export class LatchkeyApi extends Construct {
   readonly usageLimits: UsageLimits;
   /** Flushes the authorizer cache after each narrowing change, from the table's stream. */
   readonly revocationFlusher: RevocationFlusher;
+  /** Audits each key DynamoDB's TTL removed and frees its place on its holder, from the table's stream. */
+  readonly keyExpiry: KeyExpiry;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiProps) {
     super(scope, id);
@@ -207,6 +211,12 @@ export class LatchkeyApi extends Construct {
       restApiId: this.api.restApiId,
       stageName,
       flushArn,
+      logRetention,
+      logRemovalPolicy,
+    });
+    this.keyExpiry = new KeyExpiry(this, 'KeyExpiry', {
+      table: props.table,
+      auditRetentionDays: props.auditRetentionDays ?? 365,
       logRetention,
       logRemovalPolicy,
     });
@@ -334,8 +344,8 @@ function publicMethodThrottling(props: LatchkeyApiProps): Record<string, MethodD
     ROUTES.filter(isPublicRoute).map((route) => [
       `${route.path}/${route.method}`,
       {
-        throttlingRateLimit: props.publicRouteRateLimit ?? 5,
-        throttlingBurstLimit: props.publicRouteBurstLimit ?? 10,
+        throttlingRateLimit: props.publicRouteRateLimit ?? PUBLIC_ROUTE_THROTTLE.rateLimit,
+        throttlingBurstLimit: props.publicRouteBurstLimit ?? PUBLIC_ROUTE_THROTTLE.burstLimit,
         // As on the stage: the body carries keys, so data trace stays off.
         dataTraceEnabled: false,
         loggingLevel: MethodLoggingLevel.INFO,

@@ -104,3 +104,31 @@ export class AccountLimiter implements RequestLimiter {
     return state;
   }
 }
+
+/** A method throttle's steady rate (requests per second) and burst. */
+export interface ThrottleLimits {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/**
+ * API Gateway's method throttling, for the routes that need no keys: one token bucket per
+ * method, shared by every caller (there is no account to tell callers apart before the
+ * handler runs), the same buckets as the accounts' above, keyed by the method.
+ */
+export class MethodThrottle {
+  readonly limits: ThrottleLimits;
+  readonly #buckets: AccountLimiter;
+  readonly #plan: Plan;
+
+  constructor(limits: ThrottleLimits, options: { readonly now?: () => number } = {}) {
+    this.limits = limits;
+    this.#plan = { rateLimit: limits.rateLimit, burstLimit: limits.burstLimit, quota: null };
+    this.#buckets = new AccountLimiter({ defaultPlan: this.#plan, ...(options.now === undefined ? {} : { now: options.now }) });
+  }
+
+  /** One request of the method: let through (and counted), or over the throttle. */
+  admit(method: string, resourcePath: string): 'allow' | 'throttled' {
+    return this.#buckets.take(`${method} ${resourcePath}`, this.#plan) === 'allow' ? 'allow' : 'throttled';
+  }
+}

@@ -12,9 +12,9 @@ import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.t
 import { DigestUpgrader } from '#shared/digest-upgrades.ts';
 import { createPepperProvider } from '#shared/peppers.ts';
 import type { Limits, Secrets } from '#shared/ports.ts';
-import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
+import { FUNCTION_GROUPS, PUBLIC_ROUTE_THROTTLE, type FunctionGroup } from '#shared/routes.ts';
 import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
-import { AccountLimiter } from './account-limiter.ts';
+import { AccountLimiter, MethodThrottle, type ThrottleLimits } from './account-limiter.ts';
 import { LOCAL_SERVICE } from './request-log.ts';
 import { buildRoutePolicy } from '#shared/route-policy.ts';
 import { LocalAuthorizerCache, createGateway, type DownstreamInvoker, type Gateway, type ProxyHandler } from './gateway.ts';
@@ -51,6 +51,11 @@ export interface LocalAppOptions {
   readonly limitRequests?: boolean;
   /** The team's own routes (downstream.ts), authorized like the management routes. @default none */
   readonly downstream?: DownstreamInvoker;
+  /**
+   * The method throttle of each route that needs no keys (leak reports), for all callers
+   * together, as the deployed stage applies it. @default PUBLIC_ROUTE_THROTTLE, the deployed default
+   */
+  readonly publicRouteThrottle?: ThrottleLimits;
 }
 
 export interface LocalApp {
@@ -60,6 +65,8 @@ export interface LocalApp {
   readonly authorizerDeps: AuthorizerDeps;
   readonly authorizerCache: LocalAuthorizerCache;
   readonly limiter: AccountLimiter;
+  /** The leak-report route's own throttle, for every caller together. */
+  readonly publicRouteThrottle: MethodThrottle;
   /**
    * What a change made outside this process (the admin CLI) needs: drop every cached
    * authorizer decision and read the peppers again, so a rotated pepper is known at once.
@@ -114,11 +121,15 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     FunctionGroup,
     ProxyHandler
   >;
+  const publicRouteThrottle = new MethodThrottle(options.publicRouteThrottle ?? PUBLIC_ROUTE_THROTTLE, {
+    ...(options.now === undefined ? {} : { now: () => now().getTime() }),
+  });
   const gateway = createGateway({
     authorizer: createAuthorizerHandler(authorizerDeps),
     handlers,
     authorizerCache,
     limiter: options.limitRequests === false ? undefined : limiter,
+    publicRouteThrottle,
     ...(options.stage === undefined ? {} : { stage: options.stage }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.downstream === undefined ? {} : { downstream: options.downstream }),
@@ -127,5 +138,5 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     pepperProvider = createPepperProvider(store, options.secrets);
     await authorizerCache.flush();
   };
-  return { gateway, store, apiDeps, authorizerDeps, authorizerCache, limiter, refresh };
+  return { gateway, store, apiDeps, authorizerDeps, authorizerCache, limiter, publicRouteThrottle, refresh };
 }

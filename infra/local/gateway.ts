@@ -11,7 +11,7 @@ import { isApiSwitchRoute } from '#shared/api-switch.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, VALID_UNTIL_CONTEXT, evaluatePolicy } from '#shared/authorization.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
 import { ROUTES, type FunctionGroup, type Route } from '#shared/routes.ts';
-import type { RequestLimiter } from './account-limiter.ts';
+import type { MethodThrottle, RequestLimiter } from './account-limiter.ts';
 import type { Readable } from 'node:stream';
 import type { ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
 import { RouteMatcher } from './route-matcher.ts';
@@ -75,6 +75,8 @@ export interface GatewayOptions {
   readonly maxBodyBytes?: number;
   /** Each account's plan, applied after the authorizer as API Gateway's usage plans are. @default none */
   readonly limiter?: RequestLimiter | undefined;
+  /** The method throttle of the routes that need no keys (API Gateway's method throttling). @default none */
+  readonly publicRouteThrottle?: MethodThrottle | undefined;
   /** The team's own routes behind the same authorizer (downstream.ts). @default none */
   readonly downstream?: DownstreamInvoker;
 }
@@ -421,6 +423,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     // A route without an authorizer: no keys, no policy, no authorizer context, as in API Gateway.
     if (publicRoute !== undefined) {
+      // Its own throttle, for every caller together: over it, API Gateway's 429 and no invocation.
+      if (options.publicRouteThrottle?.admit(method, resourcePath) === 'throttled') return gatewayError('throttled', requestId);
       return invoke(publicRoute.group, { ...common, body, isBase64Encoded: false, requestContext: { ...requestContextBase, authorizer: null } }, requestId, startedAt);
     }
 

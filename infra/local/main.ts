@@ -231,8 +231,15 @@ async function run(settings: Settings): Promise<void> {
     ...(downstream === undefined ? {} : { downstream }),
   });
   await ensurePepper(app.store, secrets);
-  // Revocation made durable, as on AWS: the table's stream flushes the cache after each narrowing change.
-  const revocation = await startRevocationStream({ dynamodb: raw, tableName: LOCAL_TABLE_NAME, cache: app.authorizerCache, logger: app.apiDeps.logger });
+  // As on AWS, the table's stream flushes the cache after each narrowing change (durable
+  // revocation) and records each key DynamoDB's TTL removed (its audit event, its holder's count).
+  const revocation = await startRevocationStream({
+    dynamodb: raw,
+    tableName: LOCAL_TABLE_NAME,
+    cache: app.authorizerCache,
+    logger: app.apiDeps.logger,
+    keyExpiry: { store: app.store, logger: app.apiDeps.logger },
+  });
   cleanups.push(() => revocation.stop());
   try {
     await app.apiDeps.peppers();

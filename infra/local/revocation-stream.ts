@@ -9,16 +9,20 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { expiredKeyRemovals } from '#shared/adapters/dynamodb/expired-keys.ts';
 import { type TableChange, narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
+import { type KeyExpiryDeps, recordKeyExpiries } from '#shared/services/key-expiry.ts';
 import { RevocationFlusher, type RevocationFlusherOptions } from '#shared/services/revocation-flusher.ts';
 
 /**
- * The local runtime's half of durable revocation: it reads DynamoDB Local's own stream of the
- * table, as the event source mapping reads the table's stream on AWS, and hands each change to
- * the same decision (narrowsAccess) and the same coalescing flusher as the flusher function.
- * A shard's position moves past a batch only once the flush that covers it succeeded, so a
- * failing flush is retried, never skipped.
+ * The local runtime's reader of the table's stream, standing in for both event source mappings
+ * of AWS. It reads DynamoDB Local's own stream of the table and hands each change to the same
+ * decision (narrowsAccess) and the same coalescing flusher as the flusher function, and, given
+ * `keyExpiry`, each TTL removal of a key to the same service as the key expiry function
+ * (expiredKeyRemovals, recordKeyExpiries). A shard's position moves past a batch only once the
+ * flush that covers it succeeded and its expiries are recorded, so a failure is retried, never
+ * skipped (and a batch read again records nothing twice).
  */
 
 /** How often each shard is read. DynamoDB Local answers GetRecords at once, empty or not. */
@@ -36,6 +40,13 @@ export interface RevocationStreamOptions {
   /** @default DEFAULT_POLL_INTERVAL_MS */
   readonly pollIntervalMs?: number;
   readonly flusher?: RevocationFlusherOptions;
+  /**
+   * Where TTL removals of keys are recorded (their audit event, their holder's list and count).
+   * Given, the shards there at start are read from their oldest record, so that a key DynamoDB
+   * Local removed before this reader started (at the engine's start, say) is recorded too.
+   * @default none: the stream serves revocation only
+   */
+  readonly keyExpiry?: KeyExpiryDeps;
 }
 
 export interface RevocationStream {
@@ -51,6 +62,8 @@ export function streamChange(record: StreamRecord): TableChange {
     keys: record.dynamodb?.Keys,
     oldImage: record.dynamodb?.OldImage,
     newImage: record.dynamodb?.NewImage,
+    userIdentity: record.userIdentity === undefined ? undefined : { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId },
+    approximateCreationTime: record.dynamodb?.ApproximateCreationDateTime?.getTime(),
   };
 }
 
@@ -83,8 +96,9 @@ export async function startRevocationStream(options: RevocationStreamOptions): P
         if (shardId === undefined || known.has(shardId)) continue;
         known.add(shardId);
         if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined && !fromStart) continue;
-        // Shards there at start: only what happens from now on matters (this process's cache is
-        // empty). Shards opened later are read from their start, so no change is missed.
+        // Shards there at start: for revocation only what happens from now on matters (this
+        // process's cache is empty); expiries are recorded from the oldest record on. Shards
+        // opened later are read from their start, so no change is missed.
         const iterator = await streams.send(
           new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: fromStart ? 'TRIM_HORIZON' : 'LATEST' }),
         );
@@ -93,7 +107,7 @@ export async function startRevocationStream(options: RevocationStreamOptions): P
       exclusiveStart = output.StreamDescription?.LastEvaluatedShardId;
     } while (exclusiveStart !== undefined);
   };
-  await discover(false);
+  await discover(options.keyExpiry !== undefined);
 
   let narrowing = 0;
   const state: { stopped: boolean; shardClosed: boolean } = { stopped: false, shardClosed: false };
@@ -101,12 +115,13 @@ export async function startRevocationStream(options: RevocationStreamOptions): P
   const readShard = async (shardId: string, iterator: string): Promise<void> => {
     try {
       const output = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-      const records = output.Records ?? [];
-      const narrowed = records.filter((record) => narrowsAccess(streamChange(record))).length;
+      const changes = (output.Records ?? []).map(streamChange);
+      const narrowed = changes.filter(narrowsAccess).length;
       if (narrowed > 0) {
         narrowing += narrowed;
         await flusher.request();
       }
+      if (options.keyExpiry !== undefined) await recordKeyExpiries(options.keyExpiry, expiredKeyRemovals(changes));
       if (output.NextShardIterator === undefined) {
         // A closed shard: its children hold what follows, find them now.
         iterators.delete(shardId);

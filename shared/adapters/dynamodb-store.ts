@@ -20,6 +20,9 @@ import type {
   AccountLimits,
   AuthorizationRecords,
   CredentialStore,
+  ExpiredKey,
+  KeyExpiryOutcome,
+  KeyExpiryStore,
   Limits,
   ListOptions,
   NewSecret,
@@ -72,6 +75,7 @@ import {
 import {
   MAX_ATTEMPTS,
   RETRY_BUDGET_MS,
+  type Cancellation,
   type TransactItem,
   backoff,
   backoffDelay,
@@ -120,7 +124,7 @@ const LAST_OWNER = 'the account must keep at least one owner';
  * caller, refuse the loser. A write that lost only a race is re-read and retried a bounded
  * number of times; a write whose condition says no becomes the domain error that explains it.
  */
-export class DynamoDbStore implements Store, CredentialStore, PepperStore {
+export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyExpiryStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #retentionDays: number;
@@ -325,6 +329,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
     role: Role,
     event: AuditEvent,
   ): Promise<{ readonly user: User; readonly deletedKeyIds: readonly string[] }> {
+    const namesTaken = new Set<string>();
     return this.#retrying('the user changed concurrently; retry', async () => {
       const state = await this.#readUserState(accountId, userId);
       const wasOwner = state.user.role === 'owner';
@@ -332,25 +337,42 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
       // A role that may not hold keys takes the user's keys away for good: keeping them with a
       // refused role would bring every old secret back with a later promotion.
       const keysGo = !canHoldKeys(role) && state.keyIds.length > 0;
-      const names = keysGo ? await this.#keyNames(accountId, state.keyIds) : undefined;
-      if (keysGo && names === undefined) return undefined;
+      const names = await this.#liveKeyNames(accountId, state.keyIds);
+      const live = state.keyIds.filter((keyId) => names.has(keyId));
+      // Keys DynamoDB's TTL removed are forgotten in the same write (#liveKeyNames).
+      const removed = state.keyIds.length - live.length;
+      const forget = !keysGo && removed > 0;
+      const userUpdate = keysGo
+        ? 'SET #role = :role, #rev = #rev + :one, #keyCount = :zero REMOVE #keyIds'
+        : forget
+          ? 'SET #role = :role, #rev = #rev + :one ADD #keyCount :forgotten DELETE #keyIds :removed'
+          : 'SET #role = :role, #rev = #rev + :one';
+      const deletes = keysGo ? this.#deleteKeys(accountId, live.map((keyId) => ({ keyId, name: names.get(keyId) ?? '' })), namesTaken, 1) : undefined;
       const items: TransactItem[] = [
         {
           Update: {
             TableName: this.#tableName,
             Key: { pk: accountPk(accountId), sk: userSk(userId) },
-            UpdateExpression: keysGo
-              ? 'SET #role = :role, #rev = #rev + :one, #keyCount = :zero REMOVE #keyIds'
-              : 'SET #role = :role, #rev = #rev + :one',
+            UpdateExpression: userUpdate,
             ConditionExpression: '#rev = :rev',
-            ExpressionAttributeNames: { '#role': 'role', '#rev': 'rev', ...(keysGo ? { '#keyCount': 'keyCount', '#keyIds': 'keyIds' } : {}) },
-            ExpressionAttributeValues: { ':role': role, ':rev': state.rev, ':one': 1, ...(keysGo ? { ':zero': 0 } : {}) },
+            ExpressionAttributeNames: {
+              '#role': 'role',
+              '#rev': 'rev',
+              ...(keysGo || forget ? { '#keyCount': 'keyCount', '#keyIds': 'keyIds' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ':role': role,
+              ':rev': state.rev,
+              ':one': 1,
+              ...(keysGo ? { ':zero': 0 } : {}),
+              ...(forget ? { ':forgotten': -removed, ':removed': new Set(state.keyIds.filter((keyId) => !names.has(keyId))) } : {}),
+            },
           },
         },
-        ...(keysGo
-          ? state.keyIds.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names?.get(keyId) ?? ''))
+        ...(deletes !== undefined
+          ? deletes.items
           : // Each key carries its holder's role so that the authorizer decides from one read.
-            state.keyIds.map(
+            live.map(
               (keyId): TransactItem => ({
                 Update: {
                   TableName: this.#tableName,
@@ -367,7 +389,8 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
       if (ownerChange !== undefined) items.push(ownerChange);
       items.push(this.#putEvent(event));
       const cancellation = await transactWrite(this.#client, items);
-      if (cancellation === undefined) return { user: { ...state.user, role }, deletedKeyIds: keysGo ? state.keyIds : [] };
+      if (cancellation === undefined) return { user: { ...state.user, role }, deletedKeyIds: keysGo ? live : [] };
+      if (deletes !== undefined && this.#namesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';
       // A stale read (the user or their keys changed) is retried first: the re-read may show
       // that the demotion no longer removes an owner.
       if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
@@ -380,13 +403,16 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
   }
 
   async deleteUser(accountId: string, userId: string, event: AuditEvent): Promise<{ readonly deletedKeyIds: readonly string[] }> {
+    const namesTaken = new Set<string>();
     return this.#retrying('the user changed concurrently; retry', async () => {
       const state = await this.#readUserState(accountId, userId);
-      const names = await this.#keyNames(accountId, state.keyIds);
-      if (names === undefined) return undefined;
+      // Keys DynamoDB's TTL removed are gone already: nothing to delete for them (#liveKeyNames).
+      const names = await this.#liveKeyNames(accountId, state.keyIds);
+      const live = state.keyIds.filter((keyId) => names.has(keyId));
       const isOwner = state.user.role === 'owner';
       // One transaction: the user, each key with its name reservation, the owner count and the
       // event (2n + 3 items, within DynamoDB's 100 because MAX_KEYS_PER_USER is 48).
+      const deletes = this.#deleteKeys(accountId, live.map((keyId) => ({ keyId, name: names.get(keyId) ?? '' })), namesTaken, 1);
       const items: TransactItem[] = [
         {
           Delete: {
@@ -397,12 +423,13 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
             ExpressionAttributeValues: { ':rev': state.rev },
           },
         },
-        ...state.keyIds.flatMap((keyId) => this.#deleteKeyItems(accountId, keyId, names.get(keyId) ?? '')),
+        ...deletes.items,
       ];
       if (isOwner) items.push(this.#ownerCountChange(accountId, -1));
       items.push(this.#putEvent(event));
       const cancellation = await transactWrite(this.#client, items);
-      if (cancellation === undefined) return { deletedKeyIds: state.keyIds };
+      if (cancellation === undefined) return { deletedKeyIds: live };
+      if (this.#namesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';
       if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
       if (isOwner && cancellation.failed(items.length - 2)) throw new ConflictError(LAST_OWNER);
       return undefined;
@@ -445,6 +472,10 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
         const keyCount = old?.keyCount?.N === undefined ? (user === undefined ? undefined : readNumber(user, 'keyCount')) : Number(old.keyCount.N);
         if (role !== key.role) throw new ConflictError("the user's role changed, retry");
         if (keyCount !== undefined && keyCount >= keyLimit) {
+          // The count may still hold keys DynamoDB's TTL removed: only live keys count.
+          const forgotten = await this.#forgetRemovedKeys(key.accountId, key.userId);
+          if (forgotten === 'forgot') return 'continue';
+          if (forgotten === 'raced') return undefined;
           throw new LimitExceededError(`a user may have at most ${keyLimit} API keys`, keyLimit);
         }
       }
@@ -489,12 +520,14 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
   }
 
   async deleteKey(accountId: string, keyId: string, event: AuditEvent): Promise<void> {
+    const namesTaken = new Set<string>();
     await this.#retrying('the API key changed concurrently; retry', async () => {
       const item = await this.#get(accountPk(accountId), keySk(keyId));
       if (item === undefined) throw new NotFoundError('api key');
       const userId = readString(item, 'userId');
+      const deletes = this.#deleteKeys(accountId, [{ keyId, name: readString(item, 'name') }], namesTaken, 0, userId);
       const cancellation = await transactWrite(this.#client, [
-        ...this.#deleteKeyItems(accountId, keyId, readString(item, 'name'), userId),
+        ...deletes.items,
         {
           Update: {
             TableName: this.#tableName,
@@ -507,8 +540,10 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
         },
         this.#putEvent(event),
       ]);
-      // Whatever failed, the re-read tells: the key is gone (404) or it is tried again.
-      return cancellation === undefined ? true : undefined;
+      if (cancellation === undefined) return true;
+      if (this.#namesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';
+      // Whatever else failed, the re-read tells: the key is gone (404) or it is tried again.
+      return undefined;
     });
   }
 
@@ -856,6 +891,45 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
     return cancellation === undefined;
   }
 
+  // Key expiry
+
+  async recordKeyExpiry(key: ExpiredKey, event: AuditEvent): Promise<KeyExpiryOutcome> {
+    // Two writes, not one transaction: the event is owed even when the holder is gone, and each
+    // write is safe to repeat on its own, so a delivery that failed half-way is simply redone.
+    const putEvent = new PutCommand({
+      TableName: this.#tableName,
+      Item: eventItem(event, this.#retentionDays),
+      // A replay derives the same id and time, so the same item: written once.
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+    });
+    const eventRecorded = await this.#writeIfCondition(() => this.#client.send(putEvent));
+    if (key.userId === null) return { eventRecorded, keyForgotten: false };
+    const forgetKey = new UpdateCommand({
+      TableName: this.#tableName,
+      Key: { pk: accountPk(key.accountId), sk: userSk(key.userId) },
+      UpdateExpression: 'DELETE #keyIds :keyIds ADD #keyCount :minus, #rev :one',
+      // Only while the holder still lists the key: a replay, a holder since deleted or a write
+      // that already forgot the key (#forgetRemovedKeys) leave the count alone.
+      ConditionExpression: 'contains(#keyIds, :keyId)',
+      ExpressionAttributeNames: { '#keyIds': 'keyIds', '#keyCount': 'keyCount', '#rev': 'rev' },
+      ExpressionAttributeValues: { ':keyIds': new Set([key.keyId]), ':keyId': key.keyId, ':minus': -1, ':one': 1 },
+    });
+    const keyForgotten = await this.#writeIfCondition(() => this.#client.send(forgetKey));
+    return { eventRecorded, keyForgotten };
+  }
+
+  /** Makes a conditional write: true if it was made, false if its condition refused it. */
+  async #writeIfCondition(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   // Building blocks
 
   /**
@@ -889,8 +963,16 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
     return { user: userFromItem(item), keyIds: readStringSet(item, 'keyIds'), rev: readNumber(item, 'rev') };
   }
 
-  /** The names of the user's keys (needed to free their reservations); undefined if one is already gone. */
-  async #keyNames(accountId: string, keyIds: readonly string[]): Promise<Map<string, string> | undefined> {
+  /**
+   * The names of those of the user's keys that still exist (needed to free their reservations),
+   * by key id. A key listed on its user but absent from the table was removed by DynamoDB's TTL
+   * after it expired: every other removal (deleteKey, deleteUser, changeRole) updates the user
+   * in the same transaction, and a key is created with its place on the user in one. So a write
+   * conditioned on the user's `rev` may treat such a key as gone: if the user changed since it
+   * was read (a key added or deleted meanwhile), the condition refuses the write and it reads
+   * again.
+   */
+  async #liveKeyNames(accountId: string, keyIds: readonly string[]): Promise<Map<string, string>> {
     const names = new Map<string, string>();
     let pending: Record<string, unknown>[] = keyIds.map((keyId) => ({ pk: accountPk(accountId), sk: keySk(keyId) }));
     while (pending.length > 0) {
@@ -915,12 +997,53 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
         await backoff(1);
       }
     }
-    return keyIds.every((keyId) => names.has(keyId)) ? names : undefined;
+    return names;
   }
 
-  #deleteKeyItems(accountId: string, keyId: string, name: string, userId?: string): TransactItem[] {
-    return [
-      {
+  /**
+   * Drops from the user's key list and count the keys DynamoDB's TTL removed (#liveKeyNames),
+   * conditioned on the revision read: 'forgot' when it dropped some, 'none' when every listed
+   * key exists, 'raced' when the user changed meanwhile.
+   */
+  async #forgetRemovedKeys(accountId: string, userId: string): Promise<'forgot' | 'none' | 'raced'> {
+    const state = await this.#readUserState(accountId, userId);
+    const names = await this.#liveKeyNames(accountId, state.keyIds);
+    const removed = state.keyIds.filter((keyId) => !names.has(keyId));
+    if (removed.length === 0) return 'none';
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: { pk: accountPk(accountId), sk: userSk(userId) },
+          UpdateExpression: 'ADD #keyCount :forgotten, #rev :one DELETE #keyIds :removed',
+          ConditionExpression: '#rev = :rev',
+          ExpressionAttributeNames: { '#keyCount': 'keyCount', '#keyIds': 'keyIds', '#rev': 'rev' },
+          ExpressionAttributeValues: { ':forgotten': -removed.length, ':removed': new Set(removed), ':one': 1, ':rev': state.rev },
+        }),
+      );
+      return 'forgot';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'raced';
+      throw error;
+    }
+  }
+
+  /**
+   * The deletes of keys and of their name reservations, to sit from index `at` of a transaction,
+   * and the index of each reservation's delete (by key id). A key whose reservation now holds
+   * another key (`namesTaken`) keeps its hands off it: see #namesTaken.
+   */
+  #deleteKeys(
+    accountId: string,
+    keys: readonly { readonly keyId: string; readonly name: string }[],
+    namesTaken: ReadonlySet<string>,
+    at: number,
+    userId?: string,
+  ): { readonly items: TransactItem[]; readonly reservations: ReadonlyMap<number, string> } {
+    const items: TransactItem[] = [];
+    const reservations = new Map<number, string>();
+    for (const { keyId, name } of keys) {
+      items.push({
         Delete: {
           TableName: this.#tableName,
           Key: { pk: accountPk(accountId), sk: keySk(keyId) },
@@ -928,8 +1051,10 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
           ExpressionAttributeNames: userId === undefined ? { '#pk': 'pk' } : { '#pk': 'pk', '#userId': 'userId' },
           ...(userId === undefined ? {} : { ExpressionAttributeValues: { ':userId': userId } }),
         },
-      },
-      {
+      });
+      if (namesTaken.has(keyId)) continue;
+      reservations.set(at + items.length, keyId);
+      items.push({
         // Frees the name, but only the reservation this key holds.
         Delete: {
           TableName: this.#tableName,
@@ -938,9 +1063,28 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore {
           ExpressionAttributeNames: { '#pk': 'pk', '#keyId': 'keyId' },
           ExpressionAttributeValues: { ':keyId': keyId },
         },
-      },
-    ];
+      });
+    }
+    return { items, reservations };
   }
+
+  /**
+   * Adds to `namesTaken` the keys whose reservation refused its delete: it holds another key.
+   * DynamoDB's TTL removes an expired key's item and its name reservation independently, so the
+   * reservation may go first and another key take the name while the expired key is still
+   * listed; deleting the expired key must then leave the name to its new holder. True if any
+   * was added (the write is tried again without those deletes).
+   */
+  #namesTaken(cancellation: Cancellation, reservations: ReadonlyMap<number, string>, namesTaken: Set<string>): boolean {
+    let added = false;
+    for (const [index, keyId] of reservations) {
+      if (!cancellation.failed(index) || namesTaken.has(keyId)) continue;
+      namesTaken.add(keyId);
+      added = true;
+    }
+    return added;
+  }
+
 
   /** +1 or -1 owner; removing one is conditioned on another owner remaining. */
   #ownerCountChange(accountId: string, delta: 1 | -1): TransactItem {

@@ -15,6 +15,17 @@ describe('Lambda entry points', () => {
     expect(typeof module.handler).toBe('function');
   });
 
+  it.each(['revocation-flusher', 'key-expiry'])('functions/%s.ts (a consumer of the table stream) can be imported without any environment and exports a handler', async (name) => {
+    // Prepare
+    for (const variable of Object.values(ENV)) Reflect.deleteProperty(process.env, variable);
+
+    // Act
+    const module = (await import(`../../functions/${name}.ts`)) as { handler?: unknown };
+
+    // Assess
+    expect(typeof module.handler).toBe('function');
+  });
+
   it('builds its dependencies only from a complete environment, naming what is missing', () => {
     // Prepare
     for (const name of Object.values(ENV)) Reflect.deleteProperty(process.env, name);

@@ -13,6 +13,7 @@ import { MAX_BURST_LIMIT, MAX_RATE_LIMIT, type Plan } from '#shared/domain/plan.
 import { ensurePepper } from '#shared/peppers.ts';
 import type { Secrets } from '#shared/ports.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
+import type { ThrottleLimits } from '#infra/local/account-limiter.ts';
 import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
 import { closeServer, createServer } from '#infra/local/server.ts';
 import type { DownstreamInvoker } from '#infra/local/gateway.ts';
@@ -42,10 +43,17 @@ export interface StartOptions {
   readonly downstream?: DownstreamInvoker;
   /** The access key id that selects the database on the run's DynamoDB Local. @default 'test' */
   readonly accessKeyId?: string;
+  /** @default a throttle no test reaches, so that only the tests about it meet it */
+  readonly publicRouteThrottle?: ThrottleLimits;
+  /** The clock of the gateway's limiters, the authorizer and the handlers. @default the clock */
+  readonly now?: () => Date;
 }
 
 /** Far above anything a test sends: the limiter runs, but lets every request through. */
 export const UNREACHED_PLAN: Plan = { rateLimit: MAX_RATE_LIMIT, burstLimit: MAX_BURST_LIMIT, quota: null };
+
+/** The same for the throttle of the routes that need no keys. */
+export const UNREACHED_THROTTLE: ThrottleLimits = { rateLimit: MAX_RATE_LIMIT, burstLimit: MAX_BURST_LIMIT };
 
 export function quietLogger(): Logger {
   return new Logger({ serviceName: 'latchkey-e2e', logLevel: 'SILENT' });
@@ -72,6 +80,8 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
     authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
     logger: quietLogger(),
     defaultPlan: options.defaultPlan ?? UNREACHED_PLAN,
+    publicRouteThrottle: options.publicRouteThrottle ?? UNREACHED_THROTTLE,
+    ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.downstream === undefined ? {} : { downstream: options.downstream }),
   });
   await ensurePepper(app.store, secrets);

@@ -335,9 +335,61 @@ describe('API stack (defaults)', () => {
         ParallelizationFactor: 1,
         DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
       });
-      template.resourceCountIs('AWS::SQS::Queue', 1);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 60_000 });
+    });
+
+    it('let the key expiry function put only audit events and update only a holder\'s key list, count and revision, for TTL deletions of keys alone', () => {
+      const recorder = synth.api.keyExpiry.recorder;
+      const functionId = logicalIdOf(recorder.function.node.defaultChild as CfnElement);
+      const statements = statementsOfRole(template, logicalIdOf(recorder.role.node.defaultChild as CfnElement));
+      const actions = (s: Statement): string[] => ([] as string[]).concat(s.Action);
+      // Reading the stream is the event source's (DescribeStream, GetRecords, GetShardIterator, ListStreams).
+      const streamReads = new Set(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams']);
+      const tableStatements = statements.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:') && !streamReads.has(a)));
+      expect(tableStatements).toEqual([
+        onlyAttributes('dynamodb:PutItem', EVENT_ATTRIBUTES),
+        onlyAttributes('dynamodb:UpdateItem', ['pk', 'sk', 'keyIds', 'keyCount', 'rev']),
+      ]);
+      expect(statements.flatMap(actions).filter((a) => a.startsWith('kms:') || a.startsWith('apigateway:'))).toEqual([]);
+
+      const fn = resourcesOfType(template, 'AWS::Lambda::Function')[functionId];
+      expect(fn?.Properties).toMatchObject({ MemorySize: 256, Timeout: 60 });
+      expect(fn?.Properties.Environment).toEqual({
+        Variables: {
+          NODE_OPTIONS: '--enable-source-maps',
+          LATCHKEY_TABLE_NAME: importOf(synth, synth.stateful.table.node.defaultChild as CfnElement, 'Ref'),
+          LATCHKEY_AUDIT_RETENTION_DAYS: '365',
+        },
+      });
+      const mapping = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).find(
+        (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: functionId }),
+      );
+      expect(mapping?.Properties).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 10_000,
+        MaximumRecordAgeInSeconds: 3600,
+        ParallelizationFactor: 1,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(synth.api.keyExpiry.deadLetterQueue.node.defaultChild as CfnElement), 'Arn'] } } },
+      });
+      const filters = (mapping?.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+      expect(filters.map((f) => JSON.parse(f.Pattern) as unknown)).toEqual([
+        {
+          eventName: ['REMOVE'],
+          userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] },
+          dynamodb: { Keys: { sk: { S: [{ prefix: 'KEY#' }] } } },
+        },
+      ]);
+      // One dead-letter queue each for the flusher's mapping and this one, each with its alarm.
+      template.resourceCountIs('AWS::SQS::Queue', 2);
+      expect(
+        Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible'),
+      ).toHaveLength(2);
+    });
+
+    it('read the table stream with two consumers, the most DynamoDB serves per shard without throttling', () => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     });
 
     it('get the configuration variables the handlers read', () => {
@@ -365,8 +417,8 @@ describe('API stack (defaults)', () => {
   describe('every function', () => {
     it('runs Node.js 24 on ARM64 with active tracing, logging to its own log group with the configured retention', () => {
       const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-      // The route functions, the authorizer, the console and the revocation flusher.
-      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 3);
+      // The route functions, the authorizer, the console, the revocation flusher and the key expiry function.
+      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 4);
       const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
       for (const fn of Object.values(functions)) {
         expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });

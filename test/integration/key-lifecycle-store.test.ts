@@ -1,9 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
-import { ConflictError, NotFoundError } from '#shared/domain/errors.ts';
-import { accountPk, keyNameSk, keySk } from '#shared/adapters/dynamodb/items.ts';
+import { ConflictError, LimitExceededError, NotFoundError } from '#shared/domain/errors.ts';
+import { accountPk, keyNameSk, keySk, userSk } from '#shared/adapters/dynamodb/items.ts';
+import type { ApiKeyRecord, AuditEvent } from '#shared/model.ts';
+import type { ExpiredKey } from '#shared/ports.ts';
+import { KEY_EXPIRE_ACTION, keyExpiryEvent } from '#shared/services/key-expiry.ts';
 import { type TestTable, createTestTable, fakeDigest, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
 
 /** Key lifecycle writes on DynamoDB Local: TTL attributes, and rolls racing each other and deletes. */
@@ -162,5 +165,220 @@ describe('concurrent rolls', () => {
     expect(won).toContain(Buffer.from(stored?.accountKeyHash ?? []).toString('hex'));
     // No grace: one live account key.
     expect(stored?.previousAccountKey).toBeUndefined();
+  });
+});
+
+/** What DynamoDB's TTL does to an expired key: its item and its name reservation go, and nothing else is told. */
+async function removeAsTtlWould(key: ApiKeyRecord): Promise<void> {
+  for (const sk of [keySk(key.id), keyNameSk(key.name)]) {
+    await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: accountPk(key.accountId), sk } }));
+  }
+}
+
+async function userBookkeeping(accountId: string, userId: string): Promise<{ keyIds: string[]; keyCount: unknown }> {
+  const item = await rawItem(accountPk(accountId), userSk(userId));
+  return { keyIds: [...((item?.keyIds as Set<string> | undefined) ?? [])].sort(), keyCount: item?.keyCount };
+}
+
+describe('a key that DynamoDB TTL removed behind the user\'s back', () => {
+  async function userWithKeys(role: 'owner' | 'viewer', count: number): Promise<{ accountId: string; userId: string; keys: ApiKeyRecord[] }> {
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id, role);
+    const keys = Array.from({ length: count }, () => testKey(user));
+    for (const key of keys) await table.store.createKey(key, testEvent(account.id), limits);
+    return { accountId: account.id, userId: user.id, keys };
+  }
+
+  it('does not stop the user from being deleted: the live keys go with the user', async () => {
+    // Prepare
+    const { accountId, userId, keys } = await userWithKeys('viewer', 3);
+    const [gone, ...live] = keys as [ApiKeyRecord, ...ApiKeyRecord[]];
+    await removeAsTtlWould(gone);
+
+    // Act
+    const { deletedKeyIds } = await table.store.deleteUser(accountId, userId, testEvent(accountId, 'user.delete'));
+
+    // Assess
+    expect([...deletedKeyIds].sort()).toEqual(live.map((k) => k.id).sort());
+    expect(await table.store.getUser(accountId, userId)).toBeUndefined();
+    for (const key of live) {
+      expect(await rawItem(accountPk(accountId), keySk(key.id))).toBeUndefined();
+      expect(await rawItem(accountPk(accountId), keyNameSk(key.name))).toBeUndefined();
+    }
+  });
+
+  it('does not stop a promotion: the live keys get the new role and the user forgets the removed one', async () => {
+    // Prepare
+    const { accountId, userId, keys } = await userWithKeys('viewer', 3);
+    const [gone, ...live] = keys as [ApiKeyRecord, ...ApiKeyRecord[]];
+    await removeAsTtlWould(gone);
+
+    // Act
+    const changed = await table.store.changeRole(accountId, userId, 'owner', testEvent(accountId, 'user.role-change'));
+
+    // Assess
+    expect(changed.user).toMatchObject({ id: userId, role: 'owner' });
+    expect(changed.deletedKeyIds).toEqual([]);
+    for (const key of live) expect((await table.store.loadForAuthorization(accountId, key.id)).key?.role).toBe('owner');
+    // Never recreated as a stub by the role update.
+    expect(await rawItem(accountPk(accountId), keySk(gone.id))).toBeUndefined();
+    expect(await userBookkeeping(accountId, userId)).toEqual({ keyIds: live.map((k) => k.id).sort(), keyCount: live.length });
+  });
+
+  it('does not stop a demotion to logs-viewer, nor to a role that may not hold keys', async () => {
+    // Prepare
+    const { accountId, userId, keys } = await userWithKeys('owner', 2);
+    const [gone, kept] = keys as [ApiKeyRecord, ApiKeyRecord];
+    await removeAsTtlWould(gone);
+
+    // Act
+    const toLogsViewer = await table.store.changeRole(accountId, userId, 'logs-viewer', testEvent(accountId, 'user.role-change'));
+    const afterLogsViewer = await userBookkeeping(accountId, userId);
+    await removeAsTtlWould(kept);
+    const extra = testKey({ ...toLogsViewer.user });
+    await table.store.createKey(extra, testEvent(accountId), limits);
+    const toMember = await table.store.changeRole(accountId, userId, 'member', testEvent(accountId, 'user.role-change'));
+
+    // Assess
+    expect(toLogsViewer.user.role).toBe('logs-viewer');
+    expect((await table.store.loadForAuthorization(accountId, kept.id)).key).toBeUndefined();
+    expect(afterLogsViewer).toEqual({ keyIds: [kept.id], keyCount: 1 });
+    expect(toMember.deletedKeyIds).toEqual([extra.id]);
+    expect(await rawItem(accountPk(accountId), keySk(extra.id))).toBeUndefined();
+    expect(await userBookkeeping(accountId, userId)).toEqual({ keyIds: [], keyCount: 0 });
+  });
+
+  it('no longer counts towards the per-user limit: only live keys do', async () => {
+    // Prepare
+    const { accountId, userId, keys } = await userWithKeys('viewer', limits.keysPerUser);
+    const user = (await table.store.getUser(accountId, userId))!;
+    const over = testKey(user);
+    await expect(table.store.createKey(over, testEvent(accountId), limits)).rejects.toBeInstanceOf(LimitExceededError);
+    const [gone] = keys as [ApiKeyRecord];
+    await removeAsTtlWould(gone);
+
+    // Act
+    await table.store.createKey(over, testEvent(accountId), limits);
+
+    // Assess
+    const expected = [...keys.slice(1).map((k) => k.id), over.id].sort();
+    expect(await userBookkeeping(accountId, userId)).toEqual({ keyIds: expected, keyCount: limits.keysPerUser });
+    const another = testKey(user);
+    await expect(table.store.createKey(another, testEvent(accountId), limits)).rejects.toEqual(
+      new LimitExceededError(`a user may have at most ${limits.keysPerUser} API keys`, limits.keysPerUser),
+    );
+  });
+});
+
+describe('recording a key that DynamoDB TTL removed', () => {
+  async function expiredKeyOf(role: 'viewer' | 'owner' = 'viewer'): Promise<{ accountId: string; userId: string; key: ApiKeyRecord; expired: ExpiredKey }> {
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id, role);
+    const key = { ...testKey(user), expiresAt: '2030-01-01T00:00:00.000Z' };
+    await table.store.createKey(key, testEvent(account.id), limits);
+    await table.store.createKey(testKey(user), testEvent(account.id), limits);
+    await removeAsTtlWould(key);
+    const expired: ExpiredKey = { accountId: account.id, keyId: key.id, userId: user.id, expiresAt: key.expiresAt, removedAt: '2030-01-02T00:00:00.000Z' };
+    return { accountId: account.id, userId: user.id, key, expired };
+  }
+
+  async function expiryEvents(accountId: string): Promise<AuditEvent[]> {
+    const page = await table.store.listEvents(accountId, { limit: 100 });
+    return page.items.filter((event) => event.action === KEY_EXPIRE_ACTION);
+  }
+
+  it('writes its audit event and takes the key off its holder, once however often the removal is delivered', async () => {
+    // Prepare
+    const { accountId, userId, key, expired } = await expiredKeyOf();
+
+    // Act
+    const first = await table.store.recordKeyExpiry(expired, keyExpiryEvent(expired));
+    const replay = await table.store.recordKeyExpiry(expired, keyExpiryEvent(expired));
+
+    // Assess
+    expect(first).toEqual({ eventRecorded: true, keyForgotten: true });
+    expect(replay).toEqual({ eventRecorded: false, keyForgotten: false });
+    expect(await expiryEvents(accountId)).toEqual([keyExpiryEvent(expired)]);
+    const bookkeeping = await userBookkeeping(accountId, userId);
+    expect(bookkeeping.keyIds).not.toContain(key.id);
+    expect(bookkeeping).toMatchObject({ keyCount: 1 });
+  });
+
+  it('still writes the event when the holder is gone, and never recreates the holder', async () => {
+    // Prepare
+    const { accountId, userId, expired } = await expiredKeyOf();
+    await table.store.deleteUser(accountId, userId, testEvent(accountId, 'user.delete'));
+
+    // Act
+    const outcome = await table.store.recordKeyExpiry(expired, keyExpiryEvent(expired));
+
+    // Assess
+    expect(outcome).toEqual({ eventRecorded: true, keyForgotten: false });
+    expect(await rawItem(accountPk(accountId), userSk(userId))).toBeUndefined();
+    expect(await expiryEvents(accountId)).toHaveLength(1);
+  });
+
+  it('leaves the count alone when a write of the holder already forgot the key', async () => {
+    // Prepare
+    const { accountId, userId, expired } = await expiredKeyOf();
+    await table.store.changeRole(accountId, userId, 'logs-viewer', testEvent(accountId, 'user.role-change'));
+
+    // Act
+    const outcome = await table.store.recordKeyExpiry(expired, keyExpiryEvent(expired));
+
+    // Assess
+    expect(outcome).toEqual({ eventRecorded: true, keyForgotten: false });
+    expect(await userBookkeeping(accountId, userId)).toMatchObject({ keyCount: 1 });
+  });
+});
+
+describe("a key whose name reservation DynamoDB TTL removed first, the name since taken by another key", () => {
+  // TTL removes the key and its reservation independently, possibly days apart.
+  async function nameTakenOver(): Promise<{ accountId: string; userId: string; expired: ApiKeyRecord; kept: ApiKeyRecord; successor: ApiKeyRecord }> {
+    const { account } = await seedAccount(table.store);
+    const user = await seedUser(table.store, account.id);
+    const other = await seedUser(table.store, account.id);
+    const expired = { ...testKey(user), expiresAt: '2030-01-01T00:00:00.000Z' };
+    const kept = testKey(user);
+    for (const key of [expired, kept]) await table.store.createKey(key, testEvent(account.id), limits);
+    await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: accountPk(account.id), sk: keyNameSk(expired.name) } }));
+    const successor = { ...testKey(other), name: expired.name };
+    await table.store.createKey(successor, testEvent(account.id), limits);
+    return { accountId: account.id, userId: user.id, expired, kept, successor };
+  }
+
+  async function reservationHolder(accountId: string, name: string): Promise<unknown> {
+    return (await rawItem(accountPk(accountId), keyNameSk(name)))?.keyId;
+  }
+
+  it('can still be deleted, and leaves the name to the key that holds it now', async () => {
+    // Prepare
+    const { accountId, userId, expired, kept, successor } = await nameTakenOver();
+
+    // Act
+    await table.store.deleteKey(accountId, expired.id, testEvent(accountId, 'api-key.delete'));
+
+    // Assess
+    expect(await rawItem(accountPk(accountId), keySk(expired.id))).toBeUndefined();
+    expect(await reservationHolder(accountId, expired.name)).toBe(successor.id);
+    expect(await userBookkeeping(accountId, userId)).toEqual({ keyIds: [kept.id], keyCount: 1 });
+  });
+
+  it('does not stop its holder from being deleted, nor from being moved to a role that may not hold keys', async () => {
+    // Prepare
+    const deleted = await nameTakenOver();
+    const demoted = await nameTakenOver();
+
+    // Act
+    const deletion = await table.store.deleteUser(deleted.accountId, deleted.userId, testEvent(deleted.accountId, 'user.delete'));
+    const demotion = await table.store.changeRole(demoted.accountId, demoted.userId, 'member', testEvent(demoted.accountId, 'user.role-change'));
+
+    // Assess
+    for (const [{ accountId, expired, kept, successor }, { deletedKeyIds }] of [[deleted, deletion], [demoted, demotion]] as const) {
+      expect([...deletedKeyIds].sort()).toEqual([expired.id, kept.id].sort());
+      expect(await rawItem(accountPk(accountId), keySk(expired.id))).toBeUndefined();
+      expect(await rawItem(accountPk(accountId), keyNameSk(kept.name))).toBeUndefined();
+      expect(await reservationHolder(accountId, expired.name)).toBe(successor.id);
+    }
   });
 });

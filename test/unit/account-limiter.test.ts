@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AccountLimiter } from '#infra/local/account-limiter.ts';
+import { AccountLimiter, MethodThrottle } from '#infra/local/account-limiter.ts';
 import { DEFAULT_PLAN, type Plan, nextPeriodStart, periodStart } from '#shared/domain/plan.ts';
 import { planContext } from '#shared/plan-context.ts';
 
@@ -148,3 +148,26 @@ describe('quota periods', () => {
 function stringValues(context: Record<string, string | number>): Record<string, string> {
   return Object.fromEntries(Object.entries(context).map(([name, value]) => [name, String(value)]));
 }
+
+describe('MethodThrottle: the throttle of the routes that need no keys', () => {
+  it('keeps one bucket per method, shared by every caller, that never runs out for good', () => {
+    // Prepare
+    const clock = manualClock('2026-12-01T10:00:00Z');
+    const throttle = new MethodThrottle({ rateLimit: 5, burstLimit: 10 }, { now: clock.now });
+
+    // Act
+    const burst = Array.from({ length: 11 }, () => throttle.admit('POST', '/v1/leaked-keys'));
+    const otherMethod = throttle.admit('POST', '/v1/other-public-route');
+    clock.advance(200);
+    const refilled = [throttle.admit('POST', '/v1/leaked-keys'), throttle.admit('POST', '/v1/leaked-keys')];
+    // A whole day later: no quota behind the bucket, only the burst.
+    clock.advance(86_400_000);
+    const nextDay = Array.from({ length: 11 }, () => throttle.admit('POST', '/v1/leaked-keys'));
+
+    // Assess
+    expect(burst).toEqual([...Array.from({ length: 10 }, () => 'allow'), 'throttled']);
+    expect(otherMethod).toBe('allow');
+    expect(refilled).toEqual(['allow', 'throttled']);
+    expect(nextDay).toEqual([...Array.from({ length: 10 }, () => 'allow'), 'throttled']);
+  });
+});

@@ -31,11 +31,16 @@ export interface StreamAttributeValue {
 
 export type StreamImage = Readonly<Record<string, StreamAttributeValue>>;
 
+/** One change to the table as a stream record tells it (the Lambda event's and the Streams API's forms alike). */
 export interface TableChange {
   readonly eventName?: string | undefined;
   readonly keys?: StreamImage | undefined;
   readonly oldImage?: StreamImage | undefined;
   readonly newImage?: StreamImage | undefined;
+  /** Who made the change, when the record says: DynamoDB's TTL shows as the service principal on AWS. */
+  readonly userIdentity?: { readonly type?: string | undefined; readonly principalId?: string | undefined } | undefined;
+  /** When the change happened, in epoch milliseconds (AWS gives whole seconds, DynamoDB Local whole minutes). */
+  readonly approximateCreationTime?: number | undefined;
 }
 
 /** Attributes of a key item whose change never narrows access. */

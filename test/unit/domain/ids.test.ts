@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ID_LENGTH, isId, newId } from '#shared/domain/ids.ts';
+import { ID_LENGTH, derivedId, isId, newId } from '#shared/domain/ids.ts';
 
 describe('newId', () => {
   it('is 16 base62 characters and unique', () => {
@@ -26,5 +26,20 @@ describe('isId', () => {
 
   it('accepts 16 base62 characters', () => {
     expect(isId('0123456789abcdeF')).toBe(true);
+  });
+});
+
+describe('derivedId', () => {
+  it('is an id, the same for the same parts and different for any other', () => {
+    // Act
+    const id = derivedId('api-key.expire', 'A1', 'K1');
+
+    // Assess
+    expect(isId(id)).toBe(true);
+    expect(derivedId('api-key.expire', 'A1', 'K1')).toBe(id);
+    expect(derivedId('api-key.expire', 'A1', 'K2')).not.toBe(id);
+    // Parts are kept apart: moving a character from one to the next is another id.
+    expect(derivedId('api-key.expire', 'A1K', '1')).not.toBe(id);
+    expect(new Set(Array.from({ length: 1000 }, (_, i) => derivedId('k', String(i)))).size).toBe(1000);
   });
 });
