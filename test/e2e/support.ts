@@ -9,7 +9,8 @@ import { createTable } from '#shared/adapters/create-table.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { MAX_BURST_LIMIT, MAX_RATE_LIMIT, type Plan } from '#shared/domain/plan.ts';
+import type { Plan } from '#shared/domain/plan.ts';
+import { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import type { Secrets } from '#shared/ports.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
@@ -49,11 +50,7 @@ export interface StartOptions {
   readonly now?: () => Date;
 }
 
-/** Far above anything a test sends: the limiter runs, but lets every request through. */
-export const UNREACHED_PLAN: Plan = { rateLimit: MAX_RATE_LIMIT, burstLimit: MAX_BURST_LIMIT, quota: null };
-
-/** The same for the throttle of the routes that need no keys. */
-export const UNREACHED_THROTTLE: ThrottleLimits = { rateLimit: MAX_RATE_LIMIT, burstLimit: MAX_BURST_LIMIT };
+export { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';
 
 export function quietLogger(): Logger {
   return new Logger({ serviceName: 'latchkey-e2e', logLevel: 'SILENT' });

@@ -4,7 +4,7 @@ import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
 import type { GatewayResponse } from '#infra/local/gateway.ts';
 import type { Actor } from '#shared/audit.ts';
 import { DEFAULT_LIMITS } from '#shared/config.ts';
-import { MAX_BURST_LIMIT, MAX_RATE_LIMIT } from '#shared/domain/plan.ts';
+import { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';
 import { ROLES } from '#shared/domain/roles.ts';
 import { ROUTES, type Route } from '#shared/routes.ts';
 import { createApiKey } from '#shared/services/api-keys.ts';
@@ -297,9 +297,15 @@ describe('hostile input on every route', () => {
 
   beforeAll(async () => {
     table = (await createResilienceTable()).clean;
-    // Hundreds of requests of one account: a plan they never reach, so that every answer is about the input.
-    const unreached = { rateLimit: MAX_RATE_LIMIT, burstLimit: MAX_BURST_LIMIT, quota: null };
-    app = createLocalApp({ documentClient: table.client, tableName: table.tableName, secrets: newLocalSecrets(), logger: silentLogger(), defaultPlan: unreached });
+    // Hundreds of requests of one account: limits they never reach, so that every answer is about the input.
+    app = createLocalApp({
+      documentClient: table.client,
+      tableName: table.tableName,
+      secrets: newLocalSecrets(),
+      logger: silentLogger(),
+      defaultPlan: UNREACHED_PLAN,
+      publicRouteThrottle: UNREACHED_THROTTLE,
+    });
     owner = await seedOwner(app.apiDeps, app.store);
     const actor: Actor = { userId: owner.userId, keyId: owner.keyId, sourceIp: null };
     for (const role of ['viewer', 'logs-viewer', 'member'] as const) {

@@ -20,7 +20,8 @@ import { type CreatedAccount, createAccount } from '#shared/services/accounts.ts
 import { type TestTable, createTestTable } from './dynamodb.ts';
 import { requestIdentity } from '#infra/local/gateway.ts';
 import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
-import { DEFAULT_PLAN, MAX_BURST_LIMIT, MAX_RATE_LIMIT } from '#shared/domain/plan.ts';
+import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
+import { UNREACHED_THROTTLE } from './unreached-limits.ts';
 
 /**
  * Builds API Gateway proxy events for the management handlers, runs them against a real
@@ -350,7 +351,7 @@ export async function createGatewayTestBed(
     authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
     ...(options.now === undefined ? {} : { now: options.now }),
     // The suites send the leak-report route more than its throttle allows; test/e2e/public-route-throttle.test.ts tests the throttle.
-    publicRouteThrottle: { rateLimit: MAX_RATE_LIMIT, burstLimit: MAX_BURST_LIMIT },
+    publicRouteThrottle: UNREACHED_THROTTLE,
   });
   await ensurePepper(app.store, secrets);
 

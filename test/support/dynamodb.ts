@@ -16,10 +16,10 @@ export interface TestTable {
   readonly store: DynamoDbStore;
 }
 
-/** A fresh, uniquely named table on the run's DynamoDB Local, with a store on it. */
-export async function createTestTable(options: DynamoDbStoreOptions = {}): Promise<TestTable> {
+/** A fresh, uniquely named table on the run's DynamoDB Local (or another engine's), with a store on it. */
+export async function createTestTable(options: DynamoDbStoreOptions = {}, endpoint: string = inject('dynamodbEndpoint')): Promise<TestTable> {
   const raw = new DynamoDBClient({
-    endpoint: inject('dynamodbEndpoint'),
+    endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
