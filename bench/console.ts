@@ -15,7 +15,7 @@ import { launchChromium } from '#test/support/browser.ts';
 import type { Figure } from './report.ts';
 import { median } from './stats.ts';
 
-const GROUP = '7 console';
+const GROUP = '8 console';
 const RUNS = 7;
 
 /**
