@@ -1,16 +1,16 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { FilterCriteria, FilterRule } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { KEY_PREFIX } from '#shared/adapters/dynamodb/items.ts';
 import { TTL_PRINCIPAL } from '#shared/adapters/dynamodb/expired-keys.ts';
 import { ENV } from '#shared/config.ts';
 import { keyExpiryStatements } from '../permissions.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
+import { consumeTableStream } from './stream-consumer.ts';
 
 export interface KeyExpiryProps {
   /** The single table; it must have a stream with the old image (the stateful stack's has both images). */
@@ -47,16 +47,6 @@ export class KeyExpiry extends Construct {
     super(scope, id);
     if (props.table.tableStreamArn === undefined) throw new Error('the table needs a stream (with old images) to audit key expiry');
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of the key expiry stream mapping.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the dead-letter destination of the key expiry stream mapping.' },
-    );
-
     this.recorder = new LatchkeyFunction(this, 'Recorder', {
       entryName: 'key-expiry',
       description: 'Audits the removal of expired keys by DynamoDB TTL and frees their place on their holder',
@@ -68,44 +58,21 @@ export class KeyExpiry extends Construct {
     });
     for (const statement of keyExpiryStatements(props)) this.recorder.role.addToPrincipalPolicy(statement);
 
-    this.recorder.function.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        bisectBatchOnError: true,
-        retryAttempts: 10_000,
-        maxRecordAge: Duration.hours(1),
-        parallelizationFactor: 1,
-        onFailure: new SqsDlq(this.deadLetterQueue),
-        // Only TTL deletions of key items reach the function: no invocation for the table's
-        // every other change, nor for the audit events and name reservations TTL removes too.
-        // The function decides again from each record (shared/adapters/dynamodb/expired-keys.ts).
-        filters: [
-          FilterCriteria.filter({
-            // Event filter syntax: a list of the values that match.
-            eventName: ['REMOVE'],
-            userIdentity: { type: [TTL_PRINCIPAL.type], principalId: [TTL_PRINCIPAL.principalId] },
-            dynamodb: { Keys: { sk: { S: FilterRule.beginsWith(KEY_PREFIX) } } },
-          }),
-        ],
-      }),
-    );
-    Validations.of(this.recorder.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'dynamodb:ListStreams (granted with the stream event source) has no resource-level permissions; X-Ray neither.',
-    });
-    Validations.of(this.recorder.function).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason: 'Invoked by a stream event source mapping, whose on-failure destination is the dead-letter queue here.',
-    });
-
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'A key removed by DynamoDB TTL could not be recorded: its api-key.expire audit event is missing',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    ({ deadLetterQueue: this.deadLetterQueue, deadLetterAlarm: this.deadLetterAlarm } = consumeTableStream(this, this.recorder, {
+      table: props.table,
+      batchSize: 100,
+      // Only TTL deletions of key items reach the function: no invocation for the table's
+      // every other change, nor for the audit events and name reservations TTL removes too.
+      // The function decides again from each record (shared/adapters/dynamodb/expired-keys.ts).
+      filters: [
+        FilterCriteria.filter({
+          // Event filter syntax: a list of the values that match.
+          eventName: ['REMOVE'],
+          userIdentity: { type: [TTL_PRINCIPAL.type], principalId: [TTL_PRINCIPAL.principalId] },
+          dynamodb: { Keys: { sk: { S: FilterRule.beginsWith(KEY_PREFIX) } } },
+        }),
+      ],
+      deadLetterMeaning: 'A key removed by DynamoDB TTL could not be recorded: its api-key.expire audit event is missing',
+    }));
   }
 }

@@ -1,15 +1,14 @@
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/config.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
+import { consumeTableStream } from './stream-consumer.ts';
 
 export interface RevocationFlusherProps {
   /** The single table; it must have a stream with NEW_AND_OLD_IMAGES (the stateful stack's has). */
@@ -43,16 +42,6 @@ export class RevocationFlusher extends Construct {
     super(scope, id);
     if (props.table.tableStreamArn === undefined) throw new Error('the table needs a stream (NEW_AND_OLD_IMAGES) for durable revocation');
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetters', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter destination of the revocation stream mapping.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself the dead-letter destination of the revocation stream mapping.' },
-    );
-
     this.flusher = new LatchkeyFunction(this, 'Flusher', {
       entryName: 'revocation-flusher',
       description: 'Flushes the stage authorizer cache after the table stream shows a change that narrowed access',
@@ -67,35 +56,13 @@ export class RevocationFlusher extends Construct {
     // FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`: this stage only.
     this.flusher.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['apigateway:DELETE'], resources: [props.flushArn] }));
 
-    this.flusher.function.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 1000,
-        maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
-        bisectBatchOnError: true,
-        retryAttempts: 10_000,
-        maxRecordAge: Duration.hours(1),
-        parallelizationFactor: 1,
-        onFailure: new SqsDlq(this.deadLetterQueue),
-      }),
-    );
-    Validations.of(this.flusher.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'dynamodb:ListStreams (granted with the stream event source) has no resource-level permissions; X-Ray neither.',
-    });
-    Validations.of(this.flusher.function).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason: 'Invoked by a stream event source mapping, whose on-failure destination is the dead-letter queue here.',
-    });
-
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'A change that narrowed access could not be flushed from the authorizer cache: revoked keys may still be served until the cache TTL ends',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    ({ deadLetterQueue: this.deadLetterQueue, deadLetterAlarm: this.deadLetterAlarm } = consumeTableStream(this, this.flusher, {
+      table: props.table,
+      batchSize: 1000,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+      deadLetterMeaning:
+        'A change that narrowed access could not be flushed from the authorizer cache: revoked keys may still be served until the cache TTL ends',
+    }));
     this.iteratorAgeAlarm = new Alarm(this, 'IteratorAgeAlarm', {
       alarmDescription: 'The revocation flusher is more than a minute behind the table stream',
       metric: this.flusher.function.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) }),

@@ -5,7 +5,7 @@ import { DEFAULT_POLL_INTERVAL_MS, type RevocationStream, startRevocationStream 
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import { DEFAULT_FLUSH_WINDOW_MS, flushWaitBoundMs } from '#shared/services/revocation-flusher.ts';
-import { type KeyPair, TEST_SOURCE_IP, newTestAccount, quietLogger } from '#test/support/api-events.ts';
+import { type KeyPair, newTestAccount, quietLogger, sendThroughGateway } from '#test/support/api-events.ts';
 import { createTestTable } from '#test/support/dynamodb.ts';
 import { SimulatedApiGateway } from '#test/support/simulated-api-gateway.ts';
 
@@ -52,20 +52,8 @@ function newAccount(): Promise<KeyPair> {
   return newTestAccount(app.apiDeps);
 }
 
-async function send(keys: KeyPair, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await app.gateway.handle({
-    method,
-    path,
-    query: undefined,
-    headers: {
-      'x-api-key': keys.accountKey,
-      'x-api-secret-key': keys.userKey,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    sourceIp: TEST_SOURCE_IP,
-  });
-  return { status: response.status, json: response.body === '' ? {} : (JSON.parse(response.body) as Record<string, unknown>) };
+function send(keys: KeyPair, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return sendThroughGateway(app.gateway, keys, method, path, body);
 }
 
 async function addViewer(owner: KeyPair): Promise<KeyPair> {

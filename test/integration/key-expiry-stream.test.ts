@@ -10,7 +10,7 @@ import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '#shared/ports.ts';
 import { createAccount } from '#shared/services/accounts.ts';
-import { type KeyPair, TEST_SOURCE_IP, quietLogger } from '#test/support/api-events.ts';
+import { type KeyPair, quietLogger, sendThroughGateway } from '#test/support/api-events.ts';
 import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';
 
 /**
@@ -71,20 +71,8 @@ afterAll(async () => {
   await engine.stop();
 });
 
-async function send(keys: KeyPair, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await app.gateway.handle({
-    method,
-    path: path.split('?')[0] ?? path,
-    query: path.split('?')[1],
-    headers: {
-      'x-api-key': keys.accountKey,
-      'x-api-secret-key': keys.userKey,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    sourceIp: TEST_SOURCE_IP,
-  });
-  return { status: response.status, json: response.body === '' ? {} : (JSON.parse(response.body) as Record<string, unknown>) };
+function send(keys: KeyPair, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return sendThroughGateway(app.gateway, keys, method, path, body);
 }
 
 interface LogEvent {

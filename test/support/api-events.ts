@@ -18,7 +18,7 @@ import type { AuthorizerCache, Limits } from '#shared/ports.ts';
 import { FUNCTION_GROUPS, type FunctionGroup, type OperationId, ROUTES, type Route } from '#shared/routes.ts';
 import { type CreatedAccount, createAccount } from '#shared/services/accounts.ts';
 import { type TestTable, createTestTable } from './dynamodb.ts';
-import { requestIdentity } from '#infra/local/gateway.ts';
+import { type Gateway, requestIdentity } from '#infra/local/gateway.ts';
 import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 import { UNREACHED_THROTTLE } from './unreached-limits.ts';
@@ -321,6 +321,33 @@ export interface GatewayTestBed {
   newAccount(): Promise<KeyPair>;
   /** A new user of `account` with `role`, and a key for them, created through the gateway. */
   addUser(account: KeyPair, role: KeyRole): Promise<KeyPair & { readonly user: User }>;
+}
+
+/**
+ * One request through the local gateway with a key pair, from TEST_SOURCE_IP, as a client
+ * sends it: `path` may carry a query string; a body is sent as JSON.
+ */
+export async function sendThroughGateway(
+  gateway: Gateway,
+  keys: KeyPair,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const [resourcePath = path, query] = path.split('?');
+  const response = await gateway.handle({
+    method,
+    path: resourcePath,
+    query,
+    headers: {
+      'x-api-key': keys.accountKey,
+      'x-api-secret-key': keys.userKey,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    sourceIp: TEST_SOURCE_IP,
+  });
+  return { status: response.status, json: response.body === '' ? {} : (JSON.parse(response.body) as Record<string, unknown>) };
 }
 
 /** A new account, as the admin CLI creates one, and its owner's keys. */
