@@ -78,6 +78,22 @@ describe('API stack (defaults)', () => {
     },
   });
 
+  /** Loading the pepper ring: a Query of the pepper partition and Decrypt under the pepper's context only. */
+  const readPepper = (): Statement[] => [
+    {
+      Action: 'dynamodb:Query',
+      Effect: 'Allow',
+      Resource: tableArn,
+      Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
+    },
+    {
+      Action: 'kms:Decrypt',
+      Effect: 'Allow',
+      Resource: keyArn,
+      Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
+    },
+  ];
+
   /** Statements beyond writing the function's own logs and sending traces (checked separately). */
   const dataStatements = (group: FunctionGroup | 'authorizer'): Statement[] =>
     statementsOfRole(template, roleOf(group)).filter((s) => {
@@ -101,18 +117,7 @@ describe('API stack (defaults)', () => {
     it('may only read the table, query the pepper partition, decrypt under the pepper context and move a digest to a new pepper', () => {
       expect(dataStatements('authorizer')).toEqual([
         { Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], Effect: 'Allow', Resource: tableArn },
-        {
-          Action: 'dynamodb:Query',
-          Effect: 'Allow',
-          Resource: tableArn,
-          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
-        },
-        {
-          Action: 'kms:Decrypt',
-          Effect: 'Allow',
-          Resource: keyArn,
-          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
-        },
+        ...readPepper(),
         {
           Action: 'dynamodb:UpdateItem',
           Effect: 'Allow',
@@ -170,18 +175,7 @@ describe('API stack (defaults)', () => {
         // The switch sets apiEnabled; a roll of the account key sets the account key's attributes.
         onlyAttributes('dynamodb:UpdateItem', ['pk', 'sk', 'apiEnabled', 'lastUsedAt', 'accountKeyHash', 'accountKeyPepperVersion', 'accountKeyCiphertext', 'accountKeyMasked', 'previousAccountKeyHash', 'previousAccountKeyPepperVersion', 'previousAccountKeyExpiresAt', 'accountKeyLeakReportedAt']),
         // Rolling the account key: the pepper to hash it, KMS to encrypt it for reveal.
-        {
-          Action: 'dynamodb:Query',
-          Effect: 'Allow',
-          Resource: tableArn,
-          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
-        },
-        {
-          Action: 'kms:Decrypt',
-          Effect: 'Allow',
-          Resource: keyArn,
-          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
-        },
+        ...readPepper(),
         {
           Action: 'kms:Decrypt',
           Effect: 'Allow',
@@ -239,18 +233,7 @@ describe('API stack (defaults)', () => {
           Condition: ACCOUNTS,
         },
         { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [tableArn, '/index/byUser']] } },
-        {
-          Action: 'dynamodb:Query',
-          Effect: 'Allow',
-          Resource: tableArn,
-          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
-        },
-        {
-          Action: 'kms:Decrypt',
-          Effect: 'Allow',
-          Resource: keyArn,
-          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
-        },
+        ...readPepper(),
       ]);
     });
 
@@ -281,18 +264,7 @@ describe('API stack (defaults)', () => {
           'previousAccountKeyExpiresAt',
           'accountKeyLeakReportedAt',
         ]),
-        {
-          Action: 'dynamodb:Query',
-          Effect: 'Allow',
-          Resource: tableArn,
-          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['CONFIG'] } },
-        },
-        {
-          Action: 'kms:Decrypt',
-          Effect: 'Allow',
-          Resource: keyArn,
-          Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-pepper' } },
-        },
+        ...readPepper(),
       ]);
     });
 
