@@ -4,6 +4,7 @@ import { createApiHandler } from '#functions/commons/api-handler.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import type { Store } from '#shared/ports.ts';
 import { type ApiTestBed, apiEvent, createApiTestBed, lambdaContext, openApiViolations } from '#test/support/api-events.ts';
+import { captureProcessOutput } from '#test/support/output-capture.ts';
 
 let bed: ApiTestBed;
 
@@ -18,12 +19,7 @@ afterEach(() => {
 /** Everything the handler writes to stdout/stderr while `act` runs, as parsed JSON lines. */
 async function capturedLogs<T>(act: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[]; text: string }> {
   const chunks: string[] = [];
-  const capture = (chunk: string | Uint8Array): boolean => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+  captureProcessOutput(chunks);
   try {
     const result = await act();
     const text = chunks.join('');

@@ -10,6 +10,7 @@ import { ensurePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { type ResilienceTable, createResilienceTable, newLocalSecrets } from '#test/support/resilience-app.ts';
 import { scanTable } from '#test/support/resilience-table.ts';
+import { captureProcessOutput } from '#test/support/output-capture.ts';
 
 /**
  * A whole session over HTTP against the local runtime (server, gateway emulator, authorizer,
@@ -75,12 +76,7 @@ describe('no secret at rest or in a log line after a full session', () => {
 
   beforeAll(async () => {
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
-    const capture = (chunk: string | Uint8Array): boolean => {
-      logs.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    captureProcessOutput(logs);
 
     table = (await createResilienceTable()).clean;
     // The production loggers, as the Lambda functions and `npm start` build them.

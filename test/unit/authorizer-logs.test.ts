@@ -8,6 +8,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import type { AuthorizationRecords, CredentialStore } from '#shared/ports.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
+import { captureProcessOutput } from '#test/support/output-capture.ts';
 
 /** What the authorizer writes to its log, captured from the production logger's streams. */
 
@@ -49,12 +50,7 @@ describe('authorizer logs', () => {
   beforeEach(() => {
     output = [];
     storeFailure = undefined;
-    const capture = (chunk: string | Uint8Array): boolean => {
-      output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    captureProcessOutput(output);
   });
 
   afterEach(() => {

@@ -12,6 +12,7 @@ import type { AuditEvent } from '#shared/model.ts';
 import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '#shared/ports.ts';
 import { KEY_EXPIRE_ACTION, keyExpiryEvent, recordKeyExpiries } from '#shared/services/key-expiry.ts';
 import { quietLogger } from '#test/support/api-events.ts';
+import { captureProcessOutput } from '#test/support/output-capture.ts';
 
 /**
  * TTL removals of keys as the two streams deliver them: AWS's (through Lambda's event source
@@ -182,12 +183,7 @@ describe('key expiry function', () => {
 
   beforeEach(() => {
     output = [];
-    const capture = (chunk: string | Uint8Array): boolean => {
-      output.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    };
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    captureProcessOutput(output);
   });
 
   afterEach(() => {
