@@ -36,19 +36,21 @@ export type UnauthorizedReason =
   | 'key-expired'
   | 'grace-period-over';
 
+/** What an Allow carries, whichever route set it opens. */
+export interface AllowedKeys {
+  readonly principal: Principal;
+  /**
+   * Epoch milliseconds after which these keys stop working (the key's expiry, or the end of
+   * a rolled secret's grace period); undefined = no deadline. Travels with a cached Allow.
+   */
+  readonly validUntil?: number | undefined;
+  /** The account's own plan (absent: the default) and its usage-plan key's value, from the same read. */
+  readonly plan?: Plan | undefined;
+  readonly usageIdentifierKey?: string | undefined;
+}
+
 export type AuthorizationDecision =
-  | {
-      readonly outcome: 'allow';
-      readonly principal: Principal;
-      /**
-       * Epoch milliseconds after which these keys stop working (the key's expiry, or the end of
-       * a rolled secret's grace period); undefined = no deadline. Travels with a cached Allow.
-       */
-      readonly validUntil?: number | undefined;
-      /** The account's own plan (absent: the default) and its usage-plan key's value, from the same read. */
-      readonly plan?: Plan | undefined;
-      readonly usageIdentifierKey?: string | undefined;
-    }
+  | ({ readonly outcome: 'allow' } & AllowedKeys)
   | {
       readonly outcome: 'deny-unauthorized';
       readonly reason: UnauthorizedReason;
@@ -58,14 +60,7 @@ export type AuthorizationDecision =
     }
   | { readonly outcome: 'deny-source-ip'; readonly principal: Principal }
   /** An owner's valid keys, from an allowed address, on a switch route of an account whose API is off (DESIGN 9). */
-  | {
-      readonly outcome: 'allow-api-switch';
-      readonly principal: Principal;
-      /** As for 'allow'. */
-      readonly validUntil?: number | undefined;
-      readonly plan?: Plan | undefined;
-      readonly usageIdentifierKey?: string | undefined;
-    };
+  | ({ readonly outcome: 'allow-api-switch' } & AllowedKeys);
 
 /** What a request presents: header values (all of them, for each name) and the connection's address. */
 export interface AuthorizationRequest {
