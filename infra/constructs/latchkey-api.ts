@@ -70,7 +70,7 @@ export interface LatchkeyApiProps {
   readonly restApiName?: string;
   /**
    * Seconds API Gateway caches an authorizer decision per (account key, user key, source IP);
-   * 0 turns the cache off. Mutating routes flush it, so revocation is immediate either way.
+   * 0 turns the cache off. Changes that narrow access flush it through the table's stream.
    * @default 300
    */
   readonly authorizerCacheTtlSeconds?: number;

@@ -1,25 +1,27 @@
-import { CfnOutput, RemovalPolicy, Stack, type Duration } from 'aws-cdk-lib';
-import type { Integration, RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { DownstreamRoute } from '#shared/downstream-routes.ts';
-import { LatchkeyApi } from './latchkey-api.ts';
+import { LatchkeyApi, type LatchkeyApiProps } from './latchkey-api.ts';
 import { LatchkeyData } from './latchkey-data.ts';
 import type { LatchkeyFunction } from './latchkey-function.ts';
 
-export interface LatchkeyProps {
-  /**
-   * The team's own routes, each behind the key authorizer. See `DownstreamRoute`.
-   * @default - the management routes only
-   */
-  readonly routes?: readonly DownstreamRoute[];
-  /**
-   * Integrations that replace a declared route's backend on AWS (e.g. through a VPC link), by route name.
-   * @default - every route uses its declared backend
-   */
-  readonly integrations?: Readonly<Record<string, Integration>>;
+/** The API's settings a team sets through the one construct, as documented on LatchkeyApiProps. */
+type PassedApiProps =
+  | 'routes'
+  | 'integrations'
+  | 'authorizerCacheTtlSeconds'
+  | 'backendTimeout'
+  | 'backendMemorySize'
+  | 'maxKeysPerUser'
+  | 'maxRulesPerKey'
+  | 'auditRetentionDays'
+  | 'throttlingRateLimit'
+  | 'throttlingBurstLimit';
+
+export interface LatchkeyProps extends Pick<LatchkeyApiProps, PassedApiProps> {
   /**
    * The API Gateway stage; also names the KMS alias `alias/latchkey/<stage>`.
    * @default 'prod'
@@ -30,27 +32,8 @@ export interface LatchkeyProps {
    * @default false - table, key and logs are retained, the table has deletion protection
    */
   readonly destroyOnRemoval?: boolean;
-  /** @default RetentionDays.ONE_MONTH */
+  /** Of every log group. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
-  /**
-   * Seconds API Gateway caches an authorizer decision per (account key, user key, source IP); 0 turns it off.
-   * @default 300
-   */
-  readonly authorizerCacheTtlSeconds?: number;
-  /** Timeout of each Lambda backend. @default Duration.seconds(10) */
-  readonly backendTimeout?: Duration;
-  /** Memory of each Lambda backend, in MB. @default 512 */
-  readonly backendMemorySize?: number;
-  /** @default 10 */
-  readonly maxKeysPerUser?: number;
-  /** @default 20 */
-  readonly maxRulesPerKey?: number;
-  /** @default 365 - days; 0 keeps audit events forever */
-  readonly auditRetentionDays?: number;
-  /** Steady-state requests per second for the whole stage. @default 50 */
-  readonly throttlingRateLimit?: number;
-  /** @default 100 */
-  readonly throttlingBurstLimit?: number;
 }
 
 /**
@@ -74,22 +57,14 @@ export class Latchkey extends Construct {
     this.data = new LatchkeyData(this, 'Data', { stage: props.stage, destroyOnRemoval: destroy, logRetention });
     this.table = this.data.table;
     this.key = this.data.key;
+    const { stage, destroyOnRemoval: _destroy, logRetention: _retention, ...passed } = props;
     this.gateway = new LatchkeyApi(this, 'Api', {
+      ...passed,
       table: this.table,
       key: this.key,
-      routes: props.routes,
-      integrations: props.integrations,
-      stageName: props.stage,
-      authorizerCacheTtlSeconds: props.authorizerCacheTtlSeconds,
-      backendTimeout: props.backendTimeout,
-      backendMemorySize: props.backendMemorySize,
-      maxKeysPerUser: props.maxKeysPerUser,
-      maxRulesPerKey: props.maxRulesPerKey,
-      auditRetentionDays: props.auditRetentionDays,
+      stageName: stage,
       logRetention,
       logRemovalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-      throttlingRateLimit: props.throttlingRateLimit,
-      throttlingBurstLimit: props.throttlingBurstLimit,
     });
     this.api = this.gateway.api;
     this.backendFunctions = this.gateway.backendFunctions;
