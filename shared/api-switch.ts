@@ -1,5 +1,5 @@
 import type { PolicyDocument } from 'aws-lambda';
-import { INVOKE_ACTION, routeResource, wildcardMatch } from './authorization.ts';
+import { INVOKE_ACTION, deepFreeze, routeResource, wildcardMatch } from './authorization.ts';
 import { ROUTES, type OperationId, type Route } from './routes.ts';
 
 /**
@@ -24,17 +24,35 @@ export function isApiSwitchRoute(route: Pick<Route, 'operationId'>): boolean {
 
 const API_SWITCH_ROUTES: readonly Route[] = ROUTES.filter(isApiSwitchRoute);
 
-/** The resources of the switch routes under a stage's base ARN. */
-function switchResources(apiBase: string): string[] {
-  return API_SWITCH_ROUTES.map((route) => routeResource(apiBase, route.method, route.path));
+/**
+ * The resources of the switch routes under a stage's base ARN, and the Allow of them. Every
+ * authorization asks which authorizer calls it, so both are built once per stage, as the
+ * role policies are (a container serves one stage; the bound is only a backstop).
+ */
+interface StageSwitch {
+  readonly resources: readonly string[];
+  readonly policy: PolicyDocument;
+}
+const perStage = new Map<string, StageSwitch>();
+
+function switchOf(apiBase: string): StageSwitch {
+  let entry = perStage.get(apiBase);
+  if (entry === undefined) {
+    const resources = API_SWITCH_ROUTES.map((route) => routeResource(apiBase, route.method, route.path));
+    const policy: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: [...resources] }] };
+    entry = deepFreeze<StageSwitch>({ resources, policy });
+    if (perStage.size >= 64) perStage.clear();
+    perStage.set(apiBase, entry);
+  }
+  return entry;
 }
 
 /** Whether a method ARN names one of the switch routes (the authorizer's view of which route asks). */
 export function isApiSwitchMethodArn(apiBase: string, methodArn: string): boolean {
-  return switchResources(apiBase).some((resource) => wildcardMatch(resource, methodArn, false));
+  return switchOf(apiBase).resources.some((resource) => wildcardMatch(resource, methodArn, false));
 }
 
 /** The Allow of an owner whose account's API is off: the switch routes and nothing else. */
 export function apiSwitchPolicy(apiBase: string): PolicyDocument {
-  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: switchResources(apiBase) }] };
+  return switchOf(apiBase).policy;
 }

@@ -299,7 +299,7 @@ export function allowPolicy(role: KeyRole, apiBase: string, routePolicy: RoutePo
 /** Built once per route policy, role and stage: the policy is on the hot path and depends on nothing else. */
 const allowPolicies = new WeakMap<RoutePolicy, Map<string, PolicyDocument>>();
 
-function deepFreeze<T extends object>(value: T): T {
+export function deepFreeze<T extends object>(value: T): T {
   for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);
   return Object.freeze(value);
 }
