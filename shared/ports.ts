@@ -235,9 +235,10 @@ export interface KeyExpiryOutcome {
 
 export interface KeyExpiryStore {
   /**
-   * Records a TTL removal: the audit event once (put if absent, under an id and time that a
-   * replay of the same removal derives again), and the key off its holder's key list and count,
-   * only while the list still names it. Safe to repeat.
+   * Records a TTL removal: the key off its holder's key list and count, only while the list
+   * still names it, then the audit event once (put if absent, under an id and time that a
+   * replay of the same removal derives again), so that an owner who reads the event finds the
+   * holder free. Safe to repeat.
    */
   recordKeyExpiry(key: ExpiredKey, event: AuditEvent): Promise<KeyExpiryOutcome>;
 }

@@ -896,26 +896,25 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
   async recordKeyExpiry(key: ExpiredKey, event: AuditEvent): Promise<KeyExpiryOutcome> {
     // Two writes, not one transaction: the event is owed even when the holder is gone, and each
     // write is safe to repeat on its own, so a delivery that failed half-way is simply redone.
-    const putEvent = new PutCommand({
+    // The holder first: once the event can be read, the holder is free to hold another key.
+    const { userId } = key;
+    const keyForgotten = userId !== null && await this.#writeIfCondition(() => this.#client.send(new UpdateCommand({
       TableName: this.#tableName,
-      Item: eventItem(event, this.#retentionDays),
-      // A replay derives the same id and time, so the same item: written once.
-      ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': 'pk' },
-    });
-    const eventRecorded = await this.#writeIfCondition(() => this.#client.send(putEvent));
-    if (key.userId === null) return { eventRecorded, keyForgotten: false };
-    const forgetKey = new UpdateCommand({
-      TableName: this.#tableName,
-      Key: { pk: accountPk(key.accountId), sk: userSk(key.userId) },
+      Key: { pk: accountPk(key.accountId), sk: userSk(userId) },
       UpdateExpression: 'DELETE #keyIds :keyIds ADD #keyCount :minus, #rev :one',
       // Only while the holder still lists the key: a replay, a holder since deleted or a write
       // that already forgot the key (#forgetRemovedKeys) leave the count alone.
       ConditionExpression: 'contains(#keyIds, :keyId)',
       ExpressionAttributeNames: { '#keyIds': 'keyIds', '#keyCount': 'keyCount', '#rev': 'rev' },
       ExpressionAttributeValues: { ':keyIds': new Set([key.keyId]), ':keyId': key.keyId, ':minus': -1, ':one': 1 },
-    });
-    const keyForgotten = await this.#writeIfCondition(() => this.#client.send(forgetKey));
+    })));
+    const eventRecorded = await this.#writeIfCondition(() => this.#client.send(new PutCommand({
+      TableName: this.#tableName,
+      Item: eventItem(event, this.#retentionDays),
+      // A replay derives the same id and time, so the same item: written once.
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+    })));
     return { eventRecorded, keyForgotten };
   }
 

@@ -202,17 +202,17 @@ describe('an owner', () => {
     await dialog.waitFor();
     for (let i = 0; i < 8; i += 1) {
       await page.keyboard.press('Tab');
-      expect(await focusIsInDialog(page)).toBe(true);
+      await poll(() => focusIsInDialog(page)).toBe(true);
     }
     await page.keyboard.press('Escape');
     await poll(() => dialog.count()).toBe(0);
-    expect(await focusedText(page)).toBe('Add');
+    await poll(() => focusedText(page)).toBe('Add');
 
     await page.getByRole('tab', { name: 'API Keys' }).focus();
     await page.keyboard.press('ArrowRight');
-    expect(await page.getByRole('tab', { name: 'Users' }).getAttribute('aria-selected')).toBe('true');
+    await poll(() => page.getByRole('tab', { name: 'Users' }).getAttribute('aria-selected')).toBe('true');
     await page.keyboard.press('ArrowRight');
-    expect(await page.getByRole('tab', { name: 'Logs' }).getAttribute('aria-selected')).toBe('true');
+    await poll(() => page.getByRole('tab', { name: 'Logs' }).getAttribute('aria-selected')).toBe('true');
   });
 
   it('reads the audit log, reveals included, a page at a time', async () => {
