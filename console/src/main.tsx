@@ -159,7 +159,9 @@ function Console(props: { api: Api; whoami: WhoAmI; onSignOut: () => void }) {
   const [tab, setTab] = useState<TabName>(tabs[0] ?? 'Logs');
   const select = (name: TabName, focus: boolean): void => {
     setTab(name);
-    if (focus) requestAnimationFrame(() => document.getElementById(tabId(name))?.focus());
+    // At once, not at the next frame: a second arrow key pressed before it must already reach
+    // the newly selected tab (every tab is rendered, so the button is there to focus).
+    if (focus) document.getElementById(tabId(name))?.focus();
   };
   return (
     <>
