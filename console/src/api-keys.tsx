@@ -1,16 +1,15 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { KEY_ROLES, keyNameProblem, type Account, type Api, type ApiKey, type CidrRule, type KeyRole, type User } from './api.ts';
 import { Modal } from './dialog.tsx';
 import { copyText, errorText, when } from './format.ts';
+import { useLoaded } from './use-loaded.ts';
 
 /** The seed's API Keys tab: the account key, then the user keys with their allow lists. */
 export function ApiKeysTab(props: { api: Api; role: KeyRole }) {
   const { api, role } = props;
   const owner = role === 'owner';
-  const [account, setAccount] = useState<Account>();
-  const [keys, setKeys] = useState<readonly ApiKey[]>();
-  const [users, setUsers] = useState<readonly User[]>([]);
-  const [error, setError] = useState<string>();
+  const { data, error, reload } = useLoaded(useCallback(() => Promise.all([api.account(), api.apiKeys(), api.users()]), [api]));
+  const [account, keys, users] = data ?? [undefined, undefined, []];
   const [dialog, setDialog] = useState<
     | { kind: 'add' }
     | { kind: 'created'; secret: string }
@@ -19,23 +18,10 @@ export function ApiKeysTab(props: { api: Api; role: KeyRole }) {
     | undefined
   >();
 
-  const load = useCallback(async () => {
-    try {
-      const [a, k, u] = await Promise.all([api.account(), api.apiKeys(), api.users()]);
-      setAccount(a);
-      setKeys(k);
-      setUsers(u);
-    } catch (e) {
-      setError(errorText(e));
-    }
-  }, [api]);
-  useEffect(() => {
-    void load();
-  }, [load]);
   const close = useCallback(() => {
     setDialog(undefined);
-    void load();
-  }, [load]);
+    reload();
+  }, [reload]);
 
   const userName = (id: string): string => users.find((u) => u.id === id)?.name ?? id;
 

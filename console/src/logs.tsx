@@ -1,18 +1,15 @@
-import { useEffect, useState } from 'preact/hooks';
-import type { Api, AuditEvent, Page } from './api.ts';
-import { errorText, when } from './format.ts';
+import { useCallback, useState } from 'preact/hooks';
+import type { Api } from './api.ts';
+import { when } from './format.ts';
+import { useLoaded } from './use-loaded.ts';
 
 /** The audit log, newest first, a page at a time. */
 export function LogsTab(props: { api: Api }) {
   const { api } = props;
   // The cursors of the pages before the current one: Previous pops one.
   const [cursors, setCursors] = useState<readonly (string | null)[]>([null]);
-  const [page, setPage] = useState<Page<AuditEvent>>();
-  const [error, setError] = useState<string>();
   const cursor = cursors.at(-1) ?? null;
-  useEffect(() => {
-    api.events(cursor).then(setPage, (e: unknown) => { setError(errorText(e)); });
-  }, [api, cursor]);
+  const { data: page, error } = useLoaded(useCallback(() => api.events(cursor), [api, cursor]));
   return (
     <div class="logs">
       {error === undefined ? null : <p role="alert" class="error">{error}</p>}

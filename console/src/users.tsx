@@ -1,29 +1,15 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import { ROLES, type Api, type KeyRole, type Role, type User } from './api.ts';
 import { Modal } from './dialog.tsx';
-import { errorText, when } from './format.ts';
+import { when } from './format.ts';
+import { useLoaded } from './use-loaded.ts';
 
 /** Users of the account: an owner adds them, changes their role and deletes them. */
 export function UsersTab(props: { api: Api; role: KeyRole; self: string }) {
   const { api } = props;
   const owner = props.role === 'owner';
-  const [users, setUsers] = useState<readonly User[]>();
-  const [error, setError] = useState<string>();
+  const { data: users, error, act } = useLoaded(useCallback(() => api.users(), [api]));
   const [deleting, setDeleting] = useState<User>();
-  const load = useCallback(async () => {
-    try {
-      setUsers(await api.users());
-    } catch (e) {
-      setError(errorText(e));
-    }
-  }, [api]);
-  useEffect(() => {
-    void load();
-  }, [load]);
-  const act = (write: Promise<unknown>): void => {
-    setError(undefined);
-    write.then(load, (e: unknown) => { setError(errorText(e)); void load(); });
-  };
 
   return (
     <div class="users">
