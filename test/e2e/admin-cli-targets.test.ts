@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { dataFolderAccessKey, localPaths, writeRuntimeInfo } from '#infra/local/runtime-files.ts';
-import { call, startApi } from './support.ts';
+import { admin, call, startApi } from './support.ts';
 import { STARTUP_MS, children, startRuntime, stopRuntime } from './runtime-process.ts';
 import { inject } from 'vitest';
 
@@ -14,20 +13,6 @@ import { inject } from 'vitest';
  * The admin CLI acts on the server that runs, or refuses and changes nothing: never a success
  * that changed something else (a data folder no server reads, a server that kept its cache).
  */
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function admin(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile('node', ['--import', 'tsx', 'infra/admin/main.ts', ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
-    });
-  });
-}
 
 const root = mkdtempSync(join(tmpdir(), 'latchkey-targets-'));
 

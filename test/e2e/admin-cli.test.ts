@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,28 +6,13 @@ import { inject } from 'vitest';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER, dataFolderAccessKey, localPaths, writeRuntimeInfo } from '#infra/local/runtime-files.ts';
-import { call, startApi, type Credentials, type RunningApi } from './support.ts';
+import { admin, call, startApi, type Credentials, type RunningApi } from './support.ts';
 
 /**
  * The admin CLI as a person runs it (`node --import tsx infra/admin/main.ts ...`), against the
  * run's DynamoDB Local, and against a running local server found through its runtime file,
  * which it must tell to drop cached decisions.
  */
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function admin(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile('node', ['--import', 'tsx', 'infra/admin/main.ts', ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-admin-'));
 const tableName = `latchkey-admin-${newId()}`;

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -193,4 +194,20 @@ export async function createUserWithKey(
   });
   if (key.status !== 201) throw new Error(`creating a key failed: ${key.status} ${key.text}`);
   return { userId, keyId: key.json.id as string, keys: { accountKey: owner.accountKey, userKey: key.json.secret as string } };
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The admin CLI as a person runs it (`node --import tsx infra/admin/main.ts ...`): its exit code and output. */
+export function admin(args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile('node', ['--import', 'tsx', 'infra/admin/main.ts', ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
