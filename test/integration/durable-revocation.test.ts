@@ -17,8 +17,12 @@ import { SimulatedApiGateway } from '#test/support/simulated-api-gateway.ts';
  */
 
 const ACCEPT_DELAY_MS = 50;
-/** What a loaded two-core machine may add to reading the stream and answering a request. */
-const MACHINE_SLACK_MS = 750;
+/**
+ * What a loaded two-core machine may add to reading the stream and answering a request (other
+ * test files drive the same DynamoDB Local meanwhile). The speed itself is measured by
+ * `npm run bench -- --only 9`; these tests show the bound holds, far inside the cache TTL.
+ */
+const MACHINE_SLACK_MS = 2_000;
 const boundMs = (failedAttempts: number): number =>
   DEFAULT_POLL_INTERVAL_MS + flushWaitBoundMs(failedAttempts) + ACCEPT_DELAY_MS + MACHINE_SLACK_MS;
 
@@ -153,7 +157,7 @@ describe('durable revocation through the table stream', () => {
     await new Promise((resolve) => setTimeout(resolve, DEFAULT_FLUSH_WINDOW_MS + 300));
     expect((await send(viewer, 'GET', '/v1/whoami')).status).toBe(200);
     const throttledBefore = apiGateway.throttled;
-    apiGateway.exhaustFor(800);
+    apiGateway.throttleNext(1);
 
     expect((await send(owner, 'DELETE', `/v1/api-keys/${viewer.principal.keyId}`)).status).toBe(204);
     const elapsed = await timeUntilRefused(viewer, boundMs(1));

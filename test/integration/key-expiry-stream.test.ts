@@ -114,8 +114,9 @@ describe('a key removed by DynamoDB TTL, through the table stream', () => {
     const viewer = await send(owner, 'POST', '/v1/users', { name: 'Vera Viewer', email: 'vera@example.com', role: 'viewer' });
     const userId = viewer.json.id as string;
     const kept = await send(owner, 'POST', '/v1/api-keys', { name: 'vera-long-lived', userId });
-    // The API takes any expiry in the future: three seconds ahead is a real one.
-    const expiresAt = new Date(Date.now() + 3_000).toISOString();
+    // The API takes any expiry in the future: eight seconds ahead is a real one, and leaves a
+    // loaded machine time to create the key before it.
+    const expiresAt = new Date(Date.now() + 8_000).toISOString();
     const expiring = await send(owner, 'POST', '/v1/api-keys', { name: 'vera-short-lived', userId, expiresAt });
     expect([kept.status, expiring.status]).toEqual([201, 201]);
     const keyId = expiring.json.id as string;

@@ -14,7 +14,7 @@ import type { AuthorizerCache } from '#shared/ports.ts';
  * - accepted asynchronously: the call answers 202 at once and the stage's cache is emptied
  *   `acceptDelayMs` later;
  * - throttled at the account-wide rate of management calls (a token bucket of 10 per second,
- *   burst 40), which other callers (`spend`) share;
+ *   burst 40), which other callers share (`spend`, `throttleNext`);
  * - failing on demand (`failNext`).
  */
 export class SimulatedApiGateway {
@@ -33,7 +33,7 @@ export class SimulatedApiGateway {
   #tokens: number;
   #refilledAt = performance.now();
   #failures = 0;
-  #exhaustedUntil = 0;
+  #throttles = 0;
 
   constructor(stage: AuthorizerCache, options: { rate?: number; burst?: number; acceptDelayMs?: number } = {}) {
     this.#stage = stage;
@@ -60,9 +60,9 @@ export class SimulatedApiGateway {
     this.#tokens = Math.max(0, this.#tokens - count);
   }
 
-  /** Other callers keep the budget spent for the next `milliseconds`: every call meanwhile is throttled. */
-  exhaustFor(milliseconds: number): void {
-    this.#exhaustedUntil = performance.now() + milliseconds;
+  /** Other callers have spent the budget for the next `count` calls: each is throttled. */
+  throttleNext(count: number): void {
+    this.#throttles = count;
   }
 
   restore(): void {
@@ -83,7 +83,8 @@ export class SimulatedApiGateway {
       throw new APIGatewayServiceException({ name: 'InternalFailure', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'internal failure' });
     }
     this.#refill();
-    if (this.#tokens < 1 || performance.now() < this.#exhaustedUntil) {
+    if (this.#tokens < 1 || this.#throttles > 0) {
+      this.#throttles = Math.max(0, this.#throttles - 1);
       this.throttled += 1;
       throw new TooManyRequestsException({ message: 'Too Many Requests', $metadata: { httpStatusCode: 429 }, retryAfterSeconds: '1' });
     }
