@@ -853,21 +853,14 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
   }
 
   async flagAccountKeyLeak(accountId: string, hash: Uint8Array, at: string, event: AuditEvent): Promise<boolean> {
-    const cancellation = await transactWrite(this.#client, [
-      {
-        Update: {
-          TableName: this.#tableName,
-          Key: { pk: accountPk(accountId), sk: META_SK },
-          UpdateExpression: 'SET #leak = :at',
-          // Only while the reported key is still the account's key: a roll since answered the report.
-          ConditionExpression: '#hash = :hash',
-          ExpressionAttributeNames: { '#leak': 'accountKeyLeakReportedAt', '#hash': 'accountKeyHash' },
-          ExpressionAttributeValues: { ':at': at, ':hash': hash },
-        },
-      },
-      this.#putEvent(event),
-    ]);
-    return cancellation === undefined;
+    return this.#updateAudited({
+      Key: { pk: accountPk(accountId), sk: META_SK },
+      UpdateExpression: 'SET #leak = :at',
+      // Only while the reported key is still the account's key: a roll since answered the report.
+      ConditionExpression: '#hash = :hash',
+      ExpressionAttributeNames: { '#leak': 'accountKeyLeakReportedAt', '#hash': 'accountKeyHash' },
+      ExpressionAttributeValues: { ':at': at, ':hash': hash },
+    }, event);
   }
 
   /** Ends a rolled secret's grace at once, if `hash` is still that secret. */
@@ -875,19 +868,18 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     key: { pk: string; sk: string },
     names: Readonly<Record<keyof typeof PREVIOUS_SECRET_NAMES, string>>,
     hash: Uint8Array, event: AuditEvent): Promise<boolean> {
-    const cancellation = await transactWrite(this.#client, [
-      {
-        Update: {
-          TableName: this.#tableName,
-          Key: key,
-          UpdateExpression: 'REMOVE #previousHash, #previousPepperVersion, #previousExpiresAt',
-          ConditionExpression: '#previousHash = :hash',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':hash': hash },
-        },
-      },
-      this.#putEvent(event),
-    ]);
+    return this.#updateAudited({
+      Key: key,
+      UpdateExpression: 'REMOVE #previousHash, #previousPepperVersion, #previousExpiresAt',
+      ConditionExpression: '#previousHash = :hash',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':hash': hash },
+    }, event);
+  }
+
+  /** One conditional update and its audit event, in one transaction: true if made, false if its condition refused it. */
+  async #updateAudited(update: Omit<NonNullable<TransactItem['Update']>, 'TableName'>, event: AuditEvent): Promise<boolean> {
+    const cancellation = await transactWrite(this.#client, [{ Update: { TableName: this.#tableName, ...update } }, this.#putEvent(event)]);
     return cancellation === undefined;
   }
 
