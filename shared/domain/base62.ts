@@ -9,13 +9,20 @@ export function isBase62(value: string): boolean {
 
 /**
  * `length` characters drawn uniformly from the base62 alphabet with a CSPRNG.
- * Rejection sampling (bytes >= 248 are dropped) keeps every character uniform: a plain
- * `byte % 62` would favour the first eight characters.
  */
 export function randomBase62(length: number): string {
+  return base62FromBytes(length, () => randomBytes(length * 2));
+}
+
+/**
+ * `length` base62 characters read from the blocks of bytes `next` hands out, one block after
+ * another until there are enough. Rejection sampling (bytes >= 248 are dropped) keeps every
+ * character uniform: a plain `byte % 62` would favour the first eight characters.
+ */
+export function base62FromBytes(length: number, next: () => Uint8Array): string {
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
+    for (const byte of next()) {
       if (byte < 248) {
         out += BASE62_ALPHABET.charAt(byte % 62);
         if (out.length === length) break;
