@@ -36,6 +36,7 @@ import type {
 import { authorizationLimitsFromItem, planAttribute, planFromItem, usageKeyAttributes, usageKeyFromItem } from './dynamodb/plan-items.ts';
 import { type CursorShape, decodeCursor, pageFromQuery } from './dynamodb/cursor.ts';
 import {
+  ACCOUNT_PREFIX,
   CONFIG_PK,
   EVENT_PREFIX,
   type Item,
@@ -340,8 +341,8 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
       const names = await this.#liveKeyNames(accountId, state.keyIds);
       const live = state.keyIds.filter((keyId) => names.has(keyId));
       // Keys DynamoDB's TTL removed are forgotten in the same write (#liveKeyNames).
-      const removed = state.keyIds.length - live.length;
-      const forget = !keysGo && removed > 0;
+      const removed = state.keyIds.filter((keyId) => !names.has(keyId));
+      const forget = !keysGo && removed.length > 0;
       const userUpdate = keysGo
         ? 'SET #role = :role, #rev = #rev + :one, #keyCount = :zero REMOVE #keyIds'
         : forget
@@ -365,7 +366,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
               ':rev': state.rev,
               ':one': 1,
               ...(keysGo ? { ':zero': 0 } : {}),
-              ...(forget ? { ':forgotten': -removed, ':removed': new Set(state.keyIds.filter((keyId) => !names.has(keyId))) } : {}),
+              ...(forget ? { ':forgotten': -removed.length, ':removed': new Set(removed) } : {}),
             },
           },
         },
@@ -644,21 +645,17 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
   }
 
   async recordKeyUse(accountId: string, keyId: string, at: string): Promise<void> {
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { pk: accountPk(accountId), sk: keySk(keyId) },
-          UpdateExpression: 'SET #lastUsedAt = :at',
-          // Never recreate a key deleted meanwhile as a stub.
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk', '#lastUsedAt': 'lastUsedAt' },
-          ExpressionAttributeValues: { ':at': at },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.#writeIfCondition(() => this.#client.send(
+      new UpdateCommand({
+        TableName: this.#tableName,
+        Key: { pk: accountPk(accountId), sk: keySk(keyId) },
+        UpdateExpression: 'SET #lastUsedAt = :at',
+        // Never recreate a key deleted meanwhile as a stub.
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk', '#lastUsedAt': 'lastUsedAt' },
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    ));
   }
 
   // Audit events
@@ -695,21 +692,15 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
   }
 
   async addPepper(pepper: StoredPepper): Promise<boolean> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#tableName,
-          Item: { pk: CONFIG_PK, sk: pepperSk(pepper.version), version: pepper.version, ciphertext: pepper.ciphertext },
-          // A pepper version is written once: overwriting it would orphan every digest made with it.
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': 'pk' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.#writeIfCondition(() => this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: { pk: CONFIG_PK, sk: pepperSk(pepper.version), version: pepper.version, ciphertext: pepper.ciphertext },
+        // A pepper version is written once: overwriting it would orphan every digest made with it.
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+      }),
+    ));
   }
 
   // Key lifecycle
@@ -825,7 +816,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
         new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: batch, ConsistentRead: true } } }),
       );
       for (const item of output.Responses?.[this.#tableName] ?? []) {
-        const accountId = readString(item, 'pk').slice('ACCOUNT#'.length);
+        const accountId = readString(item, 'pk').slice(ACCOUNT_PREFIX.length);
         if (item.sk === META_SK) found.accounts.set(accountId, authorizationAccountFromItem(item));
         else found.keys.set(`${accountId}/${readString(item, 'id')}`, authorizationKeyFromItem(item));
       }
@@ -1001,22 +992,17 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     const names = await this.#liveKeyNames(accountId, state.keyIds);
     const removed = state.keyIds.filter((keyId) => !names.has(keyId));
     if (removed.length === 0) return 'none';
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { pk: accountPk(accountId), sk: userSk(userId) },
-          UpdateExpression: 'ADD #keyCount :forgotten, #rev :one DELETE #keyIds :removed',
-          ConditionExpression: '#rev = :rev',
-          ExpressionAttributeNames: { '#keyCount': 'keyCount', '#keyIds': 'keyIds', '#rev': 'rev' },
-          ExpressionAttributeValues: { ':forgotten': -removed.length, ':removed': new Set(removed), ':one': 1, ':rev': state.rev },
-        }),
-      );
-      return 'forgot';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'raced';
-      throw error;
-    }
+    const forgot = await this.#writeIfCondition(() => this.#client.send(
+      new UpdateCommand({
+        TableName: this.#tableName,
+        Key: { pk: accountPk(accountId), sk: userSk(userId) },
+        UpdateExpression: 'ADD #keyCount :forgotten, #rev :one DELETE #keyIds :removed',
+        ConditionExpression: '#rev = :rev',
+        ExpressionAttributeNames: { '#keyCount': 'keyCount', '#keyIds': 'keyIds', '#rev': 'rev' },
+        ExpressionAttributeValues: { ':forgotten': -removed.length, ':removed': new Set(removed), ':one': 1, ':rev': state.rev },
+      }),
+    ));
+    return forgot ? 'forgot' : 'raced';
   }
 
   /**
@@ -1075,7 +1061,6 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     }
     return added;
   }
-
 
   /** +1 or -1 owner; removing one is conditioned on another owner remaining. */
   #ownerCountChange(accountId: string, delta: 1 | -1): TransactItem {
