@@ -6,7 +6,7 @@ import {
   ENCRYPTION_CONTEXT_PURPOSE_KEY,
   PEPPER_ENCRYPTION_CONTEXT_PURPOSE,
 } from '#shared/adapters/kms-secrets.ts';
-import { CONFIG_PK } from '#shared/adapters/dynamodb/items.ts';
+import { ACCOUNT_PREFIX, CONFIG_PK } from '#shared/adapters/dynamodb/items.ts';
 import { BY_USER_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/adapters/table-schema.ts';
 import type { FunctionGroup } from '#shared/routes.ts';
 
@@ -28,7 +28,7 @@ type KmsUse = 'none' | 'decrypt-pepper' | 'decrypt-account-key' | 'roll-account-
  * write. Account ids are not known to the policy (one function serves every account), so the
  * tenant boundary itself is the authorizer's principal and the store's keys, not IAM.
  */
-export const ACCOUNT_PARTITIONS = 'ACCOUNT#*';
+export const ACCOUNT_PARTITIONS = `${ACCOUNT_PREFIX}*`;
 
 /** What an audit event item holds (shared/adapters/dynamodb/items.ts eventItem). */
 export const EVENT_ATTRIBUTES = [
@@ -78,11 +78,6 @@ interface GroupAccess {
   readonly updates?: readonly string[];
 }
 
-/**
- * Every function that writes a transaction with an audit event also needs ConditionCheckItem
- * and BatchGetItem: the stale-principal check (shared/adapters/dynamodb/principal-check.ts)
- * checks the caller's key and account in the same transaction and reads them after a refusal.
- */
 /** A group that reads and writes whole items in transactions (users, user keys). */
 const TRANSACTIONAL_WRITER_ACTIONS = [
   'dynamodb:GetItem',
@@ -94,6 +89,11 @@ const TRANSACTIONAL_WRITER_ACTIONS = [
   'dynamodb:ConditionCheckItem',
 ] as const;
 
+/**
+ * Every function that writes a transaction with an audit event also needs ConditionCheckItem
+ * and BatchGetItem: the stale-principal check (shared/adapters/dynamodb/principal-check.ts)
+ * checks the caller's key and account in the same transaction and reads them after a refusal.
+ */
 const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   // Answers from the authorizer's context alone (plus the key-use stamp every route function writes).
   whoami: { tableActions: [], indexActions: [], kms: 'none' },

@@ -1,7 +1,7 @@
 import type { ExpiredKey } from '../../ports.ts';
 import { TTL_ATTRIBUTE } from '../table-schema.ts';
-import { KEY_PREFIX } from './items.ts';
-import type { StreamImage, TableChange } from './narrowing.ts';
+import { ACCOUNT_PREFIX, KEY_PREFIX } from './items.ts';
+import { type StreamImage, type TableChange, stringOf } from './narrowing.ts';
 
 /**
  * Which changes on the table's stream are DynamoDB's TTL removing an expired user key, decided
@@ -40,8 +40,8 @@ export function expiredKeyRemoval(change: TableChange): ExpiredKey | undefined {
   if (!removedByTtl(change)) return undefined;
   const image = change.oldImage;
   if (image === undefined) return undefined;
-  const pk = string(change.keys?.pk ?? image.pk);
-  const sk = string(change.keys?.sk ?? image.sk);
+  const pk = stringOf(change.keys?.pk ?? image.pk);
+  const sk = stringOf(change.keys?.sk ?? image.sk);
   if (pk === undefined || sk === undefined || !pk.startsWith(ACCOUNT_PREFIX) || !sk.startsWith(KEY_PREFIX)) return undefined;
   const expiresAt = expiryOf(image);
   // TTL removes only items that carry its attribute; without one this was no key of ours.
@@ -49,7 +49,7 @@ export function expiredKeyRemoval(change: TableChange): ExpiredKey | undefined {
   return {
     accountId: pk.slice(ACCOUNT_PREFIX.length),
     keyId: sk.slice(KEY_PREFIX.length),
-    userId: string(image.userId) ?? null,
+    userId: stringOf(image.userId) ?? null,
     expiresAt,
     removedAt: (change.approximateCreationTime === undefined ? undefined : isoTime(change.approximateCreationTime)) ?? null,
   };
@@ -62,15 +62,9 @@ export function expiredKeyRemovals(changes: readonly TableChange[]): ExpiredKey[
   });
 }
 
-const ACCOUNT_PREFIX = 'ACCOUNT#';
-
-function string(value: StreamImage[string] | undefined): string | undefined {
-  return value?.S;
-}
-
 /** The key's expiry as the API shows it, else the TTL attribute it was derived from (epoch seconds). */
 function expiryOf(image: StreamImage): string | undefined {
-  const shown = string(image.keyExpiresAt);
+  const shown = stringOf(image.keyExpiresAt);
   const ttl = image[TTL_ATTRIBUTE]?.N;
   return isoTime(shown === undefined ? Number.NaN : Date.parse(shown)) ?? (ttl === undefined ? undefined : isoTime(Number(ttl) * 1000));
 }

@@ -12,6 +12,7 @@ import { TTL_ATTRIBUTE } from '../table-schema.ts';
  */
 export type Item = Record<string, unknown>;
 
+export const ACCOUNT_PREFIX = 'ACCOUNT#';
 export const META_SK = 'META';
 export const USER_PREFIX = 'USER#';
 export const KEY_PREFIX = 'KEY#';
@@ -20,13 +21,13 @@ export const EVENT_PREFIX = 'EVENT#';
 export const CONFIG_PK = 'CONFIG';
 export const PEPPER_PREFIX = 'PEPPER#';
 
-export const accountPk = (accountId: string): string => `ACCOUNT#${accountId}`;
+export const accountPk = (accountId: string): string => `${ACCOUNT_PREFIX}${accountId}`;
 export const userSk = (userId: string): string => `${USER_PREFIX}${userId}`;
 export const keySk = (keyId: string): string => `${KEY_PREFIX}${keyId}`;
 export const keyNameSk = (name: string): string => `${KEYNAME_PREFIX}${name}`;
 export const eventSk = (event: AuditEvent): string => `${EVENT_PREFIX}${event.time}#${event.id}`;
 export const pepperSk = (version: number): string => `${PEPPER_PREFIX}${version}`;
-export const userIndexPk = (accountId: string, userId: string): string => `ACCOUNT#${accountId}#USER#${userId}`;
+export const userIndexPk = (accountId: string, userId: string): string => `${accountPk(accountId)}#${userSk(userId)}`;
 
 export function itemKey(pk: string, sk: string): { pk: string; sk: string } {
   return { pk, sk };

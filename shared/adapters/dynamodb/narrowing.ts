@@ -85,7 +85,8 @@ export function narrowsAccess(change: TableChange): boolean {
   return true;
 }
 
-function stringOf(value: StreamAttributeValue | undefined): string | undefined {
+/** A string attribute of a stream image; undefined when absent or of another type. */
+export function stringOf(value: StreamAttributeValue | undefined): string | undefined {
   return value?.S;
 }
 
