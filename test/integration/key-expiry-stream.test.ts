@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type * as z from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalApp, createLocalApp } from '#infra/local/app.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#infra/local/dynamodb-local.ts';
 import { type RevocationStream, startRevocationStream } from '#infra/local/revocation-stream.ts';
 import { accountPk, userSk } from '#shared/adapters/dynamodb/items.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import type { AuditEventView } from '#shared/api-schemas.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '#shared/ports.ts';
@@ -75,14 +77,8 @@ function send(keys: KeyPair, method: string, path: string, body?: unknown): Prom
   return sendThroughGateway(app.gateway, keys, method, path, body);
 }
 
-interface LogEvent {
-  readonly id: string;
-  readonly time: string;
-  readonly action: string;
-  readonly actor: { readonly userId: string | null; readonly keyId: string | null };
-  readonly target: string;
-  readonly sourceIp: string | null;
-}
+/** An audit event as GET /v1/logs answers it. */
+type LogEvent = z.infer<typeof AuditEventView>;
 
 async function expiryEvents(owner: KeyPair, keyId: string): Promise<LogEvent[]> {
   const logs = await send(owner, 'GET', '/v1/logs?limit=100');
