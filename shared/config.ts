@@ -3,7 +3,7 @@ import type { Limits } from './ports.ts';
 
 /**
  * Configuration read from the environment (set by the CDK stack, or by the local runtime).
- * Every variable and its default is listed in the README.
+ * Every variable and its default is listed in docs/configuration.md.
  */
 export const DEFAULT_LIMITS: Limits = { keysPerUser: 10, rulesPerKey: 20 };
 /**

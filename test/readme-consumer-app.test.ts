@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { consumerFiles } from '#test/support/consumer-app.ts';
+import { CONSUMER_APP_PAGE, consumerFiles } from '#test/support/consumer-app.ts';
 
-/** Fast checks of the README's consumer app; test/e2e/package.test.ts installs and synthesizes it. */
-describe('README: Put your API behind Latchkey', () => {
-  const files = consumerFiles(readFileSync('README.md', 'utf8'));
+/** Fast checks of the consumer app in docs/your-routes.md; test/e2e/package.test.ts installs and synthesizes it. */
+describe('docs/your-routes.md: Put your API behind Latchkey', () => {
+  const files = consumerFiles(readFileSync(CONSUMER_APP_PAGE, 'utf8'));
 
   it('is a whole app: package.json, cdk.json, the CDK app, its routes and the Lambda handler they name', () => {
     expect([...files.keys()].sort()).toEqual(['bin/app.ts', 'cdk.json', 'package.json', 'src/hello.ts', 'src/routes.ts']);

@@ -18,7 +18,7 @@ describe('local runtime settings', () => {
     api = undefined;
   });
 
-  it('applies LATCHKEY_MAX_RULES_PER_KEY, as the README says', async () => {
+  it('applies LATCHKEY_MAX_RULES_PER_KEY, as docs/configuration.md says', async () => {
     // Prepare
     process.env[ENV.rulesPerKey] = '2';
     api = await startApi();

