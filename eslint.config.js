@@ -2,6 +2,25 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The floors between rooms (DESIGN 12): what each room may import. A crossing import fails
+ * `npm run lint` (test/lint-floors.test.ts shows each floor refusing one).
+ */
+const ROOMS_OUTSIDE_SHARED = 'functions|infra|local|admin|bench|test';
+/** An import of one of `rooms`, by alias (`#infra/…`) or by a relative path (`../../infra/…`). */
+const into = (rooms) => `^(#(${rooms})/|(\\.\\./)+(${rooms})/)`;
+const floor = (files, regex, message) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ regex, message }] }] },
+});
+const FLOORS = [
+  floor(['shared/**/*.ts'], into(ROOMS_OUTSIDE_SHARED), 'shared/ is the core: it never imports functions/, infra/, local/, admin/, bench/ or test/.'),
+  // Last for its files, so it replaces the rule above: relative imports stay inside the folder.
+  floor(['shared/domain/**/*.ts'], '^(#|\\.\\./)', 'shared/domain/ is the pure model: it imports nothing outside itself.'),
+  floor(['functions/**/*.ts'], into('infra|local|admin|bench|test'), 'functions/ never imports infra/, local/, admin/, bench/ or test/.'),
+  floor(['console/**/*.ts', 'console/**/*.tsx'], '^(#|(\\.\\./)+(?!\\.\\./|shared/domain/))', 'console/ takes only shared/domain/ from the rest of the project.'),
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'console/out/', 'cdk.out/', 'dist/', '.latchkey/', 'coverage/', 'bench/results.json'] },
   js.configs.recommended,
@@ -21,6 +40,7 @@ export default tseslint.config(
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },
+  ...FLOORS,
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'preact/hooks';
-import { KEY_ROLES, keyNameProblem, type Account, type Api, type ApiKey, type CidrRule, type KeyRole, type User } from './api.ts';
+import { canHoldKeys, keyNameProblem, type Account, type Api, type ApiKey, type CidrRule, type KeyRole, type User } from './api.ts';
 import { Modal } from './dialog.tsx';
 import { copyText, errorText, when } from './format.ts';
 import { useLoaded } from './use-loaded.ts';
@@ -81,7 +81,7 @@ export function ApiKeysTab(props: { api: Api; role: KeyRole }) {
       {dialog?.kind === 'add' ? (
         <AddKeyDialog
           api={api}
-          users={users.filter((u) => KEY_ROLES.includes(u.role))}
+          users={users.filter((u) => canHoldKeys(u.role))}
           onClose={close}
           onCreated={(secret) => { setDialog({ kind: 'created', secret }); }}
         />

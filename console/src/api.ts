@@ -3,15 +3,17 @@
  * 401 from anywhere reported once as the end of the session.
  */
 
+import { KEY_NAME_MAX, KEY_NAME_MIN, keyNameRuleBroken } from '../../shared/domain/key-name.ts';
+import type { KeyRole, Role } from '../../shared/domain/roles.ts';
+
+// The roles and the key-name rule are the domain's own, so the console cannot drift from the API.
+export { ROLES, canHoldKeys, type KeyRole, type Role } from '../../shared/domain/roles.ts';
+
 export interface Keys {
   readonly accountKey: string;
   readonly userKey: string;
 }
 
-export type KeyRole = 'owner' | 'viewer' | 'logs-viewer';
-export const ROLES = ['owner', 'manager', 'member', 'viewer', 'logs-viewer', 'billing-admin'] as const;
-export type Role = (typeof ROLES)[number];
-export const KEY_ROLES: readonly Role[] = ['owner', 'viewer', 'logs-viewer'];
 
 export interface WhoAmI {
   readonly accountId: string;
@@ -147,7 +149,12 @@ export class Api {
 
 /** The key name rule of the API (10-50 of letters, digits, `-`, `_`), checked as the person types. */
 export function keyNameProblem(name: string): string | undefined {
-  if (name.length < 10 || name.length > 50) return 'Must be between 10 and 50 characters long.';
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) return 'Can contain only letters, digits, hyphens and underscores; spaces are not allowed.';
-  return undefined;
+  switch (keyNameRuleBroken(name)) {
+    case 'length':
+      return `Must be between ${KEY_NAME_MIN} and ${KEY_NAME_MAX} characters long.`;
+    case 'pattern':
+      return 'Can contain only letters, digits, hyphens and underscores; spaces are not allowed.';
+    case undefined:
+      return undefined;
+  }
 }
