@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isId } from '#shared/domain/ids.ts';
 import { canHoldKeys, type KeyRole } from '#shared/domain/roles.ts';
+import { withoutWithheldHeaders } from '#shared/backend-headers.ts';
 
 /**
  * For a team's own Lambda handlers behind Latchkey: who is calling, as the authorizer
@@ -70,6 +71,12 @@ export interface LatchkeyPrincipalOptions {
  * An event without one means the integration is misconfigured (the authorizer would have
  * answered 401 to a caller without keys), so it answers a 500 problem document and the
  * handler never runs: nothing is served to a caller nobody has identified.
+ *
+ * It also takes `x-api-key`, `x-api-secret-key` and every would-be `x-latchkey-*` header
+ * (any case, `_` for `-`) out of the event's `headers` and `multiValueHeaders`: a Lambda proxy
+ * integration hands the function the request's headers as sent, the caller's two secrets
+ * included, and a handler that logs its event would write them to its logs. Use it first, before
+ * any middleware that logs the event.
  */
 export function latchkeyPrincipal(
   options: LatchkeyPrincipalOptions = {},
@@ -79,6 +86,7 @@ export function latchkeyPrincipal(
   });
   return {
     before: (request) => {
+      request.event = withoutWithheldHeaders(request.event);
       try {
         request.context.principal = principalFromEvent(request.event);
         return undefined;

@@ -15,8 +15,7 @@ import { managementRoutePolicy, type RoutePolicy } from './route-policy.ts';
  * runtime) turn the decision into a policy.
  */
 
-export const ACCOUNT_KEY_HEADER = 'x-api-key';
-export const USER_KEY_HEADER = 'x-api-secret-key';
+export { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from './backend-headers.ts';
 /** The authorizer context entry that carries an Allow's deadline (ISO 8601), when it has one. */
 export const VALID_UNTIL_CONTEXT = 'validUntil';
 

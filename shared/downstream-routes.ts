@@ -28,13 +28,7 @@ export interface HttpBackend {
 
 export type DownstreamBackend = LambdaBackend | HttpBackend;
 
-/** The headers an HTTP backend reads the caller from, set by the gateway from the authorizer's context (DESIGN 7). */
-export const PRINCIPAL_HEADERS = {
-  accountId: 'x-latchkey-account-id',
-  userId: 'x-latchkey-user-id',
-  role: 'x-latchkey-role',
-  keyId: 'x-latchkey-key-id',
-} as const;
+export { PRINCIPAL_HEADERS } from './backend-headers.ts';
 
 
 export interface DownstreamRoute {

@@ -12,6 +12,8 @@ import {
   type ResolvedDownstreamRoute,
 } from '#shared/downstream-routes.ts';
 import { buildRoutePolicy } from '#shared/route-policy.ts';
+import { withoutWithheldHeaders } from '#shared/backend-headers.ts';
+import { pathFromTemplate } from '#shared/request-path.ts';
 import type { DownstreamInvoker, GatewayRequest, GatewayResponse, ProxyHandler } from './gateway.ts';
 import { proxyResponse } from './gateway.ts';
 import { INTEGRATION_TIMEOUT_MS, sendToHttpBackend } from './http-backend.ts';
@@ -98,7 +100,8 @@ export async function createLocalDownstream(
   async function invoke(route: ResolvedDownstreamRoute, event: APIGatewayProxyEvent, request: GatewayRequest, context: Context): Promise<GatewayResponse> {
     const requestId = context.awsRequestId;
     const handler = handlers.get(route);
-    if (handler !== undefined) return proxyResponse(await handler(event, context), requestId);
+    // A handler that logs its event must not log the caller's keys: they stop at the gateway.
+    if (handler !== undefined) return proxyResponse(await handler(withoutWithheldHeaders(event), context), requestId);
     const { backend } = route;
     if (isLambdaBackend(backend)) return jsonError(502, 'Internal server error', requestId);
     let principal;
@@ -111,7 +114,8 @@ export async function createLocalDownstream(
     }
     const result = await sendToHttpBackend(
       backend.url,
-      { method: event.httpMethod, path: request.path, query: request.query, headers: request.headers, body: request.rawBody },
+      // The route's template, not the path as sent: the backend serves the route that was authorized.
+      { method: event.httpMethod, path: pathFromTemplate(route.path, event.pathParameters), query: request.query, headers: request.headers, body: request.rawBody },
       principal,
       timeoutMs,
     );

@@ -11,6 +11,7 @@ import { isApiSwitchRoute } from '#shared/api-switch.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, VALID_UNTIL_CONTEXT, evaluatePolicy } from '#shared/authorization.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
 import { ROUTES, type FunctionGroup, type Route } from '#shared/routes.ts';
+import { NON_CANONICAL_PATH_MESSAGE, isCanonicalPath } from '#shared/request-path.ts';
 import type { MethodThrottle, RequestLimiter } from './account-limiter.ts';
 import type { Readable } from 'node:stream';
 import type { ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
@@ -167,6 +168,7 @@ export class LocalAuthorizerCache implements AuthorizerCache {
 // API Gateway's own responses (its default gateway responses)
 
 type GatewayErrorKind =
+  | 'non-canonical-path'
   | 'missing-authentication-token'
   | 'unauthorized'
   | 'explicit-deny'
@@ -178,6 +180,7 @@ type GatewayErrorKind =
   | 'quota-exceeded';
 
 const GATEWAY_ERRORS: Record<GatewayErrorKind, { status: number; message: string | null; type: string }> = {
+  'non-canonical-path': { status: 400, message: NON_CANONICAL_PATH_MESSAGE, type: 'BadRequestException' },
   'missing-authentication-token': { status: 403, message: 'Missing Authentication Token', type: 'MissingAuthenticationTokenException' },
   unauthorized: { status: 401, message: 'Unauthorized', type: 'UnauthorizedException' },
   'explicit-deny': {
@@ -380,6 +383,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (body !== null && Buffer.byteLength(body, 'utf8') > maxBodyBytes) return gatewayError('request-too-large', requestId);
 
     const method = request.method.toUpperCase();
+    // Before any route is matched: the route, the policy and the backend must all read one path.
+    if (!isCanonicalPath(request.path)) return gatewayError('non-canonical-path', requestId);
     const matched = matcher.match(method, request.path);
     if (matched === undefined) return gatewayError('missing-authentication-token', requestId);
     const { route: target, pathParameters } = matched;

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Principal } from '#shared/model.ts';
-import { PRINCIPAL_HEADERS } from '#shared/downstream-routes.ts';
+import { PRINCIPAL_HEADERS, isWithheldHeader } from '#shared/backend-headers.ts';
 
 /**
  * An HTTP backend behind the local gateway, as API Gateway's HTTP proxy integration serves it:
@@ -19,8 +19,8 @@ export const INTEGRATION_TIMEOUT_MS = 29_000;
 
 /** Hop-by-hop headers (RFC 9110 section 7.6.1) belong to one connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
-/** The keys prove who the caller is to the gateway; a backend has no use for them and must never see them. */
-const NEVER_FORWARDED = new Set(['x-api-key', 'x-api-secret-key', 'host', 'content-length']);
+/** Set for the backend's own connection (the body's length is counted again below). */
+const NEVER_FORWARDED = new Set(['host', 'content-length']);
 
 export interface HttpBackendRequest {
   readonly method: string;
@@ -43,15 +43,18 @@ function connectionListed(headers: HttpBackendRequest['headers'] | IncomingHttpH
   return listed;
 }
 
-/** What the backend receives: the client's headers less keys, hop-by-hop and any `x-latchkey-*`, plus the principal. */
+/**
+ * What the backend receives: the client's headers less hop-by-hop ones, the keys and anything a
+ * backend could read as a principal header (`X_Latchkey_Role` too), plus the principal.
+ */
 export function forwardedHeaders(headers: HttpBackendRequest['headers'], principal: Principal, body: Buffer | undefined): Record<string, string | string[]> {
   const dropped = connectionListed(headers);
   const out: Record<string, string | string[]> = {};
   for (const [rawName, value] of Object.entries(headers)) {
     const name = rawName.toLowerCase();
     if (value === undefined || HOP_BY_HOP.has(name) || NEVER_FORWARDED.has(name) || dropped.has(name)) continue;
-    // Only the gateway speaks for the principal: a client's own values never pass.
-    if (name.startsWith('x-latchkey-')) continue;
+    // The keys are the gateway's business, and only the gateway speaks for the principal.
+    if (isWithheldHeader(name)) continue;
     out[name] = typeof value === 'string' ? value : [...value];
   }
   out[PRINCIPAL_HEADERS.accountId] = principal.accountId;

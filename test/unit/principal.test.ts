@@ -72,3 +72,37 @@ describe('latchkeyPrincipal middleware', () => {
     expect(inner).not.toHaveBeenCalled();
   });
 });
+
+describe('latchkeyPrincipal keeps the keys from the handler', () => {
+  it('takes both keys and every would-be x-latchkey-* header out of both header views before the handler runs', async () => {
+    // Prepare: the event as a Lambda proxy integration delivers it on AWS, the client's headers as sent.
+    const sent = {
+      'x-api-key': 'lka_account-secret',
+      'X-Api-Secret-Key': 'lks_user-secret',
+      x_api_secret_key: 'lks_user-secret',
+      x_latchkey_role: 'owner',
+      'X-Latchkey-Anything': 'forged',
+      accept: 'application/json',
+    };
+    const event = {
+      ...eventWith(PRINCIPAL),
+      headers: sent,
+      multiValueHeaders: Object.fromEntries(Object.entries(sent).map(([name, value]) => [name, [value]])),
+    } as unknown as APIGatewayProxyEvent;
+    const seen: APIGatewayProxyEvent[] = [];
+    const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LatchkeyContext>()
+      .use(latchkeyPrincipal())
+      .handler((received) => {
+        seen.push(received);
+        return Promise.resolve({ statusCode: 200, body: '' });
+      });
+
+    // Act
+    await handler(event, context as LatchkeyContext);
+
+    // Assess
+    expect(seen[0]?.headers).toEqual({ accept: 'application/json' });
+    expect(seen[0]?.multiValueHeaders).toEqual({ accept: ['application/json'] });
+    expect(JSON.stringify(seen[0])).not.toContain('secret');
+  });
+});
