@@ -1,19 +1,23 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
+import { DynamoDbFlushLedger } from '#shared/adapters/dynamodb/flush-ledger.ts';
 import { narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
 import { ENV, requiredEnv } from '#shared/config.ts';
-import type { AuthorizerCache } from '#shared/ports.ts';
-import { RevocationFlusher } from '#shared/services/revocation-flusher.ts';
+import type { AuthorizerCache, FlushLedger } from '#shared/ports.ts';
+import { SharedRevocationFlusher } from '#shared/services/shared-revocation-flusher.ts';
 import { awsClientSettings } from './commons/aws-client-settings.ts';
 import { createLogger } from './commons/logger.ts';
 import { streamRecordChange } from './commons/stream-records.ts';
 
 /**
  * The flusher function: the table's stream (event source mapping) hands it each batch of
- * changes; if one of them narrowed access, it flushes the stage's authorizer cache (at most
- * once per window, the mapping runs it one batch at a time) and returns only once a flush
- * that started after the batch arrived was accepted. Failing, it throws: the mapping retries
+ * changes, one batch per shard at a time; if one of them narrowed access, it flushes the
+ * stage's authorizer cache (at most once per window across every shard: the invocations agree
+ * through the stage's flush ledger in the table) and returns only once a flush that started
+ * after the batch arrived was accepted, its own or another invocation's. Failing, it throws: the mapping retries
  * the batch with backoff, bisects it, and after the maximum record age sends it to the
  * dead-letter queue, whose alarm calls an operator.
  */
@@ -23,8 +27,8 @@ export type FlusherHandler = (event: DynamoDBStreamEvent) => Promise<void>;
 /** Within the function's 60 s timeout, leaving room to report the failure. */
 export const GIVE_UP_AFTER_MS = 45_000;
 
-export function createFlusherHandler(cache: AuthorizerCache, logger = createLogger('latchkey-revocation')): FlusherHandler {
-  const flusher = new RevocationFlusher(cache, {
+export function createFlusherHandler(cache: AuthorizerCache, ledger: FlushLedger, logger = createLogger('latchkey-revocation')): FlusherHandler {
+  const flusher = new SharedRevocationFlusher(cache, ledger, {
     giveUpAfterMs: GIVE_UP_AFTER_MS,
     onFailure: (error, attempt) => {
       logger.warn('authorizer cache flush failed; retrying', { attempt, error });
@@ -40,9 +44,18 @@ export function createFlusherHandler(cache: AuthorizerCache, logger = createLogg
 
 let handlerInstance: FlusherHandler | undefined;
 
-export const handler: FlusherHandler = (event) => {
-  handlerInstance ??= createFlusherHandler(
-    new ApiGatewayAuthorizerCache(new APIGatewayClient(awsClientSettings()), requiredEnv(ENV.restApiId), requiredEnv(ENV.stageName)),
+function createHandler(): FlusherHandler {
+  const restApiId = requiredEnv(ENV.restApiId);
+  const stageName = requiredEnv(ENV.stageName);
+  // Its own DynamoDB client, not commons/clients.ts: that module would bundle KMS in too.
+  const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientSettings()));
+  return createFlusherHandler(
+    new ApiGatewayAuthorizerCache(new APIGatewayClient(awsClientSettings()), restApiId, stageName),
+    new DynamoDbFlushLedger(dynamodb, requiredEnv(ENV.tableName), restApiId, stageName),
   );
+}
+
+export const handler: FlusherHandler = (event) => {
+  handlerInstance ??= createHandler();
   return handlerInstance(event);
 };

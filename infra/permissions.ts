@@ -6,7 +6,8 @@ import {
   ENCRYPTION_CONTEXT_PURPOSE_KEY,
   PEPPER_ENCRYPTION_CONTEXT_PURPOSE,
 } from '#shared/adapters/kms-secrets.ts';
-import { ACCOUNT_PREFIX, CONFIG_PK } from '#shared/adapters/dynamodb/items.ts';
+import { FLUSH_LEDGER_ATTRIBUTES } from '#shared/adapters/dynamodb/flush-ledger.ts';
+import { ACCOUNT_PREFIX, CONFIG_PK, FLUSH_LEDGER_PK } from '#shared/adapters/dynamodb/items.ts';
 import { BY_USER_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/adapters/table-schema.ts';
 import type { FunctionGroup } from '#shared/routes.ts';
 
@@ -306,6 +307,28 @@ export function groupStatements(group: FunctionGroup, { table, key }: DataResour
  */
 export function keyExpiryStatements({ table }: Pick<DataResources, 'table'>): PolicyStatement[] {
   return [onlyAttributes(table, 'dynamodb:PutItem', EVENT_ATTRIBUTES), onlyAttributes(table, 'dynamodb:UpdateItem', KEY_EXPIRY_USER_ATTRIBUTES)];
+}
+
+/**
+ * The revocation flusher (shared/services/shared-revocation-flusher.ts): reads and writes its
+ * stage's flush ledger, one item of its own partition, only the ledger's attributes, returning
+ * nothing. It reads and writes no other item.
+ */
+export function revocationFlusherStatements({ table }: Pick<DataResources, 'table'>): PolicyStatement[] {
+  return [
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resources: [table.tableArn],
+      conditions: {
+        'ForAllValues:StringEquals': {
+          'dynamodb:LeadingKeys': [FLUSH_LEDGER_PK],
+          'dynamodb:Attributes': [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, ...FLUSH_LEDGER_ATTRIBUTES],
+        },
+        StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
+      },
+    }),
+  ];
 }
 
 /** Pepper provisioning: list and add pepper versions, and have KMS make one under the pepper context. */

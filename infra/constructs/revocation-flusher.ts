@@ -7,6 +7,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/config.ts';
+import { revocationFlusherStatements } from '../permissions.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 import { consumeTableStream } from './stream-consumer.ts';
 
@@ -22,13 +23,21 @@ export interface RevocationFlusherProps {
   readonly logRemovalPolicy?: RemovalPolicy;
   /** How long the mapping waits to fill a batch: part of the revocation bound. @default 1 second */
   readonly maxBatchingWindow?: Duration;
+  /**
+   * Concurrency reserved for the flusher. The mapping runs one invocation per stream shard at a
+   * time; below the shard count, shards' invocations are throttled and wait for the mapping's
+   * retry, which lengthens the revocation bound.
+   * @default - none: the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
  * Durable revocation on AWS: the table's stream -> an event source mapping -> the flusher
  * function (functions/revocation-flusher.ts), which flushes the stage's authorizer cache after
- * any change that narrowed access. One function runs at a time (reserved concurrency 1), so
- * its window holds across shards; a failing batch is retried with backoff and bisected, and
+ * any change that narrowed access. Each shard's batches run at once with the others', and the
+ * invocations share the stage's flush ledger in the table, so the window of one flush call
+ * holds across shards; a failing batch is retried with backoff and bisected, and
  * one still failing when its records are an hour old goes to a dead-letter queue whose alarm,
  * like the one on the stream's iterator age, says revocation is behind.
  */
@@ -47,12 +56,14 @@ export class RevocationFlusher extends Construct {
       description: 'Flushes the stage authorizer cache after the table stream shows a change that narrowed access',
       memorySize: 256,
       timeout: Duration.seconds(60),
-      environment: { [ENV.restApiId]: props.restApiId, [ENV.stageName]: props.stageName },
+      environment: { [ENV.tableName]: props.table.tableName, [ENV.restApiId]: props.restApiId, [ENV.stageName]: props.stageName },
       logRetention: props.logRetention,
       ...(props.logRemovalPolicy === undefined ? {} : { logRemovalPolicy: props.logRemovalPolicy }),
     });
-    // One at a time: the window of one flush per stage holds across every shard of the stream.
-    (this.flusher.function.node.defaultChild as CfnFunction).reservedConcurrentExecutions = 1;
+    if (props.reservedConcurrency !== undefined) {
+      (this.flusher.function.node.defaultChild as CfnFunction).reservedConcurrentExecutions = props.reservedConcurrency;
+    }
+    for (const statement of revocationFlusherStatements({ table: props.table })) this.flusher.role.addToPrincipalPolicy(statement);
     // FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`: this stage only.
     this.flusher.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['apigateway:DELETE'], resources: [props.flushArn] }));
 

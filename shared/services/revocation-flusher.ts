@@ -152,12 +152,8 @@ export class RevocationFlusher {
     this.#running = false;
   }
 
-  /** Exponential with full jitter above the window, and never sooner than a throttle's Retry-After. */
   #backoff(attempt: number, error: unknown): number {
-    const ceiling = Math.min(this.#maxBackoffMs, this.#windowMs * 2 ** (attempt - 1));
-    const jittered = this.#windowMs + Math.random() * Math.max(0, ceiling - this.#windowMs);
-    const retryAfter = error instanceof FlushThrottledError ? (error.retryAfterMs ?? 0) : 0;
-    return Math.max(jittered, retryAfter);
+    return flushBackoffMs(attempt, error, this.#windowMs, this.#maxBackoffMs);
   }
 
   #failExpired(cause?: unknown): void {
@@ -168,6 +164,17 @@ export class RevocationFlusher {
     this.#waiters = this.#waiters.filter((waiter) => now - waiter.requestedAt < this.#giveUpAfterMs);
     for (const waiter of expired) waiter.reject(new FlushNotDoneError(cause === undefined ? undefined : { cause }));
   }
+}
+
+/**
+ * The pause after the `attempt`th failure in a row: exponential with full jitter above the
+ * window, and never sooner than a throttle's Retry-After.
+ */
+export function flushBackoffMs(attempt: number, error: unknown, windowMs: number, maxBackoffMs: number): number {
+  const ceiling = Math.min(Math.max(maxBackoffMs, windowMs), windowMs * 2 ** (attempt - 1));
+  const jittered = windowMs + Math.random() * Math.max(0, ceiling - windowMs);
+  const retryAfter = error instanceof FlushThrottledError ? (error.retryAfterMs ?? 0) : 0;
+  return Math.max(jittered, retryAfter);
 }
 
 /**

@@ -69,3 +69,11 @@ describe('narrowsAccess: changes that need no flush', () => {
     expect(narrowsAccess(change)).toBe(false);
   });
 });
+
+describe("narrowsAccess: the revocation flusher's own ledger", () => {
+  it('never counts a write of the flush ledger, which would make every flush call for another', () => {
+    const ledger: StreamImage = { pk: { S: 'FLUSH-LEDGER' }, sk: { S: 'STAGE#a1b2c3#prod' }, attempts: { N: '1' }, nextAttemptAt: { N: '1000' } };
+    expect(narrowsAccess({ eventName: 'INSERT', newImage: ledger })).toBe(false);
+    expect(narrowsAccess(modify(ledger, { attempts: { N: '2' }, succeeded: { N: '2' } }))).toBe(false);
+  });
+});

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createFlusherHandler } from '#functions/revocation-flusher.ts';
 import type { AuthorizerCache } from '#shared/ports.ts';
 import { quietLogger } from '#test/support/api-events.ts';
+import { MemoryFlushLedger } from '#test/support/memory-flush-ledger.ts';
 
 /** The flusher function as the event source mapping calls it, with Lambda's own record shape (binaries as base64). */
 
@@ -34,7 +35,7 @@ class CountingCache implements AuthorizerCache {
 describe('revocation flusher function', () => {
   it('flushes once for a batch holding narrowing changes', async () => {
     const cache = new CountingCache();
-    const handler = createFlusherHandler(cache, quietLogger());
+    const handler = createFlusherHandler(cache, new MemoryFlushLedger(), quietLogger());
     const event = { Records: [keyRecord('REMOVE'), keyRecord('REMOVE')] } as unknown as DynamoDBStreamEvent;
 
     await handler(event);
@@ -44,7 +45,7 @@ describe('revocation flusher function', () => {
 
   it('spends no flush on a batch of bookkeeping (lastUsedAt)', async () => {
     const cache = new CountingCache();
-    const handler = createFlusherHandler(cache, quietLogger());
+    const handler = createFlusherHandler(cache, new MemoryFlushLedger(), quietLogger());
     const stamped = { pk: { S: 'ACCOUNT#A1' }, sk: { S: 'KEY#K1' }, role: { S: 'owner' }, secretHash: { B: 'AQID' }, lastUsedAt: { S: '2026-01-01T00:00:00Z' } };
     const event = { Records: [keyRecord('MODIFY', stamped)] } as unknown as DynamoDBStreamEvent;
 
@@ -55,7 +56,7 @@ describe('revocation flusher function', () => {
 
   it('retries a failing flush before it answers, so the batch is done only once the cache was flushed', async () => {
     const cache = new CountingCache(1);
-    const handler = createFlusherHandler(cache, quietLogger());
+    const handler = createFlusherHandler(cache, new MemoryFlushLedger(), quietLogger());
 
     await handler({ Records: [keyRecord('REMOVE')] } as unknown as DynamoDBStreamEvent);
 

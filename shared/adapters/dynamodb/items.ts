@@ -20,6 +20,8 @@ export const KEYNAME_PREFIX = 'KEYNAME#';
 export const EVENT_PREFIX = 'EVENT#';
 export const CONFIG_PK = 'CONFIG';
 export const PEPPER_PREFIX = 'PEPPER#';
+/** The revocation flusher's ledger of flush attempts, one item per stage (flush-ledger.ts). */
+export const FLUSH_LEDGER_PK = 'FLUSH-LEDGER';
 
 export const accountPk = (accountId: string): string => `${ACCOUNT_PREFIX}${accountId}`;
 export const userSk = (userId: string): string => `${USER_PREFIX}${userId}`;

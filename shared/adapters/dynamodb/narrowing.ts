@@ -1,4 +1,4 @@
-import { CONFIG_PK, EVENT_PREFIX, KEYNAME_PREFIX, KEY_PREFIX, META_SK, PEPPER_PREFIX, USER_PREFIX } from './items.ts';
+import { CONFIG_PK, EVENT_PREFIX, FLUSH_LEDGER_PK, KEYNAME_PREFIX, KEY_PREFIX, META_SK, PEPPER_PREFIX, USER_PREFIX } from './items.ts';
 
 /**
  * Whether a change to the table may have taken access away, decided from the change alone
@@ -61,6 +61,8 @@ export function narrowsAccess(change: TableChange): boolean {
     if (sk.startsWith(PEPPER_PREFIX)) return oldImage !== undefined && changed(oldImage, newImage, new Set());
     return true;
   }
+  // The flusher's own record of its flushes: counting it would make every flush call for another.
+  if (pk === FLUSH_LEDGER_PK) return false;
   if (sk.startsWith(EVENT_PREFIX) || sk.startsWith(KEYNAME_PREFIX)) return false;
   // Nothing was there before: a new item only adds access. (A REMOVE or MODIFY always has an
   // old image with NEW_AND_OLD_IMAGES; without one, the stream is misconfigured: flush.)

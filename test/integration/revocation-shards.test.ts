@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFlusherHandler } from '#functions/revocation-flusher.ts';
+import { DynamoDbFlushLedger } from '#shared/adapters/dynamodb/flush-ledger.ts';
+import type { AuthorizerCache } from '#shared/ports.ts';
+import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
+import { quietLogger } from '#test/support/api-events.ts';
+import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';
+import { SimulatedShards, keyRemovedRecord } from '#test/support/simulated-shards.ts';
+
+/**
+ * The flusher function's invocations on four stream shards at once, sharing the stage's flush
+ * ledger in a table on DynamoDB Local, as on AWS: at most one flush call per window across the
+ * shards, and each change flushed by a call that started after it. The fake-clock simulation
+ * (test/unit/revocation-shards.test.ts) holds the 2 s bound exactly; here real round trips on a
+ * loaded machine get slack, and `npm run bench -- --only 9` measures the speed.
+ */
+
+const SHARDS = 4;
+const PACE_MS = 40;
+const CHANGES = 120;
+const BOUND_MS = 2_000;
+const MACHINE_SLACK_MS = 2_000;
+/** Calls are spaced on the claimants' clock; a claim's own round trip may shift where a call starts. */
+const CALL_JITTER_MS = 50;
+
+class RecordingCache implements AuthorizerCache {
+  readonly flushes: { start: number; end: number }[] = [];
+  async flush(): Promise<void> {
+    const start = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    this.flushes.push({ start, end: Date.now() });
+  }
+}
+
+let table: TestTable;
+
+beforeAll(async () => {
+  table = await createTestTable();
+});
+
+afterAll(() => {
+  table.raw.destroy();
+});
+
+function p99(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil(sorted.length * 0.99) - 1] ?? Number.NaN;
+}
+
+describe('the flush ledger on DynamoDB Local, with several stream shards', () => {
+  it('lets one of several invocations that read the same state claim the attempt, and none before it is due', async () => {
+    const ledger = new DynamoDbFlushLedger(table.client, table.tableName, 'claims', 'prod');
+    const seen = await ledger.read();
+    const now = Date.now();
+
+    const claims = await Promise.all(Array.from({ length: 8 }, () => ledger.claim(seen, now, now + DEFAULT_FLUSH_WINDOW_MS)));
+
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const after = await ledger.read();
+    expect(after).toMatchObject({ attempts: seen.attempts + 1, nextAttemptAt: now + DEFAULT_FLUSH_WINDOW_MS });
+    // Read afresh, but within the window: not due.
+    expect(await ledger.claim(after, now + 10, now + 10 + DEFAULT_FLUSH_WINDOW_MS)).toBe(false);
+    await ledger.succeeded(after.attempts);
+    await ledger.succeeded(after.attempts - 1);
+    expect((await ledger.read()).succeeded).toBe(after.attempts);
+  });
+
+  it('keeps one flush call per window across four shards, and flushes each change after it committed, within the bound', async () => {
+    const cache = new RecordingCache();
+    const ledger = new DynamoDbFlushLedger(table.client, table.tableName, 'shards', 'prod');
+    const shards = new SimulatedShards(SHARDS, () => createFlusherHandler(cache, ledger, quietLogger()));
+    const commits: number[] = [];
+    for (let n = 0; n < CHANGES; n += 1) {
+      commits.push(Date.now());
+      shards.deliver(n % SHARDS, keyRemovedRecord(`A${n % SHARDS}`, `K${n}`));
+      await new Promise((resolve) => setTimeout(resolve, PACE_MS));
+    }
+    const last = commits.at(-1) ?? 0;
+    while (shards.pending() > 0 || !cache.flushes.some((f) => f.start >= last)) await new Promise((resolve) => setTimeout(resolve, 50));
+    await shards.stop();
+
+    const starts = cache.flushes.map((f) => f.start).sort((a, b) => a - b);
+    const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? 0));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(DEFAULT_FLUSH_WINDOW_MS - CALL_JITTER_MS);
+    const latencies = commits.map((at) => {
+      const covering = cache.flushes.filter((f) => f.start >= at).sort((a, b) => a.start - b.start)[0];
+      if (covering === undefined) throw new Error('a change was never flushed');
+      return covering.end - at;
+    });
+    expect(p99(latencies)).toBeLessThanOrEqual(BOUND_MS + MACHINE_SLACK_MS);
+  });
+});
