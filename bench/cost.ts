@@ -44,8 +44,11 @@ export const PRICES = {
   wafPerMillionRequests: 0.6,
 } as const;
 
-/** The stack's web ACL: the rate rule per source address and three AWS managed rule groups (infra/constructs/usage-limits.ts). */
-export const WAF_RULES = 4;
+/**
+ * The stack's web ACL: the rate rule per source address, the leak route's rate rule per address
+ * and three AWS managed rule groups (infra/constructs/usage-limits.ts).
+ */
+export const WAF_RULES = 5;
 
 /** The memory of the authorizer and of every handler function (infra/stateless-stack.ts). */
 export const LAMBDA_MEMORY_MB = 512;

@@ -64,6 +64,87 @@ export const KEY_EXPIRY_USER_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.s
 /** What editing an allow list writes on a key item: never its role, holder or digest. */
 export const ALLOW_LIST_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'rules', 'cidrs', 'rev', 'lastUsedAt'] as const;
 
+/**
+ * What the users function puts: a new user item (items.ts userItem) and audit events. Never a
+ * digest, a pepper version or an allow list, so it cannot make or replace a key that works.
+ */
+export const USER_PUT_ATTRIBUTES = [
+  ...EVENT_ATTRIBUTES,
+  'name',
+  'email',
+  'role',
+  'createdAt',
+  'keyIds',
+  'keyCount',
+  'rev',
+] as const;
+
+/**
+ * What the users function updates: a user's role, key list, count and revision, the role copy
+ * on each of the user's keys, the account's owner count, and the key-use stamp.
+ */
+export const USER_UPDATE_ATTRIBUTES = [
+  TABLE_KEYS.partitionKey,
+  TABLE_KEYS.sortKey,
+  'role',
+  'keyIds',
+  'keyCount',
+  'rev',
+  'ownerCount',
+  'lastUsedAt',
+] as const;
+
+/**
+ * What the api-keys function puts: a new key (items.ts keyItem as issueUserKey makes it: no
+ * allow list yet, no previous secret), its name reservation (keyNameItem) and audit events.
+ */
+export const API_KEY_PUT_ATTRIBUTES = [
+  ...EVENT_ATTRIBUTES,
+  BY_USER_INDEX.partitionKey,
+  BY_USER_INDEX.sortKey,
+  'name',
+  'userId',
+  'role',
+  'createdAt',
+  'rules',
+  'secretHash',
+  'pepperVersion',
+  'keyExpiresAt',
+  'createdByUserId',
+  'createdByKeyId',
+  'rev',
+  'keyId',
+] as const;
+
+/**
+ * What the api-keys function updates: a holder's key list, count and revision (a key created,
+ * deleted, or removed by TTL and forgotten), a rolled key's digest and the secret it replaced,
+ * and the key-use stamp. Never a role, an allow list or anything of the account item.
+ */
+export const API_KEY_UPDATE_ATTRIBUTES = [
+  TABLE_KEYS.partitionKey,
+  TABLE_KEYS.sortKey,
+  'keyIds',
+  'keyCount',
+  'rev',
+  'secretHash',
+  'pepperVersion',
+  'previousSecretHash',
+  'previousPepperVersion',
+  'previousSecretExpiresAt',
+  'lastUsedAt',
+] as const;
+
+/** What moving a digest to the newest pepper writes (shared/adapters/dynamodb/digest-upgrades.ts). */
+export const DIGEST_UPGRADE_ATTRIBUTES = [
+  TABLE_KEYS.partitionKey,
+  TABLE_KEYS.sortKey,
+  'secretHash',
+  'pepperVersion',
+  'accountKeyHash',
+  'accountKeyPepperVersion',
+] as const;
+
 interface GroupAccess {
   readonly tableActions: readonly string[];
   /** Actions on the byUser index (listing one user's keys). */
@@ -71,12 +152,12 @@ interface GroupAccess {
   /** Loads the pepper ring (a Query of the pepper partition plus one KMS Decrypt per version). */
   readonly kms: KmsUse;
   /**
-   * When set, PutItem may write only items made of these attributes, and UpdateItem only
-   * these (returning none of the others): `dynamodb:Attributes`. Otherwise any attribute of
-   * the account partitions.
+   * PutItem may write only items made of these attributes, and UpdateItem only these (returning
+   * none of the others): `dynamodb:Attributes`. Required, so that no group can be given a write
+   * of any attribute by leaving its list out; empty for a group that neither puts nor updates.
    */
-  readonly puts?: readonly string[];
-  readonly updates?: readonly string[];
+  readonly puts: readonly string[];
+  readonly updates: readonly string[];
 }
 
 /** A group that reads and writes whole items in transactions (users, user keys). */
@@ -97,7 +178,7 @@ const TRANSACTIONAL_WRITER_ACTIONS = [
  */
 const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   // Answers from the authorizer's context alone (plus the key-use stamp every route function writes).
-  whoami: { tableActions: [], indexActions: [], kms: 'none' },
+  whoami: { tableActions: [], indexActions: [], kms: 'none', puts: [], updates: [] },
   // Reads the account; the reveal decrypts the account key and writes its audit event; the API
   // switch sets the account's apiEnabled with its audit event in one transaction; a roll of the
   // account key hashes the new key with the pepper, encrypts it for reveal and sets the account
@@ -109,16 +190,21 @@ const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
     puts: EVENT_ATTRIBUTES,
     updates: [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'apiEnabled', 'lastUsedAt', ...ACCOUNT_KEY_ROLL_ATTRIBUTES],
   },
+  // Adds, changes and deletes users with their keys' role copies and the owner count.
   users: {
     tableActions: TRANSACTIONAL_WRITER_ACTIONS,
     indexActions: [],
     kms: 'none',
+    puts: USER_PUT_ATTRIBUTES,
+    updates: USER_UPDATE_ATTRIBUTES,
   },
   // Creating a key hashes its secret with the pepper.
   'api-keys': {
     tableActions: TRANSACTIONAL_WRITER_ACTIONS,
     indexActions: ['dynamodb:Query'],
     kms: 'decrypt-pepper',
+    puts: API_KEY_PUT_ATTRIBUTES,
+    updates: API_KEY_UPDATE_ATTRIBUTES,
   },
   // Edits allow lists: may put audit events and update a key's rules, never its role or digest.
   'cidr-allow-list': {
@@ -128,7 +214,7 @@ const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
     puts: EVENT_ATTRIBUTES,
     updates: ALLOW_LIST_ATTRIBUTES,
   },
-  logs: { tableActions: ['dynamodb:Query'], indexActions: [], kms: 'none' },
+  logs: { tableActions: ['dynamodb:Query'], indexActions: [], kms: 'none', puts: [], updates: [] },
   // Leak reports: one batched read of the reported keys' items, the pepper to compare digests,
   // and the writes a valid key causes (deleting a user key, ending a grace, flagging the account).
   // Its updates touch only a key's holder list (a deleted key), the secrets a roll replaced
@@ -241,9 +327,9 @@ function upgradeDigests(table: ITable): PolicyStatement {
     actions: ['dynamodb:UpdateItem'],
     resources: [table.tableArn],
     conditions: {
-      'ForAllValues:StringEquals': {
-        'dynamodb:Attributes': [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, 'secretHash', 'pepperVersion', 'accountKeyHash', 'accountKeyPepperVersion'],
-      },
+      // Digests live in the account partitions only: never a pepper item.
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ACCOUNT_PARTITIONS] },
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...DIGEST_UPGRADE_ATTRIBUTES] },
       StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
     },
   });
@@ -258,8 +344,8 @@ export function groupStatements(group: FunctionGroup, { table, key }: DataResour
   const statements: PolicyStatement[] = [];
   const accountPartitions = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ACCOUNT_PARTITIONS] } };
   const limited = new Map<string, readonly string[]>([
-    ...(access.puts === undefined ? [] : [['dynamodb:PutItem', access.puts] as const]),
-    ...(access.updates === undefined ? [] : [['dynamodb:UpdateItem', access.updates] as const]),
+    ['dynamodb:PutItem', access.puts],
+    ['dynamodb:UpdateItem', access.updates],
   ]);
   const unlimited = access.tableActions.filter((action) => !limited.has(action));
   if (unlimited.length > 0) {

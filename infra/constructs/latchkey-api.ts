@@ -310,6 +310,8 @@ export class LatchkeyApi extends Construct {
       usageReaders: [groupFunctions.account.role],
       ...(props.waf === undefined ? {} : { waf: props.waf }),
       ...(props.wafRateLimit === undefined ? {} : { wafRateLimit: props.wafRateLimit }),
+      // WAF's rate rule for the leak route is derived from the route's own throttle, so the two cannot drift apart.
+      ...(props.publicRouteRateLimit === undefined ? {} : { publicRouteRateLimit: props.publicRouteRateLimit }),
     });
 
     const jsonMessage = { 'application/json': '{"message":$context.error.messageString}' };

@@ -1,11 +1,13 @@
-import { Stack, Token, Validations } from 'aws-cdk-lib';
+import { Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import { type CfnRestApi, Period, type RestApi, type UsagePlan } from 'aws-cdk-lib/aws-apigateway';
-import { Effect, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { defaultUsagePlanName } from '#shared/adapters/apigw-usage-plans.ts';
+import { USAGE_PLAN_STAGE_TAG, defaultUsagePlanName, usagePlanStageTag } from '#shared/adapters/apigw-usage-plans.ts';
 import { ENV } from '#shared/config.ts';
 import type { Plan } from '#shared/domain/plan.ts';
+import { PUBLIC_ROUTE_THROTTLE, ROUTES, isPublicRoute } from '#shared/routes.ts';
+import { publicRouteRateRule } from './public-route-rate-rule.ts';
 
 export interface UsageLimitsProps {
   /** The API; its methods must be added with `apiKeyRequired: true`, or no usage plan applies to them. */
@@ -15,7 +17,7 @@ export interface UsageLimitsProps {
   /** The plan of accounts without their own: the usage plan this construct makes. */
   readonly defaultPlan: Plan;
   /** Whoever reads accounts' usage (GET /v1/account/usage): allowed GetUsage and nothing else. */
-  readonly usageReaders: readonly IGrantable[];
+  readonly usageReaders: readonly IRole[];
   /**
    * An AWS WAF web ACL on the stage: a rate-based rule per source address and AWS's managed
    * rule groups for APIs. Off leaves the stage throttle as the only guard against floods.
@@ -24,6 +26,12 @@ export interface UsageLimitsProps {
   readonly waf?: boolean;
   /** Requests per source address per 5 minutes before WAF blocks the address. @default 2000 */
   readonly wafRateLimit?: number;
+  /**
+   * The method throttle of the routes that need no keys, requests per second for all callers
+   * together; WAF blocks one address past a tenth of it (public-route-rate-rule.ts).
+   * @default PUBLIC_ROUTE_THROTTLE.rateLimit
+   */
+  readonly publicRouteRateLimit?: number;
 }
 
 /** The managed rule groups: AWS's baseline groups, with no subscription fee beyond WAF's per-rule price. */
@@ -39,7 +47,8 @@ export const MANAGED_RULE_GROUPS = ['AWSManagedRulesAmazonIpReputationList', 'AW
  *   region, API keys to 10,000): this one is the default plan's; `npm run admin -- set-plan`
  *   makes the others. Throttle and quota apply per API key, so accounts never share limits.
  * - A WAF web ACL on the stage blocks an address past its rate, known bad inputs and
- *   addresses on AWS's reputation list before API Gateway runs, and bills, the authorizer.
+ *   addresses on AWS's reputation list before API Gateway runs, and bills, the authorizer;
+ *   and an address past its share of the keyless routes' throttle, which all callers share.
  */
 export class UsageLimits extends Construct {
   readonly defaultUsagePlan: UsagePlan;
@@ -60,18 +69,32 @@ export class UsageLimits extends Construct {
     });
 
     const stack = Stack.of(this);
-    // GetUsage is GET /usageplans/{id}/usage: counts only, never a key or its value. Any usage
-    // plan, because set-plan makes a plan's usage plan when an account first needs it.
-    const readUsage = new PolicyStatement({
-      effect: Effect.ALLOW,
-      actions: ['apigateway:GET'],
-      resources: [`arn:${stack.partition}:apigateway:${stack.region}::/usageplans/*/usage`],
+    // Every usage plan of this stage carries the stage's tag: this one here, set-plan's when it
+    // makes or finds one (apigw-usage-plans.ts), so GetUsage can be granted on them alone.
+    const stageTag = usagePlanStageTag(api.restApiId, props.stageName);
+    Tags.of(this.defaultUsagePlan).add(USAGE_PLAN_STAGE_TAG, stageTag);
+    // GetUsage is GET /usageplans/{id}/usage: counts only, never a key or its value. The default
+    // plan's by its id; the plans set-plan makes after deployment by the stage's tag, never
+    // another stack's or another API's plans.
+    const usageOf = (planId: string): string => `arn:${stack.partition}:apigateway:${stack.region}::/usageplans/${planId}/usage`;
+    // A policy of its own, not the role's default one: the functions' default policies come
+    // before the methods, the methods before the stage and the stage before this usage plan.
+    const readUsage = new Policy(this, 'ReadUsage', {
+      statements: [
+        new PolicyStatement({ effect: Effect.ALLOW, actions: ['apigateway:GET'], resources: [usageOf(this.defaultUsagePlan.usagePlanId)] }),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['apigateway:GET'],
+          resources: [usageOf('*')],
+          conditions: { StringEquals: { [`aws:ResourceTag/${USAGE_PLAN_STAGE_TAG}`]: stageTag } },
+        }),
+      ],
     });
-    for (const reader of props.usageReaders) reader.grantPrincipal.addToPrincipalPolicy(readUsage);
+    for (const reader of props.usageReaders) readUsage.attachToRole(reader);
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
     Validations.of(stack).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:${region}::/usageplans/*/usage]`,
-      reason: 'GetUsage of any usage plan: set-plan makes usage plans after deployment, and usage data holds counts only, never a key.',
+      reason: "GetUsage of the usage plans tagged with this stage only: set-plan makes them after deployment, so their ids are not known here; usage data holds counts only, never a key.",
     });
 
     if (props.waf === false) {
@@ -95,9 +118,15 @@ export class UsageLimits extends Construct {
           statement: { rateBasedStatement: { limit: props.wafRateLimit ?? 2000, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
           visibilityConfig: visibility('latchkey-rate-per-address'),
         },
+        publicRouteRateRule(
+          ROUTES.filter(isPublicRoute),
+          props.publicRouteRateLimit ?? PUBLIC_ROUTE_THROTTLE.rateLimit,
+          1,
+          visibility('latchkey-rate-public-routes-per-address'),
+        ),
         ...MANAGED_RULE_GROUPS.map((name, index) => ({
           name,
-          priority: index + 1,
+          priority: index + 2,
           overrideAction: { none: {} },
           statement: {
             managedRuleGroupStatement: {

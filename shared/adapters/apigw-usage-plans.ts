@@ -19,6 +19,16 @@ export interface ApiGatewayUsagePlansOptions {
   readonly stageName: string;
 }
 
+/**
+ * The tag every usage plan of a stage carries, valued `usagePlanStageTag(restApiId, stage)`: the
+ * functions may read usage (GetUsage) of the plans with their stage's tag only (usage-limits.ts).
+ */
+export const USAGE_PLAN_STAGE_TAG = 'latchkey:stage';
+
+export function usagePlanStageTag(restApiId: string, stageName: string): string {
+  return `${restApiId}/${stageName}`;
+}
+
 /** The name of the usage plan the stack makes for the default plan. */
 export function defaultUsagePlanName(stageName: string): string {
   return `latchkey-${stageName}-default`;
@@ -120,8 +130,14 @@ export class ApiGatewayUsagePlans implements UsagePlans {
     let position: string | undefined;
     do {
       const page = await this.#client.send(new GetUsagePlansCommand({ position, limit: 500 }));
+      const tag = usagePlanStageTag(restApiId, stageName);
+      // A tier's plan without the stage's tag (made before plans had it) is passed over: the
+      // functions could not read its usage, so a tagged one is made and the key moves to it.
       const found = page.items?.find(
-        (item) => item.name === name && (item.apiStages ?? []).some((stage) => stage.apiId === restApiId && stage.stage === stageName),
+        (item) =>
+          item.name === name &&
+          (plan === null || item.tags?.[USAGE_PLAN_STAGE_TAG] === tag) &&
+          (item.apiStages ?? []).some((stage) => stage.apiId === restApiId && stage.stage === stageName),
       );
       if (found?.id !== undefined) return found.id;
       position = page.position;
@@ -132,6 +148,7 @@ export class ApiGatewayUsagePlans implements UsagePlans {
         name,
         description: 'A Latchkey plan: accounts on it are throttled and counted each by their own API key',
         apiStages: [{ apiId: restApiId, stage: stageName }],
+        tags: { [USAGE_PLAN_STAGE_TAG]: usagePlanStageTag(restApiId, stageName) },
         throttle: { rateLimit: plan.rateLimit, burstLimit: plan.burstLimit },
         ...(plan.quota === null ? {} : { quota: { limit: plan.quota.limit, period: plan.quota.period, offset: 0 } }),
       }),

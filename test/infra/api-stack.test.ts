@@ -45,6 +45,7 @@ describe('API stack (defaults)', () => {
   let tableArn: unknown;
   let keyArn: unknown;
   let apiId: string;
+  let defaultUsagePlanId: string;
   let flushArn: unknown;
 
   beforeAll(() => {
@@ -53,6 +54,7 @@ describe('API stack (defaults)', () => {
     tableArn = importOf(synth, synth.stateful.table.node.defaultChild as CfnElement, 'Arn');
     keyArn = importOf(synth, synth.stateful.key.node.defaultChild as CfnElement, 'Arn');
     apiId = logicalIdOf(synth.api.api.node.defaultChild as CfnElement);
+    defaultUsagePlanId = logicalIdOf(synth.api.usageLimits.defaultUsagePlan.node.defaultChild as CfnElement);
     flushArn = {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/restapis/', { Ref: apiId }, '/stages/prod/cache/authorizers']],
     };
@@ -123,6 +125,8 @@ describe('API stack (defaults)', () => {
           Effect: 'Allow',
           Resource: tableArn,
           Condition: {
+            // A digest sits in an account partition: never a pepper item, whatever the request names.
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] },
             'ForAllValues:StringEquals': {
               'dynamodb:Attributes': ['pk', 'sk', 'secretHash', 'pepperVersion', 'accountKeyHash', 'accountKeyPepperVersion'],
             },
@@ -188,50 +192,77 @@ describe('API stack (defaults)', () => {
           Resource: keyArn,
           Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'latchkey-account-key' } },
         },
-        // GET /v1/account/usage: API Gateway's GetUsage, counts only.
+        // GET /v1/account/usage: API Gateway's GetUsage (counts only) of this stage's usage plans
+        // alone: the default one by its id, those set-plan makes by the stage's tag.
+        {
+          Action: 'apigateway:GET',
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/usageplans/', { Ref: defaultUsagePlanId }, '/usage']] },
+        },
         {
           Action: 'apigateway:GET',
           Effect: 'Allow',
           Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/usageplans/*/usage']] },
+          Condition: { StringEquals: { 'aws:ResourceTag/latchkey:stage': { 'Fn::Join': ['', [{ Ref: apiId }, '/prod']] } } },
         },
       ]);
     });
 
-    it('let the users function write users transactionally in the account partitions only, with no KMS access', () => {
+    it('let the users function put only users and audit events and update only roles, key lists and owner counts: never a digest', () => {
       expect(dataStatements('users')).toEqual([
         {
-          Action: [
-            'dynamodb:GetItem',
-            'dynamodb:BatchGetItem',
-            'dynamodb:Query',
-            'dynamodb:PutItem',
-            'dynamodb:UpdateItem',
-            'dynamodb:DeleteItem',
-            'dynamodb:ConditionCheckItem',
-          ],
+          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
           Effect: 'Allow',
           Resource: tableArn,
           Condition: ACCOUNTS,
         },
+        // A new user (and audit events): no secretHash, pepperVersion or rules, so no key that works.
+        onlyAttributes('dynamodb:PutItem', [...EVENT_ATTRIBUTES, 'name', 'email', 'role', 'createdAt', 'keyIds', 'keyCount', 'rev']),
+        // A role change reaches the user, the role copy on each key and the owner count.
+        onlyAttributes('dynamodb:UpdateItem', ['pk', 'sk', 'role', 'keyIds', 'keyCount', 'rev', 'ownerCount', 'lastUsedAt']),
       ]);
     });
 
-    it('let the api-keys function write in the account partitions, query the byUser index and decrypt only the pepper', () => {
+    it('let the api-keys function put new keys, their names and audit events, update only key lists and rolled digests, query the byUser index and decrypt only the pepper', () => {
       expect(dataStatements('api-keys')).toEqual([
         {
-          Action: [
-            'dynamodb:GetItem',
-            'dynamodb:BatchGetItem',
-            'dynamodb:Query',
-            'dynamodb:PutItem',
-            'dynamodb:UpdateItem',
-            'dynamodb:DeleteItem',
-            'dynamodb:ConditionCheckItem',
-          ],
+          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
           Effect: 'Allow',
           Resource: tableArn,
           Condition: ACCOUNTS,
         },
+        // A new key as it is issued (no allow list, no previous secret), its name reservation, audit events.
+        onlyAttributes('dynamodb:PutItem', [
+          ...EVENT_ATTRIBUTES,
+          'gsi1pk',
+          'gsi1sk',
+          'name',
+          'userId',
+          'role',
+          'createdAt',
+          'rules',
+          'secretHash',
+          'pepperVersion',
+          'keyExpiresAt',
+          'createdByUserId',
+          'createdByKeyId',
+          'rev',
+          'keyId',
+        ]),
+        // Never a role, an allow list or the account item's attributes.
+        onlyAttributes('dynamodb:UpdateItem', [
+          'pk',
+          'sk',
+          'keyIds',
+          'keyCount',
+          'rev',
+          'secretHash',
+          'pepperVersion',
+          'previousSecretHash',
+          'previousPepperVersion',
+          'previousSecretExpiresAt',
+          'lastUsedAt',
+        ]),
         { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [tableArn, '/index/byUser']] } },
         ...readPepper(),
       ]);

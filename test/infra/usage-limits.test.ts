@@ -1,15 +1,69 @@
 import { rmSync } from 'node:fs';
-import type { CfnElement } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromContext } from '#infra/config.ts';
 import { MANAGED_RULE_GROUPS } from '#infra/constructs/usage-limits.ts';
+import { LatchkeyApi, type LatchkeyApiProps } from '#infra/constructs/latchkey-api.ts';
+import { LatchkeyData } from '#infra/constructs/latchkey-data.ts';
+import { PublicRouteRateError } from '#infra/constructs/public-route-rate-rule.ts';
 import { addLatchkeyStacks, addNagChecks } from '#infra/latchkey.ts';
 import { ROUTES, isPublicRoute } from '#shared/routes.ts';
 import { TEST_ENV, logicalIdOf, newApp, synthLatchkey, type SynthesizedLatchkey } from './cdk-app.ts';
 
 interface CfnResource {
   readonly Properties: Record<string, unknown>;
+}
+
+interface WafRule {
+  readonly Name: string;
+  readonly Action?: unknown;
+  readonly Statement: Record<string, unknown>;
+}
+
+interface RateBasedStatement {
+  readonly Limit: number;
+  readonly EvaluationWindowSec: number;
+  readonly ScopeDownStatement: { AndStatement: { Statements: Record<string, { FieldToMatch: unknown; SearchString?: string; RegexString?: string }>[] } };
+}
+
+function wafRules(template: Template): WafRule[] {
+  const acl = Object.values(template.findResources('AWS::WAFv2::WebACL') as Record<string, CfnResource>)[0];
+  return (acl?.Properties.Rules ?? []) as WafRule[];
+}
+
+function publicRouteRule(template: Template): RateBasedStatement {
+  const rule = wafRules(template).find((candidate) => candidate.Name === 'RateLimitPublicRoutesPerSourceAddress');
+  expect(rule?.Action).toEqual({ Block: {} });
+  return rule?.Statement.RateBasedStatement as RateBasedStatement;
+}
+
+/** The leak route's method throttle on the stage, requests per second for every caller together. */
+function leakRouteThrottle(template: Template): number {
+  const stage = Object.values(template.findResources('AWS::ApiGateway::Stage') as Record<string, CfnResource>)[0];
+  const settings = stage?.Properties.MethodSettings as { ResourcePath: string; HttpMethod: string; ThrottlingRateLimit: number }[];
+  const leak = settings.find((setting) => setting.ResourcePath === '/~1v1~1leaked-keys' && setting.HttpMethod === 'POST');
+  if (leak === undefined) throw new Error('no method throttle on the leak route');
+  return leak.ThrottlingRateLimit;
+}
+
+/** LatchkeyApi on its own, for the props CDK context does not reach. */
+function synthApi(props: Partial<LatchkeyApiProps>): { template: Template; cleanup: () => void } {
+  const { app, outdir } = newApp();
+  try {
+    const stack = new Stack(app, 'Api', { env: TEST_ENV });
+    const data = new LatchkeyData(stack, 'Data', {});
+    new LatchkeyApi(stack, 'Latchkey', { table: data.table, key: data.key, ...props });
+    return {
+      template: Template.fromStack(stack),
+      cleanup: () => {
+        rmSync(outdir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 describe('usage limits (defaults)', () => {
@@ -62,12 +116,76 @@ describe('usage limits (defaults)', () => {
       Action: { Block: {} },
       Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
     });
-    const groups = rules.slice(1).map((rule) => rule.Statement.ManagedRuleGroupStatement as { VendorName: string; Name: string });
+    expect(rules[1]?.Name).toBe('RateLimitPublicRoutesPerSourceAddress');
+    const groups = rules.slice(2).map((rule) => rule.Statement.ManagedRuleGroupStatement as { VendorName: string; Name: string });
     expect(groups.map((group) => `${group.VendorName}/${group.Name}`)).toEqual(MANAGED_RULE_GROUPS.map((name) => `AWS/${name}`));
     synth.apiTemplate.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
       WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
       ResourceArn: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/restapis/'), apiRef, '/stages/', stageRef])] }),
     });
+  });
+});
+
+describe('the leak route\'s WAF rate rule', () => {
+  let synth: SynthesizedLatchkey;
+
+  beforeAll(() => {
+    synth = synthLatchkey();
+  });
+  afterAll(() => {
+    synth.cleanup();
+  });
+
+  it('counts only POSTs to the leak route, per address, over WAF\'s shortest window', () => {
+    const statement = publicRouteRule(synth.apiTemplate);
+    expect(statement).toMatchObject({ AggregateKeyType: 'IP', EvaluationWindowSec: 60 });
+    expect(statement.ScopeDownStatement.AndStatement.Statements).toEqual([
+      {
+        ByteMatchStatement: {
+          FieldToMatch: { Method: {} },
+          PositionalConstraint: 'EXACTLY',
+          SearchString: 'POST',
+          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+        },
+      },
+      {
+        RegexMatchStatement: {
+          FieldToMatch: { UriPath: {} },
+          RegexString: expect.any(String) as unknown,
+          TextTransformations: [{ Priority: 0, Type: 'URL_DECODE' }],
+        },
+      },
+    ]);
+    const regex = new RegExp(String(statement.ScopeDownStatement.AndStatement.Statements[1]?.RegexMatchStatement?.RegexString));
+    // The stage (or a custom domain's base path) comes first; repeated or trailing slashes change nothing.
+    for (const path of ['/prod/v1/leaked-keys', '/v1/leaked-keys', '/prod/v1/leaked-keys/', '/prod//v1//leaked-keys']) expect(path).toMatch(regex);
+    for (const path of ['/prod/v1/api-keys', '/prod/v1/leaked-keys/other', '/prod/v1/leaked-keysx']) expect(path).not.toMatch(regex);
+  });
+
+  it('blocks one address well before it alone could use up the route\'s throttle: a tenth of it per minute', () => {
+    const { Limit, EvaluationWindowSec } = publicRouteRule(synth.apiTemplate);
+    const throttle = leakRouteThrottle(synth.apiTemplate);
+    expect(throttle).toBe(5);
+    expect(Limit).toBe(30);
+    expect(Limit).toBeLessThanOrEqual((throttle * EvaluationWindowSec) / 10);
+  });
+
+  it('follows the route\'s throttle when it is configured, so the two cannot drift apart', () => {
+    const { template, cleanup } = synthApi({ publicRouteRateLimit: 20 });
+    try {
+      expect(leakRouteThrottle(template)).toBe(20);
+      expect(publicRouteRule(template).Limit).toBe(120);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses a throttle so low that WAF\'s smallest limit would let one address take half of it or more', () => {
+    expect(() => synthApi({ publicRouteRateLimit: 0.3 })).toThrow(PublicRouteRateError);
+    expect(() => synthApi({ publicRouteRateLimit: 0.3 })).toThrow(/publicRouteRateLimit 0.3\/s admits 18 requests a minute/);
+    // Without the WAF there is no rule to size.
+    const { cleanup } = synthApi({ publicRouteRateLimit: 0.3, waf: false });
+    cleanup();
   });
 });
 

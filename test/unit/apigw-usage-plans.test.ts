@@ -79,9 +79,32 @@ describe('ApiGatewayUsagePlans', () => {
       apiStages: [stage],
       throttle: { rateLimit: 100, burstLimit: 200 },
       quota: { limit: 1_000_000, period: 'MONTH', offset: 0 },
+      // The functions may read usage of the plans with this tag only.
+      tags: { 'latchkey:stage': 'a1b2c3d4e5/prod' },
     });
     expect(apiGateway).toHaveReceivedCommandWith(DeleteUsagePlanKeyCommand, { usagePlanId: 'default-plan', keyId: 'key-1' });
     expect(apiGateway).toHaveReceivedCommandWith(CreateUsagePlanKeyCommand, { usagePlanId: 'gold-plan', keyId: 'key-1', keyType: 'API_KEY' });
+  });
+
+  it("takes a tier's usage plan only with the stage's tag: one made before plans had it is passed over for a tagged one", async () => {
+    // Prepare
+    const untagged = { id: 'old-gold', name: usagePlanName('prod', gold), apiStages: [stage] };
+    const tagged = { id: 'tagged-gold', name: usagePlanName('prod', gold), apiStages: [stage], tags: { 'latchkey:stage': 'a1b2c3d4e5/prod' } };
+    apiGateway.on(GetUsagePlansCommand).resolvesOnce({ items: [untagged] }).resolves({ items: [untagged, tagged] });
+    apiGateway.on(CreateUsagePlanCommand).resolves({ id: 'tagged-gold' });
+    apiGateway.on(DeleteUsagePlanKeyCommand).resolves({});
+    apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+    const key = { id: 'key-1', value: 'v'.repeat(48), usagePlanId: 'old-gold' };
+
+    // Act
+    const moved = await usagePlans().assignPlan(key, gold);
+    const again = await usagePlans().assignPlan(moved, gold);
+
+    // Assess
+    expect(moved.usagePlanId).toBe('tagged-gold');
+    expect(again).toEqual(moved);
+    expect(apiGateway).toHaveReceivedCommandTimes(CreateUsagePlanCommand, 1);
+    expect(apiGateway).toHaveReceivedCommandWith(DeleteUsagePlanKeyCommand, { usagePlanId: 'old-gold', keyId: 'key-1' });
   });
 
   it("adds up the days of the period from API Gateway's usage data, with the quota left on the last", async () => {
