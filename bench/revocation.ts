@@ -10,13 +10,15 @@ import type { AccountRecord, ApiKeyRecord, AuditEvent, User } from '#shared/mode
 import type { AuthorizerCache } from '#shared/ports.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
 import type { Figure } from './report.ts';
+import { benchRevocationShards } from './revocation-shards.ts';
 import { median, percentile } from './stats.ts';
 
 /**
  * The revocation bound on DynamoDB Local: time from a narrowing change's commit to the end of
  * the first flush that started after it, through the same stream poller, decision and
  * coalescing flusher as `npm start`. Changes are made at a steady pace (not one after the
- * other's flush), alone and while another account floods the table with narrowing changes.
+ * other's flush), alone and while another account floods the table with narrowing changes;
+ * then across several stream shards as on AWS (revocation-shards.ts).
  */
 
 const CHANGES = 200;
@@ -182,7 +184,10 @@ export async function benchRevocation(endpoint: string): Promise<{ figures: Figu
       unit: 'ms',
       method: `over both runs; the window is ${DEFAULT_FLUSH_WINDOW_MS} ms (${flooded.floodChanges} flood changes)`,
     });
-    return { figures, details: { alone: { ...alone, latencies: undefined }, flooded: { ...flooded, latencies: undefined } } };
+    // On AWS each stream shard has its own invocations: the bound must hold across them too.
+    const sharded = await benchRevocationShards(endpoint);
+    figures.push(...sharded.figures);
+    return { figures, details: { alone: { ...alone, latencies: undefined }, flooded: { ...flooded, latencies: undefined }, sharded: sharded.details } };
   } finally {
     await stream.stop();
     raw.destroy();

@@ -121,8 +121,11 @@ export interface FlushLedger {
    * false when another invocation claimed since `seen` was read or the attempt is not due.
    */
   claim(seen: FlushLedgerState, now: number, nextAttemptAt: number): Promise<boolean>;
-  /** Records that `attempt` succeeded (a later attempt's success is never overwritten). */
-  succeeded(attempt: number): Promise<void>;
+  /**
+   * Records that `attempt` succeeded (a later attempt's success is never overwritten) and, unless
+   * a later attempt was claimed meanwhile, that the next is due at `nextAttemptAt`.
+   */
+  succeeded(attempt: number, nextAttemptAt: number): Promise<void>;
   /** Records that `attempt` failed: the next claim waits until `nextAttemptAt`. */
   failed(attempt: number, failures: number, nextAttemptAt: number): Promise<void>;
 }

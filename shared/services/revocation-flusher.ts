@@ -2,7 +2,8 @@ import type { AuthorizerCache } from '../ports.ts';
 
 /**
  * The durable half of revocation. A change that narrows access commits first; the table's
- * stream then carries it here (the flusher function on AWS, the stream poller locally), and
+ * stream then carries it here (the local runtime's stream poller; the flusher function on AWS
+ * keeps the same rules across its invocations through a ledger, shared-revocation-flusher.ts), and
  * this flushes the stage's authorizer cache: at most once per window however many changes
  * arrived, retrying with backoff until a flush that started after the change has succeeded.
  *

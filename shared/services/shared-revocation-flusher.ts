@@ -10,11 +10,20 @@ import { DEFAULT_FLUSH_WINDOW_MS, DEFAULT_MAX_BACKOFF_MS, FlushNotDoneError, flu
  * a request is done once an attempt claimed after it began has succeeded, whichever
  * invocation made it.
  *
- * Why shared, not one invocation at a time: with reserved concurrency 1, each shard's batch
- * waited behind the others' (each holding up to a window), so the k-th shard's change waited
- * k windows, and the mapping retries a throttled invocation at a pace AWS does not state.
- * Here no invocation waits for another shard's batch, only for the next window.
+ * Why shared, not one invocation at a time (reserved concurrency 1): each shard's invocation
+ * then waited behind the others' (each holding its batch up to a window), so a shard's
+ * progress fell behind by a window per busy shard, and an invocation refused meanwhile is
+ * retried at a pace AWS does not state: a change on that shard waited for the retry whenever
+ * no other shard's flush happened to cover it. Here no invocation waits for another shard's,
+ * only for the next window.
  */
+
+/**
+ * How long a claimed call holds the others off before its outcome is recorded: the window then
+ * starts from when the call started, not from the claim. Past it, an invocation that died
+ * mid-call is taken over. Longer than a flush call may take (two tries of at most 2 s).
+ */
+export const CLAIM_LEASE_MS = 10_000;
 
 export interface SharedRevocationFlusherOptions {
   /** @default DEFAULT_FLUSH_WINDOW_MS */
@@ -77,8 +86,9 @@ export class SharedRevocationFlusher {
       const now = this.#now();
       if (now - requestedAt >= this.#giveUpAfterMs) throw new FlushNotDoneError();
       if (now >= state.nextAttemptAt) {
-        if (await this.#ledger.claim(state, now, now + this.#windowMs)) {
+        if (await this.#ledger.claim(state, now, now + CLAIM_LEASE_MS)) {
           const attempt = state.attempts + 1;
+          const startedAt = this.#now();
           try {
             await this.#cache.flush();
           } catch (error) {
@@ -88,7 +98,7 @@ export class SharedRevocationFlusher {
             state = await this.#ledger.read();
             continue;
           }
-          await this.#ledger.succeeded(attempt);
+          await this.#ledger.succeeded(attempt, startedAt + this.#windowMs);
           return;
         }
       } else {

@@ -29,9 +29,10 @@ export class MemoryFlushLedger implements FlushLedger {
     return true;
   }
 
-  async succeeded(attempt: number): Promise<void> {
+  async succeeded(attempt: number, nextAttemptAt: number): Promise<void> {
     await this.#roundTrip();
-    if (this.#state.succeeded < attempt) this.#state = { ...this.#state, succeeded: attempt, failures: 0 };
+    if (this.#state.attempts === attempt) this.#state = { ...this.#state, succeeded: attempt, failures: 0, nextAttemptAt };
+    else if (this.#state.succeeded < attempt) this.#state = { ...this.#state, succeeded: attempt };
   }
 
   async failed(attempt: number, failures: number, nextAttemptAt: number): Promise<void> {

@@ -47,11 +47,18 @@ export class DynamoDbFlushLedger implements FlushLedger {
     });
   }
 
-  async succeeded(attempt: number): Promise<void> {
+  async succeeded(attempt: number, nextAttemptAt: number): Promise<void> {
+    const recorded = await this.#update({
+      UpdateExpression: 'SET succeeded = :attempt, failures = :zero, nextAttemptAt = :nextAttemptAt',
+      ConditionExpression: 'attempts = :attempt',
+      ExpressionAttributeValues: { ':attempt': attempt, ':zero': 0, ':nextAttemptAt': nextAttemptAt },
+    });
+    if (recorded) return;
+    // A later attempt was claimed meanwhile (this one outlived its lease): its window stands.
     await this.#update({
-      UpdateExpression: 'SET succeeded = :attempt, failures = :zero',
+      UpdateExpression: 'SET succeeded = :attempt',
       ConditionExpression: 'attribute_not_exists(succeeded) OR succeeded < :attempt',
-      ExpressionAttributeValues: { ':attempt': attempt, ':zero': 0 },
+      ExpressionAttributeValues: { ':attempt': attempt },
     });
   }
 
