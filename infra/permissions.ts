@@ -8,6 +8,7 @@ import {
 } from '#shared/adapters/kms-secrets.ts';
 import { FLUSH_LEDGER_ATTRIBUTES } from '#shared/adapters/dynamodb/flush-ledger.ts';
 import { ACCOUNT_PREFIX, CONFIG_PK, FLUSH_LEDGER_PK } from '#shared/adapters/dynamodb/items.ts';
+import { ACCOUNT_KEY_DIGEST, USER_KEY_DIGEST } from '#shared/adapters/dynamodb/narrowing.ts';
 import { BY_USER_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/adapters/table-schema.ts';
 import type { FunctionGroup } from '#shared/routes.ts';
 
@@ -135,14 +136,19 @@ export const API_KEY_UPDATE_ATTRIBUTES = [
   'lastUsedAt',
 ] as const;
 
-/** What moving a digest to the newest pepper writes (shared/adapters/dynamodb/digest-upgrades.ts). */
+/**
+ * What moving a digest to the newest pepper writes (shared/adapters/dynamodb/digest-upgrades.ts):
+ * the digest, its version, and the digest it replaced (which tells the stream it was no roll).
+ */
 export const DIGEST_UPGRADE_ATTRIBUTES = [
   TABLE_KEYS.partitionKey,
   TABLE_KEYS.sortKey,
-  'secretHash',
-  'pepperVersion',
-  'accountKeyHash',
-  'accountKeyPepperVersion',
+  USER_KEY_DIGEST.hash,
+  USER_KEY_DIGEST.pepperVersion,
+  USER_KEY_DIGEST.upgradedFrom,
+  ACCOUNT_KEY_DIGEST.hash,
+  ACCOUNT_KEY_DIGEST.pepperVersion,
+  ACCOUNT_KEY_DIGEST.upgradedFrom,
 ] as const;
 
 interface GroupAccess {

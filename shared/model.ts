@@ -10,7 +10,7 @@ export interface Account {
   /** `lka_********wxyz`: enough to tell keys apart, never enough to use one. */
   readonly accountKeyMasked: string;
   readonly createdAt: string;
-  /** When someone last reported the account key as leaked (`POST /v1/leaked-keys`); null if never since its last roll. */
+  /** When someone first reported the account key as leaked (`POST /v1/leaked-keys`); null if never since its last roll. */
   readonly accountKeyLeakReportedAt?: string | null;
 }
 

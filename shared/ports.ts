@@ -230,11 +230,13 @@ export interface Store {
   ): Promise<{ readonly previousKeyExpiresAt: string | null }>;
   /** The digests of many accounts and keys at once (leak reports); what is not found is absent. */
   loadSecrets(refs: readonly SecretRef[]): Promise<SecretsFound>;
+  /** Deletes the key as deleteKey does, if `secretHash` is still its current secret; false (nothing deleted) otherwise. */
+  deleteKeyIfSecret(accountId: string, keyId: string, secretHash: Uint8Array, event: AuditEvent): Promise<boolean>;
   /** Ends a rolled user secret's grace now, if `hash` is still it; false if it no longer is. */
   endPreviousSecret(accountId: string, keyId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean>;
   /** Ends a rolled account key's grace now, if `hash` is still it. */
   endPreviousAccountKey(accountId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean>;
-  /** Marks the account key as reported leaked, if `hash` is still the account key. */
+  /** Marks the account key as reported leaked, if `hash` is still the account key and not yet marked; false otherwise. */
   flagAccountKeyLeak(accountId: string, hash: Uint8Array, at: string, event: AuditEvent): Promise<boolean>;
   /** Newest first. */
   listEvents(accountId: string, options: ListOptions): Promise<Page<AuditEvent>>;

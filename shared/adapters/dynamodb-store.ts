@@ -521,12 +521,22 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
   }
 
   async deleteKey(accountId: string, keyId: string, event: AuditEvent): Promise<void> {
+    if (!(await this.#deleteKey(accountId, keyId, event))) throw new NotFoundError('api key');
+  }
+
+  deleteKeyIfSecret(accountId: string, keyId: string, secretHash: Uint8Array, event: AuditEvent): Promise<boolean> {
+    return this.#deleteKey(accountId, keyId, event, secretHash);
+  }
+
+  /** False if the key is gone, or (given `secretHash`) holds another secret: nothing deleted. */
+  async #deleteKey(accountId: string, keyId: string, event: AuditEvent, secretHash?: Uint8Array): Promise<boolean> {
     const namesTaken = new Set<string>();
-    await this.#retrying('the API key changed concurrently; retry', async () => {
+    return this.#retrying('the API key changed concurrently; retry', async () => {
       const item = await this.#get(accountPk(accountId), keySk(keyId));
-      if (item === undefined) throw new NotFoundError('api key');
+      if (item === undefined) return false;
+      if (secretHash !== undefined && !digestsEqual(readBinary(item, 'secretHash'), secretHash)) return false;
       const userId = readString(item, 'userId');
-      const deletes = this.#deleteKeys(accountId, [{ keyId, name: readString(item, 'name') }], namesTaken, 0, userId);
+      const deletes = this.#deleteKeys(accountId, [{ keyId, name: readString(item, 'name') }], namesTaken, 0, { userId, secretHash });
       const cancellation = await transactWrite(this.#client, [
         ...deletes.items,
         {
@@ -543,7 +553,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
       ]);
       if (cancellation === undefined) return true;
       if (this.#namesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';
-      // Whatever else failed, the re-read tells: the key is gone (404) or it is tried again.
+      // Whatever else failed, the re-read tells: the key is gone, rolled, or it is tried again.
       return undefined;
     });
   }
@@ -847,8 +857,9 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     return this.#updateAudited({
       Key: { pk: accountPk(accountId), sk: META_SK },
       UpdateExpression: 'SET #leak = :at',
-      // Only while the reported key is still the account's key: a roll since answered the report.
-      ConditionExpression: '#hash = :hash',
+      // Only while the reported key is still the account's key (a roll since answered the report),
+      // and once per key: a roll clears the flag, so a repeated report writes nothing, not even its event.
+      ConditionExpression: '#hash = :hash AND attribute_not_exists(#leak)',
       ExpressionAttributeNames: { '#leak': 'accountKeyLeakReportedAt', '#hash': 'accountKeyHash' },
       ExpressionAttributeValues: { ':at': at, ':hash': hash },
     }, event);
@@ -1015,18 +1026,32 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     keys: readonly { readonly keyId: string; readonly name: string }[],
     namesTaken: ReadonlySet<string>,
     at: number,
-    userId?: string,
+    only?: { readonly userId: string; readonly secretHash?: Uint8Array | undefined },
   ): { readonly items: TransactItem[]; readonly reservations: ReadonlyMap<number, string> } {
     const items: TransactItem[] = [];
     const reservations = new Map<number, string>();
+    const conditions = ['attribute_exists(#pk)'];
+    const names: Record<string, string> = { '#pk': 'pk' };
+    const values: Record<string, unknown> = {};
+    if (only !== undefined) {
+      conditions.push('#userId = :userId');
+      names['#userId'] = 'userId';
+      values[':userId'] = only.userId;
+    }
+    if (only?.secretHash !== undefined) {
+      // A leak report deletes the key only while it still holds the reported secret: a roll since keeps it.
+      conditions.push('#secretHash = :secretHash');
+      names['#secretHash'] = 'secretHash';
+      values[':secretHash'] = only.secretHash;
+    }
     for (const { keyId, name } of keys) {
       items.push({
         Delete: {
           TableName: this.#tableName,
           Key: { pk: accountPk(accountId), sk: keySk(keyId) },
-          ConditionExpression: userId === undefined ? 'attribute_exists(#pk)' : 'attribute_exists(#pk) AND #userId = :userId',
-          ExpressionAttributeNames: userId === undefined ? { '#pk': 'pk' } : { '#pk': 'pk', '#userId': 'userId' },
-          ...(userId === undefined ? {} : { ExpressionAttributeValues: { ':userId': userId } }),
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
         },
       });
       if (namesTaken.has(keyId)) continue;

@@ -1,10 +1,9 @@
 import { type Actor, auditEvent } from '../audit.ts';
-import { NotFoundError } from '../domain/errors.ts';
 import { parseAccountKey, parseUserKey } from '../domain/key-format.ts';
-import type { PepperRing } from '../domain/hashing.ts';
+import { type PepperRing, digestsEqual } from '../domain/hashing.ts';
 import type { ApiDeps } from '../deps.ts';
-import type { AuthorizationSecret, SecretRef } from '../ports.ts';
-import { withAuthorizerCacheFlush } from './revocation.ts';
+import type { AuthorizationRecords, AuthorizationSecret, SecretRef } from '../ports.ts';
+import { flushShortcut } from './revocation.ts';
 
 /**
  * Leak reports (`POST /v1/leaked-keys`): anyone who finds a key where it should not be (a
@@ -14,12 +13,16 @@ import { withAuthorizerCacheFlush } from './revocation.ts';
  *   up to the writes a valid one causes; the answer is held back until a fixed time after the
  *   request started, so that those writes do not show in the timing either;
  * - the work per report is bounded: at most 100 strings, malformed ones cost nothing (the
- *   format and checksum are checked without I/O), the rest one batched read.
+ *   format and checksum are checked without I/O), the rest one batched read (and a few more
+ *   reads only for a valid key whose write lost a race).
  * What a valid key causes:
- * - a user key's current secret: the key is deleted at once (and the authorizer cache flushed);
+ * - a user key's current secret: the key is deleted at once (and the authorizer cache flushed),
+ *   but only while that secret is still its current one: a roll since keeps the key;
  * - a user key's previous secret, in its grace period after a roll: that grace ends at once;
  * - the account key: flagged on the account (`accountKeyLeakReportedAt`) for its owners to
- *   roll; deleting it would lock every user of the account out;
+ *   roll; deleting it would lock every user of the account out. Flagged once per key value:
+ *   a repeated report writes nothing, and the flag flushes nothing (it takes no access away),
+ *   so that anyone holding an account key cannot turn every tenant's authorizer cache off;
  * - the account key's previous value, in its grace period: that grace ends at once.
  * Each is audited on the key's account, naming the key by id and never the key itself.
  */
@@ -34,17 +37,46 @@ export interface LeakReportOptions {
   readonly clock?: () => number;
 }
 
-type Match = 'current' | 'previous' | 'none';
+type LeakDeps = Pick<ApiDeps, 'store' | 'peppers' | 'now' | 'authorizerCache' | 'logger'>;
 
-function match(ring: PepperRing, value: string, hash: Uint8Array, pepperVersion: number, previous: AuthorizationSecret | undefined, now: number): Match {
-  const current = ring.verify(value, hash, pepperVersion);
-  const old = previous !== undefined && ring.verify(value, previous.hash, previous.pepperVersion);
-  if (current) return 'current';
-  return old && now < previous.expiresAt ? 'previous' : 'none';
+/** How often one reported key is read and written again when a race (a roll, a digest upgrade) refused its write. */
+const MAX_ATTEMPTS = 3;
+
+/** What the store holds for one reported key: its current secret's digest and, after a roll, the previous one. */
+interface Held {
+  readonly hash: Uint8Array;
+  readonly pepperVersion: number;
+  readonly previous?: AuthorizationSecret | undefined;
+}
+
+/** Which of the held secrets the reported value is, and that secret's digest. */
+interface Match {
+  readonly secret: 'current' | 'previous';
+  readonly hash: Uint8Array;
+}
+
+/** What a report does about each kind of match; true if it was done, false if a condition refused it. */
+type Answers = Readonly<Record<Match['secret'], (hash: Uint8Array) => Promise<boolean>>>;
+
+interface Report {
+  readonly deps: LeakDeps;
+  readonly now: Date;
+  /** The reporter is no principal: only the address the report came from is recorded. */
+  readonly reporter: Actor;
+  /** A write that may take access away was tried (a fault then may have left it made) / was made. */
+  narrowingTried: boolean;
+  narrowingMade: boolean;
+}
+
+function match(ring: PepperRing, value: string, held: Held, now: number): Match | undefined {
+  if (ring.verify(value, held.hash, held.pepperVersion)) return { secret: 'current', hash: held.hash };
+  const { previous } = held;
+  const live = previous !== undefined && now < previous.expiresAt && ring.verify(value, previous.hash, previous.pepperVersion);
+  return live ? { secret: 'previous', hash: previous.hash } : undefined;
 }
 
 export async function reportLeakedKeys(
-  deps: Pick<ApiDeps, 'store' | 'peppers' | 'now' | 'authorizerCache' | 'logger'>,
+  deps: LeakDeps,
   keys: readonly string[],
   sourceIp: string,
   options: LeakReportOptions = {},
@@ -59,11 +91,7 @@ export async function reportLeakedKeys(
   }
 }
 
-async function handleReport(
-  deps: Pick<ApiDeps, 'store' | 'peppers' | 'now' | 'authorizerCache' | 'logger'>,
-  keys: readonly string[],
-  sourceIp: string,
-): Promise<void> {
+async function handleReport(deps: LeakDeps, keys: readonly string[], sourceIp: string): Promise<void> {
   const accountKeys = new Map<string, string>();
   const userKeys = new Map<string, { accountId: string; keyId: string }>();
   for (const value of new Set(keys)) {
@@ -79,52 +107,95 @@ async function handleReport(
   const found = await deps.store.loadSecrets(refs);
   const versions = [...found.accounts.values()].map((a) => a.accountKeyPepperVersion);
   for (const key of found.keys.values()) versions.push(key.pepperVersion);
-  const ring = await deps.peppers(Math.max(0, ...versions));
-  const now = deps.now();
-  const at = now.toISOString();
-  // The reporter is no principal: only the address the report came from is recorded.
-  const reporter: Actor = { userId: null, keyId: null, sourceIp };
-  const writes: (() => Promise<unknown>)[] = [];
+  // Loads the ring once for the whole report; a re-read after a race asks again, from the cache.
+  await deps.peppers(Math.max(0, ...versions));
+  const report: Report = { deps, now: deps.now(), reporter: { userId: null, keyId: null, sourceIp }, narrowingTried: false, narrowingMade: false };
 
-  for (const [value, accountId] of accountKeys) {
-    const account = found.accounts.get(accountId);
-    if (account === undefined) continue;
-    const m = match(ring, value, account.accountKeyHash, account.accountKeyPepperVersion, account.previousAccountKey, now.getTime());
-    if (m === 'current') {
-      const event = auditEvent(accountId, reporter, 'account-key.leak-reported', `account/${accountId}`, now);
-      writes.push(() => deps.store.flagAccountKeyLeak(accountId, account.accountKeyHash, at, event));
-    } else if (m === 'previous' && account.previousAccountKey !== undefined) {
-      const event = auditEvent(accountId, reporter, 'account-key.previous-leak-reported', `account/${accountId}`, now);
-      const hash = account.previousAccountKey.hash;
-      writes.push(() => deps.store.endPreviousAccountKey(accountId, hash, event));
+  try {
+    for (const [value, accountId] of accountKeys) {
+      const reread = async (): Promise<Held | undefined> => heldAccountKey((await deps.store.loadSecrets([{ accountId }])).accounts.get(accountId));
+      await answer(report, value, heldAccountKey(found.accounts.get(accountId)), reread, accountKeyAnswers(report, accountId));
     }
-  }
-  for (const [value, { accountId, keyId }] of userKeys) {
-    const key = found.keys.get(`${accountId}/${keyId}`);
-    if (key === undefined || (key.expiresAt !== undefined && now.getTime() >= key.expiresAt)) continue;
-    const m = match(ring, value, key.secretHash, key.pepperVersion, key.previousSecret, now.getTime());
-    const target = `api-key/${keyId}`;
-    if (m === 'current') {
-      const event = auditEvent(accountId, reporter, 'api-key.leak-reported', target, now);
-      writes.push(() => deleteIfPresent(() => deps.store.deleteKey(accountId, keyId, event)));
-    } else if (m === 'previous' && key.previousSecret !== undefined) {
-      const event = auditEvent(accountId, reporter, 'api-key.previous-secret-leak-reported', target, now);
-      const hash = key.previousSecret.hash;
-      writes.push(() => deps.store.endPreviousSecret(accountId, keyId, hash, event));
+    for (const [value, { accountId, keyId }] of userKeys) {
+      const id = `${accountId}/${keyId}`;
+      const reread = async (): Promise<Held | undefined> => heldUserKey((await deps.store.loadSecrets([{ accountId, keyId }])).keys.get(id), report.now);
+      await answer(report, value, heldUserKey(found.keys.get(id), report.now), reread, userKeyAnswers(report, accountId, keyId));
     }
+  } catch (error) {
+    if (report.narrowingTried) await flushShortcut(deps);
+    throw error;
   }
-  if (writes.length === 0) return;
-  // One flush for the whole report, after every narrowing write.
-  await withAuthorizerCacheFlush(deps, async () => {
-    for (const write of writes) await write();
-  });
+  // One flush for the whole report, after every narrowing write; none for a report that took no
+  // access away (an account key flagged, a repeated report), so that reports never turn the cache off.
+  if (report.narrowingMade) await flushShortcut(deps);
 }
 
-/** A key deleted meanwhile (by its owner, or by another report) is already what the report asks for. */
-async function deleteIfPresent(write: () => Promise<void>): Promise<void> {
-  try {
-    await write();
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
+/**
+ * Acts on one reported key as the store holds it now. Each write is conditioned on the digest
+ * the report matched, so a roll or a digest upgrade landing between the read and the write
+ * refuses it; the key is then read and matched again: the secret reported may have become the
+ * previous one (its grace ends), be gone (nothing to do), or sit under a newer pepper.
+ */
+async function answer(report: Report, value: string, first: Held | undefined, reread: () => Promise<Held | undefined>, answers: Answers): Promise<void> {
+  let held = first;
+  let refused: Match | undefined;
+  for (let attempt = 1; held !== undefined; attempt += 1) {
+    const ring = await report.deps.peppers(Math.max(held.pepperVersion, held.previous?.pepperVersion ?? 0));
+    const matched = match(ring, value, held, report.now.getTime());
+    if (matched === undefined) return;
+    // The same write refused again: no race, what it would write is there already (a flag set by an earlier report).
+    if (refused?.secret === matched.secret && digestsEqual(refused.hash, matched.hash)) return;
+    if (await answers[matched.secret](matched.hash)) return;
+    if (attempt === MAX_ATTEMPTS) {
+      report.deps.logger.warn('a leak report lost every race for one key; nothing more done for it', { attempts: attempt });
+      return;
+    }
+    refused = matched;
+    held = await reread();
   }
+}
+
+function heldAccountKey(account: AuthorizationRecords['account']): Held | undefined {
+  return account === undefined ? undefined : { hash: account.accountKeyHash, pepperVersion: account.accountKeyPepperVersion, previous: account.previousAccountKey };
+}
+
+/** An expired key is as good as gone: nothing to answer. */
+function heldUserKey(key: AuthorizationRecords['key'], now: Date): Held | undefined {
+  if (key === undefined || (key.expiresAt !== undefined && now.getTime() >= key.expiresAt)) return undefined;
+  return { hash: key.secretHash, pepperVersion: key.pepperVersion, previous: key.previousSecret };
+}
+
+function accountKeyAnswers(report: Report, accountId: string): Answers {
+  const { deps, reporter, now } = report;
+  const target = `account/${accountId}`;
+  return {
+    // Flagged once per key value, and never narrowing: the key keeps working until its owners roll it.
+    current: (hash) => deps.store.flagAccountKeyLeak(accountId, hash, now.toISOString(), auditEvent(accountId, reporter, 'account-key.leak-reported', target, now)),
+    previous: narrowing(report, (hash) =>
+      deps.store.endPreviousAccountKey(accountId, hash, auditEvent(accountId, reporter, 'account-key.previous-leak-reported', target, now)),
+    ),
+  };
+}
+
+function userKeyAnswers(report: Report, accountId: string, keyId: string): Answers {
+  const { deps, reporter, now } = report;
+  const target = `api-key/${keyId}`;
+  return {
+    current: narrowing(report, (hash) => deps.store.deleteKeyIfSecret(accountId, keyId, hash, auditEvent(accountId, reporter, 'api-key.leak-reported', target, now))),
+    // Also where a reported current secret lands when its owner rolled it with a grace meanwhile:
+    // the new secret, which the reporter never saw, stays; the reported one stops at once.
+    previous: narrowing(report, (hash) =>
+      deps.store.endPreviousSecret(accountId, keyId, hash, auditEvent(accountId, reporter, 'api-key.previous-secret-leak-reported', target, now)),
+    ),
+  };
+}
+
+/** A write that takes access away: the report flushes the authorizer cache once it made one. */
+function narrowing(report: Report, write: (hash: Uint8Array) => Promise<boolean>): (hash: Uint8Array) => Promise<boolean> {
+  return async (hash) => {
+    report.narrowingTried = true;
+    const made = await write(hash);
+    if (made) report.narrowingMade = true;
+    return made;
+  };
 }

@@ -24,7 +24,8 @@ export async function withAuthorizerCacheFlush<T>(deps: Pick<ApiDeps, 'authorize
   return result;
 }
 
-async function flushShortcut(deps: Pick<ApiDeps, 'authorizerCache' | 'logger'>): Promise<void> {
+/** The immediate flush alone, best effort, for a use case that learns only as it goes whether it narrowed anything. */
+export async function flushShortcut(deps: Pick<ApiDeps, 'authorizerCache' | 'logger'>): Promise<void> {
   try {
     await deps.authorizerCache.flush();
   } catch (error) {

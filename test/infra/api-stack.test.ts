@@ -128,7 +128,7 @@ describe('API stack (defaults)', () => {
             // A digest sits in an account partition: never a pepper item, whatever the request names.
             'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['ACCOUNT#*'] },
             'ForAllValues:StringEquals': {
-              'dynamodb:Attributes': ['pk', 'sk', 'secretHash', 'pepperVersion', 'accountKeyHash', 'accountKeyPepperVersion'],
+              'dynamodb:Attributes': ['pk', 'sk', 'secretHash', 'pepperVersion', 'secretHashUpgradedFrom', 'accountKeyHash', 'accountKeyPepperVersion', 'accountKeyHashUpgradedFrom'],
             },
             StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE'] },
           },

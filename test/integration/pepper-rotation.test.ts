@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
+import { type TableChange, narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
 import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
 import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/audit.ts';
@@ -14,6 +15,7 @@ import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts
 import { issueUserKey } from '#shared/services/api-keys.ts';
 import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';
+import { tableChanges } from '#test/support/table-stream.ts';
 
 /**
  * Rotation takes effect and old peppers can be retired: each container reads the pepper list
@@ -131,6 +133,38 @@ describe('retiring an old pepper', () => {
     expect(await digests.pepperUsage()).toEqual([{ version: 2, userKeys: 1, accountKeys: 1 }]);
     expect((await item(table, `ACCOUNT#${created.account.id}`, `KEY#${created.keyId}`))?.pepperVersion).toBe(2);
     expect((await item(table, `ACCOUNT#${created.account.id}`, 'META'))?.accountKeyPepperVersion).toBe(2);
+  });
+
+  it("costs no flush: the table's stream shows each upgrade as no narrowing change, and a roll after it as one", async () => {
+    // Prepare: keys made under version 1, then a rotation, then a container that knows version 2.
+    const { table, secrets } = await freshTable();
+    const created = await newAccount(table, secrets, createPepperProvider(table.store, secrets));
+    await rotatePepper(table.store, secrets);
+    const upgrader = new DigestUpgrader(new DynamoDbDigestStore(table.client, table.tableName), quiet);
+    const peppers = createPepperProvider(table.store, secrets);
+    const deps = { store: table.store, secrets, peppers, now: () => new Date(), authorizerCache: { flush: () => Promise.resolve() }, logger: quiet };
+    const pk = `ACCOUNT#${created.account.id}`;
+    const ofItems = (changes: TableChange[]): TableChange[] =>
+      changes.filter((c) => c.eventName === 'MODIFY' && c.keys?.pk?.S === pk && ['META', `KEY#${created.keyId}`].includes(c.keys.sk?.S ?? ''));
+
+    // Act
+    const before = (await tableChanges(table)).length;
+    const allowed = await authorize({ credentials: table.store, peppers, digestUpgrades: upgrader }, {
+      accountKey: [created.accountKey],
+      userKey: [created.userKey],
+      sourceIp: '203.0.113.9',
+    });
+    await upgrader.settled();
+    const upgrades = ofItems((await tableChanges(table)).slice(before));
+    const afterUpgrades = (await tableChanges(table)).length;
+    await rollApiKey(deps, created.account.id, created.keyId, 0, SYSTEM_ACTOR);
+    await rollAccountKey(deps, created.account.id, 0, SYSTEM_ACTOR);
+    const rolls = ofItems((await tableChanges(table)).slice(afterUpgrades));
+
+    // Assess
+    expect(allowed.outcome).toBe('allow');
+    expect(upgrades.map((c) => [c.keys?.sk?.S, narrowsAccess(c)]).sort()).toEqual([['KEY#' + created.keyId, false], ['META', false]].sort());
+    expect(rolls.map((c) => [c.keys?.sk?.S, narrowsAccess(c)]).sort()).toEqual([['KEY#' + created.keyId, true], ['META', true]].sort());
   });
 
   it('counts the secrets rolls replaced while their grace lasts: their old pepper is still in use', async () => {

@@ -5,7 +5,7 @@ import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import type { CidrAllowList, CidrRule } from '#shared/domain/cidr.ts';
 import { ConflictError, LimitExceededError, NotFoundError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { type TestTable, createTestTable, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
+import { type TestTable, createTestTable, fakeDigest, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
 
 /** Real concurrency against DynamoDB Local: the database's conditions, not luck, decide the winners. */
 let table: TestTable;
@@ -16,18 +16,27 @@ beforeAll(async () => {
 
 const byId = (a: CidrRule, b: CidrRule): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/** A store on its own client that counts the transactions it sends, retries included. */
-function countingStore(): { store: DynamoDbStore; transactions: () => number } {
+/** A store on its own client that runs `beforeTransaction` before each transaction it sends, retries included. */
+function storeOnOwnClient(beforeTransaction: () => Promise<void>): DynamoDbStore {
   const raw = new DynamoDBClient({ endpoint: inject('dynamodbEndpoint'), region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  let transactions = 0;
   raw.middlewareStack.add(
-    (next, context) => (args) => {
-      if (context.commandName === 'TransactWriteItemsCommand') transactions += 1;
+    (next, context) => async (args) => {
+      if (context.commandName === 'TransactWriteItemsCommand') await beforeTransaction();
       return next(args);
     },
     { step: 'finalizeRequest' },
   );
-  return { store: new DynamoDbStore(DynamoDBDocumentClient.from(raw), table.tableName), transactions: () => transactions };
+  return new DynamoDbStore(DynamoDBDocumentClient.from(raw), table.tableName);
+}
+
+/** A store on its own client that counts the transactions it sends, retries included. */
+function countingStore(): { store: DynamoDbStore; transactions: () => number } {
+  let transactions = 0;
+  const store = storeOnOwnClient(() => {
+    transactions += 1;
+    return Promise.resolve();
+  });
+  return { store, transactions: () => transactions };
 }
 
 /** Every refusal must be one of the domain's answers, never a fault. */
@@ -211,5 +220,45 @@ describe('concurrent writes', () => {
     expect(results.find((r) => r.status === 'rejected')?.reason).toEqual(new NotFoundError('api key'));
     const user = await table.store.listKeys(account.id, { limit: 10, userId: viewer.id });
     expect(user.items).toHaveLength(0);
+  });
+
+  it("deletes a leaked key only while it holds the reported secret, though a roll lands between the delete's read and its transaction", async () => {
+    // Prepare: the roll runs on another client just before the delete's transaction is sent.
+    const { account } = await seedAccount(table.store);
+    const viewer = await seedUser(table.store, account.id);
+    const key = testKey(viewer);
+    await table.store.createKey(key, testEvent(account.id), { keysPerUser: 10, rulesPerKey: 20 });
+    const rolledTo = { hash: fakeDigest(), pepperVersion: 1 };
+    let rolls = 0;
+    const store = storeOnOwnClient(async () => {
+      if (rolls > 0) return;
+      rolls += 1;
+      await table.store.rollKey(account.id, key.id, rolledTo, 0, new Date(), testEvent(account.id, 'api-key.roll'));
+    });
+
+    // Act
+    const deleted = await store.deleteKeyIfSecret(account.id, key.id, key.secretHash, testEvent(account.id, 'api-key.leak-reported'));
+
+    // Assess
+    expect(rolls).toBe(1);
+    expect(deleted).toBe(false);
+    const stored = await table.store.loadForAuthorization(account.id, key.id);
+    expect(Buffer.from(stored.key?.secretHash ?? [])).toEqual(Buffer.from(rolledTo.hash));
+    const actions = (await table.store.listEvents(account.id, { limit: 20 })).items.map((e) => e.action);
+    expect(actions).not.toContain('api-key.leak-reported');
+  });
+
+  it('deletes a leaked key that still holds the reported secret, with its event', async () => {
+    const { account } = await seedAccount(table.store);
+    const viewer = await seedUser(table.store, account.id);
+    const key = testKey(viewer);
+    await table.store.createKey(key, testEvent(account.id), { keysPerUser: 10, rulesPerKey: 20 });
+
+    const deleted = await table.store.deleteKeyIfSecret(account.id, key.id, key.secretHash, testEvent(account.id, 'api-key.leak-reported'));
+
+    expect(deleted).toBe(true);
+    expect(await table.store.getKey(account.id, key.id)).toBeUndefined();
+    const actions = (await table.store.listEvents(account.id, { limit: 20 })).items.map((e) => e.action);
+    expect(actions).toContain('api-key.leak-reported');
   });
 });

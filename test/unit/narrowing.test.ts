@@ -25,6 +25,12 @@ const modify = (oldImage: StreamImage, changes: Record<string, unknown>): TableC
   const merged = Object.entries({ ...oldImage, ...changes }).filter(([, value]) => value !== undefined);
   return { eventName: 'MODIFY', oldImage, newImage: Object.fromEntries(merged) as StreamImage };
 };
+/** What DigestUpgrader writes: the digest under the next pepper version, and the digest it replaced. */
+const upgrade = (oldImage: StreamImage, hash: string, version: string, marker: string): TableChange =>
+  modify(oldImage, { [hash]: { B: new Uint8Array([42, ...(oldImage[hash]?.B as Uint8Array)]) }, [version]: { N: String(Number(oldImage[version]?.N ?? '1') + 1) }, [marker]: oldImage[hash] });
+const keyUpgrade = upgrade(KEY, 'secretHash', 'pepperVersion', 'secretHashUpgradedFrom');
+const upgradedKey: StreamImage = keyUpgrade.newImage ?? KEY;
+const accountKeyUpgrade = upgrade({ ...META, accountKeyPepperVersion: { N: '1' } }, 'accountKeyHash', 'accountKeyPepperVersion', 'accountKeyHashUpgradedFrom');
 const remove = (oldImage: StreamImage): TableChange => ({ eventName: 'REMOVE', keys: { pk: oldImage.pk ?? PK, sk: oldImage.sk ?? { S: '' } }, oldImage });
 const insert = (newImage: StreamImage): TableChange => ({ eventName: 'INSERT', newImage });
 
@@ -65,8 +71,27 @@ describe('narrowsAccess: changes that need no flush', () => {
     ['an audit event written or expired', remove({ pk: PK, sk: { S: 'EVENT#2026-01-01T00:00:00Z#E1' } })],
     ['a key name reserved or freed', remove({ pk: PK, sk: { S: 'KEYNAME#key-name-one' } })],
     ['a pepper added', insert({ pk: { S: 'CONFIG' }, sk: { S: 'PEPPER#2' }, version: { N: '2' } })],
+    ['the account key flagged by a leak report', modify(META, { accountKeyLeakReportedAt: { S: '2026-01-02T00:00:00.000Z' } })],
+    ["a key's digest upgraded to a newer pepper", keyUpgrade],
+    ["the account key's digest upgraded to a newer pepper", accountKeyUpgrade],
+    ['a second upgrade, over the marker of the first', upgrade(upgradedKey, 'secretHash', 'pepperVersion', 'secretHashUpgradedFrom')],
   ])('%s', (_name, change) => {
     expect(narrowsAccess(change)).toBe(false);
+  });
+});
+
+describe('narrowsAccess: a digest upgrade is told from a roll by the digest it names, never by the images alone', () => {
+  it.each<[string, TableChange]>([
+    // A roll with no grace under the newest pepper: the same attributes change, the marker does not.
+    ['a roll after an upgrade (the marker left from the upgrade)', modify(upgradedKey, { secretHash: { B: new Uint8Array([8]) }, pepperVersion: { N: '3' } })],
+    ['a roll without any upgrade before', modify(KEY, { secretHash: { B: new Uint8Array([8]) }, pepperVersion: { N: '2' } })],
+    ['a marker that names another digest', modify(KEY, { secretHash: { B: new Uint8Array([8]) }, pepperVersion: { N: '2' }, secretHashUpgradedFrom: { B: new Uint8Array([5]) } })],
+    ['a marker with the pepper version unchanged', modify(KEY, { secretHash: { B: new Uint8Array([8]) }, secretHashUpgradedFrom: KEY.secretHash })],
+    ['a marker with the pepper version lowered', modify({ ...KEY, pepperVersion: { N: '2' } }, { secretHash: { B: new Uint8Array([8]) }, pepperVersion: { N: '1' }, secretHashUpgradedFrom: KEY.secretHash })],
+    ['an upgrade together with a narrowing change (the key moved to another user)', { ...keyUpgrade, newImage: { ...upgradedKey, userId: { S: 'U2' } } }],
+    ['the account key rolled after an upgrade', modify(accountKeyUpgrade.newImage ?? META, { accountKeyHash: { B: new Uint8Array([8]) }, accountKeyPepperVersion: { N: '3' } })],
+  ])('%s flushes', (_name, change) => {
+    expect(narrowsAccess(change)).toBe(true);
   });
 });
 

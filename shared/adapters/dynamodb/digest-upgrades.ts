@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DigestStore, StoredDigest } from '../../digest-upgrades.ts';
 import { META_SK, accountPk, keySk } from './items.ts';
+import { ACCOUNT_KEY_DIGEST, type DigestAttributes, USER_KEY_DIGEST } from './narrowing.ts';
 
 /** How many stored digests use each pepper version. */
 export interface PepperUsage {
@@ -12,7 +13,8 @@ export interface PepperUsage {
 
 /**
  * Digest upgrades (DigestUpgrader) and the pepper-usage report on the DynamoDB table. Each
- * upgrade touches the digest and its version only, conditioned on the digest it replaces.
+ * upgrade touches the digest, its version and the record of the digest it replaced only,
+ * conditioned on the digest it replaces.
  */
 export class DynamoDbDigestStore implements DigestStore {
   readonly #client: DynamoDBDocumentClient;
@@ -24,11 +26,11 @@ export class DynamoDbDigestStore implements DigestStore {
   }
 
   upgradeKeyDigest(accountId: string, keyId: string, from: StoredDigest, to: StoredDigest): Promise<boolean> {
-    return this.#replace({ pk: accountPk(accountId), sk: keySk(keyId) }, 'secretHash', 'pepperVersion', from, to);
+    return this.#replace({ pk: accountPk(accountId), sk: keySk(keyId) }, USER_KEY_DIGEST, from, to);
   }
 
   upgradeAccountKeyDigest(accountId: string, from: StoredDigest, to: StoredDigest): Promise<boolean> {
-    return this.#replace({ pk: accountPk(accountId), sk: META_SK }, 'accountKeyHash', 'accountKeyPepperVersion', from, to);
+    return this.#replace({ pk: accountPk(accountId), sk: META_SK }, ACCOUNT_KEY_DIGEST, from, to);
   }
 
   /**
@@ -73,16 +75,18 @@ export class DynamoDbDigestStore implements DigestStore {
     return [...counts.entries()].sort(([a], [b]) => a - b).map(([version, entry]) => ({ version, ...entry }));
   }
 
-  async #replace(key: { pk: string; sk: string }, hashName: string, versionName: string, from: StoredDigest, to: StoredDigest): Promise<boolean> {
+  async #replace(key: { pk: string; sk: string }, names: DigestAttributes, from: StoredDigest, to: StoredDigest): Promise<boolean> {
     try {
       await this.#client.send(
         new UpdateCommand({
           TableName: this.#tableName,
           Key: key,
-          UpdateExpression: 'SET #hash = :to, #version = :toVersion',
+          // The replaced digest stays beside the new one: it is how the table's stream tells this
+          // change from a roll, so that an upgrade costs no flush of the authorizer cache (narrowing.ts).
+          UpdateExpression: 'SET #hash = :to, #version = :toVersion, #upgradedFrom = :from',
           // Only the digest that was verified: a key deleted, rolled or upgraded meanwhile stays as it is.
           ConditionExpression: 'attribute_exists(#pk) AND #hash = :from AND #version = :fromVersion',
-          ExpressionAttributeNames: { '#pk': 'pk', '#hash': hashName, '#version': versionName },
+          ExpressionAttributeNames: { '#pk': 'pk', '#hash': names.hash, '#version': names.pepperVersion, '#upgradedFrom': names.upgradedFrom },
           ExpressionAttributeValues: { ':to': to.hash, ':toVersion': to.pepperVersion, ':from': from.hash, ':fromVersion': from.pepperVersion },
         }),
       );

@@ -11,8 +11,9 @@ import { CONFIG_PK, EVENT_PREFIX, FLUSH_LEDGER_PK, KEYNAME_PREFIX, KEY_PREFIX, M
  * digest, pepper version, holder or role changed, its allow list narrowed, a user's role
  * changed or the user removed, the API switched off or the account key's digest changed.
  * Widening changes (a new key, a rule added to a non-empty list, the API switched on) and
- * bookkeeping (`lastUsedAt`, revisions, audit events, name reservations, peppers added) are
- * not. Anything not known to be harmless counts as narrowing: when unsure, flush.
+ * bookkeeping (`lastUsedAt`, revisions, audit events, name reservations, peppers added, a leak
+ * report's flag, a digest upgraded to a newer pepper) are not. Anything not known to be
+ * harmless counts as narrowing: when unsure, flush.
  */
 
 /** The wire form of a DynamoDB attribute value, as both the Lambda event and the Streams API carry it. */
@@ -45,8 +46,11 @@ export interface TableChange {
 
 /** Attributes of a key item whose change never narrows access. */
 const KEY_BOOKKEEPING = new Set(['lastUsedAt', 'rev', 'name', 'createdAt', 'gsi1pk', 'gsi1sk', 'id', 'accountId', 'pk', 'sk']);
-/** Attributes of an account item whose change never narrows access (apiEnabled is judged on its own). */
-const ACCOUNT_BOOKKEEPING = new Set(['name', 'ownerCount', 'createdAt', 'accountKeyMasked', 'id', 'pk', 'sk', 'apiEnabled']);
+/**
+ * Attributes of an account item whose change never narrows access (apiEnabled is judged on its
+ * own). A leak report's flag only tells the owners to roll: the key works until they do.
+ */
+const ACCOUNT_BOOKKEEPING = new Set(['name', 'ownerCount', 'createdAt', 'accountKeyMasked', 'id', 'pk', 'sk', 'apiEnabled', 'accountKeyLeakReportedAt']);
 /** Attributes of a user item whose change never narrows access (role is judged on its own). */
 const USER_BOOKKEEPING = new Set(['name', 'email', 'keyIds', 'keyCount', 'rev', 'createdAt', 'id', 'accountId', 'pk', 'sk', 'role']);
 
@@ -73,18 +77,52 @@ export function narrowsAccess(change: TableChange): boolean {
 
   if (sk === META_SK) {
     if (oldImage.apiEnabled?.BOOL === true && newImage.apiEnabled?.BOOL !== true) return true;
-    return changed(oldImage, newImage, ACCOUNT_BOOKKEEPING);
+    return changed(oldImage, newImage, new Set([...ACCOUNT_BOOKKEEPING, ...digestUpgrade(oldImage, newImage, ACCOUNT_KEY_DIGEST)]));
   }
   if (sk.startsWith(KEY_PREFIX)) {
     if (!same(oldImage.role, newImage.role)) return true;
     if (!allowListWidensOrKeeps(oldImage, newImage)) return true;
-    return changed(oldImage, newImage, new Set([...KEY_BOOKKEEPING, 'role', 'rules', 'cidrs']));
+    return changed(oldImage, newImage, new Set([...KEY_BOOKKEEPING, 'role', 'rules', 'cidrs', ...digestUpgrade(oldImage, newImage, USER_KEY_DIGEST)]));
   }
   if (sk.startsWith(USER_PREFIX)) {
     if (!same(oldImage.role, newImage.role)) return true;
     return changed(oldImage, newImage, USER_BOOKKEEPING);
   }
   return true;
+}
+
+/** Where an item keeps a secret's digest, its pepper version, and the digest an upgrade replaced. */
+export interface DigestAttributes {
+  readonly hash: string;
+  readonly pepperVersion: string;
+  readonly upgradedFrom: string;
+}
+
+export const USER_KEY_DIGEST: DigestAttributes = { hash: 'secretHash', pepperVersion: 'pepperVersion', upgradedFrom: 'secretHashUpgradedFrom' };
+export const ACCOUNT_KEY_DIGEST: DigestAttributes = {
+  hash: 'accountKeyHash',
+  pepperVersion: 'accountKeyPepperVersion',
+  upgradedFrom: 'accountKeyHashUpgradedFrom',
+};
+
+/**
+ * The digest attributes a change may move without narrowing: those of a digest upgrade
+ * (shared/digest-upgrades.ts), which replaces the digest of the same secret by one under a
+ * newer pepper, so every Allow cached for that secret stays right. A roll also replaces the
+ * digest and may move the pepper version up, so the images alone could not tell the two apart:
+ * the upgrade writes the digest it replaced beside the new one. This change is an upgrade only
+ * if the new image's marker is the old image's digest and the pepper version rose. A roll
+ * leaves the marker alone, and a marker left from an earlier upgrade names the digest that
+ * upgrade replaced (under an older pepper), never the digest the item held when the roll came:
+ * so a roll is never taken for an upgrade.
+ */
+function digestUpgrade(oldImage: StreamImage, newImage: StreamImage, names: DigestAttributes): string[] {
+  const marker = newImage[names.upgradedFrom];
+  if (marker?.B === undefined || !same(marker, oldImage[names.hash])) return [];
+  const before = Number(oldImage[names.pepperVersion]?.N);
+  const after = Number(newImage[names.pepperVersion]?.N);
+  if (!Number.isInteger(before) || !Number.isInteger(after) || after <= before) return [];
+  return [names.hash, names.pepperVersion, names.upgradedFrom];
 }
 
 /** A string attribute of a stream image; undefined when absent or of another type. */
