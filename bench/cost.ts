@@ -45,10 +45,11 @@ export const PRICES = {
 } as const;
 
 /**
- * The stack's web ACL: the rate rule per source address, the leak route's rate rule per address
- * and three AWS managed rule groups (infra/constructs/usage-limits.ts).
+ * The stack's web ACL: the rate rule per source address, the leak route's rate rule per address,
+ * the two request-shape rules (infra/constructs/request-shape-rules.ts) and three AWS managed
+ * rule groups (infra/constructs/usage-limits.ts).
  */
-export const WAF_RULES = 5;
+export const WAF_RULES = 7;
 
 /** The memory of the authorizer and of every handler function (infra/stateless-stack.ts). */
 export const LAMBDA_MEMORY_MB = 512;

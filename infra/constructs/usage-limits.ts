@@ -8,6 +8,7 @@ import { ENV } from '#shared/config.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import { PUBLIC_ROUTE_THROTTLE, ROUTES, isPublicRoute } from '#shared/routes.ts';
 import { publicRouteRateRule } from './public-route-rate-rule.ts';
+import { REQUEST_SHAPE_BODIES, requestShapeRules } from './request-shape-rules.ts';
 
 export interface UsageLimitsProps {
   /** The API; its methods must be added with `apiKeyRequired: true`, or no usage plan applies to them. */
@@ -110,6 +111,7 @@ export class UsageLimits extends Construct {
       defaultAction: { allow: {} },
       description: 'Latchkey: per-address rate limit and AWS managed rules in front of the API',
       visibilityConfig: visibility('latchkey-web-acl'),
+      customResponseBodies: REQUEST_SHAPE_BODIES,
       rules: [
         {
           name: 'RateLimitPerSourceAddress',
@@ -124,9 +126,11 @@ export class UsageLimits extends Construct {
           1,
           visibility('latchkey-rate-public-routes-per-address'),
         ),
+        // Before the managed rules, so that a path or header refused here is the documented 400.
+        ...requestShapeRules(2, visibility),
         ...MANAGED_RULE_GROUPS.map((name, index) => ({
           name,
-          priority: index + 2,
+          priority: index + 4,
           overrideAction: { none: {} },
           statement: {
             managedRuleGroupStatement: {

@@ -117,7 +117,9 @@ describe('usage limits (defaults)', () => {
       Statement: { RateBasedStatement: { Limit: 2000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
     });
     expect(rules[1]?.Name).toBe('RateLimitPublicRoutesPerSourceAddress');
-    const groups = rules.slice(2).map((rule) => rule.Statement.ManagedRuleGroupStatement as { VendorName: string; Name: string });
+    // The request-shape rules (test/infra/request-shape-rules.test.ts), then the managed groups.
+    expect(rules.slice(2, 4).map((rule) => rule.Name)).toEqual(['NonCanonicalPath', 'UnderscoreKeyOrPrincipalHeader']);
+    const groups = rules.slice(4).map((rule) => rule.Statement.ManagedRuleGroupStatement as { VendorName: string; Name: string });
     expect(groups.map((group) => `${group.VendorName}/${group.Name}`)).toEqual(MANAGED_RULE_GROUPS.map((name) => `AWS/${name}`));
     synth.apiTemplate.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
       WebACLArn: { 'Fn::GetAtt': [aclId, 'Arn'] },
