@@ -128,6 +128,13 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // However this process ends (a signal while the engine starts, a shutdown past its deadline),
+  // the engine does not outlive it: an exit handler can only act synchronously, hence SIGKILL.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let output = '';
   const collect = (chunk: Buffer): void => {
     if (output.length < 10_000) output += chunk.toString();

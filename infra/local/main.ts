@@ -14,6 +14,7 @@ import { buildOpenApiDocument } from '#shared/openapi.ts';
 import { ensurePepper } from '#shared/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { createLocalApp, DEFAULT_AUTHORIZER_TTL_SECONDS, type LocalApp } from './app.ts';
+import { quietWhenOutputCloses } from './closed-output.ts';
 import { createLocalDownstream, loadRoutesModule, upstreamRoutes, type RoutesModule } from './downstream.ts';
 import type { DownstreamInvoker } from './gateway.ts';
 import { startRevocationStream } from './revocation-stream.ts';
@@ -165,9 +166,15 @@ async function declaredRoutes(settings: Settings): Promise<RoutesModule | undefi
 /** Undone in reverse order on exit, whatever the reason: no DynamoDB Local or port outlives this process. */
 const cleanups: (() => Promise<void> | void)[] = [];
 let stopping: Promise<void> | undefined;
+/**
+ * A clean-up that hangs must not keep the process alive: past this, it exits anyway (and
+ * DynamoDB Local, killed on exit, with it), within the 10 s a user or a supervisor waits.
+ */
+const STOP_DEADLINE_MS = 8_000;
 
 function stop(code: number): Promise<void> {
   stopping ??= (async () => {
+    setTimeout(() => process.exit(code), STOP_DEADLINE_MS);
     for (const cleanup of cleanups.reverse()) {
       try {
         await cleanup();
@@ -313,6 +320,7 @@ async function run(settings: Settings): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  quietWhenOutputCloses();
   let settings: Settings | 'help';
   try {
     settings = parseSettings(process.argv.slice(2));

@@ -56,13 +56,7 @@ export async function startRuntime(args: readonly string[], dataDir: string, how
   const accountKey = /^export LATCHKEY_ACCOUNT_KEY=(\S+)$/m.exec(output)?.[1];
   const userKey = /^export LATCHKEY_USER_KEY=(\S+)$/m.exec(output)?.[1];
   const dynamodbPort = Number(/DynamoDB Local at http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-  const javaPid = Number(
-    execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(child.pid)], { encoding: 'utf8' })
-      .split('\n')
-      .find((line) => line.trim().endsWith('java'))
-      ?.trim()
-      .split(/\s+/)[0],
-  );
+  const javaPid = Number(javaChildOf(child.pid ?? 0));
   return {
     child,
     port,
@@ -73,7 +67,7 @@ export async function startRuntime(args: readonly string[], dataDir: string, how
   };
 }
 
-export function stopRuntime(started: Started, signal: NodeJS.Signals): Promise<number | null> {
+export function stopRuntime(started: Pick<Started, 'child'>, signal: NodeJS.Signals): Promise<number | null> {
   return new Promise((resolve) => {
     if (started.child.exitCode !== null) {
       resolve(started.child.exitCode);
@@ -84,6 +78,22 @@ export function stopRuntime(started: Started, signal: NodeJS.Signals): Promise<n
     });
     started.child.kill(signal);
   });
+}
+
+/**
+ * The id of the DynamoDB Local process this process started, if it has one now: by its jar,
+ * since the runtime first runs a short-lived `java -version` too.
+ */
+export function javaChildOf(pid: number): number | undefined {
+  let listing: string;
+  try {
+    listing = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' });
+  } catch {
+    // ps exits 1 when the process has no children.
+    return undefined;
+  }
+  const line = listing.split('\n').find((entry) => entry.includes('DynamoDBLocal.jar'));
+  return line === undefined ? undefined : Number(line.trim().split(/\s+/)[0]);
 }
 
 /** Whether a process with this id is still there (signal 0 tests without sending). */
