@@ -1,19 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR, auditEvent } from '#shared/audit.ts';
 import type { Principal } from '#shared/model.ts';
 import { isApiSwitchRoute } from '#shared/api-switch.ts';
-import { type OperationId, ROUTES } from '#shared/routes.ts';
-import {
-  type ApiCall,
-  type ApiTestBed,
-  type GatewayCall,
-  type GatewayTestBed,
-  createApiTestBed,
-  createGatewayTestBed,
-} from '#test/support/api-events.ts';
-import type { TestTable } from '#test/support/dynamodb.ts';
+import type { OperationId } from '#shared/routes.ts';
+import { type ApiTestBed, type GatewayCall, type GatewayTestBed, createApiTestBed, createGatewayTestBed } from '#test/support/api-events.ts';
+import { OWNER_WRITES, OWNER_WRITE_REQUESTS as REQUESTS, type Subject, newSubject, tableSnapshot as snapshot } from '#test/support/owner-writes.ts';
 
 /**
  * No lasting access from a stale principal: an owner demoted or deleted (or whose key was
@@ -22,45 +14,8 @@ import type { TestTable } from '#test/support/dynamodb.ts';
  * nothing written. Run on every mutating route of the table.
  */
 
-const OWNER_WRITES = ROUTES.filter((route) => route.mutates && (route.roles as readonly string[]).includes('owner'));
-
-/** What the refused write would have acted on, made fresh for each case. */
-interface Subject {
-  readonly userId: string;
-  readonly keyId: string;
-  readonly ruleId: string;
-}
-
-/** A valid request for each owner write, against the subject. */
-const REQUESTS: Partial<Record<OperationId, (subject: Subject) => ApiCall>> = {
-  createUser: () => ({ body: { name: 'Mallory Owner', email: 'mallory@example.com', role: 'owner' } }),
-  updateUser: (s) => ({ params: { userId: s.userId }, body: { role: 'owner' } }),
-  deleteUser: (s) => ({ params: { userId: s.userId } }),
-  createApiKey: (s) => ({ body: { name: `stale-${randomBytes(4).toString('hex')}`, userId: s.userId } }),
-  deleteApiKey: (s) => ({ params: { keyId: s.keyId } }),
-  addCidrRule: (s) => ({ params: { keyId: s.keyId }, body: { cidr: '203.0.113.0/24' } }),
-  updateCidrRule: (s) => ({ params: { keyId: s.keyId, ruleId: s.ruleId }, body: { cidr: '203.0.113.0/24' } }),
-  deleteCidrRule: (s) => ({ params: { keyId: s.keyId, ruleId: s.ruleId } }),
-  rollApiKey: (s) => ({ params: { keyId: s.keyId }, body: { gracePeriodSeconds: 60 } }),
-  // A week of grace: the account key the other cases' callers hold keeps working.
-  rollAccountKey: () => ({ body: { gracePeriodSeconds: 604_800 } }),
-  updateAccount: () => ({ body: { apiEnabled: true } }),
-};
-
 type Staleness = 'demoted' | 'deleted' | 'key deleted' | 'api off';
 const STALENESS: readonly Staleness[] = ['demoted', 'deleted', 'key deleted', 'api off'];
-
-async function snapshot(table: TestTable): Promise<string> {
-  const items: unknown[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.client.send(new ScanCommand({ TableName: table.tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  const rows = items.map((item) => JSON.stringify(item, (_k, v: unknown) => (v instanceof Set ? [...(v as Set<unknown>)].sort() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)));
-  return rows.sort().join('\n');
-}
 
 describe('a stale owner, through the handlers', () => {
   let bed: ApiTestBed;
@@ -77,9 +32,7 @@ describe('a stale owner, through the handlers', () => {
   /** A fresh owner (the one who goes stale) and a subject in the same account. */
   async function setUp(): Promise<{ stale: Principal; subject: Subject }> {
     const stale = await bed.addCaller('owner');
-    const subject = await bed.addCaller('viewer');
-    const rule = await bed.call('addCidrRule', bed.owner, { params: { keyId: subject.principal.keyId }, body: { cidr: '192.0.2.0/24' } });
-    return { stale: stale.principal, subject: { userId: subject.user.id, keyId: subject.principal.keyId, ruleId: rule.json.id as string } };
+    return { stale: stale.principal, subject: await newSubject(bed) };
   }
 
   async function makeStale(stale: Principal, how: Staleness): Promise<void> {

@@ -365,7 +365,12 @@ export async function newTestAccount(deps: ApiDeps): Promise<KeyPair> {
 }
 
 export async function createGatewayTestBed(
-  options: { readonly authorizerTtlSeconds?: number; readonly now?: () => Date } = {},
+  options: {
+    readonly authorizerTtlSeconds?: number;
+    readonly now?: () => Date;
+    /** Off: a write's flush of the cache is left to the table's stream (not run here), as on AWS. @default true */
+    readonly immediateFlush?: boolean;
+  } = {},
 ): Promise<GatewayTestBed> {
   const table = await createTestTable();
   const secrets = new LocalSecrets(randomBytes(32));
@@ -377,6 +382,7 @@ export async function createGatewayTestBed(
     auditRetentionDays: 0,
     authorizerTtlSeconds: options.authorizerTtlSeconds ?? 300,
     ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.immediateFlush === undefined ? {} : { immediateFlush: options.immediateFlush }),
     // The suites send the leak-report route more than its throttle allows; test/e2e/public-route-throttle.test.ts tests the throttle.
     publicRouteThrottle: UNREACHED_THROTTLE,
   });
