@@ -12,6 +12,7 @@ import {
   authorize,
   denyAllPolicy,
   headerValues,
+  SECRET_TAG_CONTEXT,
   VALID_UNTIL_CONTEXT,
   type AuthorizationDecision,
 } from '#shared/authorization.ts';
@@ -97,6 +98,10 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
             userId: principal.userId,
             role: principal.role,
             keyId: principal.keyId,
+            // Random labels of the two secrets, never the secrets or their digests: this context
+            // reaches team backends and logs. Each write checks them against the table.
+            [SECRET_TAG_CONTEXT.accountKey]: decision.presentedSecrets.accountKey,
+            [SECRET_TAG_CONTEXT.userKey]: decision.presentedSecrets.userKey,
             ...planContext(decision.plan),
             // Cached with the Allow: the handlers and the local gateway refuse it past this time.
             ...(decision.validUntil === undefined ? {} : { [VALID_UNTIL_CONTEXT]: new Date(decision.validUntil).toISOString() }),

@@ -53,9 +53,11 @@ export const ACCOUNT_KEY_ROLL_ATTRIBUTES = [
   'accountKeyPepperVersion',
   'accountKeyCiphertext',
   'accountKeyMasked',
+  'accountKeyTag',
   'previousAccountKeyHash',
   'previousAccountKeyPepperVersion',
   'previousAccountKeyExpiresAt',
+  'previousAccountKeyTag',
   'accountKeyLeakReportedAt',
 ] as const;
 
@@ -110,6 +112,7 @@ export const API_KEY_PUT_ATTRIBUTES = [
   'rules',
   'secretHash',
   'pepperVersion',
+  'secretTag',
   'keyExpiresAt',
   'createdByUserId',
   'createdByKeyId',
@@ -130,9 +133,11 @@ export const API_KEY_UPDATE_ATTRIBUTES = [
   'rev',
   'secretHash',
   'pepperVersion',
+  'secretTag',
   'previousSecretHash',
   'previousPepperVersion',
   'previousSecretExpiresAt',
+  'previousSecretTag',
   'lastUsedAt',
 ] as const;
 

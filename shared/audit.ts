@@ -1,10 +1,13 @@
 import { newId } from './domain/ids.ts';
+import type { PresentedSecrets } from './domain/secret-tags.ts';
 import type { AuditEvent } from './model.ts';
 
 export interface Actor {
   readonly userId: string | null;
   readonly keyId: string | null;
   readonly sourceIp: string | null;
+  /** The secrets a key actor's request was authorized with; absent for the system. */
+  readonly presentedSecrets?: PresentedSecrets | undefined;
 }
 
 /** The system itself (admin CLI, local bootstrap) as an actor. */
@@ -19,5 +22,6 @@ export function auditEvent(accountId: string, actor: Actor, action: string, targ
     actor: { userId: actor.userId, keyId: actor.keyId },
     target,
     sourceIp: actor.sourceIp,
+    ...(actor.presentedSecrets === undefined ? {} : { presentedSecrets: actor.presentedSecrets }),
   };
 }

@@ -6,6 +6,7 @@ import { isSourceAllowed } from './domain/cidr.ts';
 import { canHoldKeys, type KeyRole } from './domain/roles.ts';
 import type { Plan } from './domain/plan.ts';
 import type { Principal } from './model.ts';
+import { type PresentedSecrets, UNTAGGED_SECRET } from './domain/secret-tags.ts';
 import type { AuthorizationRecords, AuthorizationSecret } from './ports.ts';
 import { managementRoutePolicy, type RoutePolicy } from './route-policy.ts';
 
@@ -18,6 +19,8 @@ import { managementRoutePolicy, type RoutePolicy } from './route-policy.ts';
 export { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from './backend-headers.ts';
 /** The authorizer context entry that carries an Allow's deadline (ISO 8601), when it has one. */
 export const VALID_UNTIL_CONTEXT = 'validUntil';
+/** The authorizer context entries that carry the tags of the secrets an Allow was made for (domain/secret-tags.ts). */
+export const SECRET_TAG_CONTEXT = { accountKey: 'accountKeyTag', userKey: 'userKeyTag' } as const satisfies Record<keyof PresentedSecrets, string>;
 
 /** Why a request was refused with 401; for logs only, never for the response (all 401s look alike). */
 export type UnauthorizedReason =
@@ -38,6 +41,11 @@ export type UnauthorizedReason =
 /** What an Allow carries, whichever route set it opens. */
 export interface AllowedKeys {
   readonly principal: Principal;
+  /**
+   * Which secrets these keys are: the writes made under this Allow check that both are still
+   * live (shared/adapters/dynamodb/principal-check.ts), however long the Allow is cached.
+   */
+  readonly presentedSecrets: PresentedSecrets;
   /**
    * Epoch milliseconds after which these keys stop working (the key's expiry, or the end of
    * a rolled secret's grace period); undefined = no deadline. Travels with a cached Allow.
@@ -213,6 +221,10 @@ export function decide(
   const allow = {
     outcome: account.apiEnabled ? 'allow' : 'allow-api-switch',
     principal,
+    presentedSecrets: {
+      accountKey: (accountMatch === 'current' ? account.accountKeyTag : account.previousAccountKey?.tag) ?? UNTAGGED_SECRET,
+      userKey: (keyMatch === 'current' ? key.secretTag : key.previousSecret?.tag) ?? UNTAGGED_SECRET,
+    },
     plan: account.plan,
     usageIdentifierKey: account.usageIdentifierKey,
   } as const;

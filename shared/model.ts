@@ -1,5 +1,6 @@
 import type { CidrRule } from './domain/cidr.ts';
 import type { KeyRole, Role } from './domain/roles.ts';
+import type { PresentedSecrets } from './domain/secret-tags.ts';
 
 /** What the API shows of an account. */
 export interface Account {
@@ -73,6 +74,11 @@ export interface AuditEvent {
   /** What the action was done to, e.g. `api-key/<id>`. */
   readonly target: string;
   readonly sourceIp: string | null;
+  /**
+   * The secrets the actor's request was authorized with. The transaction that records the
+   * event checks they are still live (adapters/dynamodb/principal-check.ts); never stored or shown.
+   */
+  readonly presentedSecrets?: PresentedSecrets | undefined;
 }
 
 /** Who is calling, as the authorizer established it and passed on in its context. */

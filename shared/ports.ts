@@ -20,6 +20,8 @@ export interface AuthorizationRecords {
         readonly apiEnabled: boolean;
         readonly accountKeyHash: Uint8Array;
         readonly accountKeyPepperVersion: number;
+        /** The account key's secret tag (domain/secret-tags.ts); absent on an account stored before tags. */
+        readonly accountKeyTag?: string | undefined;
         /** The account key before its last roll, with its deadline in epoch milliseconds. */
         readonly previousAccountKey?: AuthorizationSecret | undefined;
         /** The account's own plan; absent: the deployment's default plan. */
@@ -34,6 +36,8 @@ export interface AuthorizationRecords {
         readonly role: Role;
         readonly secretHash: Uint8Array;
         readonly pepperVersion: number;
+        /** The secret's tag (domain/secret-tags.ts); absent on a key stored before tags. */
+        readonly secretTag?: string | undefined;
         readonly cidrs: readonly string[];
         /** Epoch milliseconds after which the key no longer works; undefined = never. */
         readonly expiresAt?: number | undefined;
@@ -66,6 +70,8 @@ export interface AuthorizationSecret {
   readonly hash: Uint8Array;
   readonly pepperVersion: number;
   readonly expiresAt: number;
+  /** Absent on a secret stored before tags. */
+  readonly tag?: string | undefined;
 }
 
 export interface CredentialStore {

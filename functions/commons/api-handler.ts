@@ -4,11 +4,12 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type * as z from 'zod';
 import { MAX_BODY_BYTES, type OperationSchemas, schemasOf } from '#shared/api-schemas.ts';
 import type { Actor } from '#shared/audit.ts';
-import { VALID_UNTIL_CONTEXT } from '#shared/authorization.ts';
+import { SECRET_TAG_CONTEXT, VALID_UNTIL_CONTEXT } from '#shared/authorization.ts';
 import type { ApiDeps } from '#shared/deps.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { isId } from '#shared/domain/ids.ts';
 import { canHoldKeys } from '#shared/domain/roles.ts';
+import { type PresentedSecrets, isSecretTag } from '#shared/domain/secret-tags.ts';
 import type { Principal } from '#shared/model.ts';
 import { type FunctionGroup, type OperationId, type Route, findRoute, routesOfGroup } from '#shared/routes.ts';
 import { OPERATIONS, type OperationRequest } from './operations.ts';
@@ -46,9 +47,10 @@ export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandle
       const route = routes.find((r) => r.method === event.httpMethod && r.path === event.resource);
       if (route === undefined) throw new HttpProblemError('not-found', 'no such route');
       const principal = route.public === true ? undefined : principalOf(event);
+      const presentedSecrets = route.public === true ? undefined : presentedSecretsOf(event);
       if (route.public !== true) {
         // The authorizer always passes a principal; without one the request never was authorized.
-        if (principal === undefined) return unauthorizedResponse();
+        if (principal === undefined || presentedSecrets === null) return unauthorizedResponse();
         // A cached Allow outlives neither the key's expiry nor a rolled secret's grace period.
         if (authorizationLapsed(event, deps.now())) return unauthorizedResponse();
         // Defence in depth: the authorizer's policy already refuses this, unless it is misconfigured.
@@ -61,7 +63,7 @@ export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandle
       const sourceIp = event.requestContext.identity.sourceIp;
       const request: OperationRequest<OperationId> = {
         principal,
-        actor: { userId: principal?.userId ?? null, keyId: principal?.keyId ?? null, sourceIp } satisfies Actor,
+        actor: { userId: principal?.userId ?? null, keyId: principal?.keyId ?? null, sourceIp, presentedSecrets: presentedSecrets ?? undefined } satisfies Actor,
         sourceIp,
         params: parsePathParameters(schemas, event),
         query: parseQuery(schemas, event),
@@ -99,6 +101,22 @@ export function principalOf(event: APIGatewayProxyEvent): Principal | undefined 
   }
   if (!isId(accountId) || !isId(userId) || !isId(keyId) || !canHoldKeys(role)) return undefined;
   return { accountId, userId, role, keyId };
+}
+
+/**
+ * The tags of the secrets the authorizer's Allow was made for, which every write checks are
+ * still live. Undefined when the context has none (an Allow cached by an authorizer from
+ * before tags, which lapses with the cache's TTL): the writes then check the key alone.
+ * Null for anything else that is not a pair of tags: the request is refused.
+ */
+export function presentedSecretsOf(event: APIGatewayProxyEvent): PresentedSecrets | undefined | null {
+  const context: unknown = event.requestContext.authorizer;
+  if (typeof context !== 'object' || context === null) return undefined;
+  const accountKey = (context as Record<string, unknown>)[SECRET_TAG_CONTEXT.accountKey];
+  const userKey = (context as Record<string, unknown>)[SECRET_TAG_CONTEXT.userKey];
+  if (accountKey === undefined && userKey === undefined) return undefined;
+  if (typeof accountKey !== 'string' || typeof userKey !== 'string' || !isSecretTag(accountKey) || !isSecretTag(userKey)) return null;
+  return { accountKey, userKey };
 }
 
 /**

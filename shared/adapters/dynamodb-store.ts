@@ -36,11 +36,13 @@ import type {
 import { authorizationLimitsFromItem, planAttribute, planFromItem, usageKeyAttributes, usageKeyFromItem } from './dynamodb/plan-items.ts';
 import { type CursorShape, decodeCursor, pageFromQuery } from './dynamodb/cursor.ts';
 import {
+  ACCOUNT_KEY_TAGS,
   ACCOUNT_PREFIX,
   CONFIG_PK,
   EVENT_PREFIX,
   type Item,
   KEY_PREFIX,
+  KEY_SECRET_TAGS,
   META_SK,
   PEPPER_PREFIX,
   USER_PREFIX,
@@ -67,6 +69,7 @@ import {
   readRules,
   readString,
   readStringSet,
+  rolledSecretTags,
   rulesItem,
   userFromItem,
   userIndexPk,
@@ -152,7 +155,9 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
             ProjectionExpression:
               '#sk, #apiEnabled, #accountKeyHash, #accountKeyPepperVersion, #plan, #usageKeyValue, #userId, #role, #secretHash, #pepperVersion, #rules, ' +
               // Key lifecycle: the key's expiry and the secrets a roll replaced, while their grace lasts.
-              '#keyExpiresAt, #prevHash, #prevPepperVersion, #prevExpiresAt, #prevAccountKeyHash, #prevAccountKeyPepperVersion, #prevAccountKeyExpiresAt',
+              '#keyExpiresAt, #prevHash, #prevPepperVersion, #prevExpiresAt, #prevAccountKeyHash, #prevAccountKeyPepperVersion, #prevAccountKeyExpiresAt, ' +
+              // Which secret matched: its tag travels with the Allow (domain/secret-tags.ts).
+              '#secretTag, #prevSecretTag, #accountKeyTag, #prevAccountKeyTag',
             ExpressionAttributeNames: {
               '#sk': 'sk',
               '#apiEnabled': 'apiEnabled',
@@ -172,6 +177,10 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
               '#prevAccountKeyHash': 'previousAccountKeyHash',
               '#prevAccountKeyPepperVersion': 'previousAccountKeyPepperVersion',
               '#prevAccountKeyExpiresAt': 'previousAccountKeyExpiresAt',
+              '#secretTag': KEY_SECRET_TAGS.current,
+              '#prevSecretTag': KEY_SECRET_TAGS.previous,
+              '#accountKeyTag': ACCOUNT_KEY_TAGS.current,
+              '#prevAccountKeyTag': ACCOUNT_KEY_TAGS.previous,
             },
           },
         },
@@ -671,7 +680,16 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
   // Audit events
 
   async recordEvent(event: AuditEvent): Promise<void> {
-    await this.#client.send(new PutCommand({ TableName: this.#tableName, Item: eventItem(event, this.#retentionDays) }));
+    if (event.actor.keyId === null) {
+      await this.#client.send(new PutCommand({ TableName: this.#tableName, Item: eventItem(event, this.#retentionDays) }));
+      return;
+    }
+    // An event a key causes (the reveal of the account key) is a transaction, so that it gets
+    // its actor's checks (principal-check.ts): a stale key, or a secret rolled away, records
+    // nothing, and the caller shows nothing.
+    await this.#retrying('the account changed concurrently; retry', async () =>
+      (await transactWrite(this.#client, [this.#putEvent(event)])) === undefined ? true : undefined,
+    );
   }
 
   async listEvents(accountId: string, options: ListOptions): Promise<Page<AuditEvent>> {
@@ -735,18 +753,23 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
       const key = apiKeyFromItem(item);
       if (hasExpired(key.expiresAt, at)) throw new ConflictError('the API key has expired; create a new one');
       const deadline = graceDeadline(at, gracePeriodSeconds, key.expiresAt);
-      const names = { '#pk': 'pk', '#secretHash': 'secretHash', '#pepperVersion': 'pepperVersion', ...PREVIOUS_SECRET_NAMES };
+      const tags = rolledSecretTags(item, KEY_SECRET_TAGS, deadline !== undefined);
+      const names = { '#pk': 'pk', '#secretHash': 'secretHash', '#pepperVersion': 'pepperVersion', ...PREVIOUS_SECRET_NAMES, ...tags.names };
+      // At most two live secrets: the one replaced now takes the place of any older one, whose
+      // grace ends here.
+      const sets = [
+        '#secretHash = :hash',
+        '#pepperVersion = :pepperVersion',
+        ...(deadline === undefined ? [] : ['#previousHash = :old', '#previousPepperVersion = :oldPepperVersion', '#previousExpiresAt = :deadline']),
+        ...tags.sets,
+      ];
+      const removes = [...(deadline === undefined ? ['#previousHash', '#previousPepperVersion', '#previousExpiresAt'] : []), ...tags.removes];
       const cancellation = await transactWrite(this.#client, [
         {
           Update: {
             TableName: this.#tableName,
             Key: { pk: accountPk(accountId), sk: keySk(keyId) },
-            // At most two live secrets: the one replaced now takes the place of any older one,
-            // whose grace ends here.
-            UpdateExpression:
-              deadline === undefined
-                ? 'SET #secretHash = :hash, #pepperVersion = :pepperVersion REMOVE #previousHash, #previousPepperVersion, #previousExpiresAt'
-                : 'SET #secretHash = :hash, #pepperVersion = :pepperVersion, #previousHash = :old, #previousPepperVersion = :oldPepperVersion, #previousExpiresAt = :deadline',
+            UpdateExpression: `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`,
             ConditionExpression: 'attribute_exists(#pk) AND #secretHash = :replaced',
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: {
@@ -754,6 +777,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
               ':pepperVersion': secret.pepperVersion,
               ':replaced': replaced,
               ...(deadline === undefined ? {} : { ':old': current, ':oldPepperVersion': readNumber(item, 'pepperVersion'), ':deadline': deadline }),
+              ...tags.values,
             },
           },
         },
@@ -780,18 +804,25 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
       replaced ??= current;
       if (!digestsEqual(current, replaced)) throw new ConflictError('the account key was rolled concurrently; retry');
       const deadline = graceDeadline(at, gracePeriodSeconds);
+      const tags = rolledSecretTags(item, ACCOUNT_KEY_TAGS, deadline !== undefined);
+      const sets = [
+        '#hash = :hash',
+        '#pepperVersion = :pepperVersion',
+        '#ciphertext = :ciphertext',
+        '#masked = :masked',
+        ...(deadline === undefined ? [] : ['#previousHash = :old', '#previousPepperVersion = :oldPepperVersion', '#previousExpiresAt = :deadline']),
+        ...tags.sets,
+      ];
+      // A new key answers a leak report: the flag goes with the key it was about.
+      const removes = [...(deadline === undefined ? ['#previousHash', '#previousPepperVersion', '#previousExpiresAt'] : []), '#leak', ...tags.removes];
       const cancellation = await transactWrite(this.#client, [
         {
           Update: {
             TableName: this.#tableName,
             Key: { pk: accountPk(accountId), sk: META_SK },
-            // A new key answers a leak report: the flag goes with the key it was about.
-            UpdateExpression:
-              deadline === undefined
-                ? 'SET #hash = :hash, #pepperVersion = :pepperVersion, #ciphertext = :ciphertext, #masked = :masked REMOVE #previousHash, #previousPepperVersion, #previousExpiresAt, #leak'
-                : 'SET #hash = :hash, #pepperVersion = :pepperVersion, #ciphertext = :ciphertext, #masked = :masked, #previousHash = :old, #previousPepperVersion = :oldPepperVersion, #previousExpiresAt = :deadline REMOVE #leak',
+            UpdateExpression: `SET ${sets.join(', ')} REMOVE ${removes.join(', ')}`,
             ConditionExpression: 'attribute_exists(#pk) AND #hash = :replaced',
-            ExpressionAttributeNames: { '#pk': 'pk', '#leak': 'accountKeyLeakReportedAt', ...ACCOUNT_KEY_NAMES },
+            ExpressionAttributeNames: { '#pk': 'pk', '#leak': 'accountKeyLeakReportedAt', ...ACCOUNT_KEY_NAMES, ...tags.names },
             ExpressionAttributeValues: {
               ':hash': accountKey.hash,
               ':pepperVersion': accountKey.pepperVersion,
@@ -801,6 +832,7 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
               ...(deadline === undefined
                 ? {}
                 : { ':old': current, ':oldPepperVersion': readNumber(item, 'accountKeyPepperVersion'), ':deadline': deadline }),
+              ...tags.values,
             },
           },
         },

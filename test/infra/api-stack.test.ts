@@ -177,7 +177,7 @@ describe('API stack (defaults)', () => {
         { Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'], Effect: 'Allow', Resource: tableArn, Condition: ACCOUNTS },
         onlyAttributes('dynamodb:PutItem', EVENT_ATTRIBUTES),
         // The switch sets apiEnabled; a roll of the account key sets the account key's attributes.
-        onlyAttributes('dynamodb:UpdateItem', ['pk', 'sk', 'apiEnabled', 'lastUsedAt', 'accountKeyHash', 'accountKeyPepperVersion', 'accountKeyCiphertext', 'accountKeyMasked', 'previousAccountKeyHash', 'previousAccountKeyPepperVersion', 'previousAccountKeyExpiresAt', 'accountKeyLeakReportedAt']),
+        onlyAttributes('dynamodb:UpdateItem', ['pk', 'sk', 'apiEnabled', 'lastUsedAt', 'accountKeyHash', 'accountKeyPepperVersion', 'accountKeyCiphertext', 'accountKeyMasked', 'accountKeyTag', 'previousAccountKeyHash', 'previousAccountKeyPepperVersion', 'previousAccountKeyExpiresAt', 'previousAccountKeyTag', 'accountKeyLeakReportedAt']),
         // Rolling the account key: the pepper to hash it, KMS to encrypt it for reveal.
         ...readPepper(),
         {
@@ -243,6 +243,7 @@ describe('API stack (defaults)', () => {
           'rules',
           'secretHash',
           'pepperVersion',
+          'secretTag',
           'keyExpiresAt',
           'createdByUserId',
           'createdByKeyId',
@@ -258,9 +259,11 @@ describe('API stack (defaults)', () => {
           'rev',
           'secretHash',
           'pepperVersion',
+          'secretTag',
           'previousSecretHash',
           'previousPepperVersion',
           'previousSecretExpiresAt',
+          'previousSecretTag',
           'lastUsedAt',
         ]),
         { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [tableArn, '/index/byUser']] } },

@@ -115,12 +115,14 @@ describe('authorization read', () => {
       apiEnabled: true,
       accountKeyHash: new Uint8Array(account.accountKeyHash),
       accountKeyPepperVersion: 1,
+      accountKeyTag: expect.stringMatching(/^[0-9A-Za-z]{16}$/) as unknown,
     });
     expect(records.key).toEqual({
       userId: owner.id,
       role: 'owner',
       secretHash: new Uint8Array(ownerKey.secretHash),
       pepperVersion: 1,
+      secretTag: expect.stringMatching(/^[0-9A-Za-z]{16}$/) as unknown,
       cidrs: ['10.0.0.0/8'],
     });
   });
@@ -413,7 +415,7 @@ describe('keys', () => {
     const binaries = Object.entries(item ?? {}).filter(([, value]) => value instanceof Uint8Array);
     expect(binaries.map(([name]) => name)).toEqual(['secretHash']);
     expect(Object.keys(item ?? {}).sort()).toEqual(
-      ['createdAt', 'gsi1pk', 'gsi1sk', 'id', 'accountId', 'name', 'pepperVersion', 'pk', 'rev', 'role', 'rules', 'secretHash', 'sk', 'userId'].sort(),
+      ['createdAt', 'gsi1pk', 'gsi1sk', 'id', 'accountId', 'name', 'pepperVersion', 'pk', 'rev', 'role', 'rules', 'secretHash', 'secretTag', 'sk', 'userId'].sort(),
     );
     expect(JSON.stringify(Object.values(item ?? {}).filter((v) => typeof v === 'string'))).not.toMatch(/lks_|lka_/);
   });
@@ -748,8 +750,9 @@ describe('audit events', () => {
   });
 
   it('maps every field of an event back', async () => {
-    const { account } = await seedAccount(table.store);
-    const event = { ...testEvent(account.id, 'account-key.reveal'), actor: { userId: newId(), keyId: newId() }, sourceIp: '203.0.113.7' };
+    const { account, owner, ownerKey } = await seedAccount(table.store);
+    // A key's event is recorded only while the key is an owner's (principal-check.ts).
+    const event = { ...testEvent(account.id, 'account-key.reveal'), actor: { userId: owner.id, keyId: ownerKey.id }, sourceIp: '203.0.113.7' };
 
     await table.store.recordEvent(event);
 

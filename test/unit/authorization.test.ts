@@ -17,6 +17,7 @@ import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { KEY_ROLES, type Role } from '#shared/domain/roles.ts';
+import { UNTAGGED_SECRET } from '#shared/domain/secret-tags.ts';
 import type { AuthorizationRecords } from '#shared/ports.ts';
 import { ROUTES } from '#shared/routes.ts';
 
@@ -116,6 +117,8 @@ describe('decide', () => {
     expect(decision).toEqual({
       outcome: 'allow',
       principal: { accountId: credentials.accountId, keyId: credentials.keyId, userId: records.key?.userId, role: 'viewer' },
+      // Stored without tags: the untagged slots.
+      presentedSecrets: { accountKey: UNTAGGED_SECRET, userKey: UNTAGGED_SECRET },
     });
   });
 

@@ -335,6 +335,7 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
         DEFAULT_LIMITS,
       );
       const authorizer = coldAuthorizer();
+      const stored = await table.store.loadForAuthorization(account.id, record.id);
 
       // Act
       const inside = await authorizer(eventWith(accountKey, userKey, '10.1.2.3'));
@@ -343,7 +344,14 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
       const demoted = authorizer(eventWith(accountKey, userKey, '10.1.2.3'));
 
       // Assess
-      expect(inside.context).toEqual({ accountId: account.id, userId: viewer.id, role: 'viewer', keyId: record.id });
+      expect(inside.context).toEqual({
+        accountId: account.id,
+        userId: viewer.id,
+        role: 'viewer',
+        keyId: record.id,
+        accountKeyTag: stored.account?.accountKeyTag,
+        userKeyTag: stored.key?.secretTag,
+      });
       expect(evaluatePolicy(inside.policyDocument, requestFixture.methodArn.replace('/GET/v1/whoami', '/GET/v1/users'))).toBe('allow');
       expect(evaluatePolicy(inside.policyDocument, requestFixture.methodArn.replace('/GET/v1/whoami', '/POST/v1/users'))).toBe(
         'implicit-deny',

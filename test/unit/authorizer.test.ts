@@ -8,6 +8,7 @@ import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import type { Role } from '#shared/domain/roles.ts';
+import { UNTAGGED_SECRET, newSecretTag } from '#shared/domain/secret-tags.ts';
 import type { AuthorizationRecords, CredentialStore } from '#shared/ports.ts';
 import { ROUTES } from '#shared/routes.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
@@ -113,11 +114,36 @@ describe('authorizer', () => {
 
       // Assess
       expect(result.principalId).toBe(userId);
-      expect(result.context).toEqual({ accountId, userId, role: 'viewer', keyId });
+      // Stored without secret tags: the context names the untagged slots.
+      expect(result.context).toEqual({ accountId, userId, role: 'viewer', keyId, accountKeyTag: UNTAGGED_SECRET, userKeyTag: UNTAGGED_SECRET });
       for (const route of ROUTES) {
         const expected = (route.roles as readonly string[]).includes('viewer') ? 'allow' : 'implicit-deny';
         expect(evaluatePolicy(result.policyDocument, arnOf(route.method, route.path)), `${route.method} ${route.path}`).toBe(expected);
       }
+    });
+
+    it('passes on the tags of the two secrets that matched, and nothing of the secrets or their digests', async () => {
+      // Prepare
+      const { accountId, keyId, accountKey, userKey } = provision();
+      const stored = credentials.records.get(`${accountId}/${keyId}`);
+      const tags = { accountKey: newSecretTag(), userKey: newSecretTag() };
+      if (stored?.account === undefined || stored.key === undefined) throw new Error('not provisioned');
+      credentials.records.set(`${accountId}/${keyId}`, {
+        account: { ...stored.account, accountKeyTag: tags.accountKey },
+        key: { ...stored.key, secretTag: tags.userKey },
+      });
+
+      // Act
+      const result = await handler(eventWith(requestFixture, { accountKey, userKey }));
+
+      // Assess
+      expect(result.context).toMatchObject({ accountKeyTag: tags.accountKey, userKeyTag: tags.userKey });
+      const digests = [stored.account.accountKeyHash, stored.key.secretHash].flatMap((d) => [Buffer.from(d).toString('hex'), Buffer.from(d).toString('base64')]);
+      for (const value of Object.values(result.context ?? {}).map(String)) {
+        for (const secret of [accountKey, userKey, ...digests]) expect(value.includes(secret)).toBe(false);
+      }
+      // (The ids are part of the key strings by design; the tags are not part of anything.)
+      for (const secret of [accountKey, userKey, ...digests]) expect(secret.includes(tags.accountKey) || secret.includes(tags.userKey)).toBe(false);
     });
 
     it('builds the policy from the API and stage, not from the one method ARN it was asked about', async () => {

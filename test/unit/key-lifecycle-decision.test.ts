@@ -7,6 +7,7 @@ import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { graceDeadline, validateKeyExpiry } from '#shared/domain/key-lifecycle.ts';
+import { UNTAGGED_SECRET, newSecretTag } from '#shared/domain/secret-tags.ts';
 import type { AuthorizationRecords } from '#shared/ports.ts';
 import { apiEvent } from '#test/support/api-events.ts';
 
@@ -47,7 +48,25 @@ describe('decide', () => {
     expect(decide(credentials(accountKey, oldUserKey), stored, ring, '192.0.2.1', NOW)).toMatchObject({ outcome: 'allow', validUntil: NOW + 5000 });
     expect(decide(credentials(accountKey, oldUserKey), stored, ring, '192.0.2.1', NOW + 5000)).toMatchObject({ reason: 'grace-period-over' });
     const current = decide(credentials(accountKey, userKey), stored, ring, '192.0.2.1', NOW + 5000);
-    expect(current).toEqual({ outcome: 'allow', principal: expect.any(Object) as unknown });
+    expect(current).toEqual({ outcome: 'allow', principal: expect.any(Object) as unknown, presentedSecrets: expect.any(Object) as unknown });
+  });
+
+  it('names the secrets that matched by their tags, current or previous, and untagged ones as such', () => {
+    const tags = { key: newSecretTag(), previousKey: newSecretTag(), account: newSecretTag(), previousAccount: newSecretTag() };
+    const stored = records(accountKey, userKey, {
+      key: { secretTag: tags.key, previousSecret: { ...previousSecret(NOW + 5000).previousSecret, tag: tags.previousKey } },
+      account: { accountKeyTag: tags.account, previousAccountKey: { ...previousAccountKey(NOW + 5000).previousAccountKey, tag: tags.previousAccount } },
+    });
+    expect(decide(credentials(accountKey, userKey), stored, ring, '192.0.2.1', NOW)).toMatchObject({
+      presentedSecrets: { accountKey: tags.account, userKey: tags.key },
+    });
+    expect(decide(credentials(oldAccountKey, oldUserKey), stored, ring, '192.0.2.1', NOW)).toMatchObject({
+      presentedSecrets: { accountKey: tags.previousAccount, userKey: tags.previousKey },
+    });
+    const untagged = records(accountKey, userKey, { key: previousSecret(NOW + 5000) });
+    expect(decide(credentials(accountKey, oldUserKey), untagged, ring, '192.0.2.1', NOW)).toMatchObject({
+      presentedSecrets: { accountKey: UNTAGGED_SECRET, userKey: UNTAGGED_SECRET },
+    });
   });
 
   it('allows a rolled account key until the end of its grace, and takes the earliest of all deadlines', () => {

@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { CidrRule } from '../../domain/cidr.ts';
+import { newSecretTag } from '../../domain/secret-tags.ts';
 import { isRole, type Role } from '../../domain/roles.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, PreviousSecret, User } from '../../model.ts';
 import type { AuthorizationSecret } from '../../ports.ts';
@@ -30,6 +31,39 @@ export const keyNameSk = (name: string): string => `${KEYNAME_PREFIX}${name}`;
 export const eventSk = (event: AuditEvent): string => `${EVENT_PREFIX}${event.time}#${event.id}`;
 export const pepperSk = (version: number): string => `${PEPPER_PREFIX}${version}`;
 export const userIndexPk = (accountId: string, userId: string): string => `${accountPk(accountId)}#${userSk(userId)}`;
+
+/**
+ * Where an item keeps the tags of its secrets (domain/secret-tags.ts): the current one, the
+ * one a roll replaced, and the end of that one's grace.
+ */
+export interface SecretTagAttributes {
+  readonly current: string;
+  readonly previous: string;
+  readonly previousExpiresAt: string;
+}
+
+export const KEY_SECRET_TAGS: SecretTagAttributes = { current: 'secretTag', previous: 'previousSecretTag', previousExpiresAt: 'previousSecretExpiresAt' };
+export const ACCOUNT_KEY_TAGS: SecretTagAttributes = {
+  current: 'accountKeyTag',
+  previous: 'previousAccountKeyTag',
+  previousExpiresAt: 'previousAccountKeyExpiresAt',
+};
+
+/**
+ * A roll's update of an item's secret tags: the new secret gets a new tag; the replaced one's
+ * tag moves to the previous slot for its grace, or goes (a grace of 0, or it had none).
+ */
+export function rolledSecretTags(
+  item: Item,
+  attributes: SecretTagAttributes,
+  keepsReplaced: boolean,
+): { sets: string[]; removes: string[]; names: Record<string, string>; values: Record<string, unknown> } {
+  const replaced = readOptionalString(item, attributes.current);
+  const names = { '#tag': attributes.current, '#previousTag': attributes.previous };
+  const values: Record<string, unknown> = { ':tag': newSecretTag() };
+  if (!keepsReplaced || replaced === null) return { sets: ['#tag = :tag'], removes: ['#previousTag'], names, values };
+  return { sets: ['#tag = :tag', '#previousTag = :replacedTag'], removes: [], names, values: { ...values, ':replacedTag': replaced } };
+}
 
 export function itemKey(pk: string, sk: string): { pk: string; sk: string } {
   return { pk, sk };
@@ -125,6 +159,8 @@ export function accountItem(account: AccountRecord, ownerCount: number): Item {
     accountKeyHash: account.accountKeyHash,
     accountKeyPepperVersion: account.accountKeyPepperVersion,
     accountKeyCiphertext: account.accountKeyCiphertext,
+    // A new secret, so a new tag.
+    [ACCOUNT_KEY_TAGS.current]: newSecretTag(),
     ownerCount,
     ...previousAccountKeyAttributes(account.previousAccountKey),
   };
@@ -166,11 +202,13 @@ function readPrevious(item: Item, hash: string, pepperVersion: string, expiresAt
   return { hash: readBinary(item, hash), pepperVersion: readNumber(item, pepperVersion), expiresAt: readString(item, expiresAt) };
 }
 
-/** A previous secret as the authorizer compares it: its deadline in epoch milliseconds. */
-function readAuthorizationSecret(item: Item, hash: string, pepperVersion: string, expiresAt: string): AuthorizationSecret | undefined {
+/** A previous secret as the authorizer compares it: its deadline in epoch milliseconds, and its tag if it has one. */
+function readAuthorizationSecret(item: Item, hash: string, pepperVersion: string, tags: SecretTagAttributes): AuthorizationSecret | undefined {
+  const expiresAt = tags.previousExpiresAt;
   const previous = readPrevious(item, hash, pepperVersion, expiresAt);
   if (previous === undefined) return undefined;
-  return { hash: previous.hash, pepperVersion: previous.pepperVersion, expiresAt: readInstant(previous.expiresAt, expiresAt) };
+  const tag = readOptionalString(item, tags.previous) ?? undefined;
+  return { hash: previous.hash, pepperVersion: previous.pepperVersion, expiresAt: readInstant(previous.expiresAt, expiresAt), tag };
 }
 
 function readInstant(value: string, name: string): number {
@@ -189,13 +227,15 @@ export function authorizationAccountFromItem(item: Item): {
   apiEnabled: boolean;
   accountKeyHash: Uint8Array;
   accountKeyPepperVersion: number;
+  accountKeyTag?: string | undefined;
   previousAccountKey?: AuthorizationSecret | undefined;
 } {
   return {
     apiEnabled: readBoolean(item, 'apiEnabled'),
     accountKeyHash: readBinary(item, 'accountKeyHash'),
     accountKeyPepperVersion: readNumber(item, 'accountKeyPepperVersion'),
-    previousAccountKey: readAuthorizationSecret(item, 'previousAccountKeyHash', 'previousAccountKeyPepperVersion', 'previousAccountKeyExpiresAt'),
+    accountKeyTag: readOptionalString(item, ACCOUNT_KEY_TAGS.current) ?? undefined,
+    previousAccountKey: readAuthorizationSecret(item, 'previousAccountKeyHash', 'previousAccountKeyPepperVersion', ACCOUNT_KEY_TAGS),
   };
 }
 
@@ -246,6 +286,8 @@ export function keyItem(key: ApiKeyRecord): Item {
     ...cidrSetAttribute(key.cidrAllowList),
     secretHash: key.secretHash,
     pepperVersion: key.pepperVersion,
+    // A new secret, so a new tag.
+    [KEY_SECRET_TAGS.current]: newSecretTag(),
     ...keyExpiryAttributes(key.expiresAt ?? null),
     ...(key.previousSecret === undefined
       ? {}
@@ -294,6 +336,7 @@ export function authorizationKeyFromItem(item: Item): {
   role: Role;
   secretHash: Uint8Array;
   pepperVersion: number;
+  secretTag?: string | undefined;
   cidrs: string[];
   expiresAt?: number | undefined;
   previousSecret?: AuthorizationSecret | undefined;
@@ -304,9 +347,10 @@ export function authorizationKeyFromItem(item: Item): {
     role: readRole(item),
     secretHash: readBinary(item, 'secretHash'),
     pepperVersion: readNumber(item, 'pepperVersion'),
+    secretTag: readOptionalString(item, KEY_SECRET_TAGS.current) ?? undefined,
     cidrs: readRules(item).map((rule) => rule.cidr),
     expiresAt: expiresAt === null ? undefined : readInstant(expiresAt, 'keyExpiresAt'),
-    previousSecret: readAuthorizationSecret(item, 'previousSecretHash', 'previousPepperVersion', 'previousSecretExpiresAt'),
+    previousSecret: readAuthorizationSecret(item, 'previousSecretHash', 'previousPepperVersion', KEY_SECRET_TAGS),
   };
 }
 
@@ -333,6 +377,13 @@ export function keyNameItem(key: ApiKeyRecord): Item {
 
 // Audit events
 
+/**
+ * Where an event item carries the tags of the secrets its actor presented, for the
+ * transaction that writes it to check (principal-check.ts), which takes them off again: they
+ * are never stored.
+ */
+export const PRESENTED_SECRET_ATTRIBUTES = { accountKey: 'actorAccountKeyTag', userKey: 'actorUserKeyTag' } as const;
+
 export function eventItem(event: AuditEvent, retentionDays: number): Item {
   const item: Item = {
     ...itemKey(accountPk(event.accountId), eventSk(event)),
@@ -345,6 +396,10 @@ export function eventItem(event: AuditEvent, retentionDays: number): Item {
     target: event.target,
     sourceIp: event.sourceIp,
   };
+  if (event.presentedSecrets !== undefined) {
+    item[PRESENTED_SECRET_ATTRIBUTES.accountKey] = event.presentedSecrets.accountKey;
+    item[PRESENTED_SECRET_ATTRIBUTES.userKey] = event.presentedSecrets.userKey;
+  }
   if (retentionDays > 0) {
     const happened = Date.parse(event.time);
     if (Number.isNaN(happened)) throw new Error('an audit event needs an ISO-8601 time');

@@ -1,6 +1,6 @@
 import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { assertPrincipalCurrent, principalOf, withPrincipalChecks } from './principal-check.ts';
+import { assertPrincipalCurrent, principalOf, withPrincipalChecks, withoutPresentedSecrets } from './principal-check.ts';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -59,8 +59,8 @@ const EXPECTED_CODES = new Set([undefined, 'None', 'ConditionalCheckFailed', 'Tr
  * condition failed or another write got in the way; any other failure is a fault and is thrown.
  *
  * A transaction whose audit event names a key as its actor also checks, in the same
- * transaction, that the key still belongs to an owner of an account whose API is on
- * (principal-check.ts); when that is what failed, it throws StalePrincipalError and nothing
+ * transaction, that the key still belongs to an owner of an account whose API is on and that
+ * the secrets the request presented are still live (principal-check.ts); when that is what failed, it throws StalePrincipalError and nothing
  * was written.
  */
 export async function transactWrite(
@@ -68,7 +68,8 @@ export async function transactWrite(
   items: readonly TransactItem[],
 ): Promise<Cancellation | undefined> {
   const principal = principalOf(items);
-  const sent = principal === undefined ? [...items] : withPrincipalChecks(items, principal);
+  const stored = withoutPresentedSecrets(items);
+  const sent = principal === undefined ? stored : withPrincipalChecks(stored, principal);
   if (sent.length > MAX_TRANSACTION_ITEMS) throw new Error(`a transaction may write at most ${MAX_TRANSACTION_ITEMS} items`);
   try {
     await client.send(new TransactWriteCommand({ TransactItems: sent }));
