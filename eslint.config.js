@@ -18,6 +18,9 @@ const FLOORS = [
   // Last for its files, so it replaces the rule above: relative imports stay inside the folder.
   floor(['shared/domain/**/*.ts'], '^(#|\\.\\./)', 'shared/domain/ is the pure model: it imports nothing outside itself.'),
   floor(['functions/**/*.ts'], into('infra|local|admin|bench|test'), 'functions/ never imports infra/, local/, admin/, bench/ or test/.'),
+  // What a team installs: the local runtime and the admin CLI are programs beside it, not parts of it.
+  floor(['infra/**/*.ts'], into('local|admin|bench|test'), 'infra/ never imports local/, admin/, bench/ or test/.'),
+  floor(['local/**/*.ts', 'admin/**/*.ts', 'bin/**/*.ts'], into('bench|test'), 'The programs never import bench/ or test/.'),
   floor(['console/**/*.ts', 'console/**/*.tsx'], '^(#|(\\.\\./)+(?!\\.\\./|shared/domain/))', 'console/ takes only shared/domain/ from the rest of the project.'),
 ];
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
-import { FUNCTION_GROUPS } from '#shared/routes.ts';
+import { FUNCTION_GROUPS } from '#shared/http/routes.ts';
 import type { Figure } from './report.ts';
 import { median, ratio } from './stats.ts';
 

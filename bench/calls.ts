@@ -3,13 +3,13 @@ import { createLogger } from '#functions/commons/logger.ts';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
-import { createPepperProvider, ensurePepper } from '#shared/peppers.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import { createPepperProvider, ensurePepper } from '#shared/authorization/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { countedDynamoDb, countedKms } from './call-counters.ts';
 import { authorizerEvent, withStdoutDiscarded } from './fixtures.ts';
 import type { Figure } from './report.ts';
-import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
+import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 
 const GROUP = '2 calls';
 const WARM_AUTHORIZATIONS = 200;

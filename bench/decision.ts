@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createAuthorizerHandler } from '#functions/authorizer.ts';
 import { createLogger } from '#functions/commons/logger.ts';
-import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
 import { keyDigest } from '#shared/domain/hashing.ts';
-import { createPepperProvider, ensurePepper } from '#shared/peppers.ts';
+import { createPepperProvider, ensurePepper } from '#shared/authorization/peppers.ts';
 import { MemoryCredentialStore, MemoryPepperStore } from './memory-credential-store.ts';
 import type { PepperRing } from '#shared/domain/hashing.ts';
 import { authorizerEvent, makeCredentials, makeKey, withStdoutDiscarded } from './fixtures.ts';

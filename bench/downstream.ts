@@ -1,8 +1,8 @@
-import { allowPolicy } from '#shared/authorization.ts';
+import { allowPolicy } from '#shared/authorization/decision.ts';
 import { KEY_ROLES } from '#shared/domain/roles.ts';
-import { resolveDownstreamRoutes } from '#shared/downstream-routes.ts';
-import { buildRoutePolicy, routeResourceSuffix, type RoutePolicy } from '#shared/route-policy.ts';
-import { ROUTES } from '#shared/routes.ts';
+import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
+import { buildRoutePolicy, routeResourceSuffix, type RoutePolicy } from '#shared/authorization/route-policy.ts';
+import { ROUTES } from '#shared/http/routes.ts';
 import { realisticRoutes } from '#test/support/route-sets.ts';
 import { type HttpRun, load, startTarget, summary } from './http.ts';
 import type { Figure } from './report.ts';

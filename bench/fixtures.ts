@@ -3,8 +3,8 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { formatAccountKey, formatUserKey, maskAccountKey } from '#shared/domain/key-format.ts';
 import type { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
-import type { AccountRecord, ApiKeyRecord } from '#shared/model.ts';
-import { requestIdentity } from '#infra/local/gateway.ts';
+import type { AccountRecord, ApiKeyRecord } from '#shared/domain/model.ts';
+import { requestIdentity } from '#local/gateway/gateway.ts';
 
 /** A caller's two keys and the records a store holds for them. */
 export interface Credentials {

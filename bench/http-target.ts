@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createTable } from '#shared/adapters/create-table.ts';
-import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { MAX_BURST_LIMIT, MAX_RATE_LIMIT, type Plan } from '#shared/domain/plan.ts';
-import { ensurePepper } from '#shared/peppers.ts';
+import { ensurePepper } from '#shared/authorization/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
-import { createLocalApp } from '#infra/local/app.ts';
-import { createLocalDownstream, upstreamRoutes } from '#infra/local/downstream.ts';
-import { localDynamoDbClients } from '#infra/local/runtime-files.ts';
-import { closeServer, createServer } from '#infra/local/server.ts';
+import { createLocalApp } from '#local/process/app.ts';
+import { createLocalDownstream, upstreamRoutes } from '#local/gateway/downstream.ts';
+import { localDynamoDbClients } from '#local/process/runtime-files.ts';
+import { closeServer, createServer } from '#local/process/server.ts';
 
 /**
  * A server for the HTTP benchmark, run in its own process so that the load generator does not

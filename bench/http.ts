@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonResult } from 'autocannon';
-import { stopProcess } from '#infra/local/dynamodb-local.ts';
+import { stopProcess } from '#local/storage/dynamodb-local.ts';
 import type { Figure } from './report.ts';
 import type { TargetReady } from './http-target.ts';
 import { ratio } from './stats.ts';

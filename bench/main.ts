@@ -3,7 +3,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startDynamoDbLocal, type DynamoDbLocal } from '#infra/local/dynamodb-local.ts';
+import { startDynamoDbLocal, type DynamoDbLocal } from '#local/storage/dynamodb-local.ts';
 import { benchBundles } from './bundles.ts';
 import { benchCalls } from './calls.ts';
 import { benchConsole } from './console.ts';

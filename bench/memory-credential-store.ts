@@ -5,8 +5,8 @@ import {
   keyItem,
   type Item,
 } from '#shared/adapters/dynamodb/items.ts';
-import type { AccountRecord, ApiKeyRecord } from '#shared/model.ts';
-import type { AuthorizationRecords, CredentialStore, PepperStore, StoredPepper } from '#shared/ports.ts';
+import type { AccountRecord, ApiKeyRecord } from '#shared/domain/model.ts';
+import type { AuthorizationRecords, CredentialStore, PepperStore, StoredPepper } from '#shared/ports/ports.ts';
 
 /**
  * A CredentialStore held in memory, to time the authorizer's own work without a database.

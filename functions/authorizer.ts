@@ -1,8 +1,8 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { apiSwitchPolicy, isApiSwitchMethodArn } from '#shared/api-switch.ts';
+import { apiSwitchPolicy, isApiSwitchMethodArn } from '#shared/authorization/api-switch.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
-import { DigestUpgrader } from '#shared/digest-upgrades.ts';
+import { DigestUpgrader } from '#shared/authorization/digest-upgrades.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import {
   ACCOUNT_KEY_HEADER,
@@ -15,12 +15,12 @@ import {
   SECRET_TAG_CONTEXT,
   VALID_UNTIL_CONTEXT,
   type AuthorizationDecision,
-} from '#shared/authorization.ts';
-import { ENV, requiredEnv } from '#shared/config.ts';
-import type { AuthorizerDeps } from '#shared/deps.ts';
-import { createPepperProvider } from '#shared/peppers.ts';
-import { planContext } from '#shared/plan-context.ts';
-import { routePolicyFromEnv } from '#shared/route-policy.ts';
+} from '#shared/authorization/decision.ts';
+import { ENV, requiredEnv } from '#shared/adapters/environment.ts';
+import type { AuthorizerDeps } from '#shared/ports/deps.ts';
+import { createPepperProvider } from '#shared/authorization/peppers.ts';
+import { planContext } from '#shared/authorization/plan-context.ts';
+import { routePolicyFromEnv } from '#shared/authorization/route-policy.ts';
 import { documentClient, kmsClient } from './commons/clients.ts';
 import { createLogger } from './commons/logger.ts';
 
@@ -89,7 +89,7 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         });
         return {
           principalId: principal.userId,
-          // This authorizer's cache serves only the switch routes (shared/api-switch.ts), so the
+          // This authorizer's cache serves only the switch routes (shared/authorization/api-switch.ts), so the
           // restricted policy never answers another route.
           policyDocument:
             decision.outcome === 'allow' ? allowPolicy(principal.role, apiBase, deps.routePolicy) : apiSwitchPolicy(apiBase),

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { expiredKeyRemovals } from '#shared/adapters/dynamodb/expired-keys.ts';
-import { ENV, auditRetentionDaysFromEnv, requiredEnv } from '#shared/config.ts';
+import { ENV, auditRetentionDaysFromEnv, requiredEnv } from '#shared/adapters/environment.ts';
 import { type KeyExpiryDeps, recordKeyExpiries } from '#shared/services/key-expiry.ts';
 import { awsClientSettings } from './commons/aws-client-settings.ts';
 import { createLogger } from './commons/logger.ts';

@@ -2,9 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
-import { ENV, requiredEnv } from '#shared/config.ts';
-import { ensurePepper } from '#shared/peppers.ts';
-import type { PepperStore, Secrets } from '#shared/ports.ts';
+import { ENV, requiredEnv } from '#shared/adapters/environment.ts';
+import { ensurePepper } from '#shared/authorization/peppers.ts';
+import type { PepperStore, Secrets } from '#shared/ports/ports.ts';
 import { documentClient, kmsClient } from './commons/clients.ts';
 import { createLogger } from './commons/logger.ts';
 

@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isId } from '#shared/domain/ids.ts';
 import { canHoldKeys, type KeyRole } from '#shared/domain/roles.ts';
-import { withoutWithheldHeaders } from '#shared/backend-headers.ts';
+import { withoutWithheldHeaders } from '#shared/http/backend-headers.ts';
 
 /**
  * For a team's own Lambda handlers behind Latchkey: who is calling, as the authorizer

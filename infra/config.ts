@@ -1,4 +1,4 @@
-import { MAX_KEYS_PER_USER, MAX_RULES_PER_KEY, DEFAULT_LIMITS } from '#shared/config.ts';
+import { MAX_KEYS_PER_USER, MAX_RULES_PER_KEY, DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
 import { DEFAULT_PLAN, MAX_BURST_LIMIT, MAX_QUOTA_LIMIT, QUOTA_PERIODS, isQuotaPeriod, type Plan } from '#shared/domain/plan.ts';
 
 /**

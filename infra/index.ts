@@ -18,5 +18,5 @@ export {
   type HttpBackend,
   type LambdaBackend,
   type ResolvedDownstreamRoute,
-} from '#shared/downstream-routes.ts';
+} from '#shared/http/team-routes.ts';
 export type { KeyRole } from '#shared/domain/roles.ts';

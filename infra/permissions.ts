@@ -10,7 +10,7 @@ import { FLUSH_LEDGER_ATTRIBUTES } from '#shared/adapters/dynamodb/flush-ledger.
 import { ACCOUNT_PREFIX, CONFIG_PK, FLUSH_LEDGER_PK } from '#shared/adapters/dynamodb/items.ts';
 import { ACCOUNT_KEY_DIGEST, USER_KEY_DIGEST } from '#shared/adapters/dynamodb/narrowing.ts';
 import { BY_USER_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/adapters/table-schema.ts';
-import type { FunctionGroup } from '#shared/routes.ts';
+import type { FunctionGroup } from '#shared/http/routes.ts';
 
 /**
  * Exactly what each function may do on the table and the key, derived from the DynamoDB and
@@ -329,7 +329,7 @@ export function authorizerStatements({ table, key }: DataResources): PolicyState
 }
 
 /**
- * The one write the authorizer makes (shared/digest-upgrades.ts): a digest under an old pepper
+ * The one write the authorizer makes (shared/authorization/digest-upgrades.ts): a digest under an old pepper
  * replaced by one under the newest when its key is used; those attributes only, nothing returned.
  */
 function upgradeDigests(table: ITable): PolicyStatement {

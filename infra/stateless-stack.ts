@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
-import type { FunctionGroup } from '#shared/routes.ts';
+import type { FunctionGroup } from '#shared/http/routes.ts';
 import { LatchkeyApi, type LatchkeyApiProps } from './constructs/latchkey-api.ts';
 import type { UsageLimits } from './constructs/usage-limits.ts';
 import type { RevocationFlusher } from './constructs/revocation-flusher.ts';

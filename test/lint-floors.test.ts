@@ -19,12 +19,15 @@ async function restrictedImports(filePath: string, source: string): Promise<stri
 
 describe('the floors between rooms', () => {
   it.each([
-    ['shared/ importing functions/', 'shared/routes.ts', "import '#functions/authorizer.ts';"],
-    ['shared/ importing infra/ by a relative path', 'shared/routes.ts', "import '../infra/config.ts';"],
-    ['shared/domain/ importing the rest of shared/', 'shared/domain/roles.ts', "import '#shared/routes.ts';"],
-    ['shared/domain/ importing a sibling room by a relative path', 'shared/domain/roles.ts', "import '../routes.ts';"],
+    ['shared/ importing functions/', 'shared/http/routes.ts', "import '#functions/authorizer.ts';"],
+    ['shared/ importing infra/ by a relative path', 'shared/http/routes.ts', "import '../../infra/config.ts';"],
+    ['shared/ importing the local runtime by a relative path', 'shared/http/routes.ts', "import '../../local/gateway/gateway.ts';"],
+    ['shared/domain/ importing the rest of shared/', 'shared/domain/roles.ts', "import '#shared/http/routes.ts';"],
+    ['shared/domain/ importing a sibling room by a relative path', 'shared/domain/roles.ts', "import '../http/routes.ts';"],
     ['functions/ importing infra/', 'functions/whoami.ts', "import '#infra/config.ts';"],
-    ['console/ importing shared/ outside the domain', 'console/src/format.ts', "import '../../shared/routes.ts';"],
+    ['functions/ importing the local runtime', 'functions/whoami.ts', "import '#local/gateway/gateway.ts';"],
+    ['infra/ importing the admin CLI', 'infra/latchkey.ts', "import '#admin/main.ts';"],
+    ['console/ importing shared/ outside the domain', 'console/src/format.ts', "import '../../shared/http/routes.ts';"],
   ])('%s fails lint', async (_floor, file, crossing) => {
     expect(await restrictedImports(file, `${crossing}\nexport {};\n`)).toHaveLength(1);
   });
@@ -32,7 +35,7 @@ describe('the floors between rooms', () => {
   it.each([
     ['shared/domain/ importing itself', 'shared/domain/roles.ts', "import './ids.ts';"],
     ['console/ importing the domain', 'console/src/format.ts', "import '../../shared/domain/roles.ts';"],
-    ['functions/ importing shared/', 'functions/whoami.ts', "import '#shared/routes.ts';"],
+    ['functions/ importing shared/', 'functions/whoami.ts', "import '#shared/http/routes.ts';"],
   ])('%s passes', async (_floor, file, allowed) => {
     expect(await restrictedImports(file, `${allowed}\nexport {};\n`)).toEqual([]);
   });

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE } from '#shared/api-schemas.ts';
-import { DEFAULT_LIMITS, MAX_KEYS_PER_USER, MAX_RULES_PER_KEY } from '#shared/config.ts';
+import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE } from '#shared/http/schemas.ts';
+import { DEFAULT_LIMITS, MAX_KEYS_PER_USER, MAX_RULES_PER_KEY } from '#shared/adapters/environment.ts';
 import { formatAccountKey, formatUserKey, ACCOUNT_KEY_PATTERN, USER_KEY_PATTERN } from '#shared/domain/key-format.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { PUBLIC_ROUTE_THROTTLE, ROUTES, type Route, isPublicRoute } from '#shared/routes.ts';
+import { PUBLIC_ROUTE_THROTTLE, ROUTES, type Route, isPublicRoute } from '#shared/http/routes.ts';
 
 /** The README and docs/ are part of the product: route table, key patterns and limits must match the code. */
 const readme = readFileSync('README.md', 'utf8');

@@ -1,4 +1,4 @@
-import type { DownstreamRoute } from '#shared/downstream-routes.ts';
+import type { DownstreamRoute } from '#shared/http/team-routes.ts';
 import { DEFAULT_LOCAL_TABLE, ENDPOINT_ENV, TABLE_ENV, createLocalTable } from './store.ts';
 
 /**

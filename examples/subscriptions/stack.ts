@@ -4,7 +4,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 // A team's app imports these from 'latchkey'; inside this repository they come from the source.
 import { Latchkey } from '#infra/index.ts';
-import { isLambdaBackend, routeName } from '#shared/downstream-routes.ts';
+import { isLambdaBackend, routeName } from '#shared/http/team-routes.ts';
 import { routes } from './routes.ts';
 import { SUBSCRIPTION_KEYS, TABLE_ACTIONS, TABLE_ENV } from './store.ts';
 

@@ -6,7 +6,7 @@
  * the local server alike.
  */
 
-import { CONSOLE_PATH } from '#shared/downstream-routes.ts';
+import { CONSOLE_PATH } from '#shared/http/team-routes.ts';
 
 export { CONSOLE_PATH };
 

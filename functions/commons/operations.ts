@@ -1,9 +1,9 @@
-import type { BodyOf, ParamsOf, QueryOf, ResponseOf } from '#shared/api-schemas.ts';
-import type { Actor } from '#shared/audit.ts';
+import type { BodyOf, ParamsOf, QueryOf, ResponseOf } from '#shared/http/schemas.ts';
+import type { Actor } from '#shared/domain/audit.ts';
 import type { CidrRule } from '#shared/domain/cidr.ts';
-import type { ApiDeps } from '#shared/deps.ts';
-import type { Account, ApiKey, AuditEvent, Principal, User } from '#shared/model.ts';
-import type { OperationId, PublicOperationId } from '#shared/routes.ts';
+import type { ApiDeps } from '#shared/ports/deps.ts';
+import type { Account, ApiKey, AuditEvent, Principal, User } from '#shared/domain/model.ts';
+import type { OperationId, PublicOperationId } from '#shared/http/routes.ts';
 import { reportLeakedKeys } from '#shared/services/leaked-keys.ts';
 import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { getAccount, revealAccountKey, setApiEnabled } from '#shared/services/accounts.ts';

@@ -8,7 +8,7 @@ import {
   StalePrincipalError,
   ValidationError,
 } from '#shared/domain/errors.ts';
-import type { Problem, ProblemFieldError } from '#shared/api-schemas.ts';
+import type { Problem, ProblemFieldError } from '#shared/http/schemas.ts';
 
 /** RFC 9457 problem documents: every error response of the management API is one. */
 export type ProblemDocument = z.output<typeof Problem>;

@@ -3,9 +3,9 @@ import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { HttpIntegration, LambdaIntegration, type Integration } from 'aws-cdk-lib/aws-apigateway';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
-import { isLambdaBackend, routeName, RouteDeclarationError, type ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
-import { PRINCIPAL_HEADERS } from '#shared/downstream-routes.ts';
+import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization/decision.ts';
+import { isLambdaBackend, routeName, RouteDeclarationError, type ResolvedDownstreamRoute } from '#shared/http/team-routes.ts';
+import { PRINCIPAL_HEADERS } from '#shared/http/team-routes.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 
 export { PRINCIPAL_HEADERS };

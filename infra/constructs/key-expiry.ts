@@ -7,7 +7,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { KEY_PREFIX } from '#shared/adapters/dynamodb/items.ts';
 import { TTL_PRINCIPAL } from '#shared/adapters/dynamodb/expired-keys.ts';
-import { ENV } from '#shared/config.ts';
+import { ENV } from '#shared/adapters/environment.ts';
 import { keyExpiryStatements } from '../permissions.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 import { consumeTableStream } from './stream-consumer.ts';

@@ -22,13 +22,13 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '#shared/config.ts';
-import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
-import { resolveDownstreamRoutes, routeName, type DownstreamRoute, type ResolvedDownstreamRoute } from '#shared/downstream-routes.ts';
+import { ENV } from '#shared/adapters/environment.ts';
+import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization/decision.ts';
+import { resolveDownstreamRoutes, routeName, type DownstreamRoute, type ResolvedDownstreamRoute } from '#shared/http/team-routes.ts';
 import { DEFAULT_PLAN, type Plan } from '#shared/domain/plan.ts';
-import { routePolicyEnvironment } from '#shared/route-policy.ts';
-import { FUNCTION_GROUPS, PUBLIC_ROUTE_THROTTLE, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
-import { isApiSwitchRoute } from '#shared/api-switch.ts';
+import { routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
+import { FUNCTION_GROUPS, PUBLIC_ROUTE_THROTTLE, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/http/routes.ts';
+import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
 import { ConsoleSite } from './console-site.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 import { DownstreamBackends } from './downstream-backends.ts';
@@ -106,7 +106,7 @@ export interface LatchkeyApiProps {
 
 /**
  * The API: a REST API whose management resources and methods come from ROUTES
- * (shared/routes.ts) and whose other resources come from the team's declared routes, every
+ * (shared/http/routes.ts) and whose other resources come from the team's declared routes, every
  * method behind the one REQUEST authorizer.
  */
 export class LatchkeyApi extends Construct {
@@ -232,7 +232,7 @@ export class LatchkeyApi extends Construct {
       resultsCacheTtl: Duration.seconds(props.authorizerCacheTtlSeconds ?? 300),
     };
     this.authorizer = new RequestAuthorizer(this, 'RequestAuthorizer', authorizerProps);
-    // The same function for the API switch's routes, with a cache of its own (shared/api-switch.ts).
+    // The same function for the API switch's routes, with a cache of its own (shared/authorization/api-switch.ts).
     const apiSwitchAuthorizer = new RequestAuthorizer(this, 'ApiSwitchAuthorizer', authorizerProps);
 
     // API Gateway REST has no body-size setting (its payload limit is a fixed 10 MB): the handlers

@@ -5,7 +5,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ENV } from '#shared/config.ts';
+import { ENV } from '#shared/adapters/environment.ts';
 import { BY_USER_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/adapters/table-schema.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 import { pepperInitStatements } from '../permissions.ts';

@@ -1,5 +1,5 @@
 import type { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
-import type { Route } from '#shared/routes.ts';
+import type { Route } from '#shared/http/routes.ts';
 
 /**
  * The WAF rate rule of the routes that need no keys (leak reports). Their method throttle is

@@ -1,9 +1,9 @@
 import type { CfnWebACL } from 'aws-cdk-lib/aws-wafv2';
-import { NON_CANONICAL_PATH_MESSAGE } from '#shared/request-path.ts';
+import { NON_CANONICAL_PATH_MESSAGE } from '#shared/http/request-path.ts';
 
 /**
  * The WAF rules that give API Gateway what the local gateway does with a request's shape
- * (shared/request-path.ts, shared/backend-headers.ts). API Gateway decodes a parameter before
+ * (shared/http/request-path.ts, shared/http/backend-headers.ts). API Gateway decodes a parameter before
  * it reaches an HTTP backend and cannot drop a header by pattern, so without these a path that
  * reads two ways, or an `x_latchkey_role` header, would pass it. Both answer 400 before the
  * authorizer runs: the path with the local gateway's own body; the header is refused where the

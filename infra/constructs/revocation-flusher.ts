@@ -6,7 +6,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '#shared/config.ts';
+import { ENV } from '#shared/adapters/environment.ts';
 import { revocationFlusherStatements } from '../permissions.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 import { consumeTableStream } from './stream-consumer.ts';

@@ -4,9 +4,9 @@ import { Effect, type IRole, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam
 import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { USAGE_PLAN_STAGE_TAG, defaultUsagePlanName, usagePlanStageTag } from '#shared/adapters/apigw-usage-plans.ts';
-import { ENV } from '#shared/config.ts';
+import { ENV } from '#shared/adapters/environment.ts';
 import type { Plan } from '#shared/domain/plan.ts';
-import { PUBLIC_ROUTE_THROTTLE, ROUTES, isPublicRoute } from '#shared/routes.ts';
+import { PUBLIC_ROUTE_THROTTLE, ROUTES, isPublicRoute } from '#shared/http/routes.ts';
 import { publicRouteRateRule } from './public-route-rate-rule.ts';
 import { REQUEST_SHAPE_BODIES, requestShapeRules } from './request-shape-rules.ts';
 
@@ -154,7 +154,7 @@ function visibility(metricName: string): CfnWebACL.VisibilityConfigProperty {
   return { cloudWatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true };
 }
 
-/** The default plan as the functions read it (shared/config.ts defaultPlanFromEnv), for GET /v1/account/usage. */
+/** The default plan as the functions read it (shared/adapters/environment.ts defaultPlanFromEnv), for GET /v1/account/usage. */
 export function planEnvironment(plan: Plan): Record<string, string> {
   return {
     [ENV.rateLimit]: String(plan.rateLimit),

@@ -1,5 +1,5 @@
 import { type APIGatewayClient, FlushStageAuthorizersCacheCommand, LimitExceededException, TooManyRequestsException } from '@aws-sdk/client-api-gateway';
-import type { AuthorizerCache } from '../ports.ts';
+import type { AuthorizerCache } from '../ports/ports.ts';
 import { FlushThrottledError } from '../services/revocation-flusher.ts';
 
 /**

@@ -13,9 +13,9 @@ import { ConflictError, LimitExceededError, NotFoundError, ValidationError } fro
 import { type Role, canHoldKeys } from '../domain/roles.ts';
 import { digestsEqual } from '../domain/hashing.ts';
 import { graceDeadline, hasExpired } from '../domain/key-lifecycle.ts';
-import { MAX_KEYS_PER_USER } from '../config.ts';
+import { MAX_KEYS_PER_USER } from './environment.ts';
 import type { Plan } from '../domain/plan.ts';
-import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from '../model.ts';
+import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from '../domain/model.ts';
 import type {
   AccountLimits,
   AuthorizationRecords,
@@ -32,7 +32,7 @@ import type {
   Store,
   StoredPepper,
   UsageKey,
-} from '../ports.ts';
+} from '../ports/ports.ts';
 import { authorizationLimitsFromItem, planAttribute, planFromItem, usageKeyAttributes, usageKeyFromItem } from './dynamodb/plan-items.ts';
 import { type CursorShape, decodeCursor, pageFromQuery } from './dynamodb/cursor.ts';
 import {

@@ -1,10 +1,10 @@
-import { type Actor, auditEvent } from '../audit.ts';
+import { type Actor, auditEvent } from '../domain/audit.ts';
 import { formatAccountKey, maskAccountKey } from '../domain/key-format.ts';
 import { newId } from '../domain/ids.ts';
 import { validateKeyName } from '../domain/key-name.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
-import type { ApiDeps } from '../deps.ts';
-import type { Account, User } from '../model.ts';
+import type { ApiDeps } from '../ports/deps.ts';
+import type { Account, User } from '../domain/model.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 import { issueUserKey } from './api-keys.ts';
 

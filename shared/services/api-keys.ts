@@ -1,14 +1,14 @@
-import { type Actor, auditEvent } from '../audit.ts';
+import { type Actor, auditEvent } from '../domain/audit.ts';
 import { NotFoundError, RoleCannotHoldKeysError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { formatUserKey } from '../domain/key-format.ts';
 import { validateKeyExpiry } from '../domain/key-lifecycle.ts';
 import { validateKeyName } from '../domain/key-name.ts';
 import { canHoldKeys } from '../domain/roles.ts';
-import type { ApiDeps } from '../deps.ts';
+import type { ApiDeps } from '../ports/deps.ts';
 import type { PepperRing } from '../domain/hashing.ts';
-import type { ApiKey, ApiKeyRecord, Page, User } from '../model.ts';
-import type { ListOptions } from '../ports.ts';
+import type { ApiKey, ApiKeyRecord, Page, User } from '../domain/model.ts';
+import type { ListOptions } from '../ports/ports.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
 export interface NewApiKey {

@@ -1,7 +1,7 @@
-import { type Actor, auditEvent } from '../audit.ts';
+import { type Actor, auditEvent } from '../domain/audit.ts';
 import { type CidrRule, parseCidr } from '../domain/cidr.ts';
 import { newId } from '../domain/ids.ts';
-import type { ApiDeps } from '../deps.ts';
+import type { ApiDeps } from '../ports/deps.ts';
 import { getApiKey } from './api-keys.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 

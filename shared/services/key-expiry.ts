@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SYSTEM_ACTOR } from '../audit.ts';
+import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { derivedId } from '../domain/ids.ts';
-import type { AuditEvent } from '../model.ts';
-import type { ExpiredKey, KeyExpiryStore } from '../ports.ts';
+import type { AuditEvent } from '../domain/model.ts';
+import type { ExpiredKey, KeyExpiryStore } from '../ports/ports.ts';
 
 /**
  * What follows DynamoDB's TTL removing an expired user key. TTL deletes the key's item and

@@ -1,7 +1,7 @@
-import { type Actor, auditEvent } from '../audit.ts';
+import { type Actor, auditEvent } from '../domain/audit.ts';
 import { formatAccountKey, formatUserKey, maskAccountKey } from '../domain/key-format.ts';
-import type { ApiDeps } from '../deps.ts';
-import type { ApiKey } from '../model.ts';
+import type { ApiDeps } from '../ports/deps.ts';
+import type { ApiKey } from '../domain/model.ts';
 import { publicApiKey } from './api-keys.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 

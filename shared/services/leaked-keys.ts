@@ -1,8 +1,8 @@
-import { type Actor, auditEvent } from '../audit.ts';
+import { type Actor, auditEvent } from '../domain/audit.ts';
 import { parseAccountKey, parseUserKey } from '../domain/key-format.ts';
 import { type PepperRing, digestsEqual } from '../domain/hashing.ts';
-import type { ApiDeps } from '../deps.ts';
-import type { AuthorizationRecords, AuthorizationSecret, SecretRef } from '../ports.ts';
+import type { ApiDeps } from '../ports/deps.ts';
+import type { AuthorizationRecords, AuthorizationSecret, SecretRef } from '../ports/ports.ts';
 import { flushShortcut } from './revocation.ts';
 
 /**

@@ -1,6 +1,6 @@
-import { type Actor, auditEvent } from '../audit.ts';
+import { type Actor, auditEvent } from '../domain/audit.ts';
 import { type Plan, type Usage, periodStart, validatePlan } from '../domain/plan.ts';
-import type { ApiDeps } from '../deps.ts';
+import type { ApiDeps } from '../ports/deps.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
 type PlanDeps = Pick<ApiDeps, 'store' | 'usagePlans' | 'authorizerCache' | 'logger' | 'now'>;

@@ -1,4 +1,4 @@
-import type { AuthorizerCache } from '../ports.ts';
+import type { AuthorizerCache } from '../ports/ports.ts';
 
 /**
  * The durable half of revocation. A change that narrows access commits first; the table's

@@ -1,9 +1,9 @@
-import { type Actor, auditEvent } from '../audit.ts';
+import { type Actor, auditEvent } from '../domain/audit.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { Role } from '../domain/roles.ts';
-import type { ApiDeps } from '../deps.ts';
-import type { User } from '../model.ts';
+import type { ApiDeps } from '../ports/deps.ts';
+import type { User } from '../domain/model.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
 export interface NewUser {

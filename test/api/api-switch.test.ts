@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isApiSwitchRoute } from '#shared/api-switch.ts';
-import { type OperationId, ROUTES, type Route, isPublicRoute } from '#shared/routes.ts';
+import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
+import { type OperationId, ROUTES, type Route, isPublicRoute } from '#shared/http/routes.ts';
 import { type GatewayTestBed, type KeyPair, TEST_SOURCE_IP, createApiTestBed, createGatewayTestBed } from '#test/support/api-events.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { awsApiDeps } from '#functions/commons/api-deps.ts';
-import { ENV } from '#shared/config.ts';
-import { FUNCTION_GROUPS } from '#shared/routes.ts';
+import { ENV } from '#shared/adapters/environment.ts';
+import { FUNCTION_GROUPS } from '#shared/http/routes.ts';
 
 describe('Lambda entry points', () => {
   it.each(FUNCTION_GROUPS)('functions/%s.ts can be imported without any environment and exports a handler', async (group) => {

@@ -1,9 +1,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
-import { rotatePepper } from '#shared/peppers.ts';
-import type { SecretRef, SecretsFound, Store } from '#shared/ports.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import { rotatePepper } from '#shared/authorization/peppers.ts';
+import type { SecretRef, SecretsFound, Store } from '#shared/ports/ports.ts';
 import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { reportLeakedKeys } from '#shared/services/leaked-keys.ts';
 import { type ApiTestBed, type GatewayTestBed, type KeyPair, createApiTestBed, createGatewayTestBed } from '#test/support/api-events.ts';

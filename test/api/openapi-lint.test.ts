@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { buildOpenApiDocument } from '#shared/openapi.ts';
-import { ROUTES } from '#shared/routes.ts';
+import { buildOpenApiDocument } from '#shared/http/openapi.ts';
+import { ROUTES } from '#shared/http/routes.ts';
 
 /** What test/support/no-network.ts writes for each attempt (not imported: importing it would cut this process off). */
 const NETWORK_ATTEMPT = 'NETWORK-ATTEMPT';

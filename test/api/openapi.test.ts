@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { API_SCHEMAS } from '#shared/api-schemas.ts';
-import { buildOpenApiDocument, renderOpenApiDocument } from '#shared/openapi.ts';
-import { ROUTES, isPublicRoute } from '#shared/routes.ts';
-import { gatewayError } from '#infra/local/gateway.ts';
+import { API_SCHEMAS } from '#shared/http/schemas.ts';
+import { buildOpenApiDocument, renderOpenApiDocument } from '#shared/http/openapi.ts';
+import { ROUTES, isPublicRoute } from '#shared/http/routes.ts';
+import { gatewayError } from '#local/gateway/gateway.ts';
 
 const committedPath = fileURLToPath(new URL('../../openapi.json', import.meta.url));
 

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiHandler } from '#functions/commons/api-handler.ts';
-import { MAX_BODY_BYTES } from '#shared/api-schemas.ts';
+import { MAX_BODY_BYTES } from '#shared/http/schemas.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { KEY_ROLES, type KeyRole } from '#shared/domain/roles.ts';
-import { type OperationId, ROUTES, type Route, isPublicRoute } from '#shared/routes.ts';
+import { type OperationId, ROUTES, type Route, isPublicRoute } from '#shared/http/routes.ts';
 import { type GatewayTestBed, type KeyPair, apiEvent, createGatewayTestBed, lambdaContext, openApiViolations } from '#test/support/api-events.ts';
 
 /**

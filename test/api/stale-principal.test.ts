@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR, auditEvent } from '#shared/audit.ts';
-import type { Principal } from '#shared/model.ts';
-import { isApiSwitchRoute } from '#shared/api-switch.ts';
-import type { OperationId } from '#shared/routes.ts';
+import { SYSTEM_ACTOR, auditEvent } from '#shared/domain/audit.ts';
+import type { Principal } from '#shared/domain/model.ts';
+import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
+import type { OperationId } from '#shared/http/routes.ts';
 import { type ApiTestBed, type GatewayCall, type GatewayTestBed, createApiTestBed, createGatewayTestBed } from '#test/support/api-events.ts';
 import { OWNER_WRITES, OWNER_WRITE_REQUESTS as REQUESTS, type Subject, newSubject, tableSnapshot as snapshot } from '#test/support/owner-writes.ts';
 

@@ -1,10 +1,10 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SECRET_TAG_CONTEXT } from '#shared/authorization.ts';
+import { SECRET_TAG_CONTEXT } from '#shared/authorization/decision.ts';
 import { UNTAGGED_SECRET, newSecretTag } from '#shared/domain/secret-tags.ts';
-import type { Principal } from '#shared/model.ts';
-import { rotatePepper } from '#shared/peppers.ts';
-import { type OperationId, ROUTES } from '#shared/routes.ts';
+import type { Principal } from '#shared/domain/model.ts';
+import { rotatePepper } from '#shared/authorization/peppers.ts';
+import { type OperationId, ROUTES } from '#shared/http/routes.ts';
 import {
   type ApiCall,
   type ApiResponse,

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER, dataFolderAccessKey, localPaths, writeRuntimeInfo } from '#infra/local/runtime-files.ts';
+import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER, dataFolderAccessKey, localPaths, writeRuntimeInfo } from '#local/process/runtime-files.ts';
 import { admin, call, startApi, type Credentials, type RunningApi } from './support.ts';
 
 /**
- * The admin CLI as a person runs it (`node --import tsx infra/admin/main.ts ...`), against the
+ * The admin CLI as a person runs it (`node --import tsx admin/main.ts ...`), against the
  * run's DynamoDB Local, and against a running local server found through its runtime file,
  * which it must tell to drop cached decisions.
  */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import { periodStart } from '#shared/domain/plan.ts';
 import { createAccount } from '#shared/services/accounts.ts';

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeServer, createServer } from '#infra/local/server.ts';
+import { closeServer, createServer } from '#local/process/server.ts';
 import { call, createUserWithKey, ownerKeys, startApi, type Credentials, type RunningApi } from './support.ts';
 
 /**

@@ -5,8 +5,8 @@ import { ListTablesCommand, ResourceNotFoundException } from '@aws-sdk/client-dy
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTable } from '#shared/adapters/create-table.ts';
-import { LOCAL_CORS_ORIGIN, LOCAL_REGION, randomAccessKeyId, startDynamoDbLocal, type DynamoDbLocal } from '#infra/local/dynamodb-local.ts';
-import { LocalDataError, dataFolderAccessKey, localDynamoDbClients, localPaths } from '#infra/local/runtime-files.ts';
+import { LOCAL_CORS_ORIGIN, LOCAL_REGION, randomAccessKeyId, startDynamoDbLocal, type DynamoDbLocal } from '#local/storage/dynamodb-local.ts';
+import { LocalDataError, dataFolderAccessKey, localDynamoDbClients, localPaths } from '#local/process/runtime-files.ts';
 
 /**
  * DynamoDB Local as `npm start` runs it. It cannot bind to loopback only, so what protects the

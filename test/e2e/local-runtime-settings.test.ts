@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
-import { ENV } from '#shared/config.ts';
-import { createPepperProvider, rotatePepper } from '#shared/peppers.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import { ENV } from '#shared/adapters/environment.ts';
+import { createPepperProvider, rotatePepper } from '#shared/authorization/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { call, ownerKeys, type RunningApi, startApi } from './support.ts';
-import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
+import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 
 /** What the local runtime takes from its surroundings: the limit variables, and peppers rotated under it. */
 describe('local runtime settings', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '#infra/local/dynamodb-local.ts';
+import { freePort } from '#local/storage/dynamodb-local.ts';
 import { call, type HttpResult } from './support.ts';
 import { STARTUP_MS, children, javaChildOf, processExists, startRuntime, stopRuntime } from './runtime-process.ts';
 
@@ -93,7 +93,7 @@ describe('npm start with its output closed', () => {
     'takes its DynamoDB Local down when SIGTERM comes before it is ready',
     async () => {
       // Prepare: the runtime as npm start runs it, caught while it waits for its engine.
-      const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', '--memory', '--port', String(await freePort())], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'local/process/main.ts', '--memory', '--port', String(await freePort())], {
         env: { ...process.env, LATCHKEY_LOCAL_DIR: join(dataDir, 'starting') },
         stdio: 'ignore',
       });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '#infra/local/dynamodb-local.ts';
+import { freePort } from '#local/storage/dynamodb-local.ts';
 import { call } from './support.ts';
 
 /** `npm start -- --routes FILE` as docs/your-routes.md runs it: the example service, and a refused declaration. */
@@ -22,7 +22,7 @@ describe('npm start -- --routes', () => {
     const file = join(dataDir, 'colliding-routes.mjs');
     writeFileSync(file, "export default [{ method: 'POST', path: '/v1/users', backend: { url: 'http://127.0.0.1:9' } }];\n");
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      execFile('node', ['--import', 'tsx', 'infra/local/main.ts', '--memory', '--port', '0', '--routes', file], { timeout: 60_000 }, (error, stdout, stderr) => {
+      execFile('node', ['--import', 'tsx', 'local/process/main.ts', '--memory', '--port', '0', '--routes', file], { timeout: 60_000 }, (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, output: `${stdout}${stderr}` });
       });
     });
@@ -32,7 +32,7 @@ describe('npm start -- --routes', () => {
 
   it('serves the example subscriptions service behind the keys', async () => {
     const port = await freePort();
-    const child = spawn('node', ['--import', 'tsx', 'infra/local/main.ts', '--memory', '--port', String(port), '--routes', 'examples/subscriptions/routes.ts'], {
+    const child = spawn('node', ['--import', 'tsx', 'local/process/main.ts', '--memory', '--port', String(port), '--routes', 'examples/subscriptions/routes.ts'], {
       env: { ...process.env, LATCHKEY_LOCAL_DIR: join(dataDir, 'unused') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '#infra/local/dynamodb-local.ts';
+import { freePort } from '#local/storage/dynamodb-local.ts';
 import { call } from './support.ts';
 import { STARTUP_MS, children, processExists, startRuntime, stopRuntime } from './runtime-process.ts';
 
@@ -110,7 +110,7 @@ describe('npm start with persistent data', () => {
 describe('npm start refusals', () => {
   function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'infra/local/main.ts', ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+      execFile(process.execPath, ['--import', 'tsx', 'local/process/main.ts', ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
         resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
       });
     });

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalApp } from '#infra/local/app.ts';
-import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
-import { PUBLIC_ROUTE_THROTTLE } from '#shared/routes.ts';
+import { createLocalApp } from '#local/process/app.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
+import { PUBLIC_ROUTE_THROTTLE } from '#shared/http/routes.ts';
 import { call, createUserWithKey, ownerKeys, startApi, type RunningApi } from './support.ts';
 
 /**

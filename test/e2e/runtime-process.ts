@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '#infra/local/dynamodb-local.ts';
+import { freePort } from '#local/storage/dynamodb-local.ts';
 import type { Credentials } from './support.ts';
 
 /** `npm start` as a user runs it, in a child process (see npm-start.test.ts). */
@@ -24,7 +24,7 @@ export interface RuntimeCommand {
   readonly cwd?: string;
 }
 
-const NPM_START: RuntimeCommand = { command: 'node', args: ['--import', 'tsx', 'infra/local/main.ts'] };
+const NPM_START: RuntimeCommand = { command: 'node', args: ['--import', 'tsx', 'local/process/main.ts'] };
 
 export async function startRuntime(args: readonly string[], dataDir: string, how: RuntimeCommand = NPM_START): Promise<Started> {
   const port = await freePort();

@@ -7,19 +7,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { createTable } from '#shared/adapters/create-table.ts';
-import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { newId } from '#shared/domain/ids.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';
-import { ensurePepper } from '#shared/peppers.ts';
-import type { Secrets } from '#shared/ports.ts';
+import { ensurePepper } from '#shared/authorization/peppers.ts';
+import type { Secrets } from '#shared/ports/ports.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
-import type { ThrottleLimits } from '#infra/local/account-limiter.ts';
-import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
-import { closeServer, createServer } from '#infra/local/server.ts';
-import type { DownstreamInvoker } from '#infra/local/gateway.ts';
-import { buildOpenApiDocument } from '#shared/openapi.ts';
+import type { ThrottleLimits } from '#local/gateway/account-limiter.ts';
+import { createLocalApp, type LocalApp } from '#local/process/app.ts';
+import { closeServer, createServer } from '#local/process/server.ts';
+import type { DownstreamInvoker } from '#local/gateway/gateway.ts';
+import { buildOpenApiDocument } from '#shared/http/openapi.ts';
 
 /** The real local runtime (server, gateway emulator, authorizer, handlers) on a fresh table of the run's DynamoDB Local. */
 export interface RunningApi {
@@ -202,10 +202,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** The admin CLI as a person runs it (`node --import tsx infra/admin/main.ts ...`): its exit code and output. */
+/** The admin CLI as a person runs it (`node --import tsx admin/main.ts ...`): its exit code and output. */
 export function admin(args: readonly string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile('node', ['--import', 'tsx', 'infra/admin/main.ts', ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile('node', ['--import', 'tsx', 'admin/main.ts', ...args], { timeout: 120_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
       resolve({ code, stdout, stderr });
     });

@@ -1,9 +1,9 @@
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalDownstream } from '#infra/local/downstream.ts';
-import { closeServer } from '#infra/local/server.ts';
-import type { DownstreamRoute } from '#shared/downstream-routes.ts';
+import { createLocalDownstream } from '#local/gateway/downstream.ts';
+import { closeServer } from '#local/process/server.ts';
+import type { DownstreamRoute } from '#shared/http/team-routes.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { call, createUserWithKey, ownerKeys, startApi, type Credentials, type RunningApi } from './support.ts';
 

@@ -1,11 +1,11 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalDownstream } from '#infra/local/downstream.ts';
-import { closeServer } from '#infra/local/server.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
-import { resolveDownstreamRoutes, type DownstreamRoute } from '#shared/downstream-routes.ts';
-import { buildRoutePolicy } from '#shared/route-policy.ts';
+import { createLocalDownstream } from '#local/gateway/downstream.ts';
+import { closeServer } from '#local/process/server.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import { resolveDownstreamRoutes, type DownstreamRoute } from '#shared/http/team-routes.ts';
+import { buildRoutePolicy } from '#shared/authorization/route-policy.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { createAccount } from '#shared/services/accounts.ts';

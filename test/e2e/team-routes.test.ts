@@ -1,10 +1,10 @@
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { closeServer } from '#infra/local/server.ts';
-import { createLocalDownstream, upstreamRoutes } from '#infra/local/downstream.ts';
-import { freePort } from '#infra/local/dynamodb-local.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
+import { closeServer } from '#local/process/server.ts';
+import { createLocalDownstream, upstreamRoutes } from '#local/gateway/downstream.ts';
+import { freePort } from '#local/storage/dynamodb-local.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { TABLE_ENV } from '../../examples/subscriptions/store.ts';

@@ -1,9 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routePolicyEnvironment } from '#shared/route-policy.ts';
-import { isApiSwitchRoute } from '#shared/api-switch.ts';
-import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/routes.ts';
+import { routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
+import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
+import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/http/routes.ts';
 import { logicalIdOf, synthLatchkey, type SynthesizedLatchkey } from './cdk-app.ts';
 
 interface CfnResource {

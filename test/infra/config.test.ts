@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, configFromContext } from '#infra/config.ts';
-import { MAX_KEYS_PER_USER, MAX_RULES_PER_KEY } from '#shared/config.ts';
+import { MAX_KEYS_PER_USER, MAX_RULES_PER_KEY } from '#shared/adapters/environment.ts';
 
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string): unknown => values[key] });
 

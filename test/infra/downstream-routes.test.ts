@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Latchkey, type LatchkeyProps } from '#infra/constructs/latchkey.ts';
 import { addNagChecks } from '#infra/latchkey.ts';
 import { logicalIdOf, methodAt, newApp, synthLatchkey, TEST_ENV, type CfnResource } from './cdk-app.ts';
-import { RouteDeclarationError, resolveDownstreamRoutes, type DownstreamRoute } from '#shared/downstream-routes.ts';
-import { grants, routePolicyEnvironment } from '#shared/route-policy.ts';
+import { RouteDeclarationError, resolveDownstreamRoutes, type DownstreamRoute } from '#shared/http/team-routes.ts';
+import { grants, routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
 
 const THINGS = 'test/infra/fixtures/things.ts';
 

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLambdaBackend, routeName } from '#shared/downstream-routes.ts';
+import { isLambdaBackend, routeName } from '#shared/http/team-routes.ts';
 import { addSubscriptionsExample, type SubscriptionsExampleStack } from '../../examples/subscriptions/stack.ts';
 import { routes } from '../../examples/subscriptions/routes.ts';
 import { TABLE_ACTIONS, TABLE_ENV } from '../../examples/subscriptions/store.ts';

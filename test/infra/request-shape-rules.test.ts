@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isWithheldHeader } from '#shared/backend-headers.ts';
-import { NON_CANONICAL_PATH_MESSAGE, isCanonicalPath } from '#shared/request-path.ts';
+import { isWithheldHeader } from '#shared/http/backend-headers.ts';
+import { NON_CANONICAL_PATH_MESSAGE, isCanonicalPath } from '#shared/http/request-path.ts';
 import { synthLatchkey, type CfnResource, type SynthesizedLatchkey } from './cdk-app.ts';
 
 /**

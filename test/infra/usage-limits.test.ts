@@ -8,7 +8,7 @@ import { LatchkeyApi, type LatchkeyApiProps } from '#infra/constructs/latchkey-a
 import { LatchkeyData } from '#infra/constructs/latchkey-data.ts';
 import { PublicRouteRateError } from '#infra/constructs/public-route-rate-rule.ts';
 import { addLatchkeyStacks, addNagChecks } from '#infra/latchkey.ts';
-import { ROUTES, isPublicRoute } from '#shared/routes.ts';
+import { ROUTES, isPublicRoute } from '#shared/http/routes.ts';
 import { TEST_ENV, logicalIdOf, newApp, synthLatchkey, type SynthesizedLatchkey } from './cdk-app.ts';
 
 interface CfnResource {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalApp, createLocalApp } from '#infra/local/app.ts';
-import { DEFAULT_POLL_INTERVAL_MS, type RevocationStream, startRevocationStream } from '#infra/local/revocation-stream.ts';
-import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
-import { ensurePepper } from '#shared/peppers.ts';
+import { type LocalApp, createLocalApp } from '#local/process/app.ts';
+import { DEFAULT_POLL_INTERVAL_MS, type RevocationStream, startRevocationStream } from '#local/stream/revocation-stream.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
+import { ensurePepper } from '#shared/authorization/peppers.ts';
 import { DEFAULT_FLUSH_WINDOW_MS, flushWaitBoundMs } from '#shared/services/revocation-flusher.ts';
 import { type KeyPair, newTestAccount, quietLogger, sendThroughGateway } from '#test/support/api-events.ts';
 import { createTestTable } from '#test/support/dynamodb.ts';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '#shared/config.ts';
-import type { ListOptions } from '#shared/ports.ts';
-import type { Page } from '#shared/model.ts';
+import { DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
+import type { ListOptions } from '#shared/ports/ports.ts';
+import type { Page } from '#shared/domain/model.ts';
 import { type TestTable, createTestTable, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
 
 let table: TestTable;

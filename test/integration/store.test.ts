@@ -5,7 +5,7 @@ import { createTable } from '#shared/adapters/create-table.ts';
 import type { CidrAllowList } from '#shared/domain/cidr.ts';
 import { ConflictError, LimitExceededError, NotFoundError, ValidationError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { DEFAULT_LIMITS, MAX_KEYS_PER_USER } from '#shared/config.ts';
+import { DEFAULT_LIMITS, MAX_KEYS_PER_USER } from '#shared/adapters/environment.ts';
 import {
   type TestTable,
   createTestTable,

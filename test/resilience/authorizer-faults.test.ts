@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorizerFaultError, createAuthorizerHandler } from '#functions/authorizer.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
-import { createPepperProvider } from '#shared/peppers.ts';
+import { createPepperProvider } from '#shared/authorization/peppers.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 import { type SeededOwner, apiDepsOn, createResilienceTable, type ResilienceTable, seedOwner, silentLogger } from '#test/support/resilience-app.ts';
 import { FAULT_MODES, FaultInjector, type FaultMode } from '#test/support/resilience-faults.ts';

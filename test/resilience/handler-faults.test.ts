@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '#functions/commons/api-handler.ts';
 import { FAULT_DETAIL } from '#functions/commons/problems.ts';
-import { type Actor, SYSTEM_ACTOR } from '#shared/audit.ts';
-import type { ApiDeps } from '#shared/deps.ts';
+import { type Actor, SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import type { ApiDeps } from '#shared/ports/deps.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { newId } from '#shared/domain/ids.ts';
-import { ROUTES, type Route } from '#shared/routes.ts';
+import { ROUTES, type Route } from '#shared/http/routes.ts';
 import { setApiEnabled } from '#shared/services/accounts.ts';
 import { createApiKey } from '#shared/services/api-keys.ts';
 import { rollApiKey } from '#shared/services/key-rolls.ts';

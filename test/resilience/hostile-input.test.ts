@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
-import type { GatewayResponse } from '#infra/local/gateway.ts';
-import type { Actor } from '#shared/audit.ts';
-import { DEFAULT_LIMITS } from '#shared/config.ts';
+import { createLocalApp, type LocalApp } from '#local/process/app.ts';
+import type { GatewayResponse } from '#local/gateway/gateway.ts';
+import type { Actor } from '#shared/domain/audit.ts';
+import { DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
 import { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';
 import { ROLES } from '#shared/domain/roles.ts';
-import { ROUTES, type Route } from '#shared/routes.ts';
+import { ROUTES, type Route } from '#shared/http/routes.ts';
 import { createApiKey } from '#shared/services/api-keys.ts';
 import { addCidrRule } from '#shared/services/cidr-allow-list.ts';
 import { createUser } from '#shared/services/users.ts';

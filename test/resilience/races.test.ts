@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLocalApp, type LocalApp } from '#infra/local/app.ts';
-import { DEFAULT_LIMITS } from '#shared/config.ts';
-import type { Actor } from '#shared/audit.ts';
+import { createLocalApp, type LocalApp } from '#local/process/app.ts';
+import { DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
+import type { Actor } from '#shared/domain/audit.ts';
 import { createApiKey } from '#shared/services/api-keys.ts';
 import { createUser } from '#shared/services/users.ts';
 import {

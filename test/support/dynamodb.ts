@@ -6,8 +6,8 @@ import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbStore, type DynamoDbStoreOptions } from '#shared/adapters/dynamodb-store.ts';
 import { newId } from '#shared/domain/ids.ts';
 import type { Role } from '#shared/domain/roles.ts';
-import type { AccountRecord, ApiKeyRecord, AuditEvent, User } from '#shared/model.ts';
-import type { Store } from '#shared/ports.ts';
+import type { AccountRecord, ApiKeyRecord, AuditEvent, User } from '#shared/domain/model.ts';
+import type { Store } from '#shared/ports/ports.ts';
 
 export interface TestTable {
   readonly raw: DynamoDBClient;

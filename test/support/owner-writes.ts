@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { type OperationId, ROUTES } from '#shared/routes.ts';
+import { type OperationId, ROUTES } from '#shared/http/routes.ts';
 import type { ApiCall, ApiTestBed } from './api-events.ts';
 import type { TestTable } from './dynamodb.ts';
 

@@ -6,21 +6,21 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { expect, inject } from 'vitest';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
-import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
-import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization.ts';
-import { DEFAULT_LIMITS } from '#shared/config.ts';
-import type { ApiDeps } from '#shared/deps.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization/decision.ts';
+import { DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
+import type { ApiDeps } from '#shared/ports/deps.ts';
 import { newId } from '#shared/domain/ids.ts';
-import type { Principal } from '#shared/model.ts';
-import { createPepperProvider, ensurePepper } from '#shared/peppers.ts';
-import type { AuthorizerCache, Limits, PepperStore, Secrets } from '#shared/ports.ts';
-import type { Route } from '#shared/routes.ts';
+import type { Principal } from '#shared/domain/model.ts';
+import { createPepperProvider, ensurePepper } from '#shared/authorization/peppers.ts';
+import type { AuthorizerCache, Limits, PepperStore, Secrets } from '#shared/ports/ports.ts';
+import type { Route } from '#shared/http/routes.ts';
 import { createAccount } from '#shared/services/accounts.ts';
-import type { Gateway, GatewayResponse } from '#infra/local/gateway.ts';
+import type { Gateway, GatewayResponse } from '#local/gateway/gateway.ts';
 import type { FaultInjector } from './resilience-faults.ts';
-import { requestIdentity } from '#infra/local/gateway.ts';
-import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
+import { requestIdentity } from '#local/gateway/gateway.ts';
+import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 
 /** Fixtures shared by the resilience tests: real tables on the run's DynamoDB Local, real adapters. */

@@ -1,4 +1,4 @@
-import type { DownstreamRoute } from '#shared/downstream-routes.ts';
+import type { DownstreamRoute } from '#shared/http/team-routes.ts';
 
 const FAMILIES = [
   'subscriptions', 'databases', 'cloud-accounts', 'regions', 'tasks', 'payment-methods', 'acl-users', 'acl-roles',

@@ -1,6 +1,6 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import { streamChange } from '#infra/local/revocation-stream.ts';
+import { streamChange } from '#local/stream/revocation-stream.ts';
 import type { TableChange } from '#shared/adapters/dynamodb/narrowing.ts';
 import type { TestTable } from './dynamodb.ts';
 

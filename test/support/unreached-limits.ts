@@ -1,4 +1,4 @@
-import type { ThrottleLimits } from '#infra/local/account-limiter.ts';
+import type { ThrottleLimits } from '#local/gateway/account-limiter.ts';
 import { MAX_BURST_LIMIT, MAX_RATE_LIMIT, type Plan } from '#shared/domain/plan.ts';
 
 /**

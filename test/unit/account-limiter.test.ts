@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AccountLimiter, MethodThrottle } from '#infra/local/account-limiter.ts';
+import { AccountLimiter, MethodThrottle } from '#local/gateway/account-limiter.ts';
 import { DEFAULT_PLAN, type Plan, nextPeriodStart, periodStart } from '#shared/domain/plan.ts';
-import { planContext } from '#shared/plan-context.ts';
+import { planContext } from '#shared/authorization/plan-context.ts';
 
 /** A clock the test moves by hand. */
 function manualClock(start: string): { now: () => number; advance: (ms: number) => void } {

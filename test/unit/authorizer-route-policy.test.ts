@@ -3,14 +3,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuthorizerHandler } from '#functions/authorizer.ts';
-import { apiBaseArn, evaluatePolicy } from '#shared/authorization.ts';
-import { ENV } from '#shared/config.ts';
+import { apiBaseArn, evaluatePolicy } from '#shared/authorization/decision.ts';
+import { ENV } from '#shared/adapters/environment.ts';
 import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import type { KeyRole } from '#shared/domain/roles.ts';
-import { resolveDownstreamRoutes } from '#shared/downstream-routes.ts';
-import { RoutePolicyError, parseRoutePolicy, routePolicyEnvironment } from '#shared/route-policy.ts';
+import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
+import { RoutePolicyError, parseRoutePolicy, routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
 import requestFixture from '../events/authorizer-request.json' with { type: 'json' };
 
 const ring = new PepperRing([{ version: 1, secret: randomBytes(32) }]);

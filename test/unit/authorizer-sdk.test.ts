@@ -17,19 +17,19 @@ import { beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { AuthorizerFaultError, createAuthorizerHandler } from '#functions/authorizer.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
-import { SYSTEM_ACTOR } from '#shared/audit.ts';
-import { evaluatePolicy } from '#shared/authorization.ts';
-import { DEFAULT_LIMITS } from '#shared/config.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import { evaluatePolicy } from '#shared/authorization/decision.ts';
+import { DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatUserKey } from '#shared/domain/key-format.ts';
-import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
+import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/authorization/peppers.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { setPlan } from '#shared/services/plans.ts';
 import { type TestTable, createTestTable, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
 import { InMemoryKms } from '#test/support/in-memory-kms.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
-import { LocalUsagePlans } from '#shared/adapters/local-usage-plans.ts';
+import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 
 /**
  * The authorizer wired as in Lambda: a real DynamoDbStore and KmsSecrets, on clients mocked

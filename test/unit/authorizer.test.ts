@@ -3,14 +3,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuthorizerFaultError, createAuthorizerHandler } from '#functions/authorizer.ts';
-import { apiBaseArn, evaluatePolicy } from '#shared/authorization.ts';
+import { apiBaseArn, evaluatePolicy } from '#shared/authorization/decision.ts';
 import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import type { Role } from '#shared/domain/roles.ts';
 import { UNTAGGED_SECRET, newSecretTag } from '#shared/domain/secret-tags.ts';
-import type { AuthorizationRecords, CredentialStore } from '#shared/ports.ts';
-import { ROUTES } from '#shared/routes.ts';
+import type { AuthorizationRecords, CredentialStore } from '#shared/ports/ports.ts';
+import { ROUTES } from '#shared/http/routes.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 import forwardedFixture from '#test/events/authorizer-request-forwarded.json' with { type: 'json' };
 

@@ -14,7 +14,7 @@ import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
-import { createPepperProvider } from '#shared/peppers.ts';
+import { createPepperProvider } from '#shared/authorization/peppers.ts';
 import { createTestTable } from '#test/support/dynamodb.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleAssets } from '#functions/commons/console-site.ts';
 import { createConsoleHandler } from '#functions/console.ts';
 import { buildConsole } from '#infra/console/build.ts';
-import { localConsole } from '#infra/local/console.ts';
+import { localConsole } from '#local/process/console.ts';
 
 /**
  * The console's Content-Security-Policy, read from the header itself, as the deployed console

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ENV, defaultPlanFromEnv } from '#shared/config.ts';
+import { ENV, defaultPlanFromEnv } from '#shared/adapters/environment.ts';
 import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 
 const NAMES = [ENV.rateLimit, ENV.burstLimit, ENV.quotaLimit, ENV.quotaPeriod];

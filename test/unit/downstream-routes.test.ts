@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RouteDeclarationError, defaultRoles, pathShape, resolveDownstreamRoutes, type DownstreamRoute } from '#shared/downstream-routes.ts';
+import { RouteDeclarationError, defaultRoles, pathShape, resolveDownstreamRoutes, type DownstreamRoute } from '#shared/http/team-routes.ts';
 
 const backend = { url: 'https://api.internal.example.com' };
 

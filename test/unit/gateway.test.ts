@@ -1,15 +1,15 @@
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { allowPolicy, apiBaseArn, denyAllPolicy } from '#shared/authorization.ts';
+import { allowPolicy, apiBaseArn, denyAllPolicy } from '#shared/authorization/decision.ts';
 import type { KeyRole } from '#shared/domain/roles.ts';
-import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/routes.ts';
+import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/http/routes.ts';
 import {
   LocalAuthorizerCache,
   createGateway,
   type AuthorizerFunction,
   type GatewayRequest,
   type ProxyHandler,
-} from '#infra/local/gateway.ts';
+} from '#local/gateway/gateway.ts';
 
 /**
  * The emulator in front of a scripted authorizer and recording handlers: each test decides what

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { authorizationLapsed } from '#functions/commons/api-handler.ts';
-import { type CachedPolicy, LocalAuthorizerCache } from '#infra/local/gateway.ts';
-import { type ParsedCredentials, decide } from '#shared/authorization.ts';
+import { type CachedPolicy, LocalAuthorizerCache } from '#local/gateway/gateway.ts';
+import { type ParsedCredentials, decide } from '#shared/authorization/decision.ts';
 import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { graceDeadline, validateKeyExpiry } from '#shared/domain/key-lifecycle.ts';
 import { UNTAGGED_SECRET, newSecretTag } from '#shared/domain/secret-tags.ts';
-import type { AuthorizationRecords } from '#shared/ports.ts';
+import type { AuthorizationRecords } from '#shared/ports/ports.ts';
 import { apiEvent } from '#test/support/api-events.ts';
 
 /** The pure rules of a key's life: expiry and grace periods in the decision, and where a cached Allow stops. */

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LocalSecrets } from '#shared/adapters/local-secrets.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
 
 describe('LocalSecrets', () => {
   const secrets = new LocalSecrets(randomBytes(32));
@@ -134,7 +134,7 @@ describe('LocalSecrets', () => {
     // Prepare: a fresh module instance, so that the one-time warning has not been given yet.
     vi.resetModules();
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
-    const { LocalSecrets: FreshLocalSecrets } = await import('#shared/adapters/local-secrets.ts');
+    const { LocalSecrets: FreshLocalSecrets } = await import('#local/storage/local-secrets.ts');
 
     // Act
     new FreshLocalSecrets(randomBytes(32));

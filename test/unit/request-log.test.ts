@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Gateway } from '#infra/local/gateway.ts';
-import { RequestLog } from '#infra/local/request-log.ts';
-import { closeServer, createServer } from '#infra/local/server.ts';
+import type { Gateway } from '#local/gateway/gateway.ts';
+import { RequestLog } from '#local/process/request-log.ts';
+import { closeServer, createServer } from '#local/process/server.ts';
 
 const ENTRY = { method: 'GET', path: '/v2/things', status: 200, sourceIp: '127.0.0.1', durationMs: 3 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isCanonicalPath, pathFromTemplate } from '#shared/request-path.ts';
+import { isCanonicalPath, pathFromTemplate } from '#shared/http/request-path.ts';
 
 describe('isCanonicalPath', () => {
   it.each([

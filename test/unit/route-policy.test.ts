@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { allowPolicy, evaluatePolicy } from '#shared/authorization.ts';
+import { allowPolicy, evaluatePolicy } from '#shared/authorization/decision.ts';
 import { KEY_ROLES, type KeyRole } from '#shared/domain/roles.ts';
-import { RouteDeclarationError, resolveDownstreamRoutes, type DownstreamRoute } from '#shared/downstream-routes.ts';
+import { RouteDeclarationError, resolveDownstreamRoutes, type DownstreamRoute } from '#shared/http/team-routes.ts';
 import {
   ROUTE_POLICY_ENV_BUDGET_BYTES,
   RoutePolicyError,
@@ -12,8 +12,8 @@ import {
   routePolicyEnvironment,
   routePolicyFromEnv,
   type PolicyRoute,
-} from '#shared/route-policy.ts';
-import { ROUTES, isPublicRoute } from '#shared/routes.ts';
+} from '#shared/authorization/route-policy.ts';
+import { ROUTES, isPublicRoute } from '#shared/http/routes.ts';
 import { realisticRoutes } from '#test/support/route-sets.ts';
 
 const API_BASE = 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod';

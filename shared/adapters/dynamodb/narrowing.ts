@@ -107,7 +107,7 @@ export const ACCOUNT_KEY_DIGEST: DigestAttributes = {
 
 /**
  * The digest attributes a change may move without narrowing: those of a digest upgrade
- * (shared/digest-upgrades.ts), which replaces the digest of the same secret by one under a
+ * (shared/authorization/digest-upgrades.ts), which replaces the digest of the same secret by one under a
  * newer pepper, so every Allow cached for that secret stays right. A roll also replaces the
  * digest and may move the pepper version up, so the images alone could not tell the two apart:
  * the upgrade writes the digest it replaced beside the new one. This change is an upgrade only

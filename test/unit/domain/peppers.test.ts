@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyDigest } from '#shared/domain/hashing.ts';
-import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/peppers.ts';
-import type { PepperStore, Secrets, StoredPepper } from '#shared/ports.ts';
+import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/authorization/peppers.ts';
+import type { PepperStore, Secrets, StoredPepper } from '#shared/ports/ports.ts';
 
 const USER_KEY = 'lks_AcCt0123456789ZzKeY0abcdefghijkl0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg0B4vWj';
 

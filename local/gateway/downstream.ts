@@ -1,0 +1,127 @@
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { MissingPrincipalError, principalFromEvent } from '#functions/principal.ts';
+import {
+  DOWNSTREAM_METHODS,
+  RouteDeclarationError,
+  isLambdaBackend,
+  resolveDownstreamRoutes,
+  routeName,
+  type DownstreamRoute,
+  type ResolvedDownstreamRoute,
+} from '#shared/http/team-routes.ts';
+import { buildRoutePolicy } from '#shared/authorization/route-policy.ts';
+import { withoutWithheldHeaders } from '#shared/http/backend-headers.ts';
+import { pathFromTemplate } from '#shared/http/request-path.ts';
+import type { DownstreamInvoker, GatewayRequest, GatewayResponse, ProxyHandler } from './gateway.ts';
+import { proxyResponse } from './gateway.ts';
+import { INTEGRATION_TIMEOUT_MS, sendToHttpBackend } from './http-backend.ts';
+
+/**
+ * The team's routes in the local runtime: `--routes FILE` (Lambda backends imported and run
+ * in this process, HTTP backends proxied) and `--upstream URL` (everything that matches no
+ * management route goes to one HTTP service, under the default role rule).
+ */
+
+/** What a routes module may export besides its routes: a hook run once before serving. */
+export interface RoutesModuleSetupContext {
+  /** DynamoDB Local's endpoint, for a backend that keeps its own table there. */
+  readonly dynamodbEndpoint: string;
+}
+
+export interface RoutesModule {
+  readonly routes: readonly DownstreamRoute[];
+  readonly setup?: (context: RoutesModuleSetupContext) => Promise<void> | void;
+}
+
+/** `--upstream URL`: a greedy route per method, so the default role rule applies to every path. */
+export function upstreamRoutes(url: string): DownstreamRoute[] {
+  return DOWNSTREAM_METHODS.filter((method) => method !== 'OPTIONS').map((method) => ({
+    method,
+    path: '/{proxy+}',
+    backend: { url },
+    summary: `Anything else, sent to ${url}`,
+  }));
+}
+
+/** Reads a routes module: its default export or `routes`, and an optional `setup`. */
+export async function loadRoutesModule(file: string): Promise<RoutesModule> {
+  const loaded = (await import(pathToFileURL(resolvePath(file)).href)) as Record<string, unknown>;
+  const routes = loaded.default ?? loaded.routes;
+  if (!Array.isArray(routes)) throw new RouteDeclarationError(`${file} exports no routes (a default export or \`routes\`, an array of routes)`);
+  const setup = loaded.setup;
+  if (setup !== undefined && typeof setup !== 'function') throw new RouteDeclarationError(`${file}: \`setup\` must be a function`);
+  return { routes: routes as DownstreamRoute[], ...(setup === undefined ? {} : { setup: setup as RoutesModule['setup'] }) };
+}
+
+export interface LocalDownstreamOptions {
+  /** @default 29 s, API Gateway's integration timeout */
+  readonly integrationTimeoutMs?: number;
+}
+
+async function loadHandler(route: ResolvedDownstreamRoute): Promise<ProxyHandler | undefined> {
+  const { backend } = route;
+  if (!isLambdaBackend(backend)) return undefined;
+  const name = backend.handler ?? 'handler';
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolvePath(backend.lambda)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new RouteDeclarationError(`route ${routeName(route)}: cannot load ${backend.lambda}`, { cause: error });
+  }
+  const handler = module[name];
+  if (typeof handler !== 'function') throw new RouteDeclarationError(`route ${routeName(route)}: ${backend.lambda} exports no function '${name}'`);
+  return handler as ProxyHandler;
+}
+
+function jsonError(status: number, message: string, requestId: string): GatewayResponse {
+  return { status, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, body: JSON.stringify({ message }), isBase64Encoded: false };
+}
+
+/**
+ * Validates the declaration (refusing a collision with a management route, naming both)
+ * and loads every Lambda backend before the first request, so a broken entry fails the start.
+ */
+export async function createLocalDownstream(
+  declared: readonly DownstreamRoute[],
+  options: LocalDownstreamOptions = {},
+): Promise<DownstreamInvoker> {
+  const routes = resolveDownstreamRoutes(declared);
+  // Refuses, naming both, two routes no IAM policy can tell apart.
+  buildRoutePolicy(routes);
+  const handlers = new Map<ResolvedDownstreamRoute, ProxyHandler>();
+  for (const route of routes) {
+    const handler = await loadHandler(route);
+    if (handler !== undefined) handlers.set(route, handler);
+  }
+  const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+
+  async function invoke(route: ResolvedDownstreamRoute, event: APIGatewayProxyEvent, request: GatewayRequest, context: Context): Promise<GatewayResponse> {
+    const requestId = context.awsRequestId;
+    const handler = handlers.get(route);
+    // A handler that logs its event must not log the caller's keys: they stop at the gateway.
+    if (handler !== undefined) return proxyResponse(await handler(withoutWithheldHeaders(event), context), requestId);
+    const { backend } = route;
+    if (isLambdaBackend(backend)) return jsonError(502, 'Internal server error', requestId);
+    let principal;
+    try {
+      principal = principalFromEvent(event);
+    } catch (error) {
+      // The gateway always passes the authorizer's context; without it nothing may be forwarded.
+      if (error instanceof MissingPrincipalError) return jsonError(500, 'Internal server error', requestId);
+      throw error;
+    }
+    const result = await sendToHttpBackend(
+      backend.url,
+      // The route's template, not the path as sent: the backend serves the route that was authorized.
+      { method: event.httpMethod, path: pathFromTemplate(route.path, event.pathParameters), query: request.query, headers: request.headers, body: request.rawBody },
+      principal,
+      timeoutMs,
+    );
+    if (!result.ok) return jsonError(result.status, result.message, requestId);
+    return { status: result.status, headers: { ...result.headers, 'x-amzn-requestid': requestId }, body: '', isBase64Encoded: false, stream: result.body };
+  }
+
+  return { routes, invoke };
+}

@@ -1,0 +1,389 @@
+import type { PolicyDocument, Statement } from 'aws-lambda';
+import type { AuthorizerDeps } from '../ports/deps.ts';
+import { parseAccountKey, parseUserKey } from '../domain/key-format.ts';
+import { type PepperRing, digestsEqual, keyDigest } from '../domain/hashing.ts';
+import { isSourceAllowed } from '../domain/cidr.ts';
+import { canHoldKeys, type KeyRole } from '../domain/roles.ts';
+import type { Plan } from '../domain/plan.ts';
+import type { Principal } from '../domain/model.ts';
+import { type PresentedSecrets, UNTAGGED_SECRET } from '../domain/secret-tags.ts';
+import type { AuthorizationRecords, AuthorizationSecret } from '../ports/ports.ts';
+import { managementRoutePolicy, type RoutePolicy } from './route-policy.ts';
+
+/**
+ * The authorizer's decision, independent of API Gateway: which keys are valid, whose they are
+ * and whether the caller's address may use them. Handlers (the Lambda authorizer, the local
+ * runtime) turn the decision into a policy.
+ */
+
+export { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '../http/backend-headers.ts';
+/** The authorizer context entry that carries an Allow's deadline (ISO 8601), when it has one. */
+export const VALID_UNTIL_CONTEXT = 'validUntil';
+/** The authorizer context entries that carry the tags of the secrets an Allow was made for (domain/secret-tags.ts). */
+export const SECRET_TAG_CONTEXT = { accountKey: 'accountKeyTag', userKey: 'userKeyTag' } as const satisfies Record<keyof PresentedSecrets, string>;
+
+/** Why a request was refused with 401; for logs only, never for the response (all 401s look alike). */
+export type UnauthorizedReason =
+  | 'account-key-missing'
+  | 'account-key-malformed'
+  | 'user-key-missing'
+  | 'user-key-malformed'
+  | 'account-mismatch'
+  | 'unknown-account'
+  | 'account-key-mismatch'
+  | 'unknown-key'
+  | 'user-key-mismatch'
+  | 'api-disabled'
+  | 'role-cannot-hold-keys'
+  | 'key-expired'
+  | 'grace-period-over';
+
+/** What an Allow carries, whichever route set it opens. */
+export interface AllowedKeys {
+  readonly principal: Principal;
+  /**
+   * Which secrets these keys are: the writes made under this Allow check that both are still
+   * live (shared/adapters/dynamodb/principal-check.ts), however long the Allow is cached.
+   */
+  readonly presentedSecrets: PresentedSecrets;
+  /**
+   * Epoch milliseconds after which these keys stop working (the key's expiry, or the end of
+   * a rolled secret's grace period); undefined = no deadline. Travels with a cached Allow.
+   */
+  readonly validUntil?: number | undefined;
+  /** The account's own plan (absent: the default) and its usage-plan key's value, from the same read. */
+  readonly plan?: Plan | undefined;
+  readonly usageIdentifierKey?: string | undefined;
+}
+
+export type AuthorizationDecision =
+  | ({ readonly outcome: 'allow' } & AllowedKeys)
+  | {
+      readonly outcome: 'deny-unauthorized';
+      readonly reason: UnauthorizedReason;
+      /** The ids the request claimed, when its keys were well formed (not proof of anything). */
+      readonly accountId?: string | undefined;
+      readonly keyId?: string | undefined;
+    }
+  | { readonly outcome: 'deny-source-ip'; readonly principal: Principal }
+  /** An owner's valid keys, from an allowed address, on a switch route of an account whose API is off (DESIGN 9). */
+  | ({ readonly outcome: 'allow-api-switch' } & AllowedKeys);
+
+/** What a request presents: header values (all of them, for each name) and the connection's address. */
+export interface AuthorizationRequest {
+  readonly accountKey: readonly string[];
+  readonly userKey: readonly string[];
+  readonly sourceIp: string;
+  /** The request is for a route an owner may reach while the account's API is off (shared/authorization/api-switch.ts). */
+  readonly apiSwitchRoute?: boolean;
+}
+
+export interface ParsedCredentials {
+  readonly accountId: string;
+  readonly keyId: string;
+  readonly accountKey: string;
+  readonly userKey: string;
+}
+
+export type CredentialsParseResult =
+  | { readonly ok: true; readonly credentials: ParsedCredentials }
+  | { readonly ok: false; readonly decision: AuthorizationDecision & { readonly outcome: 'deny-unauthorized' } };
+
+/**
+ * Every value a request carries for `name`, compared case-insensitively, from both the single-
+ * and multi-value header maps. A header sent twice with different values is ambiguous: API
+ * Gateway would keep one and the caller may have meant the other, so it is refused upstream.
+ */
+export function headerValues(
+  headers: Readonly<Record<string, string | undefined>> | null | undefined,
+  multiValueHeaders: Readonly<Record<string, readonly string[] | undefined>> | null | undefined,
+  name: string,
+): string[] {
+  const wanted = name.toLowerCase();
+  const values = new Set<string>();
+  for (const [header, value] of Object.entries(headers ?? {})) {
+    if (header.toLowerCase() === wanted && value !== undefined) values.add(value);
+  }
+  for (const [header, list] of Object.entries(multiValueHeaders ?? {})) {
+    if (header.toLowerCase() === wanted) for (const value of list ?? []) values.add(value);
+  }
+  return [...values];
+}
+
+function unauthorized(
+  reason: UnauthorizedReason,
+  ids: { accountId?: string; keyId?: string } = {},
+): AuthorizationDecision & { readonly outcome: 'deny-unauthorized' } {
+  return { outcome: 'deny-unauthorized', reason, ...ids };
+}
+
+/**
+ * Checks both keys' format and that they name the same account, with no I/O: a malformed,
+ * truncated or foreign key costs no database read and no KMS call.
+ */
+export function parseCredentials(request: AuthorizationRequest): CredentialsParseResult {
+  const [accountKeyValue, ...extraAccountKeys] = request.accountKey;
+  if (accountKeyValue === undefined || accountKeyValue === '') return { ok: false, decision: unauthorized('account-key-missing') };
+  if (extraAccountKeys.length > 0) return { ok: false, decision: unauthorized('account-key-malformed') };
+  const [userKeyValue, ...extraUserKeys] = request.userKey;
+  if (userKeyValue === undefined || userKeyValue === '') return { ok: false, decision: unauthorized('user-key-missing') };
+  if (extraUserKeys.length > 0) return { ok: false, decision: unauthorized('user-key-malformed') };
+
+  const accountKey = parseAccountKey(accountKeyValue);
+  if (!accountKey.ok) return { ok: false, decision: unauthorized('account-key-malformed') };
+  const userKey = parseUserKey(userKeyValue);
+  if (!userKey.ok) return { ok: false, decision: unauthorized('user-key-malformed', { accountId: accountKey.key.accountId }) };
+  const ids = { accountId: accountKey.key.accountId, keyId: userKey.key.keyId };
+  if (userKey.key.accountId !== accountKey.key.accountId) return { ok: false, decision: unauthorized('account-mismatch', ids) };
+  return {
+    ok: true,
+    credentials: { ...ids, accountKey: accountKey.key.value, userKey: userKey.key.value },
+  };
+}
+
+/** Which of a key's digests a presented value matches, at `now`. */
+type SecretMatch = 'current' | 'previous' | 'grace-period-over' | 'none';
+
+function matchSecret(
+  peppers: PepperRing,
+  value: string,
+  hash: Uint8Array,
+  pepperVersion: number,
+  previous: AuthorizationSecret | undefined,
+  now: number,
+): SecretMatch {
+  // Both digests are compared every time there are two, so the timing does not tell which
+  // one matched. Made with the same pepper (the usual case), they share one HMAC: a key in
+  // its grace costs one more constant-time comparison, not another digest.
+  const pepper = peppers.get(pepperVersion);
+  const digest = pepper === undefined ? undefined : keyDigest(pepper, value);
+  const current = digest !== undefined && digestsEqual(digest, hash);
+  const old =
+    previous !== undefined &&
+    (previous.pepperVersion === pepperVersion
+      ? digest !== undefined && digestsEqual(digest, previous.hash)
+      : peppers.verify(value, previous.hash, previous.pepperVersion));
+  if (current) return 'current';
+  if (!old) return 'none';
+  return now < previous.expiresAt ? 'previous' : 'grace-period-over';
+}
+
+function earliest(...deadlines: (number | undefined)[]): number | undefined {
+  let result: number | undefined;
+  for (const deadline of deadlines) if (deadline !== undefined && (result === undefined || deadline < result)) result = deadline;
+  return result;
+}
+
+/**
+ * The decision for well-formed credentials, given what the store holds, the container's
+ * peppers and the time (epoch milliseconds). Pure. Both digests are verified before anything
+ * about the account's state (API switch, role, allow list, expiry) can show in the outcome, so
+ * only holders of both keys learn it; in particular the 403 for a source address is reserved
+ * for callers who proved both keys. A secret replaced by a roll matches until its grace period
+ * ends, and never after; an expired key matches nothing.
+ */
+export function decide(
+  credentials: ParsedCredentials,
+  records: AuthorizationRecords,
+  peppers: PepperRing,
+  sourceIp: string,
+  now: number = Date.now(),
+  apiSwitchRoute = false,
+): AuthorizationDecision {
+  const ids = { accountId: credentials.accountId, keyId: credentials.keyId };
+  const { account, key } = records;
+  if (account === undefined) return unauthorized('unknown-account', ids);
+  const accountMatch = matchSecret(
+    peppers,
+    credentials.accountKey,
+    account.accountKeyHash,
+    account.accountKeyPepperVersion,
+    account.previousAccountKey,
+    now,
+  );
+  if (accountMatch === 'none') return unauthorized('account-key-mismatch', ids);
+  if (accountMatch === 'grace-period-over') return unauthorized('grace-period-over', ids);
+  if (key === undefined) return unauthorized('unknown-key', ids);
+  const keyMatch = matchSecret(peppers, credentials.userKey, key.secretHash, key.pepperVersion, key.previousSecret, now);
+  if (keyMatch === 'none') return unauthorized('user-key-mismatch', ids);
+  if (keyMatch === 'grace-period-over') return unauthorized('grace-period-over', ids);
+  if (key.expiresAt !== undefined && now >= key.expiresAt) return unauthorized('key-expired', ids);
+  // While the API is off, only an owner on a switch route gets further (to turn it back on).
+  if (!account.apiEnabled && !(apiSwitchRoute && key.role === 'owner')) return unauthorized('api-disabled', ids);
+  if (!canHoldKeys(key.role)) return unauthorized('role-cannot-hold-keys', ids);
+  const principal: Principal = { ...ids, userId: key.userId, role: key.role };
+  if (!isSourceAllowed(key.cidrs, sourceIp)) return { outcome: 'deny-source-ip', principal };
+  const validUntil = earliest(
+    key.expiresAt,
+    keyMatch === 'previous' ? key.previousSecret?.expiresAt : undefined,
+    accountMatch === 'previous' ? account.previousAccountKey?.expiresAt : undefined,
+  );
+  const allow = {
+    outcome: account.apiEnabled ? 'allow' : 'allow-api-switch',
+    principal,
+    presentedSecrets: {
+      accountKey: (accountMatch === 'current' ? account.accountKeyTag : account.previousAccountKey?.tag) ?? UNTAGGED_SECRET,
+      userKey: (keyMatch === 'current' ? key.secretTag : key.previousSecret?.tag) ?? UNTAGGED_SECRET,
+    },
+    plan: account.plan,
+    usageIdentifierKey: account.usageIdentifierKey,
+  } as const;
+  return validUntil === undefined ? allow : { ...allow, validUntil };
+}
+
+/**
+ * Authorizes one request: parse (no I/O), then the container's peppers (cached) and exactly
+ * one store read. Store and KMS failures propagate as exceptions: the caller must fail closed.
+ */
+export async function authorize(
+  deps: Pick<AuthorizerDeps, 'credentials' | 'peppers' | 'now' | 'digestUpgrades'>,
+  request: AuthorizationRequest,
+): Promise<AuthorizationDecision> {
+  const parsed = parseCredentials(request);
+  if (!parsed.ok) return parsed.decision;
+  const { credentials } = parsed;
+  const [peppers, records] = await Promise.all([
+    deps.peppers(),
+    deps.credentials.loadForAuthorization(credentials.accountId, credentials.keyId),
+  ]);
+  // A digest made with a pepper newer than this container's ring (a rotation since it
+  // started) reloads the ring once; without this, new keys would fail until a cold start.
+  const newest = Math.max(records.account?.accountKeyPepperVersion ?? 0, records.key?.pepperVersion ?? 0);
+  const ring = newest > peppers.current.version ? await deps.peppers(newest) : peppers;
+  const decision = decide(credentials, records, ring, request.sourceIp, (deps.now?.() ?? new Date()).getTime(), request.apiSwitchRoute);
+  // Not awaited: retiring an old pepper must cost the request nothing.
+  if (decision.outcome === 'allow') deps.digestUpgrades?.offer(credentials, records, ring);
+  return decision;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policies
+
+export const INVOKE_ACTION = 'execute-api:Invoke';
+const POLICY_VERSION = '2012-10-17';
+
+/**
+ * `arn:aws:execute-api:<region>:<account>:<apiId>/<stage>` from a method ARN
+ * (`…/<stage>/<METHOD>/<path>`). Policies are built on this base, not on the incoming method
+ * ARN, because API Gateway caches one policy per identity and reuses it for every route.
+ */
+export function apiBaseArn(methodArn: string): string {
+  const [apiArn, stage] = methodArn.split('/');
+  if (apiArn === undefined || stage === undefined || stage === '' || !/^arn:[^:]+:execute-api:[^:]+:[^:]+:[^:/]+$/.test(apiArn)) {
+    throw new Error(`not an execute-api method ARN: '${methodArn}'`);
+  }
+  return `${apiArn}/${stage}`;
+}
+
+/** The resource ARN of a route: `{param}` segments become `*`. */
+export function routeResource(apiBase: string, method: string, path: string): string {
+  return `${apiBase}/${method}${path.replace(/\{\w+\}/g, '*')}`;
+}
+
+/**
+ * Every route this role may call, and only those; the others stay implicitly denied (403),
+ * or explicitly where a pattern would otherwise reach them (see route-policy.ts). The route
+ * policy covers management and team routes; by default, management routes only.
+ */
+export function allowPolicy(role: KeyRole, apiBase: string, routePolicy: RoutePolicy = managementRoutePolicy()): PolicyDocument {
+  let perPolicy = allowPolicies.get(routePolicy);
+  if (perPolicy === undefined) {
+    perPolicy = new Map();
+    allowPolicies.set(routePolicy, perPolicy);
+  }
+  const cacheKey = `${role} ${apiBase}`;
+  let policy = perPolicy.get(cacheKey);
+  if (policy === undefined) {
+    const entries = routePolicy[role];
+    const allow = entries.filter((e) => !e.startsWith('!')).map((suffix) => `${apiBase}/${suffix}`);
+    const deny = entries.filter((e) => e.startsWith('!')).map((suffix) => `${apiBase}/${suffix.slice(1)}`);
+    const statements: Statement[] = [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: allow }];
+    if (deny.length > 0) statements.push({ Effect: 'Deny', Action: INVOKE_ACTION, Resource: deny });
+    policy = deepFreeze({ Version: POLICY_VERSION, Statement: statements });
+    // A container serves one stage, so this holds a handful of entries; the bound is only a backstop.
+    if (perPolicy.size >= 64) perPolicy.clear();
+    perPolicy.set(cacheKey, policy);
+  }
+  return policy;
+}
+
+/** Built once per route policy, role and stage: the policy is on the hot path and depends on nothing else. */
+const allowPolicies = new WeakMap<RoutePolicy, Map<string, PolicyDocument>>();
+
+export function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);
+  return Object.freeze(value);
+}
+
+/** An explicit Deny on every route of the stage: API Gateway's 403 "...with an explicit deny". */
+export function denyAllPolicy(apiBase: string): PolicyDocument {
+  return { Version: POLICY_VERSION, Statement: [{ Effect: 'Deny', Action: INVOKE_ACTION, Resource: `${apiBase}/*/*` }] };
+}
+
+export type PolicyEvaluation = 'allow' | 'explicit-deny' | 'implicit-deny';
+
+/**
+ * What API Gateway does with an authorizer's policy for one method ARN: any matching Deny
+ * wins, else any matching Allow, else the request is implicitly denied. Resources and
+ * actions match as IAM patterns (`*` any run of characters, `/` included; `?` one
+ * character); resources case-sensitively, actions not. Conditions are not evaluated: a
+ * conditional Allow grants nothing and a conditional Deny always applies, so an
+ * unsupported policy can only fail closed.
+ */
+export function evaluatePolicy(policy: PolicyDocument, methodArn: string): PolicyEvaluation {
+  let allowed = false;
+  for (const statement of policy.Statement) {
+    if (!statementMatches(statement, methodArn)) continue;
+    if (statement.Effect === 'Deny') return 'explicit-deny';
+    if (statement.Condition === undefined) allowed = true;
+  }
+  return allowed ? 'allow' : 'implicit-deny';
+}
+
+function statementMatches(statement: Statement, methodArn: string): boolean {
+  const actionMatches =
+    'Action' in statement
+      ? asList(statement.Action).some((p) => wildcardMatch(p, INVOKE_ACTION, true))
+      : !asList(statement.NotAction).some((p) => wildcardMatch(p, INVOKE_ACTION, true));
+  if (!actionMatches) return false;
+  if ('Resource' in statement && statement.Resource !== undefined) {
+    return asList(statement.Resource).some((p) => wildcardMatch(p, methodArn, false));
+  }
+  if ('NotResource' in statement && statement.NotResource !== undefined) {
+    return !asList(statement.NotResource).some((p) => wildcardMatch(p, methodArn, false));
+  }
+  return false;
+}
+
+function asList(value: string | readonly string[]): readonly string[] {
+  return typeof value === 'string' ? [value] : value;
+}
+
+/** IAM-style glob match without regular expressions (so no pattern can be slow or inject syntax). */
+export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
+  const p = ignoreCase ? pattern.toLowerCase() : pattern;
+  const v = ignoreCase ? value.toLowerCase() : value;
+  let pi = 0;
+  let vi = 0;
+  let starAt = -1;
+  let starValueAt = 0;
+  while (vi < v.length) {
+    const pc = p[pi];
+    if (pc !== undefined && pc !== '*' && (pc === '?' || pc === v[vi])) {
+      pi += 1;
+      vi += 1;
+    } else if (pc === '*') {
+      starAt = pi;
+      starValueAt = vi;
+      pi += 1;
+    } else if (starAt !== -1) {
+      pi = starAt + 1;
+      starValueAt += 1;
+      vi = starValueAt;
+    } else {
+      return false;
+    }
+  }
+  while (p[pi] === '*') pi += 1;
+  return pi === p.length;
+}
