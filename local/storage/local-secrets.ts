@@ -28,13 +28,6 @@ export class LocalSecrets implements Secrets {
   constructor(masterKey: Uint8Array) {
     if (masterKey.length !== MASTER_KEY_BYTES) throw new Error(`the local master key must be ${MASTER_KEY_BYTES} bytes`);
     this.#masterKey = Buffer.from(masterKey);
-    if (!warned) {
-      warned = true;
-      process.emitWarning(
-        'LocalSecrets keeps its master key in a local file: for local development only, not a substitute for KMS',
-        { code: 'LATCHKEY_LOCAL_SECRETS' },
-      );
-    }
   }
 
   /**
@@ -42,6 +35,15 @@ export class LocalSecrets implements Secrets {
    * the first time. A key file others can read is refused rather than used.
    */
   static fromFile(path: string): LocalSecrets {
+    // Only a key kept in a file is worth the warning: a throw-away key (`--memory`, the tests)
+    // dies with the process, and a warning on every such start would only teach people to skip it.
+    if (!warned) {
+      warned = true;
+      process.emitWarning(
+        'LocalSecrets keeps its master key in a local file: for local development only, not a substitute for KMS',
+        { code: 'LATCHKEY_LOCAL_SECRETS' },
+      );
+    }
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
       // 'wx' fails if the file exists, so two processes starting together keep one key.

@@ -130,19 +130,24 @@ describe('LocalSecrets', () => {
     });
   });
 
-  it('warns once per process that it is for local use only', async () => {
+  it('warns once per process, when its master key is kept in a file, that it is for local use only', async () => {
     // Prepare: a fresh module instance, so that the one-time warning has not been given yet.
     vi.resetModules();
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const { LocalSecrets: FreshLocalSecrets } = await import('#local/storage/local-secrets.ts');
+    const folder = mkdtempSync(join(tmpdir(), 'latchkey-warn-'));
+    const path = join(folder, 'master.key');
 
-    // Act
+    // Act: throw-away keys (`--memory`, the tests) are not worth a warning; a key file is.
     new FreshLocalSecrets(randomBytes(32));
-    new FreshLocalSecrets(randomBytes(32));
+    expect(warn).not.toHaveBeenCalled();
+    FreshLocalSecrets.fromFile(path);
+    FreshLocalSecrets.fromFile(path);
 
     // Assess
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]?.[0])).toMatch(/local development only, not a substitute for KMS/);
     warn.mockRestore();
+    rmSync(folder, { recursive: true, force: true });
   });
 });
