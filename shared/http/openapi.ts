@@ -33,7 +33,7 @@ const GatewayMessageSchema: JsonSchema = {
 
 /** What a generated client shows its users about the API's owner and terms. */
 export const API_CONTACT = { name: 'Latchkey maintainers' } as const;
-export const API_LICENSE = { name: 'Proprietary', identifier: 'LicenseRef-Latchkey' } as const;
+export const API_LICENSE = { name: 'Apache 2.0', identifier: 'Apache-2.0' } as const;
 
 /** Where the API is served: the local runtime, and a deployed stage (from the stack's outputs). */
 const SERVERS: JsonObject[] = [
