@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 export const BASE62_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BASE62_RE = /^[0-9A-Za-z]*$/;
 
@@ -8,10 +6,14 @@ export function isBase62(value: string): boolean {
 }
 
 /**
- * `length` characters drawn uniformly from the base62 alphabet with a CSPRNG.
+ * `length` characters drawn uniformly from the base62 alphabet with a CSPRNG: Web Crypto's
+ * `getRandomValues` (global in Node and in browsers), so that the domain needs no Node module
+ * and the console can take its key rules from here.
  */
 export function randomBase62(length: number): string {
-  return base62FromBytes(length, () => randomBytes(length * 2));
+  // getRandomValues fills at most 65,536 bytes a call; base62FromBytes asks again while short.
+  const block = Math.min(length * 2, 65_536);
+  return base62FromBytes(length, () => crypto.getRandomValues(new Uint8Array(block)));
 }
 
 /**

@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.ts';
 import { encodeBase62, isBase62, randomBase62 } from './base62.ts';
 import { ID_LENGTH } from './ids.ts';
 

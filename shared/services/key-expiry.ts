@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
-import { derivedId } from '../domain/ids.ts';
+import { derivedId } from '../domain/derived-id.ts';
 import type { AuditEvent } from '../domain/model.ts';
 import type { ExpiredKey, KeyExpiryStore } from '../ports/ports.ts';
 

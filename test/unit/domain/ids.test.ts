@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ID_LENGTH, derivedId, isId, newId } from '#shared/domain/ids.ts';
+import { derivedId } from '#shared/domain/derived-id.ts';
+import { ID_LENGTH, isId, newId } from '#shared/domain/ids.ts';
 
 describe('newId', () => {
   it('is 16 base62 characters and unique', () => {
