@@ -19,7 +19,12 @@ type PassedApiProps =
   | 'maxRulesPerKey'
   | 'auditRetentionDays'
   | 'throttlingRateLimit'
-  | 'throttlingBurstLimit';
+  | 'throttlingBurstLimit'
+  | 'publicRouteRateLimit'
+  | 'publicRouteBurstLimit'
+  | 'defaultPlan'
+  | 'waf'
+  | 'wafRateLimit';
 
 export interface LatchkeyProps extends Pick<LatchkeyApiProps, PassedApiProps> {
   /**
