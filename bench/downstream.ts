@@ -1,4 +1,4 @@
-import { allowPolicy } from '#shared/authorization/decision.ts';
+import { allowPolicy } from '#shared/authorization/policies.ts';
 import { KEY_ROLES } from '#shared/domain/roles.ts';
 import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
 import { buildRoutePolicy, routeResourceSuffix, type RoutePolicy } from '#shared/authorization/route-policy.ts';

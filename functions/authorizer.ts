@@ -7,15 +7,13 @@ import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import {
   ACCOUNT_KEY_HEADER,
   USER_KEY_HEADER,
-  allowPolicy,
-  apiBaseArn,
   authorize,
-  denyAllPolicy,
   headerValues,
   SECRET_TAG_CONTEXT,
   VALID_UNTIL_CONTEXT,
   type AuthorizationDecision,
 } from '#shared/authorization/decision.ts';
+import { allowPolicy, apiBaseArn, denyAllPolicy } from '#shared/authorization/policies.ts';
 import { ENV, requiredEnv } from '#shared/adapters/environment.ts';
 import type { AuthorizerDeps } from '#shared/ports/deps.ts';
 import { createPepperProvider } from '#shared/authorization/peppers.ts';

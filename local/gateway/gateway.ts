@@ -8,7 +8,8 @@ import type {
   Context,
 } from 'aws-lambda';
 import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
-import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, VALID_UNTIL_CONTEXT, evaluatePolicy } from '#shared/authorization/decision.ts';
+import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, VALID_UNTIL_CONTEXT } from '#shared/authorization/decision.ts';
+import { evaluatePolicy } from './policy-evaluator.ts';
 import type { AuthorizerCache } from '#shared/ports/ports.ts';
 import { ROUTES, type FunctionGroup, type Route } from '#shared/http/routes.ts';
 import { NON_CANONICAL_PATH_MESSAGE, isCanonicalPath } from '#shared/http/request-path.ts';

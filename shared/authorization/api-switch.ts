@@ -1,5 +1,6 @@
 import type { PolicyDocument } from 'aws-lambda';
-import { INVOKE_ACTION, deepFreeze, routeResource, wildcardMatch } from './decision.ts';
+import { iamGlobMatches } from './iam-glob.ts';
+import { INVOKE_ACTION, deepFreeze, routeResource } from './policies.ts';
 import { ROUTES, type OperationId, type Route } from '../http/routes.ts';
 
 /**
@@ -49,7 +50,7 @@ function switchOf(apiBase: string): StageSwitch {
 
 /** Whether a method ARN names one of the switch routes (the authorizer's view of which route asks). */
 export function isApiSwitchMethodArn(apiBase: string, methodArn: string): boolean {
-  return switchOf(apiBase).resources.some((resource) => wildcardMatch(resource, methodArn, false));
+  return switchOf(apiBase).resources.some((resource) => iamGlobMatches(resource, methodArn));
 }
 
 /** The Allow of an owner whose account's API is off: the switch routes and nothing else. */

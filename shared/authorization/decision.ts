@@ -1,19 +1,17 @@
-import type { PolicyDocument, Statement } from 'aws-lambda';
 import type { AuthorizerDeps } from '../ports/deps.ts';
 import { parseAccountKey, parseUserKey } from '../domain/key-format.ts';
 import { type PepperRing, digestsEqual, keyDigest } from '../domain/hashing.ts';
 import { isSourceAllowed } from '../domain/cidr.ts';
-import { canHoldKeys, type KeyRole } from '../domain/roles.ts';
+import { canHoldKeys } from '../domain/roles.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { Principal } from '../domain/model.ts';
 import { type PresentedSecrets, UNTAGGED_SECRET } from '../domain/secret-tags.ts';
 import type { AuthorizationRecords, AuthorizationSecret } from '../ports/ports.ts';
-import { managementRoutePolicy, type RoutePolicy } from './route-policy.ts';
 
 /**
  * The authorizer's decision, independent of API Gateway: which keys are valid, whose they are
  * and whether the caller's address may use them. Handlers (the Lambda authorizer, the local
- * runtime) turn the decision into a policy.
+ * runtime) turn the decision into a policy (policies.ts).
  */
 
 export { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '../http/backend-headers.ts';
@@ -254,136 +252,4 @@ export async function authorize(
   // Not awaited: retiring an old pepper must cost the request nothing.
   if (decision.outcome === 'allow') deps.digestUpgrades?.offer(credentials, records, ring);
   return decision;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Policies
-
-export const INVOKE_ACTION = 'execute-api:Invoke';
-const POLICY_VERSION = '2012-10-17';
-
-/**
- * `arn:aws:execute-api:<region>:<account>:<apiId>/<stage>` from a method ARN
- * (`…/<stage>/<METHOD>/<path>`). Policies are built on this base, not on the incoming method
- * ARN, because API Gateway caches one policy per identity and reuses it for every route.
- */
-export function apiBaseArn(methodArn: string): string {
-  const [apiArn, stage] = methodArn.split('/');
-  if (apiArn === undefined || stage === undefined || stage === '' || !/^arn:[^:]+:execute-api:[^:]+:[^:]+:[^:/]+$/.test(apiArn)) {
-    throw new Error(`not an execute-api method ARN: '${methodArn}'`);
-  }
-  return `${apiArn}/${stage}`;
-}
-
-/** The resource ARN of a route: `{param}` segments become `*`. */
-export function routeResource(apiBase: string, method: string, path: string): string {
-  return `${apiBase}/${method}${path.replace(/\{\w+\}/g, '*')}`;
-}
-
-/**
- * Every route this role may call, and only those; the others stay implicitly denied (403),
- * or explicitly where a pattern would otherwise reach them (see route-policy.ts). The route
- * policy covers management and team routes; by default, management routes only.
- */
-export function allowPolicy(role: KeyRole, apiBase: string, routePolicy: RoutePolicy = managementRoutePolicy()): PolicyDocument {
-  let perPolicy = allowPolicies.get(routePolicy);
-  if (perPolicy === undefined) {
-    perPolicy = new Map();
-    allowPolicies.set(routePolicy, perPolicy);
-  }
-  const cacheKey = `${role} ${apiBase}`;
-  let policy = perPolicy.get(cacheKey);
-  if (policy === undefined) {
-    const entries = routePolicy[role];
-    const allow = entries.filter((e) => !e.startsWith('!')).map((suffix) => `${apiBase}/${suffix}`);
-    const deny = entries.filter((e) => e.startsWith('!')).map((suffix) => `${apiBase}/${suffix.slice(1)}`);
-    const statements: Statement[] = [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: allow }];
-    if (deny.length > 0) statements.push({ Effect: 'Deny', Action: INVOKE_ACTION, Resource: deny });
-    policy = deepFreeze({ Version: POLICY_VERSION, Statement: statements });
-    // A container serves one stage, so this holds a handful of entries; the bound is only a backstop.
-    if (perPolicy.size >= 64) perPolicy.clear();
-    perPolicy.set(cacheKey, policy);
-  }
-  return policy;
-}
-
-/** Built once per route policy, role and stage: the policy is on the hot path and depends on nothing else. */
-const allowPolicies = new WeakMap<RoutePolicy, Map<string, PolicyDocument>>();
-
-export function deepFreeze<T extends object>(value: T): T {
-  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner as object);
-  return Object.freeze(value);
-}
-
-/** An explicit Deny on every route of the stage: API Gateway's 403 "...with an explicit deny". */
-export function denyAllPolicy(apiBase: string): PolicyDocument {
-  return { Version: POLICY_VERSION, Statement: [{ Effect: 'Deny', Action: INVOKE_ACTION, Resource: `${apiBase}/*/*` }] };
-}
-
-export type PolicyEvaluation = 'allow' | 'explicit-deny' | 'implicit-deny';
-
-/**
- * What API Gateway does with an authorizer's policy for one method ARN: any matching Deny
- * wins, else any matching Allow, else the request is implicitly denied. Resources and
- * actions match as IAM patterns (`*` any run of characters, `/` included; `?` one
- * character); resources case-sensitively, actions not. Conditions are not evaluated: a
- * conditional Allow grants nothing and a conditional Deny always applies, so an
- * unsupported policy can only fail closed.
- */
-export function evaluatePolicy(policy: PolicyDocument, methodArn: string): PolicyEvaluation {
-  let allowed = false;
-  for (const statement of policy.Statement) {
-    if (!statementMatches(statement, methodArn)) continue;
-    if (statement.Effect === 'Deny') return 'explicit-deny';
-    if (statement.Condition === undefined) allowed = true;
-  }
-  return allowed ? 'allow' : 'implicit-deny';
-}
-
-function statementMatches(statement: Statement, methodArn: string): boolean {
-  const actionMatches =
-    'Action' in statement
-      ? asList(statement.Action).some((p) => wildcardMatch(p, INVOKE_ACTION, true))
-      : !asList(statement.NotAction).some((p) => wildcardMatch(p, INVOKE_ACTION, true));
-  if (!actionMatches) return false;
-  if ('Resource' in statement && statement.Resource !== undefined) {
-    return asList(statement.Resource).some((p) => wildcardMatch(p, methodArn, false));
-  }
-  if ('NotResource' in statement && statement.NotResource !== undefined) {
-    return !asList(statement.NotResource).some((p) => wildcardMatch(p, methodArn, false));
-  }
-  return false;
-}
-
-function asList(value: string | readonly string[]): readonly string[] {
-  return typeof value === 'string' ? [value] : value;
-}
-
-/** IAM-style glob match without regular expressions (so no pattern can be slow or inject syntax). */
-export function wildcardMatch(pattern: string, value: string, ignoreCase: boolean): boolean {
-  const p = ignoreCase ? pattern.toLowerCase() : pattern;
-  const v = ignoreCase ? value.toLowerCase() : value;
-  let pi = 0;
-  let vi = 0;
-  let starAt = -1;
-  let starValueAt = 0;
-  while (vi < v.length) {
-    const pc = p[pi];
-    if (pc !== undefined && pc !== '*' && (pc === '?' || pc === v[vi])) {
-      pi += 1;
-      vi += 1;
-    } else if (pc === '*') {
-      starAt = pi;
-      starValueAt = vi;
-      pi += 1;
-    } else if (starAt !== -1) {
-      pi = starAt + 1;
-      starValueAt += 1;
-      vi = starValueAt;
-    } else {
-      return false;
-    }
-  }
-  while (p[pi] === '*') pi += 1;
-  return pi === p.length;
 }

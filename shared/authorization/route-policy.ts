@@ -1,6 +1,7 @@
 import { KEY_ROLES, type KeyRole } from '../domain/roles.ts';
 import { RouteDeclarationError, routeName, type ResolvedDownstreamRoute } from '../http/team-routes.ts';
 import { ROUTES } from '../http/routes.ts';
+import { iamGlobMatches } from './iam-glob.ts';
 
 /**
  * The authorizer's Allow policy over the whole route set, management and team routes alike.
@@ -52,7 +53,10 @@ export const ROUTE_POLICY_ENV_BUDGET_BYTES = 3 * 1024;
 /** A pattern token: one literal character, `*` (any run), or a route parameter (a run without `/`). */
 type Token = { readonly char: string } | { readonly star: 'any' | 'segment' };
 
-/** An IAM resource pattern: `*` matches any run of characters. */
+/**
+ * An IAM resource pattern: `*` matches any run of characters. IAM's `?` (one character) is
+ * left out on purpose: no entry holds one (route paths refuse `?`, and so does ENTRY below).
+ */
 function patternTokens(pattern: string): Token[] {
   return Array.from(pattern).map((char) => (char === '*' ? { star: 'any' } : { char }));
 }
@@ -193,7 +197,7 @@ export function policyResources(routes: readonly PolicyRoute[], role: KeyRole): 
       allow.push(own);
       continue;
     }
-    if (allow.some((pattern) => wildcardMatches(pattern, own))) continue;
+    if (allow.some((pattern) => iamGlobMatches(pattern, own))) continue;
     allow.push(candidates(route).find(fits) ?? own);
   }
 
@@ -236,11 +240,7 @@ function generalize(patterns: readonly string[], touchesAllowed: (pattern: strin
     return `${method}/${segments.join('/')}`;
   });
   const unique = [...new Set(widened)];
-  return unique.filter((pattern) => !unique.some((other) => other !== pattern && wildcardMatches(other, pattern)));
-}
-
-function wildcardMatches(pattern: string, value: string): boolean {
-  return overlaps(patternTokens(pattern), Array.from(value).map((char) => ({ char })));
+  return unique.filter((pattern) => !unique.some((other) => other !== pattern && iamGlobMatches(other, pattern)));
 }
 
 /** The policy of every role over management routes and the given team routes. */
@@ -318,8 +318,8 @@ export function grants(entries: readonly string[], resource: string): boolean {
   let allowed = false;
   for (const entry of entries) {
     if (entry.startsWith('!')) {
-      if (wildcardMatches(entry.slice(1), resource)) return false;
-    } else if (!allowed && wildcardMatches(entry, resource)) allowed = true;
+      if (iamGlobMatches(entry.slice(1), resource)) return false;
+    } else if (!allowed && iamGlobMatches(entry, resource)) allowed = true;
   }
   return allowed;
 }

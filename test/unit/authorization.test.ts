@@ -1,18 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { PolicyDocument } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import {
-  allowPolicy,
-  apiBaseArn,
-  decide,
-  denyAllPolicy,
-  evaluatePolicy,
-  headerValues,
-  parseCredentials,
-  routeResource,
-  wildcardMatch,
-  type ParsedCredentials,
-} from '#shared/authorization/decision.ts';
+import { decide, headerValues, parseCredentials, type ParsedCredentials } from '#shared/authorization/decision.ts';
+import { iamGlobMatches } from '#shared/authorization/iam-glob.ts';
+import { allowPolicy, apiBaseArn, denyAllPolicy, routeResource } from '#shared/authorization/policies.ts';
+import { evaluatePolicy } from '#local/gateway/policy-evaluator.ts';
 import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
@@ -413,7 +405,7 @@ describe('evaluatePolicy', () => {
   });
 });
 
-describe('wildcardMatch', () => {
+describe('iamGlobMatches', () => {
   it.each([
     ['', '', true],
     ['*', '', true],
@@ -427,11 +419,11 @@ describe('wildcardMatch', () => {
     ['abc', 'abcd', false],
     ['abcd', 'abc', false],
   ])('%j against %j is %s', (pattern, value, expected) => {
-    expect(wildcardMatch(pattern, value, false)).toBe(expected);
+    expect(iamGlobMatches(pattern, value, false)).toBe(expected);
   });
 
   it('matches many wildcards against a long value', () => {
-    expect(wildcardMatch('*a'.repeat(50), 'a'.repeat(5_000), false)).toBe(true);
-    expect(wildcardMatch(`${'*a'.repeat(50)}b`, 'a'.repeat(5_000), false)).toBe(false);
+    expect(iamGlobMatches('*a'.repeat(50), 'a'.repeat(5_000), false)).toBe(true);
+    expect(iamGlobMatches(`${'*a'.repeat(50)}b`, 'a'.repeat(5_000), false)).toBe(false);
   });
 });

@@ -18,7 +18,7 @@ import { AuthorizerFaultError, createAuthorizerHandler } from '#functions/author
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
-import { evaluatePolicy } from '#shared/authorization/decision.ts';
+import { evaluatePolicy } from '#local/gateway/policy-evaluator.ts';
 import { DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatUserKey } from '#shared/domain/key-format.ts';

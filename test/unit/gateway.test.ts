@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import { allowPolicy, apiBaseArn, denyAllPolicy } from '#shared/authorization/decision.ts';
+import { allowPolicy, apiBaseArn, denyAllPolicy } from '#shared/authorization/policies.ts';
 import type { KeyRole } from '#shared/domain/roles.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/http/routes.ts';
 import {

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { allowPolicy, evaluatePolicy } from '#shared/authorization/decision.ts';
+import { allowPolicy } from '#shared/authorization/policies.ts';
+import { evaluatePolicy } from '#local/gateway/policy-evaluator.ts';
 import { KEY_ROLES, type KeyRole } from '#shared/domain/roles.ts';
 import { RouteDeclarationError, resolveDownstreamRoutes, type DownstreamRoute } from '#shared/http/team-routes.ts';
 import {
@@ -8,6 +10,7 @@ import {
   buildRoutePolicy,
   managementRoutePolicy,
   parseRoutePolicy,
+  grants,
   policyResources,
   routePolicyEnvironment,
   routePolicyFromEnv,
@@ -151,5 +154,20 @@ describe('allowPolicy over a route policy', () => {
     expect(allowPolicy('owner', API_BASE, policy)).toBe(allowPolicy('owner', API_BASE, policy));
     const roles: readonly KeyRole[] = KEY_ROLES;
     expect(new Set(roles.map((role) => allowPolicy(role, API_BASE, policy))).size).toBe(3);
+  });
+});
+
+describe('grants', () => {
+  it('reads entries as API Gateway reads the policy made of them (one IAM glob: `*` any run, `?` one character)', () => {
+    const resource = fc.string({ unit: fc.constantFrom('G', 'E', 'T', '/', 'a'), maxLength: 8 });
+    const entry = fc.tuple(fc.boolean(), fc.string({ unit: fc.constantFrom('G', 'E', 'T', '/', 'a', '*', '?'), maxLength: 6 }));
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 4 }), resource, (pairs, suffix) => {
+        const entries = pairs.map(([deny, pattern]) => (deny ? `!${pattern}` : pattern));
+        const document = allowPolicy('owner', API_BASE, { owner: entries, viewer: [], 'logs-viewer': [] });
+        expect(grants(entries, suffix)).toBe(evaluatePolicy(document, `${API_BASE}/${suffix}`) === 'allow');
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
