@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE } from '#shared/http/schemas.ts';
-import { DEFAULT_LIMITS, MAX_KEYS_PER_USER, MAX_RULES_PER_KEY } from '#shared/adapters/environment.ts';
+import { DEFAULT_LIMITS, ENV, MAX_KEYS_PER_USER, MAX_RULES_PER_KEY } from '#shared/adapters/environment.ts';
 import { formatAccountKey, formatUserKey, ACCOUNT_KEY_PATTERN, USER_KEY_PATTERN } from '#shared/domain/key-format.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { PUBLIC_ROUTE_THROTTLE, ROUTES, type Route, isPublicRoute } from '#shared/http/routes.ts';
@@ -62,6 +62,11 @@ describe('README', () => {
     expect(doc('docs/key-lifecycle.md')).toContain(
       `${PUBLIC_ROUTE_THROTTLE.rateLimit} requests per second, burst ${PUBLIC_ROUTE_THROTTLE.burstLimit}, for all callers together`,
     );
+  });
+
+  it('lists every environment variable the functions read (docs/configuration.md)', () => {
+    const configuration = doc('docs/configuration.md');
+    for (const name of Object.values(ENV)) expect(configuration, name).toContain(`\`${name}\``);
   });
 
   it('names only npm scripts that exist, in the README and every docs page', () => {
