@@ -80,12 +80,12 @@ import {
   MAX_ATTEMPTS,
   RETRY_BUDGET_MS,
   type Cancellation,
-  type TransactItem,
   backoff,
   backoffDelay,
   pause,
   transactWrite,
 } from './dynamodb/transactions.ts';
+import type { TransactItem } from './dynamodb/transact-item.ts';
 import { BY_USER_INDEX } from './table-schema.ts';
 
 export interface DynamoDbStoreOptions {

@@ -12,7 +12,7 @@ import {
   accountPk,
   keySk,
 } from './items.ts';
-import type { TransactItem } from './transactions.ts';
+import type { TransactItem } from './transact-item.ts';
 
 /**
  * The stale-principal check. The authorizer's decision is cached (by API Gateway for its TTL,

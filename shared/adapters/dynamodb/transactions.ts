@@ -1,8 +1,7 @@
 import { type CancellationReason, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { assertPrincipalCurrent, principalOf, withPrincipalChecks, withoutPresentedSecrets } from './principal-check.ts';
-
-export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+import type { TransactItem } from './transact-item.ts';
 
 /** DynamoDB's ceiling on the items of one TransactWriteItems. */
 export const MAX_TRANSACTION_ITEMS = 100;
