@@ -6,7 +6,8 @@ import {
   type Item,
 } from '#shared/adapters/dynamodb/items.ts';
 import type { AccountRecord, ApiKeyRecord } from '#shared/domain/model.ts';
-import type { AuthorizationRecords, CredentialStore, PepperStore, StoredPepper } from '#shared/ports/ports.ts';
+import type { AuthorizationRecords, CredentialStore } from '#shared/ports/credentials.ts';
+import type { PepperStore, StoredPepper } from '#shared/ports/pepper-store.ts';
 
 /**
  * A CredentialStore held in memory, to time the authorizer's own work without a database.

@@ -4,7 +4,7 @@ import { createFlusherHandler } from '#functions/revocation-flusher.ts';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbFlushLedger } from '#shared/adapters/dynamodb/flush-ledger.ts';
 import { newId } from '#shared/domain/ids.ts';
-import type { AuthorizerCache } from '#shared/ports/ports.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
 import { quietLogger } from '#test/support/api-events.ts';
 import { SimulatedShards, keyRemovedRecord } from '#test/support/simulated-shards.ts';

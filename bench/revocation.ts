@@ -7,7 +7,7 @@ import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { newId } from '#shared/domain/ids.ts';
 import type { AccountRecord, ApiKeyRecord, AuditEvent, User } from '#shared/domain/model.ts';
-import type { AuthorizerCache } from '#shared/ports/ports.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
 import type { Figure } from './report.ts';
 import { benchRevocationShards } from './revocation-shards.ts';

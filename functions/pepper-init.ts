@@ -4,7 +4,8 @@ import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { ENV, requiredEnv } from '#shared/adapters/environment.ts';
 import { ensurePepper } from '#shared/authorization/peppers.ts';
-import type { PepperStore, Secrets } from '#shared/ports/ports.ts';
+import type { PepperStore } from '#shared/ports/pepper-store.ts';
+import type { Secrets } from '#shared/ports/secrets.ts';
 import { documentClient, kmsClient } from './commons/clients.ts';
 import { createLogger } from './commons/logger.ts';
 

@@ -6,7 +6,7 @@ import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cac
 import { DynamoDbFlushLedger } from '#shared/adapters/dynamodb/flush-ledger.ts';
 import { narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
 import { ENV, requiredEnv } from '#shared/adapters/environment.ts';
-import type { AuthorizerCache, FlushLedger } from '#shared/ports/ports.ts';
+import type { AuthorizerCache, FlushLedger } from '#shared/ports/authorizer-cache.ts';
 import { SharedRevocationFlusher } from '#shared/services/shared-revocation-flusher.ts';
 import { awsClientSettings } from './commons/aws-client-settings.ts';
 import { createLogger } from './commons/logger.ts';

@@ -1,6 +1,6 @@
 import { type Plan, type QuotaPeriod, nextPeriodStart, periodStart } from '#shared/domain/plan.ts';
 import { planFromContext } from '#shared/authorization/plan-context.ts';
-import type { UsageFigures } from '#shared/ports/ports.ts';
+import type { UsageFigures } from '#shared/ports/usage-plans.ts';
 
 /**
  * The local runtime's stand-in for API Gateway's usage plans: per account, a token bucket

@@ -10,7 +10,7 @@ import type {
 import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER, VALID_UNTIL_CONTEXT } from '#shared/authorization/decision.ts';
 import { evaluatePolicy } from './policy-evaluator.ts';
-import type { AuthorizerCache } from '#shared/ports/ports.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { ROUTES, type FunctionGroup, type Route } from '#shared/http/routes.ts';
 import { NON_CANONICAL_PATH_MESSAGE, isCanonicalPath } from '#shared/http/request-path.ts';
 import type { MethodThrottle, RequestLimiter } from './account-limiter.ts';

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Secrets } from '../../shared/ports/ports.ts';
+import type { Secrets } from '../../shared/ports/secrets.ts';
 import { PEPPER_BYTES, accountKeyEncryptionContext, pepperEncryptionContext, type EncryptionContext } from '../../shared/adapters/kms-secrets.ts';
 
 const MASTER_KEY_BYTES = 32;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Plan } from '../../shared/domain/plan.ts';
-import type { UsageFigures, UsageKey, UsagePlans } from '../../shared/ports/ports.ts';
+import type { UsageFigures, UsageKey, UsagePlans } from '../../shared/ports/usage-plans.ts';
 
 /** What counts an account's requests locally (the local runtime's limiter). */
 export interface UsageCounter {

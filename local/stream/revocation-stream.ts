@@ -11,7 +11,7 @@ import {
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { expiredKeyRemovals } from '#shared/adapters/dynamodb/expired-keys.ts';
 import { type TableChange, narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
-import type { AuthorizerCache } from '#shared/ports/ports.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { type KeyExpiryDeps, recordKeyExpiries } from '#shared/services/key-expiry.ts';
 import { RevocationFlusher, type RevocationFlusherOptions } from '#shared/services/revocation-flusher.ts';
 

@@ -1,5 +1,5 @@
 import { type APIGatewayClient, FlushStageAuthorizersCacheCommand, LimitExceededException, TooManyRequestsException } from '@aws-sdk/client-api-gateway';
-import type { AuthorizerCache } from '../ports/ports.ts';
+import type { AuthorizerCache } from '../ports/authorizer-cache.ts';
 import { FlushThrottledError } from '../services/revocation-flusher.ts';
 
 /**

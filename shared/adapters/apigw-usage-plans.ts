@@ -12,7 +12,7 @@ import {
   NotFoundException,
 } from '@aws-sdk/client-api-gateway';
 import type { Plan } from '../domain/plan.ts';
-import type { UsageFigures, UsageKey, UsagePlans } from '../ports/ports.ts';
+import type { UsageFigures, UsageKey, UsagePlans } from '../ports/usage-plans.ts';
 
 export interface ApiGatewayUsagePlansOptions {
   readonly restApiId: string;

@@ -16,23 +16,15 @@ import { graceDeadline, hasExpired } from '../domain/key-lifecycle.ts';
 import { MAX_KEYS_PER_USER } from './environment.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, User } from '../domain/model.ts';
-import type {
-  AccountLimits,
-  AuthorizationRecords,
-  CredentialStore,
-  ExpiredKey,
-  KeyExpiryOutcome,
-  KeyExpiryStore,
-  Limits,
-  ListOptions,
-  NewSecret,
-  PepperStore,
-  SecretRef,
-  SecretsFound,
-  Store,
-  StoredPepper,
-  UsageKey,
-} from '../ports/ports.ts';
+import type { AccountLimits } from '../ports/account-store.ts';
+import type { AuthorizationRecords, CredentialStore } from '../ports/credentials.ts';
+import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '../ports/key-expiry-store.ts';
+import type { Limits } from '../ports/limits.ts';
+import type { ListOptions } from '../ports/list-options.ts';
+import type { NewSecret, SecretRef, SecretsFound } from '../ports/key-lifecycle-store.ts';
+import type { PepperStore, StoredPepper } from '../ports/pepper-store.ts';
+import type { Store } from '../ports/store.ts';
+import type { UsageKey } from '../ports/usage-plans.ts';
 import { authorizationLimitsFromItem, planAttribute, planFromItem, usageKeyAttributes, usageKeyFromItem } from './dynamodb/plan-items.ts';
 import { type CursorShape, decodeCursor, pageFromQuery } from './dynamodb/cursor.ts';
 import {

@@ -1,5 +1,5 @@
 import { DEFAULT_PLAN, MAX_BURST_LIMIT, MAX_QUOTA_LIMIT, MAX_RATE_LIMIT, QUOTA_PERIODS, isQuotaPeriod, type Plan } from '../domain/plan.ts';
-import type { Limits } from '../ports/ports.ts';
+import type { Limits } from '../ports/limits.ts';
 
 /**
  * Configuration read from the environment (set by the CDK stack, or by the local runtime).

@@ -1,5 +1,5 @@
 import { DecryptCommand, EncryptCommand, GenerateDataKeyWithoutPlaintextCommand, type KMSClient } from '@aws-sdk/client-kms';
-import type { Secrets } from '../ports/ports.ts';
+import type { Secrets } from '../ports/secrets.ts';
 
 /**
  * Every ciphertext is bound to what it protects with a KMS encryption context, so that a

@@ -6,7 +6,7 @@ import { canHoldKeys } from '../domain/roles.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { Principal } from '../domain/model.ts';
 import { type PresentedSecrets, UNTAGGED_SECRET } from '../domain/secret-tags.ts';
-import type { AuthorizationRecords, AuthorizationSecret } from '../ports/ports.ts';
+import type { AuthorizationRecords, AuthorizationSecret } from '../ports/credentials.ts';
 
 /**
  * The authorizer's decision, independent of API Gateway: which keys are valid, whose they are

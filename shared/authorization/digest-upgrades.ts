@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PepperRing } from '../domain/hashing.ts';
-import type { AuthorizationRecords } from '../ports/ports.ts';
+import type { AuthorizationRecords } from '../ports/credentials.ts';
 
 /**
  * Retiring an old pepper version means no stored digest uses it any more. Only the holder of

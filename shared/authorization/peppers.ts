@@ -1,5 +1,6 @@
 import { PepperRing } from '../domain/hashing.ts';
-import type { PepperStore, Secrets } from '../ports/ports.ts';
+import type { PepperStore } from '../ports/pepper-store.ts';
+import type { Secrets } from '../ports/secrets.ts';
 
 /**
  * Returns the container's pepper ring, loading and decrypting it on first use only: one

@@ -2,7 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DigestUpgrader } from '../authorization/digest-upgrades.ts';
 import type { PepperProvider } from '../authorization/peppers.ts';
 import type { Plan } from '../domain/plan.ts';
-import type { AuthorizerCache, CredentialStore, Limits, Secrets, Store, UsagePlans } from './ports.ts';
+import type { AuthorizerCache } from './authorizer-cache.ts';
+import type { CredentialStore } from './credentials.ts';
+import type { Limits } from './limits.ts';
+import type { Secrets } from './secrets.ts';
+import type { Store } from './store.ts';
+import type { UsagePlans } from './usage-plans.ts';
 import type { RoutePolicy } from '../authorization/route-policy.ts';
 
 /** What the authorizer needs; built once per container (functions/authorizer.ts) or by the local runtime. */

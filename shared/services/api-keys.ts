@@ -8,7 +8,7 @@ import { canHoldKeys } from '../domain/roles.ts';
 import type { ApiDeps } from '../ports/deps.ts';
 import type { PepperRing } from '../domain/hashing.ts';
 import type { ApiKey, ApiKeyRecord, Page, User } from '../domain/model.ts';
-import type { ListOptions } from '../ports/ports.ts';
+import type { ListOptions } from '../ports/list-options.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
 export interface NewApiKey {

@@ -1,6 +1,6 @@
 import type { ApiDeps } from '../ports/deps.ts';
 import type { AuditEvent, Page } from '../domain/model.ts';
-import type { ListOptions } from '../ports/ports.ts';
+import type { ListOptions } from '../ports/list-options.ts';
 
 /** The account's audit log, newest first. */
 export function listEvents(deps: ApiDeps, accountId: string, options: ListOptions): Promise<Page<AuditEvent>> {

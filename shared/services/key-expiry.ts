@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { SYSTEM_ACTOR } from '../domain/audit.ts';
 import { derivedId } from '../domain/derived-id.ts';
 import type { AuditEvent } from '../domain/model.ts';
-import type { ExpiredKey, KeyExpiryStore } from '../ports/ports.ts';
+import type { ExpiredKey, KeyExpiryStore } from '../ports/key-expiry-store.ts';
 
 /**
  * What follows DynamoDB's TTL removing an expired user key. TTL deletes the key's item and

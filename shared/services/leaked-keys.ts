@@ -2,7 +2,8 @@ import { type Actor, auditEvent } from '../domain/audit.ts';
 import { parseAccountKey, parseUserKey } from '../domain/key-format.ts';
 import { type PepperRing, digestsEqual } from '../domain/hashing.ts';
 import type { ApiDeps } from '../ports/deps.ts';
-import type { AuthorizationRecords, AuthorizationSecret, SecretRef } from '../ports/ports.ts';
+import type { AuthorizationRecords, AuthorizationSecret } from '../ports/credentials.ts';
+import type { SecretRef } from '../ports/key-lifecycle-store.ts';
 import { flushShortcut } from './revocation.ts';
 
 /**

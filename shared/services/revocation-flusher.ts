@@ -1,4 +1,4 @@
-import type { AuthorizerCache } from '../ports/ports.ts';
+import type { AuthorizerCache } from '../ports/authorizer-cache.ts';
 
 /**
  * The durable half of revocation. A change that narrows access commits first; the table's

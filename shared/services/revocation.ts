@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, RoleCannotHoldKeysError, StalePrincipalError, ValidationError } from '../domain/errors.ts';
 import type { ApiDeps } from '../ports/deps.ts';
-import type { AuthorizerCache } from '../ports/ports.ts';
+import type { AuthorizerCache } from '../ports/authorizer-cache.ts';
 
 /**
  * Runs a write that can take access away, then asks for the authorizer cache to be flushed at

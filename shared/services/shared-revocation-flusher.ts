@@ -1,4 +1,4 @@
-import type { AuthorizerCache, FlushLedger } from '../ports/ports.ts';
+import type { AuthorizerCache, FlushLedger } from '../ports/authorizer-cache.ts';
 import { DEFAULT_FLUSH_WINDOW_MS, DEFAULT_MAX_BACKOFF_MS, FlushNotDoneError, flushBackoffMs } from './revocation-flusher.ts';
 
 /**

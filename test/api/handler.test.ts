@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiHandler } from '#functions/commons/api-handler.ts';
 import type { ApiDeps } from '#shared/ports/deps.ts';
-import type { Store } from '#shared/ports/ports.ts';
+import type { Store } from '#shared/ports/store.ts';
 import { type ApiTestBed, apiEvent, createApiTestBed, lambdaContext, openApiViolations } from '#test/support/api-events.ts';
 import { captureProcessOutput } from '#test/support/output-capture.ts';
 

@@ -13,7 +13,7 @@ import { newId } from '#shared/domain/ids.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';
 import { ensurePepper } from '#shared/authorization/peppers.ts';
-import type { Secrets } from '#shared/ports/ports.ts';
+import type { Secrets } from '#shared/ports/secrets.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
 import type { ThrottleLimits } from '#local/gateway/account-limiter.ts';
 import { createLocalApp, type LocalApp } from '#local/process/app.ts';

@@ -10,7 +10,7 @@ import { LocalSecrets } from '#local/storage/local-secrets.ts';
 import type { AuditEventView } from '#shared/http/schemas.ts';
 import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { ensurePepper } from '#shared/authorization/peppers.ts';
-import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '#shared/ports/ports.ts';
+import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '#shared/ports/key-expiry-store.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { type KeyPair, quietLogger, sendThroughGateway } from '#test/support/api-events.ts';
 import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';

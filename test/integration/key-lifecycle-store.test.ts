@@ -5,7 +5,7 @@ import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { ConflictError, LimitExceededError, NotFoundError } from '#shared/domain/errors.ts';
 import { accountPk, keyNameSk, keySk, userSk } from '#shared/adapters/dynamodb/items.ts';
 import type { ApiKeyRecord, AuditEvent } from '#shared/domain/model.ts';
-import type { ExpiredKey } from '#shared/ports/ports.ts';
+import type { ExpiredKey } from '#shared/ports/key-expiry-store.ts';
 import { KEY_EXPIRE_ACTION, keyExpiryEvent } from '#shared/services/key-expiry.ts';
 import { type TestTable, createTestTable, fakeDigest, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
 

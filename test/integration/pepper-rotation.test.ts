@@ -10,7 +10,7 @@ import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { authorize } from '#shared/authorization/decision.ts';
 import { DigestUpgrader } from '#shared/authorization/digest-upgrades.ts';
 import { createPepperProvider, ensurePepper, rotatePepper, type PepperProvider } from '#shared/authorization/peppers.ts';
-import type { PepperStore } from '#shared/ports/ports.ts';
+import type { PepperStore } from '#shared/ports/pepper-store.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
 import { issueUserKey } from '#shared/services/api-keys.ts';
 import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';

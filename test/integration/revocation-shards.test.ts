@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlusherHandler } from '#functions/revocation-flusher.ts';
 import { DynamoDbFlushLedger } from '#shared/adapters/dynamodb/flush-ledger.ts';
-import type { AuthorizerCache } from '#shared/ports/ports.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
 import { quietLogger } from '#test/support/api-events.ts';
 import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';

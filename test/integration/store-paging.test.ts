@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
-import type { ListOptions } from '#shared/ports/ports.ts';
+import type { ListOptions } from '#shared/ports/list-options.ts';
 import type { Page } from '#shared/domain/model.ts';
 import { type TestTable, createTestTable, seedAccount, seedUser, testEvent, testKey } from '#test/support/dynamodb.ts';
 

@@ -7,7 +7,7 @@ import { DynamoDbStore, type DynamoDbStoreOptions } from '#shared/adapters/dynam
 import { newId } from '#shared/domain/ids.ts';
 import type { Role } from '#shared/domain/roles.ts';
 import type { AccountRecord, ApiKeyRecord, AuditEvent, User } from '#shared/domain/model.ts';
-import type { Store } from '#shared/ports/ports.ts';
+import type { Store } from '#shared/ports/store.ts';
 
 export interface TestTable {
   readonly raw: DynamoDBClient;

@@ -1,4 +1,4 @@
-import type { FlushLedger, FlushLedgerState } from '#shared/ports/ports.ts';
+import type { FlushLedger, FlushLedgerState } from '#shared/ports/authorizer-cache.ts';
 
 /**
  * A stage's flush ledger in memory, with the conditions of DynamoDbFlushLedger's writes, for

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
-import type { AuthorizerCache } from '#shared/ports/ports.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 
 /**
  * API Gateway's FlushStageAuthorizersCache as the flusher meets it, behind the real adapter

@@ -10,7 +10,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { KEY_ROLES, type Role } from '#shared/domain/roles.ts';
 import { UNTAGGED_SECRET } from '#shared/domain/secret-tags.ts';
-import type { AuthorizationRecords } from '#shared/ports/ports.ts';
+import type { AuthorizationRecords } from '#shared/ports/credentials.ts';
 import { ROUTES } from '#shared/http/routes.ts';
 
 const API_BASE = 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod';

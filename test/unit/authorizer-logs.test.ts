@@ -6,7 +6,7 @@ import { createLogger } from '#functions/commons/logger.ts';
 import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
-import type { AuthorizationRecords, CredentialStore } from '#shared/ports/ports.ts';
+import type { AuthorizationRecords, CredentialStore } from '#shared/ports/credentials.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 import { captureProcessOutput } from '#test/support/output-capture.ts';
 

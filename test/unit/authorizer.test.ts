@@ -10,7 +10,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import type { Role } from '#shared/domain/roles.ts';
 import { UNTAGGED_SECRET, newSecretTag } from '#shared/domain/secret-tags.ts';
-import type { AuthorizationRecords, CredentialStore } from '#shared/ports/ports.ts';
+import type { AuthorizationRecords, CredentialStore } from '#shared/ports/credentials.ts';
 import { ROUTES } from '#shared/http/routes.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 import forwardedFixture from '#test/events/authorizer-request-forwarded.json' with { type: 'json' };

@@ -8,7 +8,7 @@ import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { graceDeadline, validateKeyExpiry } from '#shared/domain/key-lifecycle.ts';
 import { UNTAGGED_SECRET, newSecretTag } from '#shared/domain/secret-tags.ts';
-import type { AuthorizationRecords } from '#shared/ports/ports.ts';
+import type { AuthorizationRecords } from '#shared/ports/credentials.ts';
 import { apiEvent } from '#test/support/api-events.ts';
 
 /** The pure rules of a key's life: expiry and grace periods in the decision, and where a cached Allow stops. */

@@ -1,7 +1,7 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createFlusherHandler } from '#functions/revocation-flusher.ts';
-import type { AuthorizerCache } from '#shared/ports/ports.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { quietLogger } from '#test/support/api-events.ts';
 import { MemoryFlushLedger } from '#test/support/memory-flush-ledger.ts';
 

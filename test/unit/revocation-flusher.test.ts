@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FlushNotDoneError, FlushThrottledError, RevocationFlusher, flushWaitBoundMs } from '#shared/services/revocation-flusher.ts';
-import type { AuthorizerCache } from '#shared/ports/ports.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 
 /** A clock that only moves when the flusher sleeps, so that windows and backoffs are exact. */
 function virtualTime(): { now: () => number; sleep: (ms: number) => Promise<void> } {

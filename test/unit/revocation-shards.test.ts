@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFlusherHandler } from '#functions/revocation-flusher.ts';
-import type { AuthorizerCache } from '#shared/ports/ports.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
 import { quietLogger } from '#test/support/api-events.ts';
 import { MemoryFlushLedger } from '#test/support/memory-flush-ledger.ts';

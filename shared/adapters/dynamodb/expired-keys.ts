@@ -1,4 +1,4 @@
-import type { ExpiredKey } from '../../ports/ports.ts';
+import type { ExpiredKey } from '../../ports/key-expiry-store.ts';
 import { TTL_ATTRIBUTE } from '../table-schema.ts';
 import { ACCOUNT_PREFIX, KEY_PREFIX } from './items.ts';
 import { type StreamImage, type TableChange, stringOf } from './narrowing.ts';

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { FlushLedger, FlushLedgerState } from '../../ports/ports.ts';
+import type { FlushLedger, FlushLedgerState } from '../../ports/authorizer-cache.ts';
 import { FLUSH_LEDGER_PK } from './items.ts';
 
 /** What the ledger item holds besides its keys; the flusher's IAM policy allows these alone. */

@@ -3,7 +3,7 @@ import type { CidrRule } from '../../domain/cidr.ts';
 import { newSecretTag } from '../../domain/secret-tags.ts';
 import { isRole, type Role } from '../../domain/roles.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, PreviousSecret, User } from '../../domain/model.ts';
-import type { AuthorizationSecret } from '../../ports/ports.ts';
+import type { AuthorizationSecret } from '../../ports/credentials.ts';
 import { TTL_ATTRIBUTE } from '../table-schema.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { isQuotaPeriod, type Plan } from '../../domain/plan.ts';
-import type { UsageKey } from '../../ports/ports.ts';
+import type { UsageKey } from '../../ports/usage-plans.ts';
 import type { Item } from './items.ts';
 
 /**

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { keyDigest } from '#shared/domain/hashing.ts';
 import { createPepperProvider, ensurePepper, rotatePepper } from '#shared/authorization/peppers.ts';
-import type { PepperStore, Secrets, StoredPepper } from '#shared/ports/ports.ts';
+import type { PepperStore, StoredPepper } from '#shared/ports/pepper-store.ts';
+import type { Secrets } from '#shared/ports/secrets.ts';
 
 const USER_KEY = 'lks_AcCt0123456789ZzKeY0abcdefghijkl0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg0B4vWj';
 
