@@ -11,6 +11,7 @@ const USAGE = `Usage: latchkey <command> [options]
 Commands:
   start [options]    run the API locally over HTTP on DynamoDB Local (latchkey start --help)
   admin <command>    manage accounts on a deployment or a local run (latchkey admin --help)
+  smoke --url <url>  check a deployed stack end to end over HTTP (latchkey smoke --help)
 
 Options:
   --help             show this help
@@ -21,6 +22,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const PROGRAMS: Readonly<Record<string, string>> = {
   start: path.join(here, '..', 'local', 'process', 'main.ts'),
   admin: path.join(here, '..', 'admin', 'main.ts'),
+  smoke: path.join(here, '..', 'smoke', 'main.ts'),
 };
 
 const [command, ...rest] = process.argv.slice(2);

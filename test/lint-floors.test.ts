@@ -28,6 +28,10 @@ describe('the floors between rooms', () => {
     ['functions/ importing the local runtime', 'functions/whoami.ts', "import '#local/gateway/gateway.ts';"],
     ['infra/ importing the admin CLI', 'infra/latchkey.ts', "import '#admin/main.ts';"],
     ['console/ importing shared/ outside the domain', 'console/src/format.ts', "import '../../shared/http/routes.ts';"],
+    ['smoke/ importing the store behind the API', 'smoke/main.ts', "import '#shared/adapters/dynamodb-store.ts';"],
+    ['smoke/ importing the local runtime by a relative path', 'smoke/checks/access.ts', "import '../../local/gateway/gateway.ts';"],
+    ['smoke/ importing functions/', 'smoke/main.ts', "import '#functions/whoami.ts';"],
+    ['smoke/ importing test/', 'smoke/main.ts', "import '#test/e2e/support.ts';"],
   ])('%s fails lint', async (_floor, file, crossing) => {
     expect(await restrictedImports(file, `${crossing}\nexport {};\n`)).toHaveLength(1);
   });
@@ -36,6 +40,7 @@ describe('the floors between rooms', () => {
     ['shared/domain/ importing itself', 'shared/domain/roles.ts', "import './ids.ts';"],
     ['console/ importing the domain', 'console/src/format.ts', "import '../../shared/domain/roles.ts';"],
     ['functions/ importing shared/', 'functions/whoami.ts', "import '#shared/http/routes.ts';"],
+    ['smoke/ importing the domain', 'smoke/main.ts', "import '#shared/domain/key-format.ts';"],
   ])('%s passes', async (_floor, file, allowed) => {
     expect(await restrictedImports(file, `${allowed}\nexport {};\n`)).toEqual([]);
   });
