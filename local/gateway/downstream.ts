@@ -14,8 +14,8 @@ import {
 import { buildRoutePolicy } from '#shared/authorization/route-policy.ts';
 import { withoutWithheldHeaders } from '#shared/http/backend-headers.ts';
 import { pathFromTemplate } from '#shared/http/request-path.ts';
-import type { DownstreamInvoker, GatewayRequest, GatewayResponse, ProxyHandler } from './gateway.ts';
-import { proxyResponse } from './gateway.ts';
+import type { DownstreamInvoker, GatewayRequest, ProxyHandler } from './gateway.ts';
+import { type GatewayResponse, proxyResponse } from './gateway-responses.ts';
 import { INTEGRATION_TIMEOUT_MS, sendToHttpBackend } from './http-backend.ts';
 
 /**

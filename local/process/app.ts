@@ -18,7 +18,8 @@ import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
 import { AccountLimiter, MethodThrottle, type ThrottleLimits } from '../gateway/account-limiter.ts';
 import { LOCAL_SERVICE } from './request-log.ts';
 import { buildRoutePolicy } from '#shared/authorization/route-policy.ts';
-import { LocalAuthorizerCache, createGateway, type DownstreamInvoker, type Gateway, type ProxyHandler } from '../gateway/gateway.ts';
+import { LocalAuthorizerCache } from '../gateway/authorizer-cache.ts';
+import { createGateway, type DownstreamInvoker, type Gateway, type ProxyHandler } from '../gateway/gateway.ts';
 
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
 

@@ -1,6 +1,6 @@
 import { consoleResponse, type ConsoleAssets } from '#functions/commons/console-site.ts';
 import { buildConsole } from '#infra/console/build.ts';
-import type { GatewayResponse } from '../gateway/gateway.ts';
+import type { GatewayResponse } from '../gateway/gateway-responses.ts';
 
 export type ConsoleHandler = (method: string, path: string) => Promise<GatewayResponse | undefined>;
 

@@ -3,7 +3,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { buildOpenApiDocument } from '#shared/http/openapi.ts';
 import { localConsole, type ConsoleHandler } from './console.ts';
-import { gatewayError, type Gateway, type GatewayResponse } from '../gateway/gateway.ts';
+import type { Gateway } from '../gateway/gateway.ts';
+import { gatewayError, type GatewayResponse } from '../gateway/gateway-responses.ts';
 import { RequestLog } from './request-log.ts';
 import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER } from './runtime-files.ts';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { API_SCHEMAS } from '#shared/http/schemas.ts';
 import { buildOpenApiDocument, renderOpenApiDocument } from '#shared/http/openapi.ts';
 import { ROUTES, isPublicRoute } from '#shared/http/routes.ts';
-import { gatewayError } from '#local/gateway/gateway.ts';
+import { gatewayError } from '#local/gateway/gateway-responses.ts';
 
 const committedPath = fileURLToPath(new URL('../../openapi.json', import.meta.url));
 

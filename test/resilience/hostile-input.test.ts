@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalApp, type LocalApp } from '#local/process/app.ts';
-import type { GatewayResponse } from '#local/gateway/gateway.ts';
+import type { GatewayResponse } from '#local/gateway/gateway-responses.ts';
 import type { Actor } from '#shared/domain/audit.ts';
 import { DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
 import { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';

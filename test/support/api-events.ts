@@ -19,7 +19,9 @@ import type { Limits } from '#shared/ports/limits.ts';
 import { FUNCTION_GROUPS, type FunctionGroup, type OperationId, ROUTES, type Route } from '#shared/http/routes.ts';
 import { type CreatedAccount, createAccount } from '#shared/services/accounts.ts';
 import { type TestTable, createTestTable } from './dynamodb.ts';
-import { type Gateway, requestIdentity } from '#local/gateway/gateway.ts';
+import type { Gateway } from '#local/gateway/gateway.ts';
+import { lambdaContext as localLambdaContext } from '#local/gateway/lambda-context.ts';
+import { requestIdentity } from '#local/gateway/proxy-event.ts';
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 import { UNREACHED_THROTTLE } from './unreached-limits.ts';
@@ -94,23 +96,9 @@ export function apiEvent(operationId: OperationId, principal: Principal | null, 
   };
 }
 
+/** A handler's context as the local gateway makes it, for a call made now. */
 export function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'latchkey-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:latchkey-test',
-    memoryLimitInMB: '512',
-    awsRequestId: randomBytes(8).toString('hex'),
-    logGroupName: '/aws/lambda/latchkey-test',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 29_000,
-    /* eslint-disable @typescript-eslint/no-deprecated */
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-    /* eslint-enable @typescript-eslint/no-deprecated */
-  };
+  return localLambdaContext('test', randomBytes(8).toString('hex'), Date.now());
 }
 
 // ---------------------------------------------------------------------------------------------

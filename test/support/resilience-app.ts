@@ -20,9 +20,11 @@ import type { PepperStore } from '#shared/ports/pepper-store.ts';
 import type { Secrets } from '#shared/ports/secrets.ts';
 import type { Route } from '#shared/http/routes.ts';
 import { createAccount } from '#shared/services/accounts.ts';
-import type { Gateway, GatewayResponse } from '#local/gateway/gateway.ts';
+import type { Gateway } from '#local/gateway/gateway.ts';
+import type { GatewayResponse } from '#local/gateway/gateway-responses.ts';
 import type { FaultInjector } from './resilience-faults.ts';
-import { requestIdentity } from '#local/gateway/gateway.ts';
+import { lambdaContext as localLambdaContext } from '#local/gateway/lambda-context.ts';
+import { requestIdentity } from '#local/gateway/proxy-event.ts';
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 
@@ -166,24 +168,9 @@ export function proxyEvent(
   };
 }
 
+/** A handler's context as the local gateway makes it, for a call made now. */
 export function lambdaContext(): Context {
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'latchkey-resilience',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:latchkey-resilience',
-    memoryLimitInMB: '512',
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/latchkey-resilience',
-    logStreamName: 'resilience',
-    getRemainingTimeInMillis: () => 29_000,
-    /* eslint-disable @typescript-eslint/no-deprecated */
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-    /* eslint-enable @typescript-eslint/no-deprecated */
-  };
+  return localLambdaContext('resilience', randomUUID(), Date.now());
 }
 
 export function headerOf(headers: Readonly<Record<string, unknown>> | undefined, name: string): string | undefined {

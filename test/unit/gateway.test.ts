@@ -3,13 +3,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { allowPolicy, apiBaseArn, denyAllPolicy } from '#shared/authorization/policies.ts';
 import type { KeyRole } from '#shared/domain/roles.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/http/routes.ts';
-import {
-  LocalAuthorizerCache,
-  createGateway,
-  type AuthorizerFunction,
-  type GatewayRequest,
-  type ProxyHandler,
-} from '#local/gateway/gateway.ts';
+import { LocalAuthorizerCache } from '#local/gateway/authorizer-cache.ts';
+import { createGateway, type AuthorizerFunction, type GatewayRequest, type ProxyHandler } from '#local/gateway/gateway.ts';
 
 /**
  * The emulator in front of a scripted authorizer and recording handlers: each test decides what

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { authorizationLapsed } from '#functions/commons/api-handler.ts';
-import { type CachedPolicy, LocalAuthorizerCache } from '#local/gateway/gateway.ts';
+import { type CachedPolicy, LocalAuthorizerCache } from '#local/gateway/authorizer-cache.ts';
 import { type ParsedCredentials, decide } from '#shared/authorization/decision.ts';
 import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
