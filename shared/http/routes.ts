@@ -3,8 +3,9 @@ import type { KeyRole } from '../domain/roles.ts';
 /**
  * The one list of routes. API Gateway's resources (infra), the local server, the authorizer's
  * policy and the OpenAPI document are all derived from it; the request and response schemas
- * of each operation live in `api-schemas.ts`, keyed by `operationId` and checked complete by
- * the type system (kept apart so that the authorizer's bundle carries no schema library).
+ * of each operation live in `schemas/<group>.ts`, keyed by `operationId` and checked complete by
+ * the type system (kept apart so that the authorizer's bundle carries no schema library, and
+ * each function's bundle only its own group's schemas).
  */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -60,6 +61,8 @@ export const ROUTES = [
 ] as const satisfies readonly Route[];
 
 export type OperationId = (typeof ROUTES)[number]['operationId'];
+/** The operations of one function group: what its Lambda function serves, and all it bundles. */
+export type OperationIdOf<G extends FunctionGroup> = Extract<(typeof ROUTES)[number], { readonly group: G }>['operationId'];
 /** Operations of routes that need no keys. */
 export type PublicOperationId = Extract<(typeof ROUTES)[number], { readonly public: true }>['operationId'];
 

@@ -1,0 +1,36 @@
+import * as z from 'zod';
+import type { FunctionGroup, OperationIdOf } from '../routes.ts';
+
+/**
+ * What every group's schemas build on. Objects are strict: an unknown field in a request is
+ * refused (a misspelt field would otherwise be silently ignored), and an unexpected field in a
+ * response is a fault rather than a leak. Each group's schemas sit in their own file so that a
+ * function's bundle builds only its own routes' schemas at load.
+ */
+
+/** Named schemas: the OpenAPI document's `components.schemas`. */
+export const API_COMPONENTS = z.registry<{ id: string }>();
+
+export const Id = z.string().regex(/^[0-9A-Za-z]{16}$/, 'must be a 16-character id').describe('16 base62 characters');
+export const Timestamp = z.iso.datetime().describe('ISO 8601, UTC').register(API_COMPONENTS, { id: 'Timestamp' });
+
+/** Bodies are tiny; anything larger is refused before it is parsed. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export const KeyIdParams = z.strictObject({ keyId: Id });
+
+export interface OperationSchemas {
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodObject;
+  /** Absent for 204 No Content. */
+  readonly response?: z.ZodType;
+  /**
+   * The domain refusals the operation can answer with, beyond those every route can (400, 401,
+   * 403, 500) and those of a route with a body (413, 415): documented in the OpenAPI document.
+   */
+  readonly refusals?: readonly (404 | 409 | 422)[];
+}
+
+/** The schemas of one function group's operations, keyed by operationId: exactly its routes. */
+export type GroupSchemas<G extends FunctionGroup> = { readonly [K in OperationIdOf<G>]: OperationSchemas };

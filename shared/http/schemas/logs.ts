@@ -1,0 +1,25 @@
+import * as z from 'zod';
+import { API_COMPONENTS, type GroupSchemas, Id, Timestamp } from './common.ts';
+import { Cursor, Limit, NextCursor } from './paging.ts';
+
+export const AuditEventView = z
+  .strictObject({
+    id: Id,
+    time: Timestamp,
+    action: z.string().describe('e.g. `api-key.create`, `cidr-rule.delete`, `account-key.reveal`'),
+    actor: z.strictObject({ userId: Id.nullable(), keyId: Id.nullable() }),
+    target: z.string().describe('e.g. `api-key/<id>`'),
+    sourceIp: z.string().nullable(),
+  })
+  .register(API_COMPONENTS, { id: 'AuditEvent' });
+
+const AuditEventListView = z
+  .strictObject({ items: z.array(AuditEventView), nextCursor: NextCursor })
+  .register(API_COMPONENTS, { id: 'AuditEventList' });
+
+export const LOGS_SCHEMAS = {
+  listEvents: {
+    query: z.strictObject({ limit: Limit, cursor: Cursor }),
+    response: AuditEventListView,
+  },
+} as const satisfies GroupSchemas<'logs'>;

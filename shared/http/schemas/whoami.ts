@@ -1,0 +1,11 @@
+import * as z from 'zod';
+import { KEY_ROLES } from '../../domain/roles.ts';
+import { API_COMPONENTS, type GroupSchemas, Id } from './common.ts';
+
+export const WhoAmIView = z
+  .strictObject({ accountId: Id, userId: Id, role: z.enum(KEY_ROLES), keyId: Id, sourceIp: z.string() })
+  .register(API_COMPONENTS, { id: 'WhoAmI' });
+
+export const WHOAMI_SCHEMAS = {
+  whoami: { response: WhoAmIView },
+} as const satisfies GroupSchemas<'whoami'>;
