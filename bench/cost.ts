@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createAuthorizerHandler } from '#functions/authorizer.ts';
-import { createApiHandler } from '#functions/commons/api-handler.ts';
+import { createApiHandler } from '#functions/operations/all-groups.ts';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { LocalSecrets } from '#local/storage/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';

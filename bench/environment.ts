@@ -1,6 +1,6 @@
 /**
  * Imported first by main.ts, before any module that builds an SDK client at module scope
- * (functions/commons/clients.ts does): region and SDK settings must be in place by then.
+ * (functions/commons/clients/ does): region and SDK settings must be in place by then.
  */
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -1,5 +1,6 @@
-import { lazyApiHandler } from './commons/api-handler.ts';
-import { awsApiDeps } from './commons/api-deps.ts';
+import { lazyGroupHandler } from './commons/api-handler.ts';
+import { usagePlanApiDeps } from './commons/api-deps/usage-plans.ts';
+import { ACCOUNT_OPERATIONS } from './operations/account.ts';
 
-/** The `account` routes of the route table (shared/http/routes.ts). */
-export const handler = lazyApiHandler('account', awsApiDeps);
+/** The `account` routes of the route table (shared/http/routes.ts), on the table, KMS and API Gateway (usage plans). */
+export const handler = lazyGroupHandler(ACCOUNT_OPERATIONS, usagePlanApiDeps);

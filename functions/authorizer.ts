@@ -19,7 +19,8 @@ import type { AuthorizerDeps } from '#shared/ports/deps.ts';
 import { createPepperProvider } from '#shared/authorization/peppers.ts';
 import { planContext } from '#shared/authorization/plan-context.ts';
 import { routePolicyFromEnv } from '#shared/authorization/route-policy.ts';
-import { documentClient, kmsClient } from './commons/clients.ts';
+import { documentClient } from './commons/clients/dynamodb.ts';
+import { kmsClient } from './commons/clients/kms.ts';
 import { createLogger } from './commons/logger.ts';
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;

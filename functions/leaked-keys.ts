@@ -1,5 +1,6 @@
-import { lazyApiHandler } from './commons/api-handler.ts';
-import { awsApiDeps } from './commons/api-deps.ts';
+import { lazyGroupHandler } from './commons/api-handler.ts';
+import { pepperApiDeps } from './commons/api-deps/peppers.ts';
+import { LEAKED_KEYS_OPERATIONS } from './operations/leaked-keys.ts';
 
-/** The `leaked-keys` route of the route table (shared/http/routes.ts): needs no keys, behind no authorizer. */
-export const handler = lazyApiHandler('leaked-keys', awsApiDeps);
+/** The `leaked-keys` routes of the route table (shared/http/routes.ts), on the table and KMS (the peppers). */
+export const handler = lazyGroupHandler(LEAKED_KEYS_OPERATIONS, pepperApiDeps);

@@ -1,5 +1,6 @@
-import { lazyApiHandler } from './commons/api-handler.ts';
-import { awsApiDeps } from './commons/api-deps.ts';
+import { lazyGroupHandler } from './commons/api-handler.ts';
+import { tableApiDeps } from './commons/api-deps/table.ts';
+import { LOGS_OPERATIONS } from './operations/logs.ts';
 
-/** The `logs` routes of the route table (shared/http/routes.ts). */
-export const handler = lazyApiHandler('logs', awsApiDeps);
+/** The `logs` routes of the route table (shared/http/routes.ts), on the table alone (DynamoDB). */
+export const handler = lazyGroupHandler(LOGS_OPERATIONS, tableApiDeps);

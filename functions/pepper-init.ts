@@ -6,7 +6,8 @@ import { ENV, requiredEnv } from '#shared/adapters/environment.ts';
 import { ensurePepper } from '#shared/authorization/peppers.ts';
 import type { PepperStore } from '#shared/ports/pepper-store.ts';
 import type { Secrets } from '#shared/ports/secrets.ts';
-import { documentClient, kmsClient } from './commons/clients.ts';
+import { documentClient } from './commons/clients/dynamodb.ts';
+import { kmsClient } from './commons/clients/kms.ts';
 import { createLogger } from './commons/logger.ts';
 
 export interface PepperInitResult {

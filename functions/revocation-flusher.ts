@@ -47,7 +47,6 @@ let handlerInstance: FlusherHandler | undefined;
 function createHandler(): FlusherHandler {
   const restApiId = requiredEnv(ENV.restApiId);
   const stageName = requiredEnv(ENV.stageName);
-  // Its own DynamoDB client, not commons/clients.ts: that module would bundle KMS in too.
   const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientSettings()));
   return createFlusherHandler(
     new ApiGatewayAuthorizerCache(new APIGatewayClient(awsClientSettings()), restApiId, stageName),

@@ -1,5 +1,6 @@
-import { lazyApiHandler } from './commons/api-handler.ts';
-import { awsApiDeps } from './commons/api-deps.ts';
+import { lazyGroupHandler } from './commons/api-handler.ts';
+import { tableApiDeps } from './commons/api-deps/table.ts';
+import { USERS_OPERATIONS } from './operations/users.ts';
 
-/** The `users` routes of the route table (shared/http/routes.ts). */
-export const handler = lazyApiHandler('users', awsApiDeps);
+/** The `users` routes of the route table (shared/http/routes.ts), on the table alone (DynamoDB). */
+export const handler = lazyGroupHandler(USERS_OPERATIONS, tableApiDeps);

@@ -2,17 +2,16 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { MAX_BODY_BYTES, type OperationSchemas, schemasOf } from '#shared/http/schemas.ts';
+import { MAX_BODY_BYTES, type OperationSchemas } from '#shared/http/schemas/common.ts';
 import type { Actor } from '#shared/domain/audit.ts';
 import { SECRET_TAG_CONTEXT, VALID_UNTIL_CONTEXT } from '#shared/authorization/decision.ts';
-import type { ApiDeps } from '#shared/ports/deps.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { isId } from '#shared/domain/ids.ts';
 import { canHoldKeys } from '#shared/domain/roles.ts';
 import { type PresentedSecrets, isSecretTag } from '#shared/domain/secret-tags.ts';
 import type { Principal } from '#shared/domain/model.ts';
-import { type FunctionGroup, type OperationId, type Route, findRoute, routesOfGroup } from '#shared/http/routes.ts';
-import { OPERATIONS, type OperationRequest } from './operations.ts';
+import { type FunctionGroup, type OperationId, type OperationIdOf, type Route, findRoute, routesOfGroup } from '#shared/http/routes.ts';
+import type { HandlerDeps, OperationGroup, OperationRequest } from './operations.ts';
 import { FAULT_DETAIL, type FieldError, HttpProblemError, problemFor, problemResponse, unauthorizedResponse } from './problems.ts';
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -34,10 +33,11 @@ const PATH_RESOURCES: Readonly<Record<string, string>> = { userId: 'user', keyId
 /**
  * The Lambda handler of one function group: normalises headers, finds the route, re-checks
  * the caller's role, validates the request against the operation's schemas, runs its one use
- * case and answers JSON, or an RFC 9457 problem document for anything refused.
+ * case and answers JSON, or an RFC 9457 problem document for anything refused. It knows only
+ * the group's own operations and schemas, so a function bundles no other route's code.
  */
-export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandler {
-  const routes = routesOfGroup(group);
+export function createGroupHandler<G extends FunctionGroup, D extends HandlerDeps>(group: OperationGroup<G, D>, deps: D): ApiHandler {
+  const routes = routesOfGroup(group.group);
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpHeaderNormalizer())
     .use(requestLog(deps))
@@ -58,8 +58,9 @@ export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandle
           throw new HttpProblemError('forbidden', `a key of a user with role '${principal.role}' may not call this route`);
         }
       }
-      const operationId = route.operationId as OperationId;
-      const schemas = schemasOf(operationId);
+      // Every route of routesOfGroup is one of the group's operations.
+      const operationId = route.operationId as OperationIdOf<G>;
+      const schemas: OperationSchemas = group.schemas[operationId];
       const sourceIp = event.requestContext.identity.sourceIp;
       const request: OperationRequest<OperationId> = {
         principal,
@@ -71,7 +72,7 @@ export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandle
       } as OperationRequest<OperationId>;
       // The request parts were validated with this operation's own schemas just above, which is
       // the correlation the type system cannot see through the union of operation ids.
-      const operation = OPERATIONS[operationId] as (deps: ApiDeps, request: OperationRequest<OperationId>) => Promise<unknown>;
+      const operation = group.operations[operationId] as (deps: D, request: OperationRequest<OperationId>) => Promise<unknown>;
       const result = await operation(deps, request);
       if (schemas.response === undefined) return { statusCode: route.status, headers: { 'cache-control': 'no-store' }, body: '' };
       // A response that does not match its schema is a fault, not something to send.
@@ -83,10 +84,10 @@ export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandle
  * For the Lambda entry points: the dependencies are built on the first invocation, so that
  * importing a handler module needs no environment and a cold start pays for them once.
  */
-export function lazyApiHandler(group: FunctionGroup, buildDeps: () => ApiDeps): ApiHandler {
+export function lazyGroupHandler<G extends FunctionGroup, D extends HandlerDeps>(group: OperationGroup<G, D>, buildDeps: () => D): ApiHandler {
   let handler: ApiHandler | undefined;
   return (event, context) => {
-    handler ??= createApiHandler(group, buildDeps());
+    handler ??= createGroupHandler(group, buildDeps());
     return handler(event, context);
   };
 }
@@ -244,7 +245,7 @@ function requestIdOf(event: APIGatewayProxyEvent, context: Context | undefined):
 }
 
 /** Errors become problem documents; a fault becomes a generic 500 and is logged with the request id. */
-function problemResponses(deps: ApiDeps): ApiMiddleware {
+function problemResponses(deps: HandlerDeps): ApiMiddleware {
   return {
     onError: (request) => {
       const context = { instance: request.event.path, requestId: requestIdOf(request.event, request.context) };
@@ -264,7 +265,7 @@ function problemResponses(deps: ApiDeps): ApiMiddleware {
 }
 
 /** One structured line per request: ids and outcome only, never a header or a body. */
-function requestLog(deps: ApiDeps): ApiMiddleware {
+function requestLog(deps: HandlerDeps): ApiMiddleware {
   const log = (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>): void => {
     const route: Route | undefined = findRoute(request.event.httpMethod, request.event.resource);
     const status = request.response?.statusCode ?? 500;
@@ -285,7 +286,7 @@ function requestLog(deps: ApiDeps): ApiMiddleware {
  * Records when a key was last used, at most once per key per interval and container, after
  * a successful request. Best effort: a failure is logged and never fails the request.
  */
-function keyUseRecording(deps: ApiDeps): ApiMiddleware {
+function keyUseRecording(deps: HandlerDeps): ApiMiddleware {
   const lastRecorded = new Map<string, number>();
   return {
     after: async (request) => {

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAuthorizerHandler } from '#functions/authorizer.ts';
-import { createApiHandler } from '#functions/commons/api-handler.ts';
+import { createApiHandler } from '#functions/operations/all-groups.ts';
 import { createLogger } from '#functions/commons/logger.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';

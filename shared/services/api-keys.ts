@@ -25,14 +25,14 @@ export interface CreatedApiKey {
 }
 
 export function listApiKeys(
-  deps: ApiDeps,
+  deps: Pick<ApiDeps, 'store'>,
   accountId: string,
   options: ListOptions & { readonly userId?: string | undefined },
 ): Promise<Page<ApiKey>> {
   return deps.store.listKeys(accountId, options);
 }
 
-export async function getApiKey(deps: ApiDeps, accountId: string, keyId: string): Promise<ApiKey> {
+export async function getApiKey(deps: Pick<ApiDeps, 'store'>, accountId: string, keyId: string): Promise<ApiKey> {
   const key = await deps.store.getKey(accountId, keyId);
   if (key === undefined) throw new NotFoundError('API key');
   return key;
@@ -55,7 +55,7 @@ export async function createApiKey(
   return { key: publicApiKey(record), secret };
 }
 
-export async function deleteApiKey(deps: ApiDeps, accountId: string, keyId: string, actor: Actor): Promise<void> {
+export async function deleteApiKey(deps: Pick<ApiDeps, 'store' | 'now' | 'authorizerCache' | 'logger'>, accountId: string, keyId: string, actor: Actor): Promise<void> {
   const event = auditEvent(accountId, actor, 'api-key.delete', `api-key/${keyId}`, deps.now());
   // A deleted key must stop working now, not when API Gateway's cached Allow expires.
   await withAuthorizerCacheFlush(deps, () => deps.store.deleteKey(accountId, keyId, event));

@@ -3,6 +3,6 @@ import type { AuditEvent, Page } from '../domain/model.ts';
 import type { ListOptions } from '../ports/list-options.ts';
 
 /** The account's audit log, newest first. */
-export function listEvents(deps: ApiDeps, accountId: string, options: ListOptions): Promise<Page<AuditEvent>> {
+export function listEvents(deps: Pick<ApiDeps, 'store'>, accountId: string, options: ListOptions): Promise<Page<AuditEvent>> {
   return deps.store.listEvents(accountId, options);
 }

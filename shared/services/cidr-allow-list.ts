@@ -5,6 +5,9 @@ import type { ApiDeps } from '../ports/deps.ts';
 import { getApiKey } from './api-keys.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
+/** What the allow-list use cases touch: the table, its limits and the authorizer cache. */
+type AllowListDeps = Pick<ApiDeps, 'store' | 'now' | 'limits' | 'authorizerCache' | 'logger'>;
+
 /**
  * A key's CIDR allow list. An add is one conditional append (`addCidrRule`), so adds racing on
  * one key each land or are refused without retrying against one another; an edit or removal
@@ -12,11 +15,11 @@ import { withAuthorizerCacheFlush } from './revocation.ts';
  * committed change flushes the authorizer cache: adding a rule to an empty list, editing or
  * removing one can each shut out an address that a cached Allow still lets in.
  */
-export async function listCidrRules(deps: ApiDeps, accountId: string, keyId: string): Promise<readonly CidrRule[]> {
+export async function listCidrRules(deps: AllowListDeps, accountId: string, keyId: string): Promise<readonly CidrRule[]> {
   return (await getApiKey(deps, accountId, keyId)).cidrAllowList;
 }
 
-export async function addCidrRule(deps: ApiDeps, accountId: string, keyId: string, cidrInput: string, actor: Actor): Promise<CidrRule> {
+export async function addCidrRule(deps: AllowListDeps, accountId: string, keyId: string, cidrInput: string, actor: Actor): Promise<CidrRule> {
   const cidr = parseCidr(cidrInput, 'cidr');
   const now = deps.now();
   const rule: CidrRule = { id: newId(), cidr, createdAt: now.toISOString() };
@@ -25,7 +28,7 @@ export async function addCidrRule(deps: ApiDeps, accountId: string, keyId: strin
 }
 
 export async function updateCidrRule(
-  deps: ApiDeps,
+  deps: AllowListDeps,
   accountId: string,
   keyId: string,
   ruleId: string,
@@ -48,7 +51,7 @@ export async function updateCidrRule(
   );
 }
 
-export async function deleteCidrRule(deps: ApiDeps, accountId: string, keyId: string, ruleId: string, actor: Actor): Promise<void> {
+export async function deleteCidrRule(deps: AllowListDeps, accountId: string, keyId: string, ruleId: string, actor: Actor): Promise<void> {
   const event = auditEvent(accountId, actor, 'cidr-rule.delete', ruleTarget(keyId, ruleId), deps.now());
   await withAuthorizerCacheFlush(deps, () =>
     deps.store.editAllowList(accountId, keyId, (list) => ({ list: list.remove(ruleId), result: undefined }), event, deps.limits),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { awsApiDeps } from '#functions/commons/api-deps.ts';
+import { tableApiDeps } from '#functions/commons/api-deps/table.ts';
+import { usagePlanApiDeps } from '#functions/commons/api-deps/usage-plans.ts';
 import { ENV } from '#shared/adapters/environment.ts';
 import { FUNCTION_GROUPS } from '#shared/http/routes.ts';
 
@@ -26,7 +27,7 @@ describe('Lambda entry points', () => {
     expect(typeof module.handler).toBe('function');
   });
 
-  it('builds its dependencies only from a complete environment, naming what is missing', () => {
+  it('builds the dependencies of the account function (every client) only from a complete environment, naming what is missing', () => {
     // Prepare
     for (const name of Object.values(ENV)) Reflect.deleteProperty(process.env, name);
     process.env[ENV.tableName] = 'latchkey-table';
@@ -34,12 +35,26 @@ describe('Lambda entry points', () => {
     process.env[ENV.restApiId] = 'a1b2c3d4e5';
 
     // Act
-    const build = () => awsApiDeps();
+    const build = () => usagePlanApiDeps();
 
     // Assess
     expect(build).toThrow(ENV.stageName);
     process.env[ENV.stageName] = 'prod';
     expect(build().limits).toEqual({ keysPerUser: 10, rulesPerKey: 20 });
+    for (const name of Object.values(ENV)) Reflect.deleteProperty(process.env, name);
+  });
+
+  it('builds the dependencies of a function of the table alone from the table name: it reads nothing of KMS or API Gateway', () => {
+    // Prepare
+    for (const name of Object.values(ENV)) Reflect.deleteProperty(process.env, name);
+
+    // Act
+    const build = () => tableApiDeps();
+
+    // Assess
+    expect(build).toThrow(ENV.tableName);
+    process.env[ENV.tableName] = 'latchkey-table';
+    expect(Object.keys(build()).sort()).toEqual(['authorizerCache', 'limits', 'logger', 'now', 'store']);
     for (const name of Object.values(ENV)) Reflect.deleteProperty(process.env, name);
   });
 });

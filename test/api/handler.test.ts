@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createApiHandler } from '#functions/commons/api-handler.ts';
+import { createApiHandler } from '#functions/operations/all-groups.ts';
 import type { ApiDeps } from '#shared/ports/deps.ts';
 import type { Store } from '#shared/ports/store.ts';
 import { type ApiTestBed, apiEvent, createApiTestBed, lambdaContext, openApiViolations } from '#test/support/api-events.ts';

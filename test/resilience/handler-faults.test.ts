@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApiHandler } from '#functions/commons/api-handler.ts';
+import { createApiHandler } from '#functions/operations/all-groups.ts';
 import { FAULT_DETAIL } from '#functions/commons/problems.ts';
 import { type Actor, SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import type { ApiDeps } from '#shared/ports/deps.ts';

@@ -37,7 +37,7 @@ export interface ResilienceTable {
 }
 
 function documentClientOn(raw: DynamoDBClient): DynamoDBDocumentClient {
-  // As the Lambda functions build theirs (functions/commons/clients.ts).
+  // As the Lambda functions build theirs (functions/commons/clients/).
   return DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
 }
 

@@ -8,7 +8,9 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorizerFaultError, createAuthorizerHandler } from '#functions/authorizer.ts';
 import { AWS_CALL_LIMITS, awsClientSettings } from '#functions/commons/aws-client-settings.ts';
-import { dynamoDbClient, kmsClient } from '#functions/commons/clients.ts';
+import { apiGatewayClient } from '#functions/commons/clients/api-gateway.ts';
+import { dynamoDbClient } from '#functions/commons/clients/dynamodb.ts';
+import { kmsClient } from '#functions/commons/clients/kms.ts';
 import { AUTHORIZER_TIMEOUT } from '#infra/stateless-stack.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
@@ -133,6 +135,7 @@ describe('AWS SDK clients against a server that never answers', () => {
   it('builds the Lambda functions\' clients with those tries', async () => {
     expect(await dynamoDbClient.config.maxAttempts()).toBe(AWS_CALL_LIMITS.maxAttempts);
     expect(await kmsClient.config.maxAttempts()).toBe(AWS_CALL_LIMITS.maxAttempts);
+    expect(await apiGatewayClient.config.maxAttempts()).toBe(AWS_CALL_LIMITS.maxAttempts);
   });
 });
 
