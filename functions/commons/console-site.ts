@@ -6,9 +6,16 @@
  * the local server alike.
  */
 
-import { CONSOLE_PATH } from '#shared/http/team-routes.ts';
+import { CONSOLE_PATH, FAVICON_PATH } from '#shared/http/team-routes.ts';
 
-export { CONSOLE_PATH };
+export { CONSOLE_PATH, FAVICON_PATH };
+
+/**
+ * What `GET /favicon.ico` (which browsers ask for on their own) answers: the console's icon, an
+ * SVG, text like every console asset, so API Gateway needs no binary media type. Unanswered, it
+ * was the gateway's 403, which every page load logged as an error.
+ */
+export const FAVICON_ASSET = 'favicon.svg';
 
 export const CONSOLE_SECURITY_HEADERS = {
   'content-security-policy':
@@ -37,6 +44,7 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
 export function contentTypeOf(fileName: string): string | undefined {
@@ -50,13 +58,13 @@ export function contentTypeOf(fileName: string): string | undefined {
  * API Gateway's default endpoint, empty locally), for the redirect.
  */
 export function consoleResponse(assets: ConsoleAssets, method: string, path: string, basePath = ''): ConsoleResponse | undefined {
-  if (path !== '/' && path !== CONSOLE_PATH && !path.startsWith(`${CONSOLE_PATH}/`)) return undefined;
+  if (path !== '/' && path !== FAVICON_PATH && path !== CONSOLE_PATH && !path.startsWith(`${CONSOLE_PATH}/`)) return undefined;
   if (method !== 'GET' && method !== 'HEAD') return undefined;
   const empty = Buffer.alloc(0);
   if (path === '/') {
     return { status: 302, headers: { location: `${basePath}${CONSOLE_PATH}`, 'cache-control': 'no-cache', ...CONSOLE_SECURITY_HEADERS }, body: empty };
   }
-  const name = path === CONSOLE_PATH ? 'index.html' : path.slice(CONSOLE_PATH.length + 1);
+  const name = path === CONSOLE_PATH ? 'index.html' : path === FAVICON_PATH ? FAVICON_ASSET : path.slice(CONSOLE_PATH.length + 1);
   const asset = assets.get(name);
   if (asset === undefined) {
     return {

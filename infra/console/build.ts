@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, buildSync, type BuildOptions, type OutputFile } from 'esbuild';
-import { contentTypeOf, type ConsoleAsset, type ConsoleAssets } from '#functions/commons/console-site.ts';
+import { FAVICON_ASSET, contentTypeOf, type ConsoleAsset, type ConsoleAssets } from '#functions/commons/console-site.ts';
 import { PROJECT_ROOT } from '#infra/constructs/latchkey-function.ts';
 
 /**
- * Builds the console (`console/`) with esbuild: one script, one stylesheet and the page that
- * loads them. Built on demand (by `npm start`, the tests, the bench and `cdk synth`), never
+ * Builds the console (`console/`) with esbuild: one script, one stylesheet, the page that
+ * loads them and its icon. Built on demand (by `npm start`, the tests, the bench and `cdk synth`), never
  * committed.
  */
 
@@ -34,6 +34,7 @@ function assetsOf(outputFiles: readonly OutputFile[]): ConsoleAssets {
   const assets = new Map<string, ConsoleAsset>();
   const page = readFileSync(path.join(CONSOLE_SOURCE, 'index.html'));
   assets.set('index.html', { contentType: 'text/html; charset=utf-8', body: page });
+  assets.set(FAVICON_ASSET, { contentType: 'image/svg+xml', body: readFileSync(path.join(CONSOLE_SOURCE, FAVICON_ASSET)) });
   for (const file of outputFiles) {
     const name = path.basename(file.path);
     const contentType = contentTypeOf(name);

@@ -4,6 +4,7 @@ import { AuthorizationType, LambdaIntegration, type IResource, type Method, type
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CONSOLE_SOURCE, writeConsole } from '#infra/console/build.ts';
+import { FAVICON_PATH } from '#shared/http/team-routes.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 
 export interface ConsoleSiteProps {
@@ -16,8 +17,8 @@ export interface ConsoleSiteProps {
 
 /**
  * The console on the API's own origin: `GET /console` and `GET /console/{asset}` serve the
- * assets built from `console/` at synth time, and `GET /` redirects a browser there. These
- * three methods are public (no authorizer): they serve the same static files to everyone, and
+ * assets built from `console/` at synth time, `GET /` redirects a browser there and
+ * `GET /favicon.ico` answers the icon browsers ask for on their own. These four methods are public (no authorizer): they serve the same static files to everyone, and
  * every request the console then makes carries the keys and meets the authorizer.
  */
 export class ConsoleSite extends Construct {
@@ -48,6 +49,8 @@ export class ConsoleSite extends Construct {
         operationName: 'consoleAsset',
         requestParameters: { 'method.request.path.asset': true },
       }),
+      // Without it, every browser's own request for the icon met the gateway's 403.
+      root.addResource(FAVICON_PATH.slice(1)).addMethod('GET', integration, { ...publicMethod, operationName: 'consoleIcon' }),
     ];
     for (const method of this.methods) {
       Validations.of(method).acknowledge(

@@ -77,6 +77,8 @@ export function routeName(route: { readonly method: string; readonly path: strin
 
 /** The console's public paths (`/` leads to it); no team route may sit on them. */
 export const CONSOLE_PATH = '/console';
+/** Browsers ask for it on their own; the console answers it with its icon. */
+export const FAVICON_PATH = '/favicon.ico';
 
 const PARAMETER = /^\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 const GREEDY = /^\{[A-Za-z_][A-Za-z0-9_]*\+\}$/;
@@ -169,8 +171,8 @@ export function resolveDownstreamRoutes(routes: readonly DownstreamRoute[]): rea
       }
     }
     checkBackend(route, name);
-    if (route.path === '/' || route.path === CONSOLE_PATH || route.path.startsWith(`${CONSOLE_PATH}/`)) {
-      throw new RouteDeclarationError(`route ${name} collides with the console, served without keys at GET / and GET ${CONSOLE_PATH}/…`);
+    if (route.path === '/' || route.path === FAVICON_PATH || route.path === CONSOLE_PATH || route.path.startsWith(`${CONSOLE_PATH}/`)) {
+      throw new RouteDeclarationError(`route ${name} collides with the console, served without keys at GET /, GET ${FAVICON_PATH} and GET ${CONSOLE_PATH}/…`);
     }
     const shape = `${route.method} ${pathShape(route.path)}`;
     const clash = management.get(shape);

@@ -490,7 +490,7 @@ describe('API stack (defaults)', () => {
       return methods;
     }
 
-    const CONSOLE_METHODS = ['GET /', 'GET /console', 'GET /console/{asset}'];
+    const CONSOLE_METHODS = ['GET /', 'GET /console', 'GET /console/{asset}', 'GET /favicon.ico'];
 
     it('has exactly the methods of ROUTES and the console, no more, no fewer', () => {
       expect([...methodsByRoute().keys()].sort()).toEqual([...ROUTES.map((r) => `${r.method} ${r.path}`), ...CONSOLE_METHODS].sort());

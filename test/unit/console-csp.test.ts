@@ -58,8 +58,8 @@ function deployedEvent(path: string): APIGatewayProxyEvent {
   return { httpMethod: 'GET', path, resource: path, requestContext: { path: `/prod${path}` }, headers: {} } as unknown as APIGatewayProxyEvent;
 }
 
-/** Every console answer: the page, its script and stylesheet, the redirect from `/`, and a 404. */
-const CONSOLE_PATHS = ['/console', '/console/app.js', '/console/app.css', '/', '/console/nothing.js'];
+/** Every console answer: the page, its script, stylesheet and icon, the redirect from `/`, and a 404. */
+const CONSOLE_PATHS = ['/console', '/console/app.js', '/console/app.css', '/favicon.ico', '/', '/console/nothing.js'];
 
 async function headersOfEveryAnswer(): Promise<{ where: string; headers: Record<string, unknown> }[]> {
   const deployed = createConsoleHandler(assets);

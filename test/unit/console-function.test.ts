@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleHandler, type ConsoleHandler } from '#functions/console.ts';
-import { buildConsole } from '#infra/console/build.ts';
+import { createConsoleHandler, loadAssets, type ConsoleHandler } from '#functions/console.ts';
+import { buildConsole, writeConsole } from '#infra/console/build.ts';
 
 /** The deployed console function, on the events API Gateway sends to it (stage `prod` on the default endpoint). */
 
@@ -40,6 +43,26 @@ describe('console function', () => {
     expect(page.headers?.['content-security-policy']).toContain("default-src 'none'");
     expect(script.headers?.['content-type']).toBe('text/javascript; charset=utf-8');
     expect(style.headers?.['content-type']).toBe('text/css; charset=utf-8');
+  });
+
+  it('answers /favicon.ico with the icon, from the files bundled beside it, not a 403 of the gateway', async () => {
+    // Prepare: the function's bundle holds what writeConsole writes, read back as the handler reads it.
+    const directory = mkdtempSync(path.join(tmpdir(), 'latchkey-console-'));
+    try {
+      writeConsole(directory, await buildConsole());
+      const bundled = createConsoleHandler(loadAssets(directory));
+
+      // Act
+      const icon = await bundled(event('/favicon.ico'));
+
+      // Assess
+      expect(icon.statusCode).toBe(200);
+      expect(icon.headers?.['content-type']).toBe('image/svg+xml');
+      expect(icon.body).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      expect(icon.headers?.['content-security-policy']).toContain("default-src 'none'");
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('answers 404 for anything else, and never serves a file outside its assets', async () => {
