@@ -28,6 +28,8 @@ export interface Account {
   readonly apiEnabled: boolean;
   readonly accountKey: { readonly masked: string };
   readonly createdAt: string;
+  /** When the account key was reported as leaked; null once it is rolled (or never reported). */
+  readonly accountKeyLeakReportedAt: string | null;
 }
 export interface User {
   readonly id: string;
@@ -48,6 +50,23 @@ export interface ApiKey {
   readonly createdAt: string;
   readonly lastUsedAt: string | null;
   readonly cidrAllowList: readonly CidrRule[];
+  /** null: the key never expires. */
+  readonly expiresAt: string | null;
+}
+export interface Plan {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  readonly quota: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' } | null;
+}
+export interface Usage {
+  readonly plan: Plan;
+  readonly used: number;
+  readonly remaining: number | null;
+  readonly periodStart: string;
+}
+export interface RolledAccountKey {
+  readonly accountKey: string;
+  readonly previousKeyExpiresAt: string | null;
 }
 export interface AuditEvent {
   readonly id: string;
@@ -78,8 +97,17 @@ export function apiBase(pathname: string): string {
   return pathname.replace(/\/console\/?$/, '');
 }
 
+/** API Gateway's own 403 bodies: a person reads what they mean instead. */
+const OUTSIDE_ALLOW_LIST = 'User is not authorized to access this resource with an explicit deny';
+const ROLE_REFUSED = 'User is not authorized to access this resource';
+
 function messageOf(status: number, body: unknown): string {
   if (typeof body === 'object' && body !== null) {
+    const { message: gatewayMessage } = body as { message?: unknown };
+    if (status === 403 && gatewayMessage === OUTSIDE_ALLOW_LIST) {
+      return "Refused (403): your address is outside this user key's CIDR allow list. Sign in with another key, or ask an owner to add your address.";
+    }
+    if (status === 403 && gatewayMessage === ROLE_REFUSED) return 'Refused (403): your role may not do this.';
     const { detail, message, errors } = body as { detail?: unknown; message?: unknown; errors?: unknown };
     if (Array.isArray(errors) && errors.length > 0) {
       return errors.map((e) => (typeof e === 'object' && e !== null ? String((e as { message?: unknown }).message) : String(e))).join('; ');
@@ -88,6 +116,16 @@ function messageOf(status: number, body: unknown): string {
     if (typeof message === 'string') return message;
   }
   return `The request failed (${status}).`;
+}
+
+function parsedBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // Not JSON (a proxy's error page): the status alone says what happened.
+    return undefined;
+  }
 }
 
 export class Api {
@@ -100,15 +138,20 @@ export class Api {
   async request<T>(method: string, path: string, body?: unknown, options: { quiet401?: boolean } = {}): Promise<T> {
     const headers: Record<string, string> = { 'x-api-key': this.keys.accountKey, 'x-api-secret-key': this.keys.userKey };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${this.base}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? null : JSON.stringify(body),
-      cache: 'no-store',
-      credentials: 'omit',
-    });
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+    } catch {
+      throw new ApiError(0, 'The API could not be reached. Check the connection and try again.');
+    }
     const text = await response.text();
-    const parsed: unknown = text === '' ? undefined : JSON.parse(text);
+    const parsed = parsedBody(text);
     if (response.status === 401 && options.quiet401 !== true) this.onUnauthorized();
     if (!response.ok) throw new ApiError(response.status, messageOf(response.status, parsed));
     return parsed as T;
@@ -133,7 +176,12 @@ export class Api {
     } while (cursor !== null);
     return keys;
   }
-  createApiKey = (body: { name: string; userId: string }): Promise<ApiKey & { secret: string }> => this.request('POST', '/v1/api-keys', body);
+  createApiKey = (body: { name: string; userId: string; expiresAt?: string }): Promise<ApiKey & { secret: string }> =>
+    this.request('POST', '/v1/api-keys', body);
+  rollApiKey = (keyId: string, gracePeriodSeconds: number): Promise<ApiKey & { secret: string; previousSecretExpiresAt: string | null }> =>
+    this.request('POST', `/v1/api-keys/${encodeURIComponent(keyId)}/roll`, { gracePeriodSeconds });
+  rollAccountKey = (gracePeriodSeconds: number): Promise<RolledAccountKey> => this.request('POST', '/v1/account/key/roll', { gracePeriodSeconds });
+  usage = (): Promise<Usage> => this.request('GET', '/v1/account/usage');
   deleteApiKey = (keyId: string): Promise<void> => this.request('DELETE', `/v1/api-keys/${encodeURIComponent(keyId)}`);
   cidrRules = async (keyId: string): Promise<readonly CidrRule[]> =>
     (await this.request<{ rules: CidrRule[] }>('GET', `/v1/api-keys/${encodeURIComponent(keyId)}/cidr-allow-list`)).rules;

@@ -1,8 +1,9 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { Api, ApiError, apiBase, type Account, type Keys, type WhoAmI } from './api.ts';
-import { ApiKeysTab } from './api-keys.tsx';
+import { ApiKeysTab, type SessionActions } from './api-keys.tsx';
 import { LogsTab } from './logs.tsx';
+import { SignIn } from './sign-in.tsx';
 import { UsersTab } from './users.tsx';
 
 /** The tab's keys live here only (never localStorage): they end with the tab or with Sign out. */
@@ -20,7 +21,8 @@ function storedKeys(): Keys | null {
 }
 
 type Session =
-  | { readonly state: 'signed-out'; readonly message?: string }
+  /** `keys`: what was refused, kept in the form so that one key can be fixed. */
+  | { readonly state: 'signed-out'; readonly message?: string; readonly keys?: Keys }
   | { readonly state: 'checking'; readonly keys: Keys }
   | { readonly state: 'signed-in'; readonly keys: Keys; readonly whoami: WhoAmI }
   /** An owner of an account whose API is off: only the switch routes answer. */
@@ -35,9 +37,9 @@ function App() {
     return keys === null ? { state: 'signed-out' } : { state: 'checking', keys };
   });
 
-  const signOut = useCallback((message?: string) => {
+  const signOut = useCallback((message?: string, keys?: Keys) => {
     sessionStorage.removeItem(SESSION_KEY);
-    setSession(message === undefined ? { state: 'signed-out' } : { state: 'signed-out', message });
+    setSession({ state: 'signed-out', ...(message === undefined ? {} : { message }), ...(keys === undefined ? {} : { keys }) });
   }, []);
   const onUnauthorized = useCallback(() => {
     signOut(SESSION_ENDED);
@@ -54,7 +56,7 @@ function App() {
         setSession({ state: 'signed-in', keys, whoami });
       } catch (error) {
         if (!(error instanceof ApiError) || error.status !== 401) {
-          signOut(error instanceof Error ? error.message : 'The API could not be reached.');
+          signOut(error instanceof Error ? error.message : 'The API could not be reached.', keys);
           return;
         }
         // A 401 may be an owner's keys on an account whose API is off: the account still answers them.
@@ -63,7 +65,7 @@ function App() {
           sessionStorage.setItem(SESSION_KEY, JSON.stringify(keys));
           setSession({ state: 'api-off', keys, account });
         } catch {
-          signOut('Those keys were not accepted (401). Check the account key and the user key.');
+          signOut('Those keys were not accepted (401). Check the account key and the user key.', keys);
         }
       }
     })();
@@ -71,7 +73,7 @@ function App() {
 
   switch (session.state) {
     case 'signed-out':
-      return <SignIn message={session.message} onSignIn={(keys) => { setSession({ state: 'checking', keys }); }} />;
+      return <SignIn message={session.message} keys={session.keys} onSignIn={(keys) => { setSession({ state: 'checking', keys }); }} />;
     case 'checking':
       return <p role="status">Signing in…</p>;
     case 'api-off':
@@ -83,37 +85,21 @@ function App() {
           onSignOut={() => { signOut(); }}
         />
       );
-    case 'signed-in':
-      return <Console api={new Api(base, session.keys, onUnauthorized)} whoami={session.whoami} onSignOut={() => { signOut(); }} />;
+    case 'signed-in': {
+      const { keys, whoami } = session;
+      // A roll of the keys this tab signs with: the next requests carry the new ones.
+      const resign = (next: Keys): void => {
+        sessionStorage.setItem(SESSION_KEY, JSON.stringify(next));
+        setSession({ state: 'signed-in', keys: next, whoami });
+      };
+      const actions: SessionActions = {
+        onAccountKeyRolled: (accountKey) => { resign({ ...keys, accountKey }); },
+        onUserKeyRolled: (userKey) => { resign({ ...keys, userKey }); },
+        onApiDisabled: () => { setSession({ state: 'checking', keys }); },
+      };
+      return <Console api={new Api(base, keys, onUnauthorized)} whoami={whoami} session={actions} onSignOut={() => { signOut(); }} />;
+    }
   }
-}
-
-function SignIn(props: { message: string | undefined; onSignIn: (keys: Keys) => void }) {
-  const [accountKey, setAccountKey] = useState('');
-  const [userKey, setUserKey] = useState('');
-  return (
-    <main class="sign-in">
-      <h1>Latchkey console</h1>
-      {props.message === undefined ? null : <p role="alert" class="error">{props.message}</p>}
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          props.onSignIn({ accountKey: accountKey.trim(), userKey: userKey.trim() });
-        }}
-      >
-        <label>
-          Account key
-          <input name="accountKey" type="password" autocomplete="off" required value={accountKey} onInput={(e) => { setAccountKey(e.currentTarget.value); }} />
-        </label>
-        <label>
-          User key
-          <input name="userKey" type="password" autocomplete="off" required value={userKey} onInput={(e) => { setUserKey(e.currentTarget.value); }} />
-        </label>
-        <button type="submit">Sign in</button>
-      </form>
-      <p class="hint">The keys stay in this tab only, until you sign out or close it.</p>
-    </main>
-  );
 }
 
 function Header(props: { onSignOut: () => void; subtitle: string }) {
@@ -153,8 +139,19 @@ function ApiOff(props: { api: Api; account: Account; onEnabled: () => void; onSi
 
 type TabName = 'API Keys' | 'Users' | 'Logs';
 
-function Console(props: { api: Api; whoami: WhoAmI; onSignOut: () => void }) {
+/** Who is signed in, as the header says it: the user's name where the role may list users, else their id. */
+function useSignedInAs(api: Api, whoami: WhoAmI): string {
+  const [name, setName] = useState<string>();
+  useEffect(() => {
+    if (whoami.role === 'logs-viewer') return;
+    api.users().then((users) => { setName(users.find((u) => u.id === whoami.userId)?.name); }, () => undefined);
+  }, [api, whoami]);
+  return `Signed in as ${name ?? `user ${whoami.userId}`} (${whoami.role})`;
+}
+
+function Console(props: { api: Api; whoami: WhoAmI; session: SessionActions; onSignOut: () => void }) {
   const { role } = props.whoami;
+  const signedInAs = useSignedInAs(props.api, props.whoami);
   const tabs: TabName[] = role === 'logs-viewer' ? ['Logs'] : ['API Keys', 'Users', 'Logs'];
   const [tab, setTab] = useState<TabName>(tabs[0] ?? 'Logs');
   const select = (name: TabName, focus: boolean): void => {
@@ -165,7 +162,7 @@ function Console(props: { api: Api; whoami: WhoAmI; onSignOut: () => void }) {
   };
   return (
     <>
-      <Header onSignOut={props.onSignOut} subtitle={`Signed in as ${role}`} />
+      <Header onSignOut={props.onSignOut} subtitle={signedInAs} />
       <main>
         <div role="tablist" aria-label="Access Management">
           {tabs.map((name, index) => (
@@ -192,9 +189,9 @@ function Console(props: { api: Api; whoami: WhoAmI; onSignOut: () => void }) {
           ))}
         </div>
         <section role="tabpanel" id={`${tabId(tab)}-panel`} aria-labelledby={tabId(tab)} tabIndex={0}>
-          {tab === 'API Keys' ? <ApiKeysTab api={props.api} role={role} /> : null}
+          {tab === 'API Keys' ? <ApiKeysTab api={props.api} whoami={props.whoami} session={props.session} /> : null}
           {tab === 'Users' ? <UsersTab api={props.api} role={role} self={props.whoami.userId} /> : null}
-          {tab === 'Logs' ? <LogsTab api={props.api} /> : null}
+          {tab === 'Logs' ? <LogsTab api={props.api} role={role} /> : null}
         </section>
       </main>
     </>

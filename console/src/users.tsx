@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'preact/hooks';
-import { ROLES, type Api, type KeyRole, type Role, type User } from './api.ts';
+import { ROLES, canHoldKeys, type Api, type ApiKey, type KeyRole, type Role, type User } from './api.ts';
 import { Modal } from './dialog.tsx';
 import { when } from './format.ts';
 import { useLoaded } from './use-loaded.ts';
@@ -8,8 +8,18 @@ import { useLoaded } from './use-loaded.ts';
 export function UsersTab(props: { api: Api; role: KeyRole; self: string }) {
   const { api } = props;
   const owner = props.role === 'owner';
-  const { data: users, error, act } = useLoaded(useCallback(() => api.users(), [api]));
+  // An owner also reads the keys: a role that may not hold keys deletes the user's, and says which first.
+  const { data, error, act } = useLoaded(
+    useCallback(() => Promise.all([api.users(), owner ? api.apiKeys() : Promise.resolve<readonly ApiKey[]>([])]), [api, owner]),
+  );
+  const [users, keys] = data ?? [undefined, []];
   const [deleting, setDeleting] = useState<User>();
+  const [changing, setChanging] = useState<{ user: User; role: Role; keys: readonly ApiKey[] }>();
+  const changeRole = (user: User, role: Role): void => {
+    const doomed = canHoldKeys(role) ? [] : keys.filter((k) => k.userId === user.id);
+    if (doomed.length === 0) act(api.updateUser(user.id, role));
+    else setChanging({ user, role, keys: doomed });
+  };
 
   return (
     <div class="users">
@@ -35,7 +45,7 @@ export function UsersTab(props: { api: Api; role: KeyRole; self: string }) {
                 <td>{user.email}</td>
                 <td>
                   {owner ? (
-                    <select aria-label={`Role of ${user.name}`} value={user.role} onChange={(e) => { act(api.updateUser(user.id, e.currentTarget.value as Role)); }}>
+                    <select aria-label={`Role of ${user.name}`} value={user.role} onChange={(e) => { changeRole(user, e.currentTarget.value as Role); }}>
                       {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
                     </select>
                   ) : (
@@ -52,6 +62,27 @@ export function UsersTab(props: { api: Api; role: KeyRole; self: string }) {
             ))}
           </tbody>
         </table>
+      )}
+      {changing === undefined ? null : (
+        <Modal title="Change role" onClose={() => { setChanging(undefined); }}>
+          <p>
+            A {changing.role} may hold no API keys: making <strong>{changing.user.name}</strong> a {changing.role} deletes{' '}
+            {changing.keys.length === 1 ? 'their key' : `their ${changing.keys.length} keys`}, refused at once:
+          </p>
+          <ul class="doomed-keys">
+            {changing.keys.map((k) => <li key={k.id}>{k.name}</li>)}
+          </ul>
+          <div class="actions">
+            <button type="button" onClick={() => { setChanging(undefined); }}>Cancel</button>
+            <button
+              type="button"
+              class="danger"
+              onClick={() => { const { user, role } = changing; setChanging(undefined); act(api.updateUser(user.id, role)); }}
+            >
+              Change role
+            </button>
+          </div>
+        </Modal>
       )}
       {deleting === undefined ? null : (
         <Modal title="Delete user" onClose={() => { setDeleting(undefined); }}>

@@ -1,17 +1,18 @@
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '#infra/constructs/latchkey-function.ts';
+import { formatUserKey, parseAccountKey } from '#shared/domain/key-format.ts';
+import { newId } from '#shared/domain/ids.ts';
 import { focusIsInDialog, focusedText, launchChromium, openPage, readClipboard, storedItems, type PageProblems } from '#test/support/browser.ts';
+import { screenshot } from '#test/support/screenshots.ts';
 import { type Credentials, type RunningApi, call, createUserWithKey, ownerKeys, startApi } from './support.ts';
 
 /**
  * The console in headless Chromium against the local runtime over real HTTP: the seed's
  * flows, found by role and accessible name (what a screen reader announces), with every
- * effect checked through the API. Screenshots of each screen go to docs/.
+ * effect checked through the API. Screenshots of each screen go to docs/ when asked for
+ * (`npm run screenshots`).
  */
 
-const DOCS = path.join(PROJECT_ROOT, 'docs');
 let api: RunningApi;
 let browser: Browser;
 let origin: string;
@@ -41,10 +42,6 @@ async function signIn(page: Page, keys: Credentials): Promise<void> {
   await page.getByLabel('Account key').fill(keys.accountKey);
   await page.getByLabel('User key').fill(keys.userKey);
   await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(DOCS, `console-${name}.png`) });
 }
 
 /** The console answers after its requests do; under load that can take a few seconds. */
@@ -321,7 +318,11 @@ describe('sessions and the API switch', () => {
 
   it('refuses wrong keys at sign-in with a plain message', async () => {
     const page = await newPage();
-    await signIn(page, { accountKey: ownerKeys(api).accountKey, userKey: 'lks_not-a-key' });
+    // Well formed (the page checks the format itself) but no key of the account.
+    const accountKey = ownerKeys(api).accountKey;
+    const parsed = parseAccountKey(accountKey);
+    if (!parsed.ok) throw new Error('the owner account key is malformed');
+    await signIn(page, { accountKey, userKey: formatUserKey(parsed.key.accountId, newId()) });
     await page.getByRole('alert').filter({ hasText: 'not accepted (401)' }).waitFor();
   });
 
