@@ -1,0 +1,205 @@
+import { mkdirSync } from 'node:fs';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
+import { ApiGatewayUsagePlans } from '#shared/adapters/apigw-usage-plans.ts';
+import { createTable } from '#shared/adapters/create-table.ts';
+import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
+import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
+import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
+import type { Secrets } from '#shared/ports/secrets.ts';
+import type { UsagePlans } from '#shared/ports/usage-plans.ts';
+import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
+import { LocalSecrets } from '#local/storage/local-secrets.ts';
+import { startDynamoDbLocal } from '#local/storage/dynamodb-local.ts';
+import {
+  LOCAL_REFRESH_PATH,
+  LOCAL_TABLE_NAME,
+  LOCAL_TOKEN_HEADER,
+  dataFolderAccessKey,
+  localDynamoDbClients,
+  readDataFolderAccessKey,
+  readMemoryRuntimes,
+  readRuntimeInfo,
+  type LocalPaths,
+  type RuntimeInfo,
+} from '#local/process/runtime-files.ts';
+import { UsageError, type Values } from './options.ts';
+
+/**
+ * Where a command works: the local runtime (a running `npm start`, a DynamoDB endpoint, or
+ * DynamoDB Local started for the command) or a deployment on AWS.
+ */
+
+/** A store, secrets and cache to work on, and how to let go of them. */
+export interface Target {
+  readonly description: string;
+  readonly store: DynamoDbStore;
+  readonly digests: DynamoDbDigestStore;
+  readonly secrets: Secrets;
+  readonly authorizerCache: AuthorizerCache;
+  /** Where accounts' usage-plan keys live; undefined on AWS without --rest-api-id and --stage. */
+  readonly usagePlans: UsagePlans | undefined;
+  /** Set when cached decisions cannot be dropped from here: says what still holds them. */
+  readonly cacheWarning?: string;
+  readonly local: boolean;
+  close(): Promise<void>;
+}
+
+/** Tells a running `npm start` to drop cached authorizer decisions and reload the peppers. */
+class RunningServerCache implements AuthorizerCache {
+  readonly #runtime: RuntimeInfo;
+
+  constructor(runtime: RuntimeInfo) {
+    this.#runtime = runtime;
+  }
+
+  /** Where the server listens: an address of this machine, or loopback when it listens on all of them. */
+  get url(): string {
+    const host = this.#runtime.host === '0.0.0.0' || this.#runtime.host === '::' ? '127.0.0.1' : this.#runtime.host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.#runtime.port}${LOCAL_REFRESH_PATH}`;
+  }
+
+  async flush(): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(this.url, { method: 'POST', headers: { [LOCAL_TOKEN_HEADER]: this.#runtime.controlToken } });
+    } catch (error) {
+      throw new Error(`the running local server does not answer at ${this.url}`, { cause: error });
+    }
+    if (response.status !== 204) throw new Error(`the running local server refused to refresh (HTTP ${response.status})`);
+  }
+}
+
+const NO_CACHE: AuthorizerCache = { flush: () => Promise.resolve() };
+
+export async function localTarget(values: Values, paths: LocalPaths): Promise<Target> {
+  const [inMemory] = values.endpoint === undefined && readRuntimeInfo(paths) === undefined ? readMemoryRuntimes(paths) : [];
+  if (inMemory !== undefined) {
+    throw new UsageError(
+      `\`npm start -- --memory\` runs (pid ${inMemory.pid}, port ${inMemory.port}) and keeps its data in its own memory, ` +
+        `out of this command's reach; nothing was changed. Stop it and run \`npm start\` without --memory to keep data ` +
+        `in ${paths.root} that this command can change, or make accounts through its API.`,
+    );
+  }
+  const secrets = LocalSecrets.fromFile(paths.masterKey);
+  if (values.endpoint !== undefined) {
+    // The data folder's access key id opens the database `npm start` keeps there.
+    const { raw, documentClient } = localDynamoDbClients(values.endpoint, readDataFolderAccessKey(paths));
+    const tableName = values.table ?? LOCAL_TABLE_NAME;
+    await createTable(raw, tableName);
+    return {
+      description: `table ${tableName} at ${values.endpoint}`,
+      store: new DynamoDbStore(documentClient, tableName),
+      digests: new DynamoDbDigestStore(documentClient, tableName),
+      secrets,
+      authorizerCache: NO_CACHE,
+      usagePlans: new LocalUsagePlans(),
+      local: true,
+      close: () => {
+        raw.destroy();
+        return Promise.resolve();
+      },
+    };
+  }
+  const running = readRuntimeInfo(paths);
+  if (running !== undefined) {
+    const cache = new RunningServerCache(running);
+    // Reach the server before changing anything: a change it cannot be told about would keep
+    // its cached decisions (and its peppers) stale while the command reported success.
+    try {
+      await cache.flush();
+    } catch (error) {
+      throw new UsageError(
+        `the running local runtime (pid ${running.pid}) cannot be told about changes (${error instanceof Error ? error.message : String(error)}); nothing was changed`,
+      );
+    }
+    const accessKeyId = readDataFolderAccessKey(paths);
+    if (accessKeyId === undefined) {
+      throw new UsageError(`the running local runtime (pid ${running.pid}) is of an older version; restart it, then run this again. Nothing was changed`);
+    }
+    const { raw, documentClient } = localDynamoDbClients(running.dynamodbEndpoint, accessKeyId);
+    return {
+      description: `the running local runtime (pid ${running.pid}, port ${running.port})`,
+      store: new DynamoDbStore(documentClient, running.tableName),
+      digests: new DynamoDbDigestStore(documentClient, running.tableName),
+      secrets,
+      authorizerCache: cache,
+      usagePlans: new LocalUsagePlans(),
+      local: true,
+      close: () => {
+        raw.destroy();
+        return Promise.resolve();
+      },
+    };
+  }
+  mkdirSync(paths.dynamodb, { recursive: true, mode: 0o700 });
+  const engine = await startDynamoDbLocal({ dbPath: paths.dynamodb, accessKeyId: dataFolderAccessKey(paths) });
+  const { raw, documentClient } = localDynamoDbClients(engine.endpoint, engine.accessKeyId);
+  try {
+    await createTable(raw, LOCAL_TABLE_NAME);
+  } catch (error) {
+    raw.destroy();
+    await engine.stop();
+    throw error;
+  }
+  return {
+    description: `local data in ${paths.dynamodb}`,
+    store: new DynamoDbStore(documentClient, LOCAL_TABLE_NAME),
+    digests: new DynamoDbDigestStore(documentClient, LOCAL_TABLE_NAME),
+    secrets,
+    // No server runs, so no decision is cached anywhere.
+    authorizerCache: NO_CACHE,
+    usagePlans: new LocalUsagePlans(),
+    local: true,
+    close: async () => {
+      raw.destroy();
+      await engine.stop();
+    },
+  };
+}
+
+export function awsTarget(values: Values): Target {
+  const { table, region } = values;
+  const keyId = values['kms-key-id'];
+  if (table === undefined || region === undefined || keyId === undefined) {
+    throw new UsageError('the AWS target needs --table, --region and --kms-key-id together');
+  }
+  const raw = new DynamoDBClient({ region });
+  const documentClient = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const kms = new KMSClient({ region });
+  const restApiId = values['rest-api-id'];
+  const stage = values.stage;
+  const apiGateway = restApiId !== undefined && stage !== undefined ? new APIGatewayClient({ region }) : undefined;
+  return {
+    description: `table ${table} in ${region}`,
+    store: new DynamoDbStore(documentClient, table),
+    digests: new DynamoDbDigestStore(documentClient, table),
+    secrets: new KmsSecrets(kms, keyId),
+    authorizerCache: apiGateway !== undefined && restApiId !== undefined && stage !== undefined ? new ApiGatewayAuthorizerCache(apiGateway, restApiId, stage) : NO_CACHE,
+    ...(apiGateway === undefined
+      ? { cacheWarning: 'no --rest-api-id and --stage given: decisions API Gateway has cached expire within the authorizer TTL' }
+      : {}),
+    usagePlans:
+      apiGateway !== undefined && restApiId !== undefined && stage !== undefined
+        ? new ApiGatewayUsagePlans(apiGateway, { restApiId, stageName: stage })
+        : undefined,
+    local: false,
+    close: () => {
+      raw.destroy();
+      kms.destroy();
+      apiGateway?.destroy();
+      return Promise.resolve();
+    },
+  };
+}
+
+export function requireUsagePlans(target: Target, command: string): UsagePlans {
+  if (target.usagePlans === undefined) {
+    throw new UsageError(`${command} on AWS needs --rest-api-id and --stage: accounts' usage-plan keys live on the stage's usage plans`);
+  }
+  return target.usagePlans;
+}
