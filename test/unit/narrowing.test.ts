@@ -44,6 +44,9 @@ describe('narrowsAccess: changes that must flush', () => {
     ['a rule edited', modify(KEY, { rules: rules('198.51.100.0/24'), cidrs: { SS: ['198.51.100.0/24'] } })],
     ['a rule removed while others remain', { ...modify({ ...KEY, rules: rules('192.0.2.0/24', '198.51.100.0/24') }, { rules: rules('192.0.2.0/24') }) }],
     ['a first rule added to an empty list (all addresses -> some)', modify({ ...KEY, rules: rules() }, { rules: rules('192.0.2.0/24') })],
+    // Widenings too: the refusal of an address outside the old list is a cached explicit Deny.
+    ['a rule added to a non-empty list', modify(KEY, { rules: rules('192.0.2.0/24', '198.51.100.0/24'), cidrs: { SS: ['192.0.2.0/24', '198.51.100.0/24'] } })],
+    ['the last rule removed (some addresses -> all)', modify(KEY, { rules: rules(), cidrs: undefined })],
     ['an attribute the decision does not know (when unsure, flush)', modify(KEY, { expiresAt: { N: '1767225600' } })],
     ['the API switched off', modify(META, { apiEnabled: { BOOL: false } })],
     ["the account key's digest changed (rolled)", modify(META, { accountKeyHash: { B: new Uint8Array([7]) } })],
@@ -62,8 +65,6 @@ describe('narrowsAccess: changes that need no flush', () => {
   it.each<[string, TableChange]>([
     ['a key created', insert(KEY)],
     ['lastUsedAt stamped', modify(KEY, { lastUsedAt: { S: '2026-01-02T00:00:00Z' } })],
-    ['a rule added to a non-empty list', modify(KEY, { rules: rules('192.0.2.0/24', '198.51.100.0/24'), cidrs: { SS: ['192.0.2.0/24', '198.51.100.0/24'] } })],
-    ['the last rule removed (some addresses -> all)', modify(KEY, { rules: rules(), cidrs: undefined })],
     ['the same digest, as the Lambda event carries it (base64)', modify(KEY, { secretHash: { B: Buffer.from([1, 2, 3]).toString('base64') } })],
     ['the API switched on', modify({ ...META, apiEnabled: { BOOL: false } }, { apiEnabled: { BOOL: true } })],
     ['the owner count moved', modify(META, { ownerCount: { N: '3' } })],

@@ -81,8 +81,10 @@ export function narrowsAccess(change: TableChange): boolean {
   }
   if (sk.startsWith(KEY_PREFIX)) {
     if (!same(oldImage.role, newImage.role)) return true;
-    if (!allowListWidensOrKeeps(oldImage, newImage)) return true;
-    return changed(oldImage, newImage, new Set([...KEY_BOOKKEEPING, 'role', 'rules', 'cidrs', ...digestUpgrade(oldImage, newImage, USER_KEY_DIGEST)]));
+    // Any change of the allow list, a widening too: an address outside the old list got an
+    // explicit Deny, which API Gateway caches like an Allow, so it would outlive the rule that
+    // caused it by the cache's TTL (a deleted rule would still refuse for minutes).
+    return changed(oldImage, newImage, new Set([...KEY_BOOKKEEPING, 'role', ...digestUpgrade(oldImage, newImage, USER_KEY_DIGEST)]));
   }
   if (sk.startsWith(USER_PREFIX)) {
     if (!same(oldImage.role, newImage.role)) return true;
@@ -128,34 +130,6 @@ function digestUpgrade(oldImage: StreamImage, newImage: StreamImage, names: Dige
 /** A string attribute of a stream image; undefined when absent or of another type. */
 export function stringOf(value: StreamAttributeValue | undefined): string | undefined {
   return value?.S;
-}
-
-/**
- * An allow list allows every address when empty; otherwise the addresses its rules cover.
- * Keeping every old rule (adding more, or emptying the list) is a widening; anything else
- * (a rule removed or edited while others remain, a first rule added) narrows.
- */
-function allowListWidensOrKeeps(oldImage: StreamImage, newImage: StreamImage): boolean {
-  const before = ruleCidrs(oldImage);
-  const after = ruleCidrs(newImage);
-  if (before === undefined || after === undefined) return same(oldImage.rules, newImage.rules);
-  if (after.length === 0) return true;
-  if (before.length === 0) return false;
-  const kept = new Set(after);
-  return before.every((cidr) => kept.has(cidr));
-}
-
-function ruleCidrs(image: StreamImage): string[] | undefined {
-  const rules = image.rules;
-  if (rules === undefined) return [];
-  if (rules.L === undefined) return undefined;
-  const cidrs: string[] = [];
-  for (const rule of rules.L) {
-    const cidr = rule.M?.cidr?.S;
-    if (cidr === undefined) return undefined;
-    cidrs.push(cidr);
-  }
-  return cidrs;
 }
 
 /** Whether any attribute outside `ignored` differs between the images (absent on one side counts). */
