@@ -7,10 +7,11 @@ import type { Limits } from '../ports/limits.ts';
  */
 export const DEFAULT_LIMITS: Limits = { keysPerUser: 10, rulesPerKey: 20 };
 /**
- * TransactWriteItems takes at most 100 items. Deleting a user writes the user, each key and its
- * name reservation, the account and an event (2n + 3), so 48 keys keep it one transaction.
+ * TransactWriteItems takes at most 100 items. A role change that takes a user's keys away
+ * writes the user, each key, its name reservation and its `api-key.delete` event, the account
+ * and its own event (3n + 3), so 32 keys keep it one transaction; deleting a user needs 2n + 3.
  */
-export const MAX_KEYS_PER_USER = 48;
+export const MAX_KEYS_PER_USER = 32;
 export const MAX_RULES_PER_KEY = 100;
 
 export const ENV = {

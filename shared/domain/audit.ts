@@ -13,6 +13,14 @@ export interface Actor {
 /** The system itself (admin CLI, local bootstrap) as an actor. */
 export const SYSTEM_ACTOR: Actor = { userId: null, keyId: null, sourceIp: null };
 
+/**
+ * Another event of the same request (the same account, actor, time and source): a change that
+ * has several effects, such as a role change that deletes keys, audits each one.
+ */
+export function relatedEvent(event: AuditEvent, action: string, target: string): AuditEvent {
+  return { ...event, id: newId(), action, target };
+}
+
 export function auditEvent(accountId: string, actor: Actor, action: string, target: string, at: Date): AuditEvent {
   return {
     id: newId(),

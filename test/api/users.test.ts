@@ -113,6 +113,40 @@ describe('PATCH /v1/users/{userId}', () => {
     expect(bed.cache.flushes).toBe(flushesBefore);
   });
 
+  it('takes the keys of a user moved to a role that holds none, and audits each deletion with the change', async () => {
+    // Prepare: a viewer with two keys.
+    const user = await newUser('viewer');
+    const keyIds: string[] = [];
+    for (const name of ['viewer-key-one', 'viewer-key-two']) {
+      const created = await bed.call('createApiKey', bed.owner, { body: { name: `${name}-${newId()}`.slice(0, 40), userId: user.id } });
+      expect(created.status).toBe(201);
+      keyIds.push((created.body as { id: string }).id);
+    }
+
+    // Act
+    const response = await bed.call('updateUser', bed.owner, { params: { userId: user.id }, body: { role: 'member' } });
+
+    // Assess: the keys are gone, and the log holds the role change and one api-key.delete per key, at one time.
+    expect(response.status).toBe(200);
+    for (const keyId of keyIds) expect(await bed.deps.store.getKey(bed.owner.accountId, keyId)).toBeUndefined();
+    const events = (await bed.deps.store.listEvents(bed.owner.accountId, { limit: 3 })).items;
+    expect(events.map((event) => `${event.action} ${event.target}`).sort()).toEqual(
+      [`user.role-change user/${user.id}`, ...keyIds.map((keyId) => `api-key.delete api-key/${keyId}`)].sort(),
+    );
+    expect(new Set(events.map((event) => event.time)).size).toBe(1);
+    expect(events.every((event) => event.actor.keyId === bed.owner.keyId)).toBe(true);
+  });
+
+  it('never demotes the last owner to a role that holds no keys either: 409, and the keys stay', async () => {
+    // Act
+    const response = await bed.call('updateUser', bed.owner, { params: { userId: bed.owner.userId }, body: { role: 'member' } });
+
+    // Assess: refused as the last owner, not as a write that kept conflicting.
+    expect(response.status).toBe(409);
+    expect(response.json.detail).toMatch(/at least one owner/);
+    expect(await bed.deps.store.getKey(bed.owner.accountId, bed.owner.keyId)).toBeDefined();
+  });
+
   it("answers 404 for another account's user and for a malformed id", async () => {
     // Prepare
     const other = await bed.otherAccount();

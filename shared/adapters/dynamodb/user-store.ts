@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
+import { relatedEvent } from '../../domain/audit.ts';
 import { type Role, canHoldKeys } from '../../domain/roles.ts';
+import { MAX_KEYS_PER_USER } from '../environment.ts';
 import type { AuditEvent, User } from '../../domain/model.ts';
 import type { UserStore } from '../../ports/user-store.ts';
 import { META_SK, USER_PREFIX, accountPk, keySk, userFromItem, userItem, userSk } from './items.ts';
@@ -85,6 +87,10 @@ export class DynamoDbUserStore implements UserStore {
         : forget
           ? 'SET #role = :role, #rev = #rev + :one ADD #keyCount :forgotten DELETE #keyIds :removed'
           : 'SET #role = :role, #rev = #rev + :one';
+      if (keysGo && live.length > MAX_KEYS_PER_USER) {
+        // Keys issued under an older, higher limit: the change could not be one transaction.
+        throw new ConflictError(`the user holds ${live.length} keys; delete some (to at most ${MAX_KEYS_PER_USER}) before changing their role to one that holds none`);
+      }
       const deletes = keysGo
         ? keyDeletes(table.name, accountId, live.map((keyId) => ({ keyId, name: names.get(keyId) ?? '' })), namesTaken, 1)
         : undefined;
@@ -126,15 +132,18 @@ export class DynamoDbUserStore implements UserStore {
             )),
       ];
       const ownerChange = wasOwner === isOwner ? undefined : this.#ownerCountChange(accountId, isOwner ? 1 : -1);
+      const ownerChangeAt = items.length;
       if (ownerChange !== undefined) items.push(ownerChange);
       items.push(table.putEvent(event));
+      // Each key the change takes away is audited as its own deletion, in the same transaction.
+      if (keysGo) for (const keyId of live) items.push(table.putEvent(relatedEvent(event, 'api-key.delete', `api-key/${keyId}`)));
       const cancellation = await table.transact(items);
       if (cancellation === undefined) return { user: { ...state.user, role }, deletedKeyIds: keysGo ? live : [] };
       if (deletes !== undefined && addNamesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';
       // A stale read (the user or their keys changed) is retried first: the re-read may show
       // that the demotion no longer removes an owner.
       if (cancellation.onlyConflicts || cancellation.failed(0)) return undefined;
-      if (ownerChange !== undefined && cancellation.failed(items.length - 2)) {
+      if (ownerChange !== undefined && cancellation.failed(ownerChangeAt)) {
         if (!isOwner) throw new ConflictError(LAST_OWNER);
         throw new NotFoundError('account');
       }
@@ -152,7 +161,7 @@ export class DynamoDbUserStore implements UserStore {
       const live = state.keyIds.filter((keyId) => names.has(keyId));
       const isOwner = state.user.role === 'owner';
       // One transaction: the user, each key with its name reservation, the owner count and the
-      // event (2n + 3 items, within DynamoDB's 100 because MAX_KEYS_PER_USER is 48).
+      // event (2n + 3 items, within DynamoDB's 100 because MAX_KEYS_PER_USER is 32).
       const deletes = keyDeletes(table.name, accountId, live.map((keyId) => ({ keyId, name: names.get(keyId) ?? '' })), namesTaken, 1);
       const items: TransactItem[] = [
         {
