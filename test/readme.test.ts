@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAGE_SIZE, MAX_BODY_BYTES, MAX_PAGE_SIZE } from '#shared/http/schemas.ts';
+import { USAGE as ADMIN_USAGE } from '#admin/options.ts';
 import { DEFAULT_LIMITS, ENV, MAX_KEYS_PER_USER, MAX_RULES_PER_KEY } from '#shared/adapters/environment.ts';
 import { formatAccountKey, formatUserKey, ACCOUNT_KEY_PATTERN, USER_KEY_PATTERN } from '#shared/domain/key-format.ts';
 import { newId } from '#shared/domain/ids.ts';
@@ -67,6 +68,12 @@ describe('README', () => {
   it('lists every environment variable the functions read (docs/configuration.md)', () => {
     const configuration = doc('docs/configuration.md');
     for (const name of Object.values(ENV)) expect(configuration, name).toContain(`\`${name}\``);
+  });
+
+  it('shows only admin commands that exist (docs/admin-cli.md), and every one there is', () => {
+    const shown = new Set([...doc('docs/admin-cli.md').matchAll(/npm run admin -- ([a-z][a-z-]+)/g)].map((m) => m[1]));
+    const listed = new Set([...ADMIN_USAGE.matchAll(/^ {2}([a-z][a-z-]+)(?= |$)/gm)].map((m) => m[1]).filter((name) => name !== 'local'));
+    expect([...shown].sort()).toEqual([...listed].sort());
   });
 
   it('names only npm scripts that exist, in the README and every docs page', () => {

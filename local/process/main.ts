@@ -35,8 +35,9 @@ import {
   type LocalPaths,
 } from './runtime-files.ts';
 import { closeServer, createServer } from './server.ts';
+import { commandLine } from './invocation.ts';
 
-const USAGE = `Usage: npm start -- [options]
+const USAGE = `Usage: ${commandLine('start')} [options]
 
 Runs the Latchkey API locally over HTTP: the same authorizer and handlers as in AWS, behind an
 emulation of API Gateway REST, on DynamoDB Local (Java 17+ needed).
@@ -53,7 +54,7 @@ Options:
 
 The first start creates a local account and prints its account key and an owner's user key,
 once. Later starts reuse the data in the data folder; make more accounts with
-\`npm run admin -- create-account --help\`.`;
+\`${commandLine('admin')} create-account --help\`.`;
 
 class UsageError extends Error {
   constructor(message: string) {
@@ -138,7 +139,7 @@ async function bootstrapAccount(app: LocalApp, settings: Settings, baseUrl: stri
   const marker = settings.memory ? undefined : readBootstrapMarker(settings.paths);
   if (marker !== undefined && (await app.store.getAccount(marker.accountId)) !== undefined) {
     console.log(`Local account ${marker.accountId} exists; its keys were shown at its first start (${marker.createdAt}).`);
-    console.log('Lost them? Make a new account: npm run admin -- create-account --name <name> --owner-name <name> --owner-email <email>');
+    console.log(`Lost them? Make a new account: ${commandLine('admin')} create-account --name <name> --owner-name <name> --owner-email <email>`);
     return;
   }
   const created = await createAccount(

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { LocalSecrets } from '#local/storage/local-secrets.ts';
 import { newId } from '#shared/domain/ids.ts';
+import { ACCOUNT_KEY_PATTERN, USER_KEY_PATTERN } from '#shared/domain/key-format.ts';
 import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER, dataFolderAccessKey, localPaths, writeRuntimeInfo } from '#local/process/runtime-files.ts';
 import { admin, call, startApi, type Credentials, type RunningApi } from './support.ts';
 
@@ -81,6 +82,33 @@ describe('create-account', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--owner-name is required');
   }, 120_000);
+});
+
+describe('list-accounts and list-users', () => {
+  it('find the ids create-key needs, once the keys printed at creation are lost, and print no secret', async () => {
+    // Act
+    const accounts = await admin(['list-accounts', '--json', '--data-dir', dataDir]);
+    const users = await admin(['list-users', created.accountId, '--json', '--data-dir', dataDir]);
+    const readable = await admin(['list-users', created.accountId, '--data-dir', dataDir]);
+
+    // Assess
+    expect(accounts.code).toBe(0);
+    const listed = (JSON.parse(accounts.stdout) as { accounts: { id: string; name: string }[] }).accounts;
+    expect(listed).toContainEqual(expect.objectContaining({ id: created.accountId, name: 'CLI account' }));
+    expect(users.code).toBe(0);
+    const owners = (JSON.parse(users.stdout) as { users: { role: string; email: string; keys: { name: string }[] }[] }).users;
+    expect(owners).toContainEqual(expect.objectContaining({ role: 'owner', email: 'cli@example.com', keys: [expect.objectContaining({ name: 'cli-owner-key' })] }));
+    expect(readable.stdout).toMatch(/owner {2}CLI owner <cli@example\.com>/);
+    for (const output of [accounts.stdout, users.stdout, readable.stdout]) {
+      expect(output).not.toMatch(ACCOUNT_KEY_PATTERN);
+      expect(output).not.toMatch(USER_KEY_PATTERN);
+    }
+  }, 240_000);
+
+  it('reports an unknown account with exit code 1, and a stray argument with exit code 2', async () => {
+    expect((await admin(['list-users', newId(), '--data-dir', dataDir])).code).toBe(1);
+    expect((await admin(['list-accounts', 'extra', '--data-dir', dataDir])).code).toBe(2);
+  }, 240_000);
 });
 
 describe('create-key', () => {
