@@ -33,6 +33,14 @@ export const UsageView = z
     used: z.int().describe('Requests counted in the current period (the current UTC day without a quota)'),
     remaining: z.int().nullable().describe('Requests left before 429 Limit Exceeded; null without a quota'),
     periodStart: Timestamp,
+    daily: z
+      .array(
+        z.strictObject({
+          date: z.iso.date().describe('A UTC day, YYYY-MM-DD'),
+          requests: z.int().describe('Requests counted that day'),
+        }),
+      )
+      .describe('The last 30 UTC days, oldest first, today last; 0 for a day without traffic'),
   })
   .register(API_COMPONENTS, { id: 'Usage' });
 
