@@ -11,7 +11,7 @@ import { SimulatedShards, keyRemovedRecord } from '#test/support/simulated-shard
  * The flusher function's invocations on four stream shards at once, sharing the stage's flush
  * ledger in a table on DynamoDB Local, as on AWS: at most one flush call per window across the
  * shards, and each change flushed by a call that started after it. The fake-clock simulation
- * (test/unit/revocation-shards.test.ts) holds the 2 s bound exactly; here real round trips on a
+ * (test/functions/revocation-shards.test.ts) holds the 2 s bound exactly; here real round trips on a
  * loaded machine get slack, and `npm run bench -- --only 9` measures the speed.
  */
 

@@ -12,7 +12,7 @@ import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import type { KeyRole } from '#shared/domain/roles.ts';
 import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
 import { RoutePolicyError, parseRoutePolicy, routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
-import requestFixture from '../events/authorizer-request.json' with { type: 'json' };
+import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 
 const ring = new PepperRing([{ version: 1, secret: randomBytes(32) }]);
 const teamRoutes = resolveDownstreamRoutes([

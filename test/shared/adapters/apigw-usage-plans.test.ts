@@ -109,14 +109,16 @@ describe('ApiGatewayUsagePlans', () => {
 
   it("adds up the days of the period from API Gateway's usage data, with the quota left on the last", async () => {
     // Prepare
-    apiGateway.on(GetUsageCommand).resolves({ items: { 'key-1': [[10, 999_990], [5, 999_985]] } });
+    // The range is the chart's 30 days (2026-11-03 to 2026-12-02): November is before the period.
+    const november = Array.from({ length: 28 }, (): [number, number] => [7, 0]);
+    apiGateway.on(GetUsageCommand).resolves({ items: { 'key-1': [...november, [10, 999_990], [5, 999_985]] } });
     const key = { id: 'key-1', value: 'v'.repeat(48), usagePlanId: 'gold-plan' };
 
     // Act
     const usage = await usagePlans().usage('Acct0000Acct0000', key, gold, new Date('2026-12-01T00:00:00Z'), new Date('2026-12-02T12:00:00Z'));
 
     // Assess
-    expect(usage).toEqual({ used: 15, remaining: 999_985 });
-    expect(apiGateway).toHaveReceivedCommandWith(GetUsageCommand, { usagePlanId: 'gold-plan', keyId: 'key-1', startDate: '2026-12-01', endDate: '2026-12-02' });
+    expect(usage).toMatchObject({ used: 15, remaining: 999_985 });
+    expect(apiGateway).toHaveReceivedCommandWith(GetUsageCommand, { usagePlanId: 'gold-plan', keyId: 'key-1', startDate: '2026-11-03', endDate: '2026-12-02' });
   });
 });
