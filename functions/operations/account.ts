@@ -28,6 +28,7 @@ export const ACCOUNT_OPERATIONS: OperationGroup<'account', AccountDeps> = {
         used: usage.used,
         remaining: usage.remaining,
         periodStart: usage.periodStart,
+        daily: usage.daily.map(({ date, requests }) => ({ date, requests })),
       };
     },
   },

@@ -1,4 +1,4 @@
-import { type Plan, type QuotaPeriod, nextPeriodStart, periodStart } from '#shared/domain/plan.ts';
+import { type DailyUsage, type Plan, type QuotaPeriod, USAGE_DAYS, dailySeries, nextPeriodStart, periodStart } from '#shared/domain/plan.ts';
 import { planFromContext } from '#shared/authorization/plan-context.ts';
 import type { UsageFigures } from '#shared/ports/usage-plans.ts';
 
@@ -10,8 +10,11 @@ import type { UsageFigures } from '#shared/ports/usage-plans.ts';
  * (they are 401 before), and each account has its own bucket, so one account's traffic never
  * throttles another.
  *
+ * Each account's requests are also counted per UTC day for the last `USAGE_DAYS` days (the
+ * console's chart; API Gateway's GetUsage gives the same per day on AWS).
+ *
  * State lives in this process's memory: a restart refills every bucket and restarts every
- * quota count. API Gateway's own quota counts are durable; this one is a development stand-in.
+ * quota and day count. API Gateway's own quota counts are durable; this one is a development stand-in.
  */
 
 export type LimiterVerdict = 'allow' | 'throttled' | 'quota-exceeded';
@@ -29,7 +32,11 @@ interface AccountState {
   periodStartsAt: number;
   periodEndsAt: number;
   count: number;
+  /** Requests let through per UTC day (days since the epoch), the last `USAGE_DAYS` days only. */
+  readonly days: Map<number, number>;
 }
+
+const DAY_MS = 86_400_000;
 
 export interface AccountLimiterOptions {
   readonly defaultPlan: Plan;
@@ -68,16 +75,23 @@ export class AccountLimiter implements RequestLimiter {
     if (state.tokens < 1) return 'throttled';
     state.tokens -= 1;
     state.count += 1;
+    countDay(state.days, Math.floor(now / DAY_MS));
     return 'allow';
   }
 
   /** The account's count in the current period of `plan` (from `from`), and what is left of its quota. */
-  usage(accountId: string, plan: Plan, from: Date): UsageFigures {
+  usage(accountId: string, plan: Plan, from: Date): Pick<UsageFigures, 'used' | 'remaining'> {
     const state = this.#accounts.get(accountId);
     const period = plan.quota?.period ?? 'DAY';
     const current = state !== undefined && state.period === period && state.periodStartsAt === from.getTime() && this.#now() < state.periodEndsAt;
     const used = current ? state.count : 0;
     return { used, remaining: plan.quota === null ? null : Math.max(0, plan.quota.limit - used) };
+  }
+
+  /** The account's requests on each of the `USAGE_DAYS` UTC days ending with `at`'s (the limiter's clock by default). */
+  daily(accountId: string, at: Date = new Date(this.#now())): DailyUsage[] {
+    const days = this.#accounts.get(accountId)?.days;
+    return dailySeries(at, (date) => days?.get(Date.parse(date) / DAY_MS));
   }
 
   #state(accountId: string, plan: Plan, now: number): AccountState {
@@ -88,7 +102,7 @@ export class AccountLimiter implements RequestLimiter {
         const oldest = this.#accounts.keys().next();
         if (oldest.done !== true) this.#accounts.delete(oldest.value);
       }
-      state = { tokens: plan.burstLimit, refilledAt: now, period, periodStartsAt: 0, periodEndsAt: 0, count: 0 };
+      state = { tokens: plan.burstLimit, refilledAt: now, period, periodStartsAt: 0, periodEndsAt: 0, count: 0, days: new Map() };
     } else {
       // Re-inserted so that the map's order is least recently seen first.
       this.#accounts.delete(accountId);
@@ -103,6 +117,20 @@ export class AccountLimiter implements RequestLimiter {
     }
     return state;
   }
+}
+
+/**
+ * One more request on `day`. A day's first request drops the days the series no longer shows
+ * (and any ahead of `day`, should the clock have gone back), so at most `USAGE_DAYS` are kept.
+ */
+function countDay(days: Map<number, number>, day: number): void {
+  const count = days.get(day);
+  if (count !== undefined) {
+    days.set(day, count + 1);
+    return;
+  }
+  for (const kept of days.keys()) if (kept <= day - USAGE_DAYS || kept > day) days.delete(kept);
+  days.set(day, 1);
 }
 
 /** A method throttle's steady rate (requests per second) and burst. */

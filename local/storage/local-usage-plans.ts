@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Plan } from '../../shared/domain/plan.ts';
+import { type DailyUsage, type Plan, dailySeries } from '../../shared/domain/plan.ts';
 import type { UsageFigures, UsageKey, UsagePlans } from '../../shared/ports/usage-plans.ts';
 
 /** What counts an account's requests locally (the local runtime's limiter). */
 export interface UsageCounter {
-  usage(accountId: string, plan: Plan, from: Date): UsageFigures;
+  usage(accountId: string, plan: Plan, from: Date): Pick<UsageFigures, 'used' | 'remaining'>;
+  /** Requests per UTC day over the `USAGE_DAYS` days ending with `at`'s. */
+  daily(accountId: string, at: Date): readonly DailyUsage[];
 }
 
 /**
@@ -32,7 +34,8 @@ export class LocalUsagePlans implements UsagePlans {
     return Promise.resolve(key);
   }
 
-  usage(accountId: string, _key: UsageKey | undefined, plan: Plan, from: Date): Promise<UsageFigures> {
-    return Promise.resolve(this.#counter?.usage(accountId, plan, from) ?? { used: 0, remaining: plan.quota?.limit ?? null });
+  usage(accountId: string, _key: UsageKey | undefined, plan: Plan, from: Date, at: Date): Promise<UsageFigures> {
+    if (this.#counter === undefined) return Promise.resolve({ used: 0, remaining: plan.quota?.limit ?? null, daily: dailySeries(at, () => 0) });
+    return Promise.resolve({ ...this.#counter.usage(accountId, plan, from), daily: this.#counter.daily(accountId, at) });
   }
 }

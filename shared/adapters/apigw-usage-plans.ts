@@ -11,7 +11,7 @@ import {
   GetUsagePlansCommand,
   NotFoundException,
 } from '@aws-sdk/client-api-gateway';
-import type { Plan } from '../domain/plan.ts';
+import { type Plan, dailySeries, usageDays, utcDate } from '../domain/plan.ts';
 import type { UsageFigures, UsageKey, UsagePlans } from '../ports/usage-plans.ts';
 
 export interface ApiGatewayUsagePlansOptions {
@@ -105,22 +105,39 @@ export class ApiGatewayUsagePlans implements UsagePlans {
   }
 
   async usage(_accountId: string, key: UsageKey | undefined, plan: Plan, from: Date, at: Date): Promise<UsageFigures> {
-    if (key === undefined || key.usagePlanId === null) return { used: 0, remaining: plan.quota?.limit ?? null };
-    let used = 0;
+    if (key === undefined || key.usagePlanId === null) return { used: 0, remaining: plan.quota?.limit ?? null, daily: dailySeries(at, () => 0) };
+    // One range serves both figures: the period (a month's starts up to 30 days back) and the
+    // chart's 30 days. API Gateway keeps usage per usage plan and key, so after a plan move the
+    // days before it are in the old usage plan and read here as 0: the current plan's usage is
+    // the one shown, as API Gateway's own quota counts only it.
+    const days = usageDays(at);
+    const chartStart = days[0] ?? utcDate(at);
+    const periodStart = utcDate(from);
+    const startDate = periodStart < chartStart ? periodStart : chartStart;
+    const requestsOn = new Map<string, number>();
     let remaining: number | null = plan.quota?.limit ?? null;
     let position: string | undefined;
+    let dayIndex = 0;
     do {
       const output = await this.#client.send(
-        new GetUsageCommand({ usagePlanId: key.usagePlanId, keyId: key.id, startDate: day(from), endDate: day(at), position }),
+        new GetUsageCommand({ usagePlanId: key.usagePlanId, keyId: key.id, startDate, endDate: utcDate(at), position }),
       );
-      // One [used, remaining] pair per day of the range, oldest first.
+      // One [used, remaining] pair per day of the range, oldest first, from startDate on.
       for (const [dayUsed, dayRemaining] of output.items?.[key.id] ?? []) {
-        used += dayUsed ?? 0;
+        const date = utcDate(new Date(Date.parse(`${startDate}T00:00:00Z`) + dayIndex * 86_400_000));
+        dayIndex += 1;
+        requestsOn.set(date, dayUsed ?? 0);
         if (plan.quota !== null && dayRemaining !== undefined) remaining = dayRemaining;
       }
       position = output.position;
     } while (position !== undefined);
-    return { used, remaining: plan.quota === null ? null : Math.max(0, remaining ?? plan.quota.limit - used) };
+    let used = 0;
+    for (const [date, requests] of requestsOn) if (date >= periodStart) used += requests;
+    return {
+      used,
+      remaining: plan.quota === null ? null : Math.max(0, remaining ?? plan.quota.limit - used),
+      daily: dailySeries(at, (date) => requestsOn.get(date)),
+    };
   }
 
   /** The usage plan of a tier on this stage: found by name (the default one is the stack's), else made. */
@@ -162,8 +179,4 @@ export class ApiGatewayUsagePlans implements UsagePlans {
 export function usagePlanName(stageName: string, plan: Plan): string {
   const quota = plan.quota === null ? 'noquota' : `q${plan.quota.limit}-${plan.quota.period.toLowerCase()}`;
   return `latchkey-${stageName}-r${plan.rateLimit}-b${plan.burstLimit}-${quota}`;
-}
-
-function day(at: Date): string {
-  return at.toISOString().slice(0, 10);
 }

@@ -86,6 +86,35 @@ export interface Usage {
   /** Requests left before the quota answers 429; null without a quota. */
   readonly remaining: number | null;
   readonly periodStart: string;
+  /** The last `USAGE_DAYS` UTC days, oldest first, today last. */
+  readonly daily: readonly DailyUsage[];
+}
+
+/** Requests counted on one UTC day (`date`: YYYY-MM-DD). */
+export interface DailyUsage {
+  readonly date: string;
+  readonly requests: number;
+}
+
+/** How many days the daily series covers (the console's chart): a month whichever month. */
+export const USAGE_DAYS = 30;
+
+const DAY_MS = 86_400_000;
+
+/** The UTC day of `at` as YYYY-MM-DD. */
+export function utcDate(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
+/** The `USAGE_DAYS` UTC days ending with `at`'s, oldest first, as YYYY-MM-DD. */
+export function usageDays(at: Date): string[] {
+  const today = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+  return Array.from({ length: USAGE_DAYS }, (_, index) => utcDate(new Date(today - (USAGE_DAYS - 1 - index) * DAY_MS)));
+}
+
+/** The series over `usageDays(at)`, each day's count from `requestsOn` (0 for a day it does not know). */
+export function dailySeries(at: Date, requestsOn: (date: string) => number | undefined): DailyUsage[] {
+  return usageDays(at).map((date) => ({ date, requests: requestsOn(date) ?? 0 }));
 }
 
 /** Two plans are the same tier when every number matches. */

@@ -1,4 +1,4 @@
-import type { Plan } from '../domain/plan.ts';
+import type { DailyUsage, Plan } from '../domain/plan.ts';
 
 /**
  * An account's usage-plan key: an API Gateway API key (or the local runtime's stand-in) that
@@ -11,10 +11,12 @@ export interface UsageKey {
   readonly usagePlanId: string | null;
 }
 
-/** What an account has used of its plan in the current period. */
+/** What an account has used of its plan in the current period, and per day over the last `USAGE_DAYS`. */
 export interface UsageFigures {
   readonly used: number;
   readonly remaining: number | null;
+  /** The `USAGE_DAYS` UTC days ending with the day of `at`, oldest first (`dailySeries`). */
+  readonly daily: readonly DailyUsage[];
 }
 
 /**
@@ -28,6 +30,6 @@ export interface UsagePlans {
   deleteKey(key: UsageKey): Promise<void>;
   /** Associates the key with the usage plan of `plan` instead of its current one; returns the key as now associated. */
   assignPlan(key: UsageKey, plan: Plan | null): Promise<UsageKey>;
-  /** Requests counted for the key from `from` (a period start) to `at`. */
+  /** Requests counted for the key from `from` (a period start) to `at`, and on each of the last `USAGE_DAYS` days to `at`. */
   usage(accountId: string, key: UsageKey | undefined, plan: Plan, from: Date, at: Date): Promise<UsageFigures>;
 }

@@ -38,5 +38,5 @@ export async function getUsage(deps: Pick<ApiDeps, 'store' | 'usagePlans' | 'def
   const now = deps.now();
   const from = periodStart(plan.quota?.period ?? 'DAY', now);
   const figures = await deps.usagePlans.usage(accountId, limits.usageKey, plan, from, now);
-  return { plan, used: figures.used, remaining: figures.remaining, periodStart: from.toISOString() };
+  return { plan, used: figures.used, remaining: figures.remaining, periodStart: from.toISOString(), daily: figures.daily };
 }

@@ -17,6 +17,7 @@ import type { Principal, User } from '#shared/domain/model.ts';
 import { createPepperProvider, ensurePepper } from '#shared/authorization/peppers.ts';
 import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import type { Limits } from '#shared/ports/limits.ts';
+import type { UsagePlans } from '#shared/ports/usage-plans.ts';
 import { FUNCTION_GROUPS, type FunctionGroup, type OperationId, ROUTES, type Route } from '#shared/http/routes.ts';
 import { type CreatedAccount, createAccount } from '#shared/services/accounts.ts';
 import { type TestTable, createTestTable } from './dynamodb.ts';
@@ -227,6 +228,8 @@ export interface TestBedOptions {
   readonly limits?: Limits;
   readonly now?: () => Date;
   readonly logger?: Logger;
+  /** What counts usage (GET /v1/account/usage); by default nothing counts and usage reads as none. */
+  readonly usagePlans?: UsagePlans;
 }
 
 export function quietLogger(): Logger {
@@ -247,7 +250,7 @@ export async function createApiTestBed(options: TestBedOptions = {}): Promise<Ap
     logger: options.logger ?? quietLogger(),
     now: options.now ?? (() => new Date()),
     auditRetentionDays: 0,
-    usagePlans: new LocalUsagePlans(),
+    usagePlans: options.usagePlans ?? new LocalUsagePlans(),
     defaultPlan: DEFAULT_PLAN,
   };
   const handlers = Object.fromEntries(FUNCTION_GROUPS.map((group) => [group, createApiHandler(group, deps)])) as Record<
