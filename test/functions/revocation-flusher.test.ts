@@ -1,8 +1,8 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createFlusherHandler } from '#functions/revocation-flusher.ts';
-import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
-import { quietLogger } from '#test/support/api-events.ts';
+import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { MemoryFlushLedger } from '#test/support/memory-flush-ledger.ts';
 
 /** The flusher function as the event source mapping calls it, with Lambda's own record shape (binaries as base64). */
@@ -16,25 +16,9 @@ const keyRecord = (eventName: 'MODIFY' | 'REMOVE', newImage?: Record<string, unk
   },
 });
 
-class CountingCache implements AuthorizerCache {
-  flushes = 0;
-  failures: number;
-  constructor(failures = 0) {
-    this.failures = failures;
-  }
-  flush(): Promise<void> {
-    this.flushes += 1;
-    if (this.failures > 0) {
-      this.failures -= 1;
-      return Promise.reject(new Error('down'));
-    }
-    return Promise.resolve();
-  }
-}
-
 describe('revocation flusher function', () => {
   it('flushes once for a batch holding narrowing changes', async () => {
-    const cache = new CountingCache();
+    const cache = new FakeAuthorizerCache();
     const handler = createFlusherHandler(cache, new MemoryFlushLedger(), quietLogger());
     const event = { Records: [keyRecord('REMOVE'), keyRecord('REMOVE')] } as unknown as DynamoDBStreamEvent;
 
@@ -44,7 +28,7 @@ describe('revocation flusher function', () => {
   });
 
   it('spends no flush on a batch of bookkeeping (lastUsedAt)', async () => {
-    const cache = new CountingCache();
+    const cache = new FakeAuthorizerCache();
     const handler = createFlusherHandler(cache, new MemoryFlushLedger(), quietLogger());
     const stamped = { pk: { S: 'ACCOUNT#A1' }, sk: { S: 'KEY#K1' }, role: { S: 'owner' }, secretHash: { B: 'AQID' }, lastUsedAt: { S: '2026-01-01T00:00:00Z' } };
     const event = { Records: [keyRecord('MODIFY', stamped)] } as unknown as DynamoDBStreamEvent;
@@ -55,7 +39,7 @@ describe('revocation flusher function', () => {
   });
 
   it('retries a failing flush before it answers, so the batch is done only once the cache was flushed', async () => {
-    const cache = new CountingCache(1);
+    const cache = FakeAuthorizerCache.failingFirst(1);
     const handler = createFlusherHandler(cache, new MemoryFlushLedger(), quietLogger());
 
     await handler({ Records: [keyRecord('REMOVE')] } as unknown as DynamoDBStreamEvent);

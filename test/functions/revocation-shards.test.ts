@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createFlusherHandler } from '#functions/revocation-flusher.ts';
-import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
-import { quietLogger } from '#test/support/api-events.ts';
+import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { MemoryFlushLedger } from '#test/support/memory-flush-ledger.ts';
 import { SimulatedShards, keyRemovedRecord } from '#test/support/simulated-shards.ts';
 
@@ -21,26 +21,6 @@ const FLUSH_CALL_MS = 50;
 const LEDGER_MS = 5;
 const BOUND_MS = 2_000;
 
-class TimedCache implements AuthorizerCache {
-  readonly flushes: { start: number; end: number; ok: boolean }[] = [];
-  #failures: number;
-
-  constructor(failures = 0) {
-    this.#failures = failures;
-  }
-
-  async flush(): Promise<void> {
-    const start = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, FLUSH_CALL_MS));
-    const ok = this.#failures === 0;
-    this.flushes.push({ start, end: Date.now(), ok });
-    if (!ok) {
-      this.#failures -= 1;
-      throw new Error('internal failure');
-    }
-  }
-}
-
 /** Commits CHANGES changes at the pace, dealt to the shards in turn; returns their commit times. */
 async function commitChanges(shards: SimulatedShards): Promise<number[]> {
   const commits: number[] = [];
@@ -56,8 +36,8 @@ async function commitChanges(shards: SimulatedShards): Promise<number[]> {
   return commits;
 }
 
-function latencies(commits: readonly number[], cache: TimedCache): number[] {
-  const succeeded = cache.flushes.filter((f) => f.ok).sort((a, b) => a.start - b.start);
+function latencies(commits: readonly number[], cache: FakeAuthorizerCache): number[] {
+  const succeeded = cache.calls.filter((f) => f.ok).sort((a, b) => a.start - b.start);
   return commits.map((at) => {
     const covering = succeeded.find((f) => f.start >= at);
     if (covering === undefined) throw new Error(`the change committed at ${at} was never flushed`);
@@ -87,7 +67,7 @@ afterEach(() => {
 
 describe('the revocation bound with several stream shards', () => {
   it('holds with four shards: every change flushed within 2 s at the 99th percentile, at most one flush call per window', async () => {
-    const cache = new TimedCache();
+    const cache = new FakeAuthorizerCache({ callMs: FLUSH_CALL_MS });
     const ledger = new MemoryFlushLedger(LEDGER_MS);
     const shards = new SimulatedShards(SHARDS, () => createFlusherHandler(cache, ledger, quietLogger()));
 
@@ -95,20 +75,20 @@ describe('the revocation bound with several stream shards', () => {
 
     expect(shards.pending()).toBe(0);
     expect(p99(latencies(commits, cache))).toBeLessThan(BOUND_MS);
-    expect(minimumGap(cache.flushes.map((f) => f.start))).toBeGreaterThanOrEqual(DEFAULT_FLUSH_WINDOW_MS);
+    expect(minimumGap(cache.calls.map((f) => f.start))).toBeGreaterThanOrEqual(DEFAULT_FLUSH_WINDOW_MS);
     // Coalesced across shards: about one call per window, not one per shard per window.
-    expect(cache.flushes.length).toBeLessThanOrEqual(Math.ceil((CHANGES * PACE_MS) / DEFAULT_FLUSH_WINDOW_MS) + 2);
+    expect(cache.calls.length).toBeLessThanOrEqual(Math.ceil((CHANGES * PACE_MS) / DEFAULT_FLUSH_WINDOW_MS) + 2);
   });
 
   it('holds through failed flushes: each change waits for a successful call that started after it, calls still a window apart', async () => {
-    const cache = new TimedCache(2);
+    const cache = FakeAuthorizerCache.failingFirst(2, { callMs: FLUSH_CALL_MS });
     const ledger = new MemoryFlushLedger(LEDGER_MS);
     const shards = new SimulatedShards(SHARDS, () => createFlusherHandler(cache, ledger, quietLogger()));
 
     const commits = await commitChanges(shards);
 
-    expect(cache.flushes.filter((f) => !f.ok)).toHaveLength(2);
+    expect(cache.calls.filter((f) => !f.ok)).toHaveLength(2);
     expect(latencies(commits, cache)).toHaveLength(CHANGES);
-    expect(minimumGap(cache.flushes.map((f) => f.start))).toBeGreaterThanOrEqual(DEFAULT_FLUSH_WINDOW_MS);
+    expect(minimumGap(cache.calls.map((f) => f.start))).toBeGreaterThanOrEqual(DEFAULT_FLUSH_WINDOW_MS);
   });
 });
