@@ -1,7 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { MAX_BODY_BYTES, type OperationSchemas } from '#shared/http/schemas/common.ts';
 import type { Actor } from '#shared/domain/audit.ts';
 import { SECRET_TAG_CONTEXT, VALID_UNTIL_CONTEXT } from '#shared/authorization/decision.ts';
@@ -195,7 +195,7 @@ function isJsonContentType(header: string | undefined): boolean {
   return parameters.every((p) => !p.startsWith('charset=') || p === 'charset=utf-8' || p === 'charset="utf-8"');
 }
 
-function validated(schema: z.ZodType, input: unknown, part: 'query' | 'body'): unknown {
+function validated(schema: z.ZodMiniType, input: unknown, part: 'query' | 'body'): unknown {
   const parsed = schema.safeParse(input, { reportInput: true });
   if (parsed.success) return parsed.data;
   const errors = parsed.error.issues.flatMap((issue) => fieldErrors(issue, part));

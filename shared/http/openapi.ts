@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { API_COMPONENTS, MAX_BODY_BYTES, type OperationSchemas, Problem, schemasOf } from './schemas.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '../authorization/decision.ts';
 import type { ResolvedDownstreamRoute } from './team-routes.ts';
@@ -66,7 +66,7 @@ function withoutDialect(schema: JsonSchema): JsonSchema {
   return rest;
 }
 
-function inputSchema(schema: z.ZodType): JsonSchema {
+function inputSchema(schema: z.ZodMiniType): JsonSchema {
   return withoutDialect(z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }));
 }
 
@@ -81,7 +81,7 @@ function componentSchemas(): Record<string, JsonSchema> {
   return out;
 }
 
-function componentRef(schema: z.ZodType): JsonSchema {
+function componentRef(schema: z.ZodMiniType): JsonSchema {
   const id = API_COMPONENTS.get(schema)?.id;
   if (id === undefined) throw new Error('every response schema must be registered as a component');
   return { $ref: COMPONENT_REF(id) };
@@ -119,7 +119,7 @@ function parameters(schemas: OperationSchemas): JsonObject[] {
   ] as const) {
     if (object === undefined) continue;
     for (const [name, field] of Object.entries(object.shape)) {
-      const schema = field as z.ZodType;
+      const schema = field as z.ZodMiniType;
       // Optional and defaulted parameters accept absence; path parameters never are.
       const required = location === 'path' || !schema.safeParse(undefined).success;
       const { description, ...rest } = inputSchema(schema);

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import type { OperationId } from './routes.ts';
 import { ACCOUNT_SCHEMAS } from './schemas/account.ts';
 import { API_KEYS_SCHEMAS } from './schemas/api-keys.ts';
@@ -36,7 +36,7 @@ export const API_SCHEMAS = {
 } as const satisfies Record<OperationId, OperationSchemas>;
 
 type Schemas = typeof API_SCHEMAS;
-type Part<K extends OperationId, P extends keyof OperationSchemas> = Schemas[K] extends { readonly [Q in P]: infer S extends z.ZodType }
+type Part<K extends OperationId, P extends keyof OperationSchemas> = Schemas[K] extends { readonly [Q in P]: infer S extends z.ZodMiniType }
   ? z.output<S>
   : undefined;
 

@@ -1,10 +1,12 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { API_COMPONENTS, type GroupSchemas, Id, KeyIdParams, Timestamp } from './common.ts';
 
 const CidrInput = z
   .string()
-  .max(64, 'must be at most 64 characters')
-  .describe('An IPv4 or IPv6 CIDR in network form (`10.0.0.0/8`, `2001:db8::/32`); a bare address means /32 or /128');
+  .check(
+    z.maxLength(64, 'must be at most 64 characters'),
+    z.describe('An IPv4 or IPv6 CIDR in network form (`10.0.0.0/8`, `2001:db8::/32`); a bare address means /32 or /128'),
+  );
 
 /** A rule of a key's allow list; also part of every key's view (schemas/api-keys.ts). */
 export const CidrRuleView = z.strictObject({ id: Id, cidr: z.string(), createdAt: Timestamp }).register(API_COMPONENTS, { id: 'CidrRule' });

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { API_COMPONENTS, type GroupSchemas, Id, Timestamp } from './common.ts';
 import { Cursor, Limit, NextCursor } from './paging.ts';
 
@@ -6,10 +6,10 @@ export const AuditEventView = z
   .strictObject({
     id: Id,
     time: Timestamp,
-    action: z.string().describe('e.g. `api-key.create`, `cidr-rule.delete`, `account-key.reveal`'),
-    actor: z.strictObject({ userId: Id.nullable(), keyId: Id.nullable() }),
-    target: z.string().describe('e.g. `api-key/<id>`'),
-    sourceIp: z.string().nullable(),
+    action: z.string().check(z.describe('e.g. `api-key.create`, `cidr-rule.delete`, `account-key.reveal`')),
+    actor: z.strictObject({ userId: z.nullable(Id), keyId: z.nullable(Id) }),
+    target: z.string().check(z.describe('e.g. `api-key/<id>`')),
+    sourceIp: z.nullable(z.string()),
   })
   .register(API_COMPONENTS, { id: 'AuditEvent' });
 

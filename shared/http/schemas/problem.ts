@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { API_COMPONENTS } from './common.ts';
 
 /**
@@ -13,12 +13,12 @@ export const ProblemFieldError = z
 /** RFC 9457 problem details. */
 export const Problem = z
   .strictObject({
-    type: z.string().describe('A URN naming the kind of problem'),
+    type: z.string().check(z.describe('A URN naming the kind of problem')),
     title: z.string(),
-    status: z.int().min(100).max(599),
+    status: z.int().check(z.gte(100), z.lte(599)),
     detail: z.string(),
-    instance: z.string().optional().describe('The request path'),
-    requestId: z.string().optional().describe('Quote it when reporting a problem'),
-    errors: z.array(ProblemFieldError).optional().describe('Each field that broke a rule (validation problems only)'),
+    instance: z.optional(z.string()).check(z.describe('The request path')),
+    requestId: z.optional(z.string()).check(z.describe('Quote it when reporting a problem')),
+    errors: z.optional(z.array(ProblemFieldError)).check(z.describe('Each field that broke a rule (validation problems only)')),
   })
   .register(API_COMPONENTS, { id: 'Problem' });

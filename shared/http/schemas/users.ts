@@ -1,9 +1,9 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ROLES } from '../../domain/roles.ts';
 import { API_COMPONENTS, type GroupSchemas, Id, Timestamp } from './common.ts';
 
-const UserName = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
-const Email = z.email('must be an email address').max(254, 'must be at most 254 characters');
+const UserName = z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(100, 'must be at most 100 characters'));
+const Email = z.email('must be an email address').check(z.maxLength(254, 'must be at most 254 characters'));
 const RoleSchema = z.enum(ROLES);
 
 export const UserView = z

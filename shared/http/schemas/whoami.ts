@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { KEY_ROLES } from '../../domain/roles.ts';
 import { API_COMPONENTS, type GroupSchemas, Id } from './common.ts';
 
