@@ -1,5 +1,9 @@
 import { ACCOUNT_SCHEMAS } from '#shared/http/schemas/account.ts';
+import type { AccountStore } from '#shared/ports/account-store.ts';
+import type { AuditStore } from '#shared/ports/audit-store.ts';
 import type { ApiDeps } from '#shared/ports/deps.ts';
+import type { KeyLifecycleStore } from '#shared/ports/key-lifecycle-store.ts';
+import type { KeyStore } from '#shared/ports/key-store.ts';
 import { getAccount, revealAccountKey, setApiEnabled } from '#shared/services/accounts.ts';
 import { rollAccountKey } from '#shared/services/key-rolls.ts';
 import { getUsage } from '#shared/services/plans.ts';
@@ -7,7 +11,15 @@ import type { OperationGroup } from '../commons/operations.ts';
 import { accountView } from '../commons/views.ts';
 
 /** The only group that reads usage plans (API Gateway), and one of those that decrypt (KMS). */
-export type AccountDeps = Pick<ApiDeps, 'store' | 'secrets' | 'peppers' | 'authorizerCache' | 'logger' | 'now' | 'usagePlans' | 'defaultPlan'>;
+export type AccountDeps = Pick<ApiDeps, 'secrets' | 'peppers' | 'authorizerCache' | 'logger' | 'now' | 'usagePlans' | 'defaultPlan'> & {
+  readonly store: AccountStoreOfAccountGroup;
+};
+
+/** The store methods the account routes call, from the account, audit, key-lifecycle and key stores. */
+export type AccountStoreOfAccountGroup = Pick<AccountStore, 'getAccount' | 'setApiEnabled' | 'getAccountLimits'> &
+  Pick<AuditStore, 'recordEvent'> &
+  Pick<KeyLifecycleStore, 'rollAccountKey'> &
+  Pick<KeyStore, 'recordKeyUse'>;
 
 export const ACCOUNT_OPERATIONS: OperationGroup<'account', AccountDeps> = {
   group: 'account',

@@ -1,12 +1,17 @@
 import { API_KEYS_SCHEMAS } from '#shared/http/schemas/api-keys.ts';
 import type { ApiDeps } from '#shared/ports/deps.ts';
+import type { KeyLifecycleStore } from '#shared/ports/key-lifecycle-store.ts';
+import type { KeyStore } from '#shared/ports/key-store.ts';
+import type { UserStore } from '#shared/ports/user-store.ts';
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys } from '#shared/services/api-keys.ts';
 import { rollApiKey } from '#shared/services/key-rolls.ts';
 import type { OperationGroup } from '../commons/operations.ts';
 import { apiKeyView } from '../commons/views.ts';
 
 /** Issuing and rolling digest new secrets: the peppers (KMS), besides the table. */
-export type ApiKeysDeps = Pick<ApiDeps, 'store' | 'now' | 'peppers' | 'limits' | 'authorizerCache' | 'logger'>;
+export type ApiKeysDeps = Pick<ApiDeps, 'now' | 'peppers' | 'limits' | 'authorizerCache' | 'logger'> & {
+  readonly store: KeyStore & Pick<UserStore, 'getUser'> & Pick<KeyLifecycleStore, 'rollKey'>;
+};
 
 export const API_KEYS_OPERATIONS: OperationGroup<'api-keys', ApiKeysDeps> = {
   group: 'api-keys',

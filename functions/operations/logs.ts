@@ -1,10 +1,12 @@
 import { LOGS_SCHEMAS } from '#shared/http/schemas/logs.ts';
+import type { AuditStore } from '#shared/ports/audit-store.ts';
 import type { ApiDeps } from '#shared/ports/deps.ts';
+import type { KeyStore } from '#shared/ports/key-store.ts';
 import { listEvents } from '#shared/services/audit-log.ts';
 import type { OperationGroup } from '../commons/operations.ts';
 import { auditEventView } from '../commons/views.ts';
 
-export type LogsDeps = Pick<ApiDeps, 'store' | 'logger' | 'now'>;
+export type LogsDeps = Pick<ApiDeps, 'logger' | 'now'> & { readonly store: Pick<AuditStore, 'listEvents'> & Pick<KeyStore, 'recordKeyUse'> };
 
 export const LOGS_OPERATIONS: OperationGroup<'logs', LogsDeps> = {
   group: 'logs',

@@ -1,10 +1,12 @@
 import { USERS_SCHEMAS } from '#shared/http/schemas/users.ts';
 import type { ApiDeps } from '#shared/ports/deps.ts';
+import type { KeyStore } from '#shared/ports/key-store.ts';
+import type { UserStore } from '#shared/ports/user-store.ts';
 import { changeUserRole, createUser, deleteUser, listUsers } from '#shared/services/users.ts';
 import type { OperationGroup } from '../commons/operations.ts';
 import { userView } from '../commons/views.ts';
 
-export type UsersDeps = Pick<ApiDeps, 'store' | 'now' | 'authorizerCache' | 'logger'>;
+export type UsersDeps = Pick<ApiDeps, 'now' | 'authorizerCache' | 'logger'> & { readonly store: UserStore & Pick<KeyStore, 'recordKeyUse'> };
 
 export const USERS_OPERATIONS: OperationGroup<'users', UsersDeps> = {
   group: 'users',

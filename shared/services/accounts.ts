@@ -3,6 +3,8 @@ import { formatAccountKey, maskAccountKey } from '../domain/key-format.ts';
 import { newId } from '../domain/ids.ts';
 import { validateKeyName } from '../domain/key-name.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { AccountStore } from '../ports/account-store.ts';
+import type { AuditStore } from '../ports/audit-store.ts';
 import type { ApiDeps } from '../ports/deps.ts';
 import type { Account, User } from '../domain/model.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
@@ -72,7 +74,7 @@ export async function createAccount(deps: AccountDeps, input: CreateAccountInput
 }
 
 export async function setApiEnabled(
-  deps: Pick<ApiDeps, 'store' | 'authorizerCache' | 'logger' | 'now'>,
+  deps: Pick<ApiDeps, 'authorizerCache' | 'logger' | 'now'> & { readonly store: Pick<AccountStore, 'setApiEnabled'> },
   accountId: string,
   enabled: boolean,
   actor: Actor,
@@ -95,7 +97,7 @@ export function publicAccount(record: Account): Account {
   };
 }
 
-export async function getAccount(deps: Pick<ApiDeps, 'store'>, accountId: string): Promise<Account> {
+export async function getAccount(deps: { readonly store: Pick<AccountStore, 'getAccount'> }, accountId: string): Promise<Account> {
   const record = await deps.store.getAccount(accountId);
   if (record === undefined) throw new NotFoundError('account');
   return publicAccount(record);
@@ -105,7 +107,9 @@ export async function getAccount(deps: Pick<ApiDeps, 'store'>, accountId: string
  * Decrypts the account key for an owner who asked to see it again. The reveal is recorded
  * before the key is returned: if the audit event cannot be written, the key is not shown.
  */
-export async function revealAccountKey(deps: Pick<ApiDeps, 'store' | 'secrets' | 'now'>, accountId: string, actor: Actor): Promise<string> {
+export async function revealAccountKey(
+  deps: Pick<ApiDeps, 'secrets' | 'now'> & { readonly store: Pick<AccountStore, 'getAccount'> & Pick<AuditStore, 'recordEvent'> },
+  accountId: string, actor: Actor): Promise<string> {
   const record = await deps.store.getAccount(accountId);
   if (record === undefined) throw new NotFoundError('account');
   const accountKey = await deps.secrets.decryptAccountKey(accountId, record.accountKeyCiphertext);

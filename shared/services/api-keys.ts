@@ -6,6 +6,8 @@ import { validateKeyExpiry } from '../domain/key-lifecycle.ts';
 import { validateKeyName } from '../domain/key-name.ts';
 import { canHoldKeys } from '../domain/roles.ts';
 import type { ApiDeps } from '../ports/deps.ts';
+import type { KeyStore } from '../ports/key-store.ts';
+import type { UserStore } from '../ports/user-store.ts';
 import type { PepperRing } from '../domain/hashing.ts';
 import type { ApiKey, ApiKeyRecord, Page, User } from '../domain/model.ts';
 import type { ListOptions } from '../ports/list-options.ts';
@@ -25,21 +27,21 @@ export interface CreatedApiKey {
 }
 
 export function listApiKeys(
-  deps: Pick<ApiDeps, 'store'>,
+  deps: { readonly store: Pick<KeyStore, 'listKeys'> },
   accountId: string,
   options: ListOptions & { readonly userId?: string | undefined },
 ): Promise<Page<ApiKey>> {
   return deps.store.listKeys(accountId, options);
 }
 
-export async function getApiKey(deps: Pick<ApiDeps, 'store'>, accountId: string, keyId: string): Promise<ApiKey> {
+export async function getApiKey(deps: { readonly store: Pick<KeyStore, 'getKey'> }, accountId: string, keyId: string): Promise<ApiKey> {
   const key = await deps.store.getKey(accountId, keyId);
   if (key === undefined) throw new NotFoundError('API key');
   return key;
 }
 
 export async function createApiKey(
-  deps: Pick<ApiDeps, 'store' | 'peppers' | 'now' | 'limits'>,
+  deps: Pick<ApiDeps, 'peppers' | 'now' | 'limits'> & { readonly store: Pick<KeyStore, 'createKey'> & Pick<UserStore, 'getUser'> },
   accountId: string,
   input: NewApiKey,
   actor: Actor,
@@ -55,7 +57,9 @@ export async function createApiKey(
   return { key: publicApiKey(record), secret };
 }
 
-export async function deleteApiKey(deps: Pick<ApiDeps, 'store' | 'now' | 'authorizerCache' | 'logger'>, accountId: string, keyId: string, actor: Actor): Promise<void> {
+export async function deleteApiKey(
+  deps: Pick<ApiDeps, 'now' | 'authorizerCache' | 'logger'> & { readonly store: Pick<KeyStore, 'deleteKey'> },
+  accountId: string, keyId: string, actor: Actor): Promise<void> {
   const event = auditEvent(accountId, actor, 'api-key.delete', `api-key/${keyId}`, deps.now());
   // A deleted key must stop working now, not when API Gateway's cached Allow expires.
   await withAuthorizerCacheFlush(deps, () => deps.store.deleteKey(accountId, keyId, event));

@@ -1,12 +1,14 @@
 import { type Actor, auditEvent } from '../domain/audit.ts';
 import { type CidrRule, parseCidr } from '../domain/cidr.ts';
 import { newId } from '../domain/ids.ts';
+import type { AllowListStore } from '../ports/allow-list-store.ts';
 import type { ApiDeps } from '../ports/deps.ts';
+import type { KeyStore } from '../ports/key-store.ts';
 import { getApiKey } from './api-keys.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
 /** What the allow-list use cases touch: the table, its limits and the authorizer cache. */
-type AllowListDeps = Pick<ApiDeps, 'store' | 'now' | 'limits' | 'authorizerCache' | 'logger'>;
+type AllowListDeps = Pick<ApiDeps, 'now' | 'limits' | 'authorizerCache' | 'logger'> & { readonly store: AllowListStore & Pick<KeyStore, 'getKey'> };
 
 /**
  * A key's CIDR allow list. An add is one conditional append (`addCidrRule`), so adds racing on

@@ -1,6 +1,7 @@
 import { type Actor, auditEvent } from '../domain/audit.ts';
 import { formatAccountKey, formatUserKey, maskAccountKey } from '../domain/key-format.ts';
 import type { ApiDeps } from '../ports/deps.ts';
+import type { KeyLifecycleStore } from '../ports/key-lifecycle-store.ts';
 import type { ApiKey } from '../domain/model.ts';
 import { publicApiKey } from './api-keys.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
@@ -20,7 +21,7 @@ export interface RolledApiKey {
 }
 
 export async function rollApiKey(
-  deps: Pick<ApiDeps, 'store' | 'peppers' | 'now' | 'authorizerCache' | 'logger'>,
+  deps: Pick<ApiDeps, 'peppers' | 'now' | 'authorizerCache' | 'logger'> & { readonly store: Pick<KeyLifecycleStore, 'rollKey'> },
   accountId: string,
   keyId: string,
   gracePeriodSeconds: number,
@@ -44,7 +45,7 @@ export interface RolledAccountKey {
 }
 
 export async function rollAccountKey(
-  deps: Pick<ApiDeps, 'store' | 'peppers' | 'secrets' | 'now' | 'authorizerCache' | 'logger'>,
+  deps: Pick<ApiDeps, 'peppers' | 'secrets' | 'now' | 'authorizerCache' | 'logger'> & { readonly store: Pick<KeyLifecycleStore, 'rollAccountKey'> },
   accountId: string,
   gracePeriodSeconds: number,
   actor: Actor,

@@ -3,7 +3,7 @@ import { parseAccountKey, parseUserKey } from '../domain/key-format.ts';
 import { type PepperRing, digestsEqual } from '../domain/hashing.ts';
 import type { ApiDeps } from '../ports/deps.ts';
 import type { AuthorizationRecords, AuthorizationSecret } from '../ports/credentials.ts';
-import type { SecretRef } from '../ports/key-lifecycle-store.ts';
+import type { KeyLifecycleStore, SecretRef } from '../ports/key-lifecycle-store.ts';
 import { flushShortcut } from './revocation.ts';
 
 /**
@@ -38,7 +38,9 @@ export interface LeakReportOptions {
   readonly clock?: () => number;
 }
 
-type LeakDeps = Pick<ApiDeps, 'store' | 'peppers' | 'now' | 'authorizerCache' | 'logger'>;
+type LeakDeps = Pick<ApiDeps, 'peppers' | 'now' | 'authorizerCache' | 'logger'> & {
+  readonly store: Pick<KeyLifecycleStore, 'loadSecrets' | 'flagAccountKeyLeak' | 'endPreviousAccountKey' | 'deleteKeyIfSecret' | 'endPreviousSecret'>;
+};
 
 /** How often one reported key is read and written again when a race (a roll, a digest upgrade) refused its write. */
 const MAX_ATTEMPTS = 3;

@@ -1,5 +1,6 @@
 import { type Actor, auditEvent } from '../domain/audit.ts';
 import { type Plan, type Usage, periodStart, validatePlan } from '../domain/plan.ts';
+import type { AccountStore } from '../ports/account-store.ts';
 import type { ApiDeps } from '../ports/deps.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
@@ -32,7 +33,10 @@ export async function setPlan(deps: PlanDeps, accountId: string, plan: Plan | nu
 }
 
 /** The account's plan and what it has used of it this period (this day, without a quota). */
-export async function getUsage(deps: Pick<ApiDeps, 'store' | 'usagePlans' | 'defaultPlan' | 'now'>, accountId: string): Promise<Usage> {
+export async function getUsage(
+  deps: Pick<ApiDeps, 'usagePlans' | 'defaultPlan' | 'now'> & { readonly store: Pick<AccountStore, 'getAccountLimits'> },
+  accountId: string,
+): Promise<Usage> {
   const limits = await deps.store.getAccountLimits(accountId);
   const plan = limits.plan ?? deps.defaultPlan;
   const now = deps.now();

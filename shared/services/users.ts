@@ -3,11 +3,12 @@ import { NotFoundError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import type { Role } from '../domain/roles.ts';
 import type { ApiDeps } from '../ports/deps.ts';
+import type { UserStore } from '../ports/user-store.ts';
 import type { User } from '../domain/model.ts';
 import { withAuthorizerCacheFlush } from './revocation.ts';
 
 /** What the user use cases touch: the table and the authorizer cache, no KMS and no usage plans. */
-type UserDeps = Pick<ApiDeps, 'store' | 'now' | 'authorizerCache' | 'logger'>;
+type UserDeps = Pick<ApiDeps, 'now' | 'authorizerCache' | 'logger'> & { readonly store: UserStore };
 
 export interface NewUser {
   readonly name: string;

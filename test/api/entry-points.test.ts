@@ -1,5 +1,7 @@
+import { DynamoDbAccountStore } from '#shared/adapters/dynamodb/account-store.ts';
+import { DynamoDbKeyStore } from '#shared/adapters/dynamodb/key-store.ts';
 import { describe, expect, it } from 'vitest';
-import { tableApiDeps } from '#functions/commons/api-deps/table.ts';
+import { onTable, tableApiDeps } from '#functions/commons/api-deps/table.ts';
 import { usagePlanApiDeps } from '#functions/commons/api-deps/usage-plans.ts';
 import { ENV } from '#shared/adapters/environment.ts';
 import { FUNCTION_GROUPS } from '#shared/http/routes.ts';
@@ -35,7 +37,7 @@ describe('Lambda entry points', () => {
     process.env[ENV.restApiId] = 'a1b2c3d4e5';
 
     // Act
-    const build = () => usagePlanApiDeps();
+    const build = () => usagePlanApiDeps(onTable(DynamoDbAccountStore));
 
     // Assess
     expect(build).toThrow(ENV.stageName);
@@ -49,7 +51,7 @@ describe('Lambda entry points', () => {
     for (const name of Object.values(ENV)) Reflect.deleteProperty(process.env, name);
 
     // Act
-    const build = () => tableApiDeps();
+    const build = () => tableApiDeps(onTable(DynamoDbKeyStore));
 
     // Assess
     expect(build).toThrow(ENV.tableName);

@@ -5,9 +5,9 @@ import { apiGatewayClient } from '../clients/api-gateway.ts';
 import { type PepperApiDeps, pepperApiDeps } from './peppers.ts';
 
 /** The table, KMS and the stage's usage plans (API Gateway): only the account function reads plans. */
-export type UsagePlanApiDeps = PepperApiDeps & Pick<ApiDeps, 'usagePlans' | 'defaultPlan'>;
+export type UsagePlanApiDeps<S> = PepperApiDeps<S> & Pick<ApiDeps, 'usagePlans' | 'defaultPlan'>;
 
-export function usagePlanApiDeps(): UsagePlanApiDeps {
+export function usagePlanApiDeps<S>(store: S): UsagePlanApiDeps<S> {
   const api = { restApiId: requiredEnv(ENV.restApiId), stageName: requiredEnv(ENV.stageName) };
-  return { ...pepperApiDeps(), usagePlans: new ApiGatewayUsagePlans(apiGatewayClient, api), defaultPlan: defaultPlanFromEnv() };
+  return { ...pepperApiDeps(store), usagePlans: new ApiGatewayUsagePlans(apiGatewayClient, api), defaultPlan: defaultPlanFromEnv() };
 }
