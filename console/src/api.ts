@@ -63,6 +63,12 @@ export interface Usage {
   readonly used: number;
   readonly remaining: number | null;
   readonly periodStart: string;
+  /** The last 30 UTC days, oldest first, today last. */
+  readonly daily: readonly DailyUsage[];
+}
+export interface DailyUsage {
+  readonly date: string;
+  readonly requests: number;
 }
 export interface RolledAccountKey {
   readonly accountKey: string;
