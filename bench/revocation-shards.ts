@@ -6,7 +6,7 @@ import { DynamoDbFlushLedger } from '#shared/adapters/dynamodb/flush-ledger.ts';
 import { newId } from '#shared/domain/ids.ts';
 import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
-import { quietLogger } from '#test/support/api-events.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { SimulatedShards, keyRemovedRecord } from '#test/support/simulated-shards.ts';
 import type { Figure } from './report.ts';
 import { median, percentile } from './stats.ts';

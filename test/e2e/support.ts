@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
@@ -12,6 +11,7 @@ import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { newId } from '#shared/domain/ids.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { ensurePepper } from '#shared/authorization/peppers.ts';
 import type { Secrets } from '#shared/ports/secrets.ts';
 import { createAccount, type CreatedAccount } from '#shared/services/accounts.ts';
@@ -52,10 +52,6 @@ export interface StartOptions {
 }
 
 export { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';
-
-export function quietLogger(): Logger {
-  return new Logger({ serviceName: 'latchkey-e2e', logLevel: 'SILENT' });
-}
 
 export function testDynamoDbClients(accessKeyId = 'test'): { raw: DynamoDBClient; documentClient: DynamoDBDocumentClient } {
   const raw = new DynamoDBClient({

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuthorizerHandler } from '#functions/authorizer.ts';
@@ -13,6 +12,7 @@ import type { KeyRole } from '#shared/domain/roles.ts';
 import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
 import { RoutePolicyError, parseRoutePolicy, routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
+import { quietLogger } from '#test/support/fakes/logger.ts';
 
 const ring = new PepperRing([{ version: 1, secret: randomBytes(32) }]);
 const teamRoutes = resolveDownstreamRoutes([
@@ -34,7 +34,7 @@ function authorizerFor(role: KeyRole) {
         }),
     },
     peppers: () => Promise.resolve(ring),
-    logger: new Logger({ serviceName: 'authorizer-test', logLevel: 'SILENT' }),
+    logger: quietLogger(),
     // What the deployed authorizer reads from LATCHKEY_ROUTE_POLICY.
     routePolicy: parseRoutePolicy(routePolicyEnvironment(teamRoutes)),
   });

@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DecryptCommand,
@@ -30,6 +29,8 @@ import { type TestTable, createTestTable, testEvent, testKey, testUser } from '#
 import { InMemoryKms } from '#test/support/in-memory-kms.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
+import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
 
 /**
  * The authorizer wired as in Lambda: a real DynamoDbStore and KmsSecrets, on clients mocked
@@ -97,7 +98,7 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
     return createAuthorizerHandler({
       credentials: store,
       peppers: createPepperProvider(store, new KmsSecrets(kmsClient, KEY_ID)),
-      logger: new Logger({ serviceName: 'authorizer-sdk-test', logLevel: 'SILENT' }),
+      logger: quietLogger(),
     });
   }
 
@@ -122,7 +123,7 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
       const { account, accountKey, userKey } = await newAccount();
       const plan = { rateLimit: 5, burstLimit: 7, quota: { limit: 900, period: 'WEEK' as const } };
       await setPlan(
-        { store: table.store, usagePlans: new LocalUsagePlans(), authorizerCache: { flush: () => Promise.resolve() }, logger: new Logger({ logLevel: 'SILENT' }), now: () => new Date() },
+        { store: table.store, usagePlans: new LocalUsagePlans(), authorizerCache: new FakeAuthorizerCache(), logger: quietLogger(), now: () => new Date() },
         account.id,
         plan,
         SYSTEM_ACTOR,
@@ -178,8 +179,8 @@ describe('authorizer on the DynamoDB and KMS clients', () => {
         secrets: setupSecrets,
         peppers,
         now: () => new Date(),
-        authorizerCache: { flush: () => Promise.resolve() },
-        logger: new Logger({ serviceName: 'authorizer-sdk-test', logLevel: 'SILENT' }),
+        authorizerCache: new FakeAuthorizerCache(),
+        logger: quietLogger(),
       };
       const rolledKey = await rollApiKey(deps, account.id, keyId, 600, SYSTEM_ACTOR);
       const rolledAccount = await rollAccountKey(deps, account.id, 600, SYSTEM_ACTOR);

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AuthorizerFaultError, createAuthorizerHandler } from '#functions/authorizer.ts';
@@ -14,6 +13,7 @@ import type { AuthorizationRecords, CredentialStore } from '#shared/ports/creden
 import { ROUTES } from '#shared/http/routes.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 import forwardedFixture from '#test/events/authorizer-request-forwarded.json' with { type: 'json' };
+import { quietLogger } from '#test/support/fakes/logger.ts';
 
 /**
  * The handler's decisions against an in-memory CredentialStore (the port, not a DynamoDB
@@ -77,7 +77,7 @@ describe('authorizer', () => {
         return pepperFailure === undefined ? Promise.resolve(ring) : Promise.reject(pepperFailure);
       },
       // What is logged is asserted in authorizer-logs.test.ts.
-      logger: new Logger({ serviceName: 'authorizer-test', logLevel: 'SILENT' }),
+      logger: quietLogger(),
     });
   });
 

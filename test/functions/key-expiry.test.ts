@@ -11,7 +11,7 @@ import { isId } from '#shared/domain/ids.ts';
 import type { AuditEvent } from '#shared/domain/model.ts';
 import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '#shared/ports/key-expiry-store.ts';
 import { KEY_EXPIRE_ACTION, keyExpiryEvent, recordKeyExpiries } from '#shared/services/key-expiry.ts';
-import { quietLogger } from '#test/support/api-events.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { captureProcessOutput } from '#test/support/output-capture.ts';
 
 /**

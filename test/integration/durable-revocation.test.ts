@@ -5,7 +5,8 @@ import { DEFAULT_POLL_INTERVAL_MS, type RevocationStream, startRevocationStream 
 import { LocalSecrets } from '#local/storage/local-secrets.ts';
 import { ensurePepper } from '#shared/authorization/peppers.ts';
 import { DEFAULT_FLUSH_WINDOW_MS, flushWaitBoundMs } from '#shared/services/revocation-flusher.ts';
-import { type KeyPair, newTestAccount, quietLogger, sendThroughGateway } from '#test/support/api-events.ts';
+import { type KeyPair, newTestAccount, sendThroughGateway } from '#test/support/api-events.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { createTestTable } from '#test/support/dynamodb.ts';
 import { SimulatedApiGateway } from '#test/support/simulated-api-gateway.ts';
 

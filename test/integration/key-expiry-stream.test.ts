@@ -12,7 +12,8 @@ import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { ensurePepper } from '#shared/authorization/peppers.ts';
 import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '#shared/ports/key-expiry-store.ts';
 import { createAccount } from '#shared/services/accounts.ts';
-import { type KeyPair, quietLogger, sendThroughGateway } from '#test/support/api-events.ts';
+import { type KeyPair, sendThroughGateway } from '#test/support/api-events.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';
 
 /**

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
 import { type TableChange, narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
@@ -16,6 +15,8 @@ import { issueUserKey } from '#shared/services/api-keys.ts';
 import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';
 import { tableChanges } from '#test/support/table-stream.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
+import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
 
 /**
  * Rotation takes effect and old peppers can be retired: each container reads the pepper list
@@ -23,7 +24,7 @@ import { tableChanges } from '#test/support/table-stream.ts';
  * moved to the newest pepper, so the report of digests per version empties the old ones.
  */
 
-const quiet = new Logger({ serviceName: 'latchkey-test', logLevel: 'SILENT' });
+const quiet = quietLogger();
 
 /** Each test gets its own table: rotations must not leak between tests. */
 async function freshTable(): Promise<{ table: TestTable; secrets: LocalSecrets }> {
@@ -142,7 +143,7 @@ describe('retiring an old pepper', () => {
     await rotatePepper(table.store, secrets);
     const upgrader = new DigestUpgrader(new DynamoDbDigestStore(table.client, table.tableName), quiet);
     const peppers = createPepperProvider(table.store, secrets);
-    const deps = { store: table.store, secrets, peppers, now: () => new Date(), authorizerCache: { flush: () => Promise.resolve() }, logger: quiet };
+    const deps = { store: table.store, secrets, peppers, now: () => new Date(), authorizerCache: new FakeAuthorizerCache(), logger: quiet };
     const pk = `ACCOUNT#${created.account.id}`;
     const ofItems = (changes: TableChange[]): TableChange[] =>
       changes.filter((c) => c.eventName === 'MODIFY' && c.keys?.pk?.S === pk && ['META', `KEY#${created.keyId}`].includes(c.keys.sk?.S ?? ''));
@@ -178,7 +179,7 @@ describe('retiring an old pepper', () => {
       secrets,
       peppers: createPepperProvider(table.store, secrets),
       now: () => new Date(),
-      authorizerCache: { flush: () => Promise.resolve() },
+      authorizerCache: new FakeAuthorizerCache(),
       logger: quiet,
     };
 

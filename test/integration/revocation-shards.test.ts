@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFlusherHandler } from '#functions/revocation-flusher.ts';
 import { DynamoDbFlushLedger } from '#shared/adapters/dynamodb/flush-ledger.ts';
-import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
-import { quietLogger } from '#test/support/api-events.ts';
+import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';
 import { SimulatedShards, keyRemovedRecord } from '#test/support/simulated-shards.ts';
 
@@ -20,15 +20,6 @@ const PACE_MS = 40;
 const CHANGES = 120;
 const BOUND_MS = 2_000;
 const MACHINE_SLACK_MS = 2_000;
-
-class RecordingCache implements AuthorizerCache {
-  readonly flushes: { start: number; end: number }[] = [];
-  async flush(): Promise<void> {
-    const start = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    this.flushes.push({ start, end: Date.now() });
-  }
-}
 
 let table: TestTable;
 
@@ -64,7 +55,7 @@ describe('the flush ledger on DynamoDB Local, with several stream shards', () =>
   });
 
   it('keeps one flush call per window across four shards, and flushes each change after it committed, within the bound', async () => {
-    const cache = new RecordingCache();
+    const cache = new FakeAuthorizerCache({ callMs: 20 });
     const ledger = new DynamoDbFlushLedger(table.client, table.tableName, 'shards', 'prod');
     const shards = new SimulatedShards(SHARDS, () => createFlusherHandler(cache, ledger, quietLogger()));
     const commits: number[] = [];
@@ -74,15 +65,15 @@ describe('the flush ledger on DynamoDB Local, with several stream shards', () =>
       await new Promise((resolve) => setTimeout(resolve, PACE_MS));
     }
     const last = commits.at(-1) ?? 0;
-    while (shards.pending() > 0 || !cache.flushes.some((f) => f.start >= last)) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (shards.pending() > 0 || !cache.calls.some((f) => f.start >= last)) await new Promise((resolve) => setTimeout(resolve, 50));
     await shards.stop();
 
-    const starts = cache.flushes.map((f) => f.start).sort((a, b) => a - b);
+    const starts = cache.calls.map((f) => f.start).sort((a, b) => a - b);
     const gaps = starts.slice(1).map((start, i) => start - (starts[i] ?? 0));
     // The flusher times a call's start and the recording cache reads the clock again: a millisecond may tick between.
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(DEFAULT_FLUSH_WINDOW_MS - 1);
     const latencies = commits.map((at) => {
-      const covering = cache.flushes.filter((f) => f.start >= at).sort((a, b) => a.start - b.start)[0];
+      const covering = cache.calls.filter((f) => f.start >= at).sort((a, b) => a.start - b.start)[0];
       if (covering === undefined) throw new Error('a change was never flushed');
       return covering.end - at;
     });

@@ -6,7 +6,8 @@ import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import { createPepperProvider } from '#shared/authorization/peppers.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
-import { type SeededOwner, apiDepsOn, createResilienceTable, type ResilienceTable, seedOwner, silentLogger } from '#test/support/resilience-app.ts';
+import { type SeededOwner, apiDepsOn, createResilienceTable, type ResilienceTable, seedOwner } from '#test/support/resilience-app.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { FAULT_MODES, FaultInjector, type FaultMode } from '#test/support/resilience-faults.ts';
 import { FAKE_KMS_KEY_ID, installFakeKms } from '#test/support/resilience-kms.ts';
 
@@ -76,7 +77,7 @@ describe('authorizer under DynamoDB and KMS faults', () => {
   /** A new Lambda container: nothing cached, so the pepper is loaded on its first request. */
   function coldAuthorizer() {
     const store = new DynamoDbStore(faulty.client, faulty.tableName);
-    return createAuthorizerHandler({ credentials: store, peppers: createPepperProvider(store, secrets), logger: silentLogger() });
+    return createAuthorizerHandler({ credentials: store, peppers: createPepperProvider(store, secrets), logger: quietLogger() });
   }
 
   async function callsOfCleanRun(authorizer: ReturnType<typeof coldAuthorizer>): Promise<string[]> {

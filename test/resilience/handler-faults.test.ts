@@ -12,7 +12,6 @@ import { rollApiKey } from '#shared/services/key-rolls.ts';
 import { addCidrRule } from '#shared/services/cidr-allow-list.ts';
 import { createUser } from '#shared/services/users.ts';
 import {
-  CountingAuthorizerCache,
   type ResilienceTable,
   type SeededOwner,
   apiDepsOn,
@@ -24,6 +23,7 @@ import {
   proxyEvent,
   seedOwner,
 } from '#test/support/resilience-app.ts';
+import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
 import { FaultInjector, type FaultMode, type RecordedCall } from '#test/support/resilience-faults.ts';
 import { changeShape, invariantViolations, scanTable, snapshotTable } from '#test/support/resilience-table.ts';
 
@@ -139,7 +139,7 @@ describe('mutating handlers under DynamoDB faults', () => {
     const actor: Actor = { userId: owner.userId, keyId: owner.keyId, sourceIp: '198.51.100.10' };
     const scenario = await SCENARIOS[route.operationId]!(setupDeps, owner, actor);
     const before = await snapshotTable(clean.client, clean.tableName);
-    const authorizerCache = new CountingAuthorizerCache();
+    const authorizerCache = new FakeAuthorizerCache();
     const handler = createApiHandler(route.group, apiDepsOn(faulty, secrets, { authorizerCache }));
 
     injector.reset();
@@ -216,7 +216,7 @@ describe('turning an account\'s API off under DynamoDB faults', () => {
     const disable = async (fault: { readonly call: number; readonly mode: FaultMode } | undefined) => {
       const setupDeps = apiDepsOn(clean, secrets);
       const owner = await seedOwner(setupDeps, setupDeps.store);
-      const authorizerCache = new CountingAuthorizerCache();
+      const authorizerCache = new FakeAuthorizerCache();
       const deps = apiDepsOn(faulty, secrets, { authorizerCache });
       injector.reset();
       if (fault !== undefined) injector.arm(fault.call, fault.mode);
@@ -251,7 +251,7 @@ describe('turning an account\'s API off under DynamoDB faults', () => {
 
   it('flushes nothing when the account does not exist', async () => {
     const { clean } = await createResilienceTable();
-    const authorizerCache = new CountingAuthorizerCache();
+    const authorizerCache = new FakeAuthorizerCache();
 
     await expect(setApiEnabled(apiDepsOn(clean, secrets, { authorizerCache }), newId(), false, SYSTEM_ACTOR)).rejects.toEqual(
       new NotFoundError('account'),

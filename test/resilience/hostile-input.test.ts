@@ -18,8 +18,8 @@ import {
   headerOf,
   newLocalSecrets,
   seedOwner,
-  silentLogger,
 } from '#test/support/resilience-app.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { invariantViolations, scanTable } from '#test/support/resilience-table.ts';
 
 /**
@@ -305,7 +305,7 @@ describe('hostile input on every route', () => {
       documentClient: table.client,
       tableName: table.tableName,
       secrets: newLocalSecrets(),
-      logger: silentLogger(),
+      logger: quietLogger(),
       defaultPlan: UNREACHED_PLAN,
       publicRouteThrottle: UNREACHED_THROTTLE,
     });

@@ -12,8 +12,8 @@ import {
   expectProblem,
   newLocalSecrets,
   seedOwner,
-  silentLogger,
 } from '#test/support/resilience-app.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import { invariantViolations, scanTable } from '#test/support/resilience-table.ts';
 
 /**
@@ -38,7 +38,7 @@ describe('concurrent writes through the handlers', () => {
 
   beforeAll(async () => {
     table = (await createResilienceTable()).clean;
-    app = createLocalApp({ documentClient: table.client, tableName: table.tableName, secrets, logger: silentLogger(), auditRetentionDays: 0, limits: LIMITS });
+    app = createLocalApp({ documentClient: table.client, tableName: table.tableName, secrets, logger: quietLogger(), auditRetentionDays: 0, limits: LIMITS });
   });
 
   async function newAccount(): Promise<{ owner: SeededOwner; actor: Actor }> {

@@ -11,7 +11,8 @@ import { createApiKey } from '#shared/services/api-keys.ts';
 import { addCidrRule } from '#shared/services/cidr-allow-list.ts';
 import { createUser } from '#shared/services/users.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
-import { type SeededOwner, createResilienceTable, newLocalSecrets, seedOwner, silentLogger } from '#test/support/resilience-app.ts';
+import { type SeededOwner, createResilienceTable, newLocalSecrets, seedOwner } from '#test/support/resilience-app.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 
 /**
  * The source address the authorizer decides on is the connection's (API Gateway's
@@ -55,7 +56,7 @@ describe('spoofed source addresses', () => {
 
   beforeAll(async () => {
     const table = (await createResilienceTable()).clean;
-    app = createLocalApp({ documentClient: table.client, tableName: table.tableName, secrets: newLocalSecrets(), logger: silentLogger() });
+    app = createLocalApp({ documentClient: table.client, tableName: table.tableName, secrets: newLocalSecrets(), logger: quietLogger() });
     owner = await seedOwner(app.apiDeps, app.store);
     const actor: Actor = { userId: owner.userId, keyId: owner.keyId, sourceIp: null };
     const viewer = await createUser(app.apiDeps, owner.accountId, { name: 'Pinned', email: 'pinned@example.com', role: 'viewer' }, actor);

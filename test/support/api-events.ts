@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -15,7 +15,6 @@ import type { KeyRole } from '#shared/domain/roles.ts';
 import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import type { Principal, User } from '#shared/domain/model.ts';
 import { createPepperProvider, ensurePepper } from '#shared/authorization/peppers.ts';
-import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import type { Limits } from '#shared/ports/limits.ts';
 import type { UsagePlans } from '#shared/ports/usage-plans.ts';
 import { FUNCTION_GROUPS, type FunctionGroup, type OperationId, ROUTES, type Route } from '#shared/http/routes.ts';
@@ -27,6 +26,8 @@ import { requestIdentity } from '#local/gateway/proxy-event.ts';
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 import { UNREACHED_THROTTLE } from './unreached-limits.ts';
+import { FakeAuthorizerCache } from './fakes/authorizer-cache.ts';
+import { quietLogger } from './fakes/logger.ts';
 
 /**
  * Builds API Gateway proxy events for the management handlers, runs them against a real
@@ -181,17 +182,6 @@ export function openApiViolations(operationId: OperationId, response: WireRespon
 // ---------------------------------------------------------------------------------------------
 // A test bed: one table, one account, the handlers of every group
 
-/** Records flushes; `onFlush` lets a test look at the store at the moment of the flush. */
-export class RecordingAuthorizerCache implements AuthorizerCache {
-  flushes = 0;
-  onFlush: (() => Promise<void>) | undefined;
-
-  async flush(): Promise<void> {
-    this.flushes += 1;
-    if (this.onFlush !== undefined) await this.onFlush();
-  }
-}
-
 export interface ApiResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
@@ -210,7 +200,7 @@ export interface Caller {
 export interface ApiTestBed {
   readonly table: TestTable;
   readonly deps: ApiDeps;
-  readonly cache: RecordingAuthorizerCache;
+  readonly cache: FakeAuthorizerCache;
   readonly account: CreatedAccount;
   readonly owner: Principal;
   readonly handlers: Readonly<Record<FunctionGroup, ApiHandler>>;
@@ -232,15 +222,11 @@ export interface TestBedOptions {
   readonly usagePlans?: UsagePlans;
 }
 
-export function quietLogger(): Logger {
-  return new Logger({ serviceName: 'latchkey-test', logLevel: 'SILENT' });
-}
-
 export async function createApiTestBed(options: TestBedOptions = {}): Promise<ApiTestBed> {
   const table = await createTestTable();
   const secrets = new LocalSecrets(randomBytes(32));
   await ensurePepper(table.store, secrets);
-  const cache = new RecordingAuthorizerCache();
+  const cache = new FakeAuthorizerCache();
   const deps: ApiDeps = {
     store: table.store,
     secrets,

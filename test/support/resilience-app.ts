@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -15,6 +15,8 @@ import { newId } from '#shared/domain/ids.ts';
 import type { Principal } from '#shared/domain/model.ts';
 import { createPepperProvider, ensurePepper } from '#shared/authorization/peppers.ts';
 import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
+import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
+import { quietLogger } from '#test/support/fakes/logger.ts';
 import type { Limits } from '#shared/ports/limits.ts';
 import type { PepperStore } from '#shared/ports/pepper-store.ts';
 import type { Secrets } from '#shared/ports/secrets.ts';
@@ -61,21 +63,8 @@ export async function createResilienceTable(injector?: FaultInjector): Promise<{
   return { clean, faulty: { raw: faultyRaw, client: documentClientOn(faultyRaw), tableName } };
 }
 
-export function silentLogger(): Logger {
-  return new Logger({ serviceName: 'latchkey-resilience', logLevel: 'SILENT' });
-}
-
 export function newLocalSecrets(): LocalSecrets {
   return new LocalSecrets(randomBytes(32));
-}
-
-/** Counts flushes; the local runtime's and API Gateway's caches are exercised by the gateway tests. */
-export class CountingAuthorizerCache implements AuthorizerCache {
-  flushes = 0;
-  flush(): Promise<void> {
-    this.flushes += 1;
-    return Promise.resolve();
-  }
 }
 
 /** The handlers' dependencies on `table`, as one Lambda container would hold them (a fresh pepper cache). */
@@ -89,9 +78,9 @@ export function apiDepsOn(
     store,
     secrets,
     peppers: createPepperProvider(store, secrets),
-    authorizerCache: options.authorizerCache ?? new CountingAuthorizerCache(),
+    authorizerCache: options.authorizerCache ?? new FakeAuthorizerCache(),
     limits: options.limits ?? DEFAULT_LIMITS,
-    logger: options.logger ?? silentLogger(),
+    logger: options.logger ?? quietLogger(),
     now: () => new Date(),
     auditRetentionDays: 365,
     usagePlans: new LocalUsagePlans(),

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { type Server, type Socket, createServer } from 'node:net';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +18,7 @@ import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { createPepperProvider } from '#shared/authorization/peppers.ts';
 import { createTestTable } from '#test/support/dynamodb.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
+import { quietLogger } from '#test/support/fakes/logger.ts';
 
 /**
  * The SDK clients' deadlines against a server that accepts connections and never answers:
@@ -121,7 +121,7 @@ describe('AWS SDK clients against a server that never answers', () => {
     const handler = createAuthorizerHandler({
       credentials: store,
       peppers: createPepperProvider(store, new KmsSecrets(silentKms(), KEY_ARN)),
-      logger: new Logger({ serviceName: 'latchkey-test', logLevel: 'SILENT' }),
+      logger: quietLogger(),
     });
     const accountId = newId();
     const event = structuredClone(requestFixture) as unknown as APIGatewayRequestAuthorizerEvent;
