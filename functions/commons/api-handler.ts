@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type * as z from 'zod/mini';
 import { MAX_BODY_BYTES, type OperationSchemas } from '#shared/http/schemas/common.ts';
 import type { Actor } from '#shared/domain/audit.ts';
-import { SECRET_TAG_CONTEXT, VALID_UNTIL_CONTEXT } from '#shared/authorization/decision.ts';
+import { SECRET_TAG_CONTEXT, VALID_UNTIL_CONTEXT } from '#shared/authorization/context-entries.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { isId } from '#shared/domain/ids.ts';
 import { canHoldKeys } from '#shared/domain/roles.ts';

@@ -15,10 +15,7 @@ import type { AuthorizationRecords, AuthorizationSecret } from '../ports/credent
  */
 
 export { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '../http/backend-headers.ts';
-/** The authorizer context entry that carries an Allow's deadline (ISO 8601), when it has one. */
-export const VALID_UNTIL_CONTEXT = 'validUntil';
-/** The authorizer context entries that carry the tags of the secrets an Allow was made for (domain/secret-tags.ts). */
-export const SECRET_TAG_CONTEXT = { accountKey: 'accountKeyTag', userKey: 'userKeyTag' } as const satisfies Record<keyof PresentedSecrets, string>;
+export { SECRET_TAG_CONTEXT, VALID_UNTIL_CONTEXT } from './context-entries.ts';
 
 /** Why a request was refused with 401; for logs only, never for the response (all 401s look alike). */
 export type UnauthorizedReason =

@@ -1,0 +1,12 @@
+import type { PresentedSecrets } from '../domain/secret-tags.ts';
+
+/**
+ * The names of the authorizer context entries the handlers read back, apart from the decision
+ * (decision.ts re-exports them): a handler takes these names alone, without the decision's
+ * address parsing (domain/cidr.ts and ipaddr.js) in its bundle.
+ */
+
+/** The authorizer context entry that carries an Allow's deadline (ISO 8601), when it has one. */
+export const VALID_UNTIL_CONTEXT = 'validUntil';
+/** The authorizer context entries that carry the tags of the secrets an Allow was made for (domain/secret-tags.ts). */
+export const SECRET_TAG_CONTEXT = { accountKey: 'accountKeyTag', userKey: 'userKeyTag' } as const satisfies Record<keyof PresentedSecrets, string>;
