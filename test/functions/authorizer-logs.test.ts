@@ -6,8 +6,9 @@ import { createLogger } from '#functions/commons/logger.ts';
 import { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
-import type { AuthorizationRecords, CredentialStore } from '#shared/ports/credentials.ts';
+import type { AuthorizationRecords } from '#shared/ports/credentials.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
+import { FakeCredentialStore } from '#test/support/fakes/credential-store.ts';
 import { captureProcessOutput } from '#test/support/output-capture.ts';
 
 /** What the authorizer writes to its log, captured from the production logger's streams. */
@@ -41,15 +42,12 @@ describe('authorizer logs', () => {
     account: { apiEnabled: true, accountKeyHash: accountDigest, accountKeyPepperVersion: 1 },
     key: { userId: newId(), role: 'owner', secretHash: userDigest, pepperVersion: 1, cidrs: ['10.0.0.0/8'] },
   };
-  let storeFailure: Error | undefined;
-  const credentials: CredentialStore = {
-    loadForAuthorization: () => (storeFailure === undefined ? Promise.resolve(records) : Promise.reject(storeFailure)),
-  };
+  const credentials = new FakeCredentialStore().put(accountId, keyId, records);
   let output: string[];
 
   beforeEach(() => {
     output = [];
-    storeFailure = undefined;
+    credentials.failure = undefined;
     captureProcessOutput(output);
   });
 
@@ -91,7 +89,7 @@ describe('authorizer logs', () => {
     await run(eventWith(accountKey, forgedUserKey, '10.1.2.3'));
     await run(eventWith(accountKey, userKey.slice(0, -1), '10.1.2.3'));
     await run(eventWith(accountKey.slice(0, -1) + (accountKey.endsWith('x') ? 'y' : 'x'), userKey, '10.1.2.3'));
-    storeFailure = new Error('ProvisionedThroughputExceededException');
+    credentials.failure = new Error('ProvisionedThroughputExceededException');
     await run(eventWith(accountKey, userKey, '10.1.2.3'));
 
     // Assess

@@ -12,6 +12,7 @@ import type { KeyRole } from '#shared/domain/roles.ts';
 import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
 import { RoutePolicyError, parseRoutePolicy, routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
+import { FakeCredentialStore } from '#test/support/fakes/credential-store.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
 
 const ring = new PepperRing([{ version: 1, secret: randomBytes(32) }]);
@@ -26,13 +27,10 @@ function authorizerFor(role: KeyRole) {
   const accountKey = formatAccountKey(accountId);
   const userKey = formatUserKey(accountId, keyId);
   const handler = createAuthorizerHandler({
-    credentials: {
-      loadForAuthorization: () =>
-        Promise.resolve({
-          account: { apiEnabled: true, accountKeyHash: ring.digest(accountKey).hash, accountKeyPepperVersion: 1 },
-          key: { userId: newId(), role, secretHash: ring.digest(userKey).hash, pepperVersion: 1, cidrs: [] },
-        }),
-    },
+    credentials: new FakeCredentialStore().put(accountId, keyId, {
+      account: { apiEnabled: true, accountKeyHash: ring.digest(accountKey).hash, accountKeyPepperVersion: 1 },
+      key: { userId: newId(), role, secretHash: ring.digest(userKey).hash, pepperVersion: 1, cidrs: [] },
+    }),
     peppers: () => Promise.resolve(ring),
     logger: quietLogger(),
     // What the deployed authorizer reads from LATCHKEY_ROUTE_POLICY.

@@ -9,10 +9,11 @@ import { newId } from '#shared/domain/ids.ts';
 import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import type { Role } from '#shared/domain/roles.ts';
 import { UNTAGGED_SECRET, newSecretTag } from '#shared/domain/secret-tags.ts';
-import type { AuthorizationRecords, CredentialStore } from '#shared/ports/credentials.ts';
+import type { AuthorizationRecords } from '#shared/ports/credentials.ts';
 import { ROUTES } from '#shared/http/routes.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 import forwardedFixture from '#test/events/authorizer-request-forwarded.json' with { type: 'json' };
+import { FakeCredentialStore } from '#test/support/fakes/credential-store.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
 
 /**
@@ -46,28 +47,16 @@ function eventWith(fixture: Fixture, keys: { accountKey?: string | undefined; us
   return event;
 }
 
-class InMemoryCredentials implements CredentialStore {
-  readonly records = new Map<string, AuthorizationRecords>();
-  readonly reads: { accountId: string; keyId: string }[] = [];
-  failure: Error | undefined;
-
-  loadForAuthorization(accountId: string, keyId: string): Promise<AuthorizationRecords> {
-    this.reads.push({ accountId, keyId });
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    return Promise.resolve(this.records.get(`${accountId}/${keyId}`) ?? { account: undefined, key: undefined });
-  }
-}
-
 const ring = new PepperRing([{ version: 1, secret: randomBytes(32) }]);
 
 describe('authorizer', () => {
-  let credentials: InMemoryCredentials;
+  let credentials: FakeCredentialStore;
   let pepperLoads: number;
   let pepperFailure: Error | undefined;
   let handler: ReturnType<typeof createAuthorizerHandler>;
 
   beforeEach(() => {
-    credentials = new InMemoryCredentials();
+    credentials = new FakeCredentialStore();
     pepperLoads = 0;
     pepperFailure = undefined;
     handler = createAuthorizerHandler({
