@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import type { Plan } from '#shared/domain/plan.ts';
-import { periodStart } from '#shared/domain/plan.ts';
+import { USAGE_DAYS, periodStart, usageDays } from '#shared/domain/plan.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { setPlan } from '#shared/services/plans.ts';
 import { call, createUserWithKey, ownerKeys, startApi, type Credentials, type RunningApi } from './support.ts';
@@ -135,7 +135,14 @@ describe('GET /v1/account/usage', () => {
       used: 3,
       remaining: 47,
       periodStart: periodStart('MONTH', new Date()).toISOString(),
+      daily: expect.any(Array) as unknown,
     });
+    // The last 30 days, today last: the three above and the setup's own requests (made on the
+    // default plan: the day counts every request, the period only those since the plan's start).
+    const { daily } = byOwner.json as { daily: { date: string; requests: number }[] };
+    expect(daily.map((day) => day.date)).toEqual(usageDays(new Date()));
+    expect(daily.slice(0, USAGE_DAYS - 1).every((day) => day.requests === 0)).toBe(true);
+    expect(daily.at(-1)?.requests).toBeGreaterThanOrEqual(3);
     expect(byViewer.status).toBe(200);
     expect(byViewer.json).toMatchObject({ used: 4, remaining: 46 });
     expect(byLogsViewer.status).toBe(403);
