@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { InMemoryKms } from '#test/support/in-memory-kms.ts';
+import { InMemoryKms } from '#test/support/fakes/kms.ts';
 
 /** Calls (or units) seen at an SDK client, by operation name. */
 export class CallCounter {
@@ -110,7 +110,7 @@ export interface CountedKms {
 
 /**
  * There is no KMS here, so the KMS client's `send` is replaced (aws-sdk-client-mock) by the
- * in-memory KMS of the tests (test/support/in-memory-kms.ts), which behaves like KMS for the
+ * in-memory KMS of the tests (test/support/fakes/kms.ts), which behaves like KMS for the
  * three operations KmsSecrets uses. Each call is counted where KmsSecrets hands it to the client.
  */
 export function countedKms(keyId: string): CountedKms {

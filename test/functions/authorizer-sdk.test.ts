@@ -26,7 +26,7 @@ import { createAccount } from '#shared/services/accounts.ts';
 import { rollAccountKey, rollApiKey } from '#shared/services/key-rolls.ts';
 import { setPlan } from '#shared/services/plans.ts';
 import { type TestTable, createTestTable, testEvent, testKey, testUser } from '#test/support/dynamodb.ts';
-import { InMemoryKms } from '#test/support/in-memory-kms.ts';
+import { InMemoryKms } from '#test/support/fakes/kms.ts';
 import requestFixture from '#test/events/authorizer-request.json' with { type: 'json' };
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';

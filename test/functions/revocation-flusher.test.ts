@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createFlusherHandler } from '#functions/revocation-flusher.ts';
 import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
-import { MemoryFlushLedger } from '#test/support/memory-flush-ledger.ts';
+import { MemoryFlushLedger } from '#test/support/fakes/flush-ledger.ts';
 
 /** The flusher function as the event source mapping calls it, with Lambda's own record shape (binaries as base64). */
 

@@ -3,7 +3,7 @@ import { createFlusherHandler } from '#functions/revocation-flusher.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
 import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
-import { MemoryFlushLedger } from '#test/support/memory-flush-ledger.ts';
+import { MemoryFlushLedger } from '#test/support/fakes/flush-ledger.ts';
 import { SimulatedShards, keyRemovedRecord } from '#test/support/simulated-shards.ts';
 
 /**

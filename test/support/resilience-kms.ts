@@ -8,7 +8,7 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
-import { InMemoryKms } from './in-memory-kms.ts';
+import { InMemoryKms } from './fakes/kms.ts';
 import type { FaultInjector } from './resilience-faults.ts';
 
 /**
