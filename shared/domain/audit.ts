@@ -14,11 +14,13 @@ export interface Actor {
 export const SYSTEM_ACTOR: Actor = { userId: null, keyId: null, sourceIp: null };
 
 /**
- * Another event of the same request (the same account, actor, time and source): a change that
- * has several effects, such as a role change that deletes keys, audits each one.
+ * An effect of the change `event` records, audited on its own (a role change that deletes keys
+ * audits each deletion): the same account, actor and source, dated a millisecond before the
+ * change, so that the log, newest first, shows the change and then what it took away (events
+ * of one instant would otherwise fall in the random order of their ids).
  */
-export function relatedEvent(event: AuditEvent, action: string, target: string): AuditEvent {
-  return { ...event, id: newId(), action, target };
+export function effectOf(event: AuditEvent, action: string, target: string): AuditEvent {
+  return { ...event, id: newId(), time: new Date(Date.parse(event.time) - 1).toISOString(), action, target };
 }
 
 export function auditEvent(accountId: string, actor: Actor, action: string, target: string, at: Date): AuditEvent {

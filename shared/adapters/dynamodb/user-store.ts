@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
-import { relatedEvent } from '../../domain/audit.ts';
+import { effectOf } from '../../domain/audit.ts';
 import { type Role, canHoldKeys } from '../../domain/roles.ts';
 import { MAX_KEYS_PER_USER } from '../environment.ts';
 import type { AuditEvent, User } from '../../domain/model.ts';
@@ -136,7 +136,7 @@ export class DynamoDbUserStore implements UserStore {
       if (ownerChange !== undefined) items.push(ownerChange);
       items.push(table.putEvent(event));
       // Each key the change takes away is audited as its own deletion, in the same transaction.
-      if (keysGo) for (const keyId of live) items.push(table.putEvent(relatedEvent(event, 'api-key.delete', `api-key/${keyId}`)));
+      if (keysGo) for (const keyId of live) items.push(table.putEvent(effectOf(event, 'api-key.delete', `api-key/${keyId}`)));
       const cancellation = await table.transact(items);
       if (cancellation === undefined) return { user: { ...state.user, role }, deletedKeyIds: keysGo ? live : [] };
       if (deletes !== undefined && addNamesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';
