@@ -4,9 +4,11 @@
  */
 
 import { KEY_NAME_MAX, KEY_NAME_MIN, keyNameRuleBroken } from '../../shared/domain/key-name.ts';
+import type { Usage } from '../../shared/domain/plan.ts';
 import type { KeyRole, Role } from '../../shared/domain/roles.ts';
 
-// The roles and the key-name rule are the domain's own, so the console cannot drift from the API.
+// The roles, the key-name rule and the plan's shape are the domain's own, so the console cannot drift from the API.
+export type { DailyUsage, Plan, Usage } from '../../shared/domain/plan.ts';
 export { ROLES, canHoldKeys, type KeyRole, type Role } from '../../shared/domain/roles.ts';
 
 export interface Keys {
@@ -53,23 +55,7 @@ export interface ApiKey {
   /** null: the key never expires. */
   readonly expiresAt: string | null;
 }
-export interface Plan {
-  readonly rateLimit: number;
-  readonly burstLimit: number;
-  readonly quota: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' } | null;
-}
-export interface Usage {
-  readonly plan: Plan;
-  readonly used: number;
-  readonly remaining: number | null;
-  readonly periodStart: string;
-  /** The last 30 UTC days, oldest first, today last. */
-  readonly daily: readonly DailyUsage[];
-}
-export interface DailyUsage {
-  readonly date: string;
-  readonly requests: number;
-}
+
 export interface RolledAccountKey {
   readonly accountKey: string;
   readonly previousKeyExpiresAt: string | null;
