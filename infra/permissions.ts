@@ -407,6 +407,14 @@ export function keyExpiryStatements({ table }: Pick<DataResources, 'table'>): Po
 }
 
 /**
+ * The event publisher (shared/services/event-publishing.ts): puts events on the deployment's own
+ * bus and no other. It reads nothing of the table (the new audit item arrives in the stream record).
+ */
+export function eventPublisherStatements({ eventBusArn }: { readonly eventBusArn: string }): PolicyStatement[] {
+  return [new PolicyStatement({ effect: Effect.ALLOW, actions: ['events:PutEvents'], resources: [eventBusArn] })];
+}
+
+/**
  * The revocation flusher (shared/services/shared-revocation-flusher.ts): reads and writes its
  * stage's flush ledger, one item of its own partition, only the ledger's attributes, returning
  * nothing. It reads and writes no other item.

@@ -43,5 +43,7 @@ export class LatchkeyApiStack extends Stack {
     new CfnOutput(this, 'KmsKeyId', { value: props.key.keyId, description: 'KMS key id (admin CLI: --kms-key-id)' });
     new CfnOutput(this, 'KmsKeyArn', { value: props.key.keyArn });
     new CfnOutput(this, 'Region', { value: this.region, description: 'admin CLI: --region' });
+    new CfnOutput(this, 'EventBusName', { value: this.latchkey.eventBus.eventBusName, description: 'The bus of every audit event (Source latchkey)' });
+    new CfnOutput(this, 'EventBusArn', { value: this.latchkey.eventBus.eventBusArn, description: "For rules and other accounts' access to the bus" });
   }
 }

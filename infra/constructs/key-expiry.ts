@@ -30,9 +30,9 @@ export interface KeyExpiryProps {
  * key expiry function (functions/key-expiry.ts). It writes the `api-key.expire` audit event and
  * takes the key off its holder's list and count; a redelivered record writes nothing more.
  *
- * The table's stream now has two Lambda consumers, the revocation flusher and this: DynamoDB
- * serves at most two readers per shard without throttling them, so a third consumer must not be
- * another event source mapping on this stream (fan out from one of these instead).
+ * The table's stream has three Lambda consumers: the revocation flusher, this and the event
+ * publisher (./event-publisher.ts, which says what a reader beyond DynamoDB's advised two per
+ * shard costs). A fourth should fan out from one of these rather than add a mapping.
  *
  * Failing batches are retried and bisected like the flusher's, and one still failing when its
  * records are an hour old goes to a dead-letter queue with an alarm. What is lost then is the

@@ -18,6 +18,7 @@ import {
   type MethodDeploymentOptions,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -36,6 +37,7 @@ import { UsageLimits, planEnvironment } from './usage-limits.ts';
 import { authorizerStatements, groupStatements } from '../permissions.ts';
 import { RevocationFlusher } from './revocation-flusher.ts';
 import { KeyExpiry } from './key-expiry.ts';
+import { EventPublisher } from './event-publisher.ts';
 
 /** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
 export const AUTHORIZER_TIMEOUT = Duration.seconds(5);
@@ -124,6 +126,10 @@ export class LatchkeyApi extends Construct {
   readonly revocationFlusher: RevocationFlusher;
   /** Audits each key DynamoDB's TTL removed and frees its place on its holder, from the table's stream. */
   readonly keyExpiry: KeyExpiry;
+  /** Puts every audit event on `eventBus`, from the table's stream. */
+  readonly eventPublisher: EventPublisher;
+  /** The bus every audit event is put on (`Source` `latchkey`, `DetailType` the action): give a team's rules this bus. */
+  readonly eventBus: EventBus;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiProps) {
     super(scope, id);
@@ -220,6 +226,8 @@ export class LatchkeyApi extends Construct {
       logRetention,
       logRemovalPolicy,
     });
+    this.eventPublisher = new EventPublisher(this, 'EventPublisher', { table: props.table, logRetention, logRemovalPolicy });
+    this.eventBus = this.eventPublisher.eventBus;
 
     const authorizerProps = {
       handler: this.authorizerFunction.function,

@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -52,6 +53,8 @@ export class Latchkey extends Construct {
   readonly table: Table;
   readonly key: Key;
   readonly api: RestApi;
+  /** The bus every audit event is put on (`Source` `latchkey`, `DetailType` the action): give a team's rules this bus (docs/signals.md). */
+  readonly eventBus: EventBus;
   /** The function of each Lambda-backed route, by route name (`'GET /v1/things'`): grant it what it needs. */
   readonly backendFunctions: Readonly<Record<string, LatchkeyFunction>>;
 
@@ -73,6 +76,7 @@ export class Latchkey extends Construct {
     });
     this.api = this.gateway.api;
     this.backendFunctions = this.gateway.backendFunctions;
+    this.eventBus = this.gateway.eventBus;
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (stage included)' });
     // The stage's usage plans hold each account's usage-plan key: create-account needs both.
@@ -81,5 +85,7 @@ export class Latchkey extends Construct {
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'admin CLI: --table' });
     new CfnOutput(this, 'KmsKeyId', { value: this.key.keyId, description: 'admin CLI: --kms-key-id' });
     new CfnOutput(this, 'Region', { value: Stack.of(this).region, description: 'admin CLI: --region' });
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.eventBusName, description: 'The bus of every audit event (Source latchkey)' });
+    new CfnOutput(this, 'EventBusArn', { value: this.eventBus.eventBusArn, description: "For rules and other accounts' access to the bus" });
   }
 }

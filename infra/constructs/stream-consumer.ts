@@ -14,6 +14,12 @@ export interface StreamConsumerOptions {
   readonly maxBatchingWindow?: Duration;
   /** Lambda event filters: records that match none never invoke the function. */
   readonly filters?: readonly Record<string, unknown>[];
+  /**
+   * The function answers the records it failed (`batchItemFailures`) instead of throwing: the
+   * mapping delivers the batch again from the first of them rather than from its start.
+   * @default false
+   */
+  readonly reportBatchItemFailures?: boolean;
   /** What it means when a batch reaches the dead-letter queue, for whoever the alarm wakes. */
   readonly deadLetterMeaning: string;
 }
@@ -48,6 +54,7 @@ export function consumeTableStream(scope: Construct, fn: LatchkeyFunction, optio
       maxRecordAge: Duration.hours(1),
       parallelizationFactor: 1,
       onFailure: new SqsDlq(deadLetterQueue),
+      ...(options.reportBatchItemFailures === true ? { reportBatchItemFailures: true } : {}),
       ...(options.filters === undefined ? {} : { filters: [...options.filters] }),
     }),
   );

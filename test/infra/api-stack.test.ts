@@ -401,15 +401,15 @@ describe('API stack (defaults)', () => {
           dynamodb: { Keys: { sk: { S: [{ prefix: 'KEY#' }] } } },
         },
       ]);
-      // One dead-letter queue each for the flusher's mapping and this one, each with its alarm.
-      template.resourceCountIs('AWS::SQS::Queue', 2);
+      // One dead-letter queue each for the flusher's mapping, this one and the event publisher's, each with its alarm.
+      template.resourceCountIs('AWS::SQS::Queue', 3);
       expect(
         Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible'),
-      ).toHaveLength(2);
+      ).toHaveLength(3);
     });
 
-    it('read the table stream with two consumers, the most DynamoDB serves per shard without throttling', () => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    it('read the table stream with three consumers: the flusher, the key expiry and the event publisher (DynamoDB advises two per shard; infra/constructs/event-publisher.ts says what a third costs)', () => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     });
 
     it('get the configuration variables the handlers read', () => {
@@ -437,8 +437,8 @@ describe('API stack (defaults)', () => {
   describe('every function', () => {
     it('runs Node.js 24 on ARM64 with active tracing, logging to its own log group with the configured retention', () => {
       const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-      // The route functions, the authorizer, the console, the revocation flusher and the key expiry function.
-      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 4);
+      // The route functions, the authorizer, the console, the revocation flusher, the key expiry function and the event publisher.
+      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 5);
       const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
       for (const fn of Object.values(functions)) {
         expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });

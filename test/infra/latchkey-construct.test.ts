@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { Stack } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { Latchkey, type LatchkeyProps } from '#infra/constructs/latchkey.ts';
@@ -26,6 +26,24 @@ describe('Latchkey construct settings', () => {
     const withoutWaf = synth({ waf: false });
     expect(Object.keys(withoutWaf.findResources('AWS::WAFv2::WebACL'))).toHaveLength(0);
     expect(Object.keys(withoutWaf.findResources('AWS::WAFv2::WebACLAssociation'))).toHaveLength(0);
+  });
+
+  it('exposes its event bus and outputs its name and ARN (cdk-nag clean)', () => {
+    const { app, outdir } = newApp();
+    try {
+      const stack = new Stack(app, 'TeamApi', { env: TEST_ENV });
+      const latchkey = new Latchkey(stack, 'Latchkey', {});
+      addNagChecks(app);
+      app.synth();
+      const template = Template.fromStack(stack);
+      const busId = stack.resolve(stack.getLogicalId(latchkey.eventBus.node.defaultChild as CfnElement)) as string;
+      expect(Object.keys(template.findResources('AWS::Events::EventBus'))).toEqual([busId]);
+      expect(Object.values(template.findOutputs('*')).map((output) => output.Value as unknown)).toEqual(
+        expect.arrayContaining([{ Ref: busId }, { 'Fn::GetAtt': [busId, 'Arn'] }]),
+      );
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   it('takes the default plan and the WAF rate limit', () => {
