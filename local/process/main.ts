@@ -18,6 +18,7 @@ import { quietWhenOutputCloses } from './closed-output.ts';
 import { createLocalDownstream, loadRoutesModule, upstreamRoutes, type RoutesModule } from '../gateway/downstream.ts';
 import type { DownstreamInvoker } from '../gateway/gateway.ts';
 import { startRevocationStream } from '../stream/revocation-stream.ts';
+import { EVENTS_SECRET_VARIABLE, EventsSecretError, WebhookSender, parseEventsSecret } from '../stream/webhooks.ts';
 import { JavaMissingError, startDynamoDbLocal, type DynamoDbLocal } from '../storage/dynamodb-local.ts';
 import {
   LOCAL_TABLE_NAME,
@@ -50,6 +51,8 @@ Options:
   --data-dir <dir>      where persistent data lives (default: $LATCHKEY_LOCAL_DIR, else .latchkey)
   --routes <file>       serve the team's routes declared in this module (TypeScript or JavaScript)
   --upstream <url>      send every authorized request that matches no other route to this HTTP service
+  --events-url <url>    POST every new audit event here as a Standard Webhook, signed with the
+                        secret in $${EVENTS_SECRET_VARIABLE} (whsec_ and base64; docs/signals.md)
   --help                show this help
 
 The first start creates a local account and prints its account key and an owner's user key,
@@ -72,6 +75,7 @@ interface Settings {
   readonly defaultPlan: Plan;
   readonly routesFile: string | undefined;
   readonly upstream: string | undefined;
+  readonly events: { readonly url: string; readonly secret: string } | undefined;
 }
 
 function wholeNumber(raw: string, name: string, max: number): number {
@@ -91,6 +95,7 @@ function parseSettings(argv: readonly string[]): Settings | 'help' {
       'data-dir': { type: 'string' },
       routes: { type: 'string' },
       upstream: { type: 'string' },
+      'events-url': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -107,7 +112,25 @@ function parseSettings(argv: readonly string[]): Settings | 'help' {
     defaultPlan: defaultPlanOrUsageError(),
     routesFile: values.routes,
     upstream: values.upstream,
+    events: values['events-url'] === undefined ? undefined : eventsSettings(values['events-url']),
   };
+}
+
+/** Where --events-url sends events, and the secret it signs them with; a usage error names what is wrong. */
+function eventsSettings(url: string): { url: string; secret: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError('--events-url must be an http or https URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError('--events-url must be an http or https URL');
+  try {
+    return { url, secret: parseEventsSecret(process.env[EVENTS_SECRET_VARIABLE]) };
+  } catch (error) {
+    if (error instanceof EventsSecretError) throw new UsageError(`--events-url needs a signing secret: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The default plan from LATCHKEY_RATE_LIMIT and friends; a bad value is a usage error naming the variable. */
@@ -239,6 +262,9 @@ async function run(settings: Settings): Promise<void> {
     ...(downstream === undefined ? {} : { downstream }),
   });
   await ensurePepper(app.store, secrets);
+  // Stopped after the stream (clean-ups run in reverse), so that no batch is handed to it stopped.
+  const webhooks = settings.events === undefined ? undefined : new WebhookSender({ ...settings.events, logger: app.apiDeps.logger });
+  if (webhooks !== undefined) cleanups.push(() => webhooks.stop());
   // As on AWS, the table's stream flushes the cache after each narrowing change (durable
   // revocation) and records each key DynamoDB's TTL removed (its audit event, its holder's count).
   const revocation = await startRevocationStream({
@@ -247,6 +273,7 @@ async function run(settings: Settings): Promise<void> {
     cache: app.authorizerCache,
     logger: app.apiDeps.logger,
     keyExpiry: { store: app.store, logger: app.apiDeps.logger },
+    ...(webhooks === undefined ? {} : { onChanges: (changes) => { webhooks.acceptChanges(changes); } }),
   });
   cleanups.push(() => revocation.stop());
   try {
@@ -313,6 +340,7 @@ async function run(settings: Settings): Promise<void> {
       ? `DynamoDB Local at ${engine.endpoint}, in memory: nothing is kept after exit`
       : `DynamoDB Local at ${engine.endpoint}, table ${LOCAL_TABLE_NAME}, data in ${paths.dynamodb}`,
   );
+  if (settings.events !== undefined) console.log(`Audit events are sent as signed webhooks to ${new URL(settings.events.url).origin} (docs/signals.md)`);
   if (downstream !== undefined) {
     console.log(`Team routes behind the authorizer: ${downstream.routes.map((r) => `${r.method} ${r.path}`).join(', ')}`);
   }

@@ -47,6 +47,13 @@ export interface RevocationStreamOptions {
    * @default none: the stream serves revocation only
    */
   readonly keyExpiry?: KeyExpiryDeps;
+  /**
+   * Handed each batch once revocation and expiry are done with it (the local webhooks): it must
+   * return at once, queueing any slow work, so that it never delays a flush. A batch may come
+   * again (a lost shard position is read again from its start).
+   * @default none
+   */
+  readonly onChanges?: (changes: readonly TableChange[]) => void;
 }
 
 export interface RevocationStream {
@@ -122,6 +129,7 @@ export async function startRevocationStream(options: RevocationStreamOptions): P
         await flusher.request();
       }
       if (options.keyExpiry !== undefined) await recordKeyExpiries(options.keyExpiry, expiredKeyRemovals(changes));
+      options.onChanges?.(changes);
       if (output.NextShardIterator === undefined) {
         // A closed shard: its children hold what follows, find them now.
         iterators.delete(shardId);
