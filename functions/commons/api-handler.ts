@@ -69,6 +69,8 @@ export function createGroupHandler<G extends FunctionGroup, D extends HandlerDep
         params: parsePathParameters(schemas, event),
         query: parseQuery(schemas, event),
         body: parseBody(schemas, event),
+        rawBody: rawBodyOf(event),
+        headers: event.headers,
       } as OperationRequest<OperationId>;
       // The request parts were validated with this operation's own schemas just above, which is
       // the correlation the type system cannot see through the union of operation ids.
@@ -163,6 +165,15 @@ function parseQuery(schemas: OperationSchemas, event: APIGatewayProxyEvent): unk
     }
   }
   return validated(schemas.query, query, 'query');
+}
+
+/**
+ * The body's bytes: API Gateway's proxy integration passes a JSON body as the string it received
+ * (base64 only for binary media types, which this API declares none of), the local gateway alike.
+ */
+function rawBodyOf(event: APIGatewayProxyEvent): Buffer {
+  if (event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
 function parseBody(schemas: OperationSchemas, event: APIGatewayProxyEvent): unknown {

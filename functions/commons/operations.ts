@@ -15,6 +15,10 @@ export interface OperationRequest<K extends OperationId> {
   readonly params: ParamsOf<K>;
   readonly query: QueryOf<K>;
   readonly body: BodyOf<K>;
+  /** The body's bytes as sent, for a signature over them (GitHub's alerts); empty without a body. */
+  readonly rawBody: Buffer;
+  /** The request's headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
 }
 
 /** A route's one use case and the mapping of its result to the response body, on the ports `D`. */

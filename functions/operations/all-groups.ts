@@ -1,4 +1,6 @@
+import { GitHubPublicKeys } from '#shared/adapters/github-keys.ts';
 import type { FunctionGroup } from '#shared/http/routes.ts';
+import { GitHubAlertLabels } from '#shared/services/github-alerts.ts';
 import type { ApiDeps } from '#shared/ports/deps.ts';
 import { type ApiHandler, createGroupHandler } from '../commons/api-handler.ts';
 import { ACCOUNT_OPERATIONS } from './account.ts';
@@ -21,7 +23,8 @@ const HANDLER_OF_GROUP: { readonly [G in FunctionGroup]: (deps: ApiDeps) => ApiH
   'api-keys': (deps) => createGroupHandler(API_KEYS_OPERATIONS, deps),
   'cidr-allow-list': (deps) => createGroupHandler(CIDR_ALLOW_LIST_OPERATIONS, deps),
   logs: (deps) => createGroupHandler(LOGS_OPERATIONS, deps),
-  'leaked-keys': (deps) => createGroupHandler(LEAKED_KEYS_OPERATIONS, deps),
+  // GitHub's keys from LATCHKEY_GITHUB_KEYS_URL (or GitHub's own), cached for the handler's life.
+  'leaked-keys': (deps) => createGroupHandler(LEAKED_KEYS_OPERATIONS, { ...deps, githubKeys: new GitHubPublicKeys(), githubAlertLabels: new GitHubAlertLabels() }),
 };
 
 export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandler {

@@ -172,11 +172,9 @@ function responses(route: Route, schemas: OperationSchemas): JsonObject {
       ? { description: 'Done', headers: NO_STORE_HEADER }
       : { description: 'OK', headers: NO_STORE_HEADER, content: { 'application/json': { schema: componentRef(schemas.response) } } };
   out['400'] = RESPONSE_REF('BadRequest');
-  if (route.public !== true) {
-    out['401'] = RESPONSE_REF('Unauthorized');
-    out['403'] = RESPONSE_REF('Forbidden');
-  }
   const refusals = new Set(schemas.refusals ?? []);
+  if (route.public !== true || refusals.has(401)) out['401'] = RESPONSE_REF('Unauthorized');
+  if (route.public !== true) out['403'] = RESPONSE_REF('Forbidden');
   if (refusals.has(404)) out['404'] = RESPONSE_REF('NotFound');
   if (refusals.has(409)) out['409'] = RESPONSE_REF('Conflict');
   if (schemas.body !== undefined) {

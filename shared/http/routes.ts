@@ -56,6 +56,7 @@ export const ROUTES = [
   { operationId: 'rollApiKey', method: 'POST', path: '/v1/api-keys/{keyId}/roll', roles: O, group: 'api-keys', status: 200, mutates: true, summary: 'Roll a user key: a new secret, the previous one working for a grace period' },
   { operationId: 'rollAccountKey', method: 'POST', path: '/v1/account/key/roll', roles: O, group: 'account', status: 200, mutates: true, summary: 'Roll the account key: a new key, the previous one working for a grace period' },
   { operationId: 'reportLeakedKeys', method: 'POST', path: '/v1/leaked-keys', roles: NONE, group: 'leaked-keys', status: 202, mutates: true, public: true, summary: 'Report leaked keys (no keys needed)' },
+  { operationId: 'reportGitHubAlerts', method: 'POST', path: '/v1/leaked-keys/github', roles: NONE, group: 'leaked-keys', status: 200, mutates: true, public: true, summary: "GitHub secret scanning alerts (no keys; signed by GitHub): handled as leak reports, answered with GitHub's feedback" },
   { operationId: 'getAccountUsage', method: 'GET', path: '/v1/account/usage', roles: OV, group: 'account', status: 200, mutates: false, summary: "The account's plan, what it has used of it this period, and its requests per day over the last 30 days" },
   { operationId: 'updateAccount', method: 'PATCH', path: '/v1/account', roles: O, group: 'account', status: 200, mutates: true, summary: "Turn the account's API on or off" },
 ] as const satisfies readonly Route[];

@@ -78,23 +78,29 @@ function match(ring: PepperRing, value: string, held: Held, now: number): Match 
   return live ? { secret: 'previous', hash: previous.hash } : undefined;
 }
 
+/**
+ * Resolves to the reported values that were live keys: only GitHub's signed alerts
+ * (github-alerts.ts) answer with it; the public route answers the same whatever they were.
+ */
 export async function reportLeakedKeys(
   deps: LeakDeps,
   keys: readonly string[],
   sourceIp: string,
   options: LeakReportOptions = {},
-): Promise<void> {
+): Promise<ReadonlySet<string>> {
   const clock = options.clock ?? (() => performance.now());
   const answerAt = clock() + (options.answerDelayMs ?? LEAK_REPORT_ANSWER_DELAY_MS);
   try {
-    await handleReport(deps, keys, sourceIp);
+    return await handleReport(deps, keys, sourceIp);
   } finally {
     const wait = answerAt - clock();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 
-async function handleReport(deps: LeakDeps, keys: readonly string[], sourceIp: string): Promise<void> {
+/** The reported values that were live keys (a current secret, or a previous one in its grace period) when read. */
+async function handleReport(deps: LeakDeps, keys: readonly string[], sourceIp: string): Promise<ReadonlySet<string>> {
+  const live = new Set<string>();
   const accountKeys = new Map<string, string>();
   const userKeys = new Map<string, { accountId: string; keyId: string }>();
   for (const value of new Set(keys)) {
@@ -105,7 +111,7 @@ async function handleReport(deps: LeakDeps, keys: readonly string[], sourceIp: s
   }
   const refs: SecretRef[] = [...accountKeys.values()].map((accountId) => ({ accountId }));
   for (const ref of userKeys.values()) refs.push(ref);
-  if (refs.length === 0) return;
+  if (refs.length === 0) return live;
 
   const found = await deps.store.loadSecrets(refs);
   const versions = [...found.accounts.values()].map((a) => a.accountKeyPepperVersion);
@@ -117,12 +123,12 @@ async function handleReport(deps: LeakDeps, keys: readonly string[], sourceIp: s
   try {
     for (const [value, accountId] of accountKeys) {
       const reread = async (): Promise<Held | undefined> => heldAccountKey((await deps.store.loadSecrets([{ accountId }])).accounts.get(accountId));
-      await answer(report, value, heldAccountKey(found.accounts.get(accountId)), reread, accountKeyAnswers(report, accountId));
+      if (await answer(report, value, heldAccountKey(found.accounts.get(accountId)), reread, accountKeyAnswers(report, accountId))) live.add(value);
     }
     for (const [value, { accountId, keyId }] of userKeys) {
       const id = `${accountId}/${keyId}`;
       const reread = async (): Promise<Held | undefined> => heldUserKey((await deps.store.loadSecrets([{ accountId, keyId }])).keys.get(id), report.now);
-      await answer(report, value, heldUserKey(found.keys.get(id), report.now), reread, userKeyAnswers(report, accountId, keyId));
+      if (await answer(report, value, heldUserKey(found.keys.get(id), report.now), reread, userKeyAnswers(report, accountId, keyId))) live.add(value);
     }
   } catch (error) {
     if (report.narrowingTried) await flushShortcut(deps);
@@ -131,6 +137,7 @@ async function handleReport(deps: LeakDeps, keys: readonly string[], sourceIp: s
   // One flush for the whole report, after every narrowing write; none for a report that took no
   // access away (an account key flagged, a repeated report), so that reports never turn the cache off.
   if (report.narrowingMade) await flushShortcut(deps);
+  return live;
 }
 
 /**
@@ -138,24 +145,28 @@ async function handleReport(deps: LeakDeps, keys: readonly string[], sourceIp: s
  * the report matched, so a roll or a digest upgrade landing between the read and the write
  * refuses it; the key is then read and matched again: the secret reported may have become the
  * previous one (its grace ends), be gone (nothing to do), or sit under a newer pepper.
+ * True if the value matched a live secret of the key at some read.
  */
-async function answer(report: Report, value: string, first: Held | undefined, reread: () => Promise<Held | undefined>, answers: Answers): Promise<void> {
+async function answer(report: Report, value: string, first: Held | undefined, reread: () => Promise<Held | undefined>, answers: Answers): Promise<boolean> {
   let held = first;
   let refused: Match | undefined;
+  let matchedOnce = false;
   for (let attempt = 1; held !== undefined; attempt += 1) {
     const ring = await report.deps.peppers(Math.max(held.pepperVersion, held.previous?.pepperVersion ?? 0));
     const matched = match(ring, value, held, report.now.getTime());
-    if (matched === undefined) return;
+    if (matched === undefined) return matchedOnce;
+    matchedOnce = true;
     // The same write refused again: no race, what it would write is there already (a flag set by an earlier report).
-    if (refused?.secret === matched.secret && digestsEqual(refused.hash, matched.hash)) return;
-    if (await answers[matched.secret](matched.hash)) return;
+    if (refused?.secret === matched.secret && digestsEqual(refused.hash, matched.hash)) return true;
+    if (await answers[matched.secret](matched.hash)) return true;
     if (attempt === MAX_ATTEMPTS) {
       report.deps.logger.warn('a leak report lost every race for one key; nothing more done for it', { attempts: attempt });
-      return;
+      return true;
     }
     refused = matched;
     held = await reread();
   }
+  return matchedOnce;
 }
 
 function heldAccountKey(account: AuthorizationRecords['account']): Held | undefined {

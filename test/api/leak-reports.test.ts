@@ -115,8 +115,8 @@ describe('a leak report racing a roll of the reported user key', () => {
     return (await bed.app.store.listEvents(account.principal.accountId, { limit: 50 })).items.map((e) => e.action);
   }
 
-  function report(store: Store, keys: readonly string[]): Promise<void> {
-    return reportLeakedKeys({ ...bed.app.apiDeps, store }, keys, '203.0.113.5', { answerDelayMs: 0 });
+  async function report(store: Store, keys: readonly string[]): Promise<void> {
+    await reportLeakedKeys({ ...bed.app.apiDeps, store }, keys, '203.0.113.5', { answerDelayMs: 0 });
   }
 
   it('keeps the key when the owner rolled it with no grace in between: the new secret works', async () => {

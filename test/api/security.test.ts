@@ -31,6 +31,7 @@ const VALID_BODIES: Partial<Record<OperationId, unknown>> = {
   rollApiKey: { gracePeriodSeconds: 604_800 },
   rollAccountKey: { gracePeriodSeconds: 604_800 },
   reportLeakedKeys: { keys: ['not-a-key'] },
+  reportGitHubAlerts: [{ token: 'not-a-key', type: 'latchkey_user_key', url: 'https://github.com/octo/repo', source: 'content' }],
 };
 
 const routesWithBody: readonly Route[] = ROUTES.filter((r) => r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH');
@@ -112,9 +113,12 @@ describe.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route] as 
       const response = await send(keys());
       const withValidKeys = await send(bed.owner);
 
-      // Assess
-      expect(response.status).toBe(route.status);
-      expect(response.body).toEqual(withValidKeys.body);
+      // Assess: GitHub's alerts, unsigned here, are refused whatever keys come with them (the
+      // problem documents then differ only in their request ids).
+      const refused = route.operationId === 'reportGitHubAlerts';
+      expect(response.status).toBe(refused ? 401 : route.status);
+      const comparable = (body: unknown): unknown => (refused ? { ...(body as object), instance: undefined, requestId: undefined } : body);
+      expect(comparable(response.body)).toEqual(comparable(withValidKeys.body));
     });
     return;
   }

@@ -21,10 +21,15 @@ interface WafRule {
   readonly Statement: Record<string, unknown>;
 }
 
+interface RouteMatch {
+  readonly AndStatement: { Statements: Record<string, { FieldToMatch: unknown; SearchString?: string; RegexString?: string }>[] };
+}
+
 interface RateBasedStatement {
   readonly Limit: number;
   readonly EvaluationWindowSec: number;
-  readonly ScopeDownStatement: { AndStatement: { Statements: Record<string, { FieldToMatch: unknown; SearchString?: string; RegexString?: string }>[] } };
+  /** One route's method and path match, or, with several public routes, one such match per route. */
+  readonly ScopeDownStatement: { OrStatement?: { Statements: RouteMatch[] } } & Partial<RouteMatch>;
 }
 
 function wafRules(template: Template): WafRule[] {
@@ -138,30 +143,38 @@ describe('the leak route\'s WAF rate rule', () => {
     synth.cleanup();
   });
 
-  it('counts only POSTs to the leak route, per address, over WAF\'s shortest window', () => {
+  it("counts only POSTs to the public routes (the leak route and GitHub's alerts), per address, over WAF's shortest window", () => {
     const statement = publicRouteRule(synth.apiTemplate);
     expect(statement).toMatchObject({ AggregateKeyType: 'IP', EvaluationWindowSec: 60 });
-    expect(statement.ScopeDownStatement.AndStatement.Statements).toEqual([
-      {
-        ByteMatchStatement: {
-          FieldToMatch: { Method: {} },
-          PositionalConstraint: 'EXACTLY',
-          SearchString: 'POST',
-          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+    const routeMatches = statement.ScopeDownStatement.OrStatement?.Statements ?? [];
+    expect(routeMatches).toHaveLength(2);
+    const [leakRoute, githubRoute] = routeMatches.map((match) => match.AndStatement.Statements);
+    for (const statements of [leakRoute, githubRoute]) {
+      expect(statements).toEqual([
+        {
+          ByteMatchStatement: {
+            FieldToMatch: { Method: {} },
+            PositionalConstraint: 'EXACTLY',
+            SearchString: 'POST',
+            TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+          },
         },
-      },
-      {
-        RegexMatchStatement: {
-          FieldToMatch: { UriPath: {} },
-          RegexString: expect.any(String) as unknown,
-          TextTransformations: [{ Priority: 0, Type: 'URL_DECODE' }],
+        {
+          RegexMatchStatement: {
+            FieldToMatch: { UriPath: {} },
+            RegexString: expect.any(String) as unknown,
+            TextTransformations: [{ Priority: 0, Type: 'URL_DECODE' }],
+          },
         },
-      },
-    ]);
-    const regex = new RegExp(String(statement.ScopeDownStatement.AndStatement.Statements[1]?.RegexMatchStatement?.RegexString));
+      ]);
+    }
+    const regex = new RegExp(String(leakRoute?.[1]?.RegexMatchStatement?.RegexString));
     // The stage (or a custom domain's base path) comes first; repeated or trailing slashes change nothing.
     for (const path of ['/prod/v1/leaked-keys', '/v1/leaked-keys', '/prod/v1/leaked-keys/', '/prod//v1//leaked-keys']) expect(path).toMatch(regex);
     for (const path of ['/prod/v1/api-keys', '/prod/v1/leaked-keys/other', '/prod/v1/leaked-keysx']) expect(path).not.toMatch(regex);
+    const githubRegex = new RegExp(String(githubRoute?.[1]?.RegexMatchStatement?.RegexString));
+    for (const path of ['/prod/v1/leaked-keys/github', '/prod//v1/leaked-keys/github/']) expect(path).toMatch(githubRegex);
+    for (const path of ['/prod/v1/leaked-keys', '/prod/v1/leaked-keys/other']) expect(path).not.toMatch(githubRegex);
   });
 
   it('blocks one address well before it alone could use up the route\'s throttle: a tenth of it per minute', () => {

@@ -30,14 +30,16 @@ export const KeyIdParams = z.strictObject({ keyId: Id });
 export interface OperationSchemas {
   readonly params?: z.ZodMiniObject;
   readonly query?: z.ZodMiniObject;
-  readonly body?: z.ZodMiniObject;
+  /** An object, or a list where the caller's format is fixed by someone else (GitHub's alerts). */
+  readonly body?: z.ZodMiniObject | z.ZodMiniArray;
   /** Absent for 204 No Content. */
   readonly response?: z.ZodMiniType;
   /**
    * The domain refusals the operation can answer with, beyond those every route can (400, 401,
    * 403, 500) and those of a route with a body (413, 415): documented in the OpenAPI document.
+   * 401 is for a route that needs no keys but checks a signature of its own.
    */
-  readonly refusals?: readonly (404 | 409 | 422)[];
+  readonly refusals?: readonly (401 | 404 | 409 | 422)[];
 }
 
 /** The schemas of one function group's operations, keyed by operationId: exactly its routes. */
