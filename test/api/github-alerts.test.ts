@@ -3,7 +3,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GITHUB_KEYS_URL_ENV } from '#shared/adapters/github-keys.ts';
-import { type ApiResponse, type ApiTestBed, createApiTestBed } from '#test/support/api-events.ts';
+import { type ApiResponse, type ApiTestBed, type GatewayTestBed, createApiTestBed, createGatewayTestBed } from '#test/support/api-events.ts';
 import { tableChanges } from '#test/support/table-stream.ts';
 
 /**
@@ -184,5 +184,53 @@ describe('a GitHub alert signed with a key identifier not in the cached list', (
     // The first alert's fetch, one for the unknown identifier; the second is within the minute.
     expect(endpoint.fetches).toBe(2);
     expect(await bed.deps.store.listEvents(bed.account.account.id, { limit: 50 }).then((p) => p.items.map((e) => e.action))).not.toContain('api-key.leak-reported');
+  });
+});
+
+describe('a GitHub alert through the local gateway', () => {
+  let endpoint: KeyEndpoint;
+  let bed: GatewayTestBed;
+
+  beforeAll(async () => {
+    endpoint = await serveKeys({ [GITHUB_KEY_ID]: GITHUB.publicKey });
+    vi.stubEnv(GITHUB_KEYS_URL_ENV, endpoint.url);
+    try {
+      bed = await createGatewayTestBed();
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  afterAll(async () => {
+    await endpoint.close();
+  });
+
+  function send(body: string, signature: string): Promise<ApiResponse> {
+    return bed.request('reportGitHubAlerts', {
+      keys: {},
+      rawBody: body,
+      headers: { 'content-type': 'application/json', 'github-public-key-identifier': GITHUB_KEY_ID, 'github-public-key-signature': signature },
+    });
+  }
+
+  it('verifies the body byte for byte as sent (spacing and non-ASCII kept) and deletes the reported key; the key no longer authorizes', async () => {
+    // Prepare
+    const account = await bed.newAccount();
+    const user = await bed.addUser(account, 'viewer');
+    // Not JSON.stringify's spacing, and a non-ASCII URL: re-serialising either would break the signature.
+    const body = `[ {"token": "${user.userKey}", "type": "latchkey_user_key", "url": "https://github.com/octo/répo", "source": "content"} ]`;
+    const signature = sign('sha256', Buffer.from(body, 'utf8'), GITHUB.privateKey).toString('base64');
+
+    // Act
+    const response = await send(body, signature);
+    const tampered = await send(body.replace('content', 'commit'), signature);
+    const whoami = await bed.request('whoami', { keys: user });
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual([{ token_hash: hex(user.userKey), token_type: 'latchkey_user_key', label: 'true_positive' }]);
+    expect(tampered.status).toBe(401);
+    expect(tampered.headers['content-type']).toContain('application/problem+json');
+    expect(whoami.status).toBe(401);
   });
 });
