@@ -177,6 +177,13 @@ describe('the leak route\'s WAF rate rule', () => {
     for (const path of ['/prod/v1/leaked-keys', '/prod/v1/leaked-keys/other']) expect(path).not.toMatch(githubRegex);
   });
 
+  it("gives GitHub's alert route the leak route's method throttle", () => {
+    const stage = Object.values(synth.apiTemplate.findResources('AWS::ApiGateway::Stage') as Record<string, CfnResource>)[0];
+    const settings = stage?.Properties.MethodSettings as { ResourcePath: string; HttpMethod: string; ThrottlingRateLimit: number; ThrottlingBurstLimit: number }[];
+    const github = settings.find((setting) => setting.ResourcePath === '/~1v1~1leaked-keys~1github' && setting.HttpMethod === 'POST');
+    expect(github).toMatchObject({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 });
+  });
+
   it('blocks one address well before it alone could use up the route\'s throttle: a tenth of it per minute', () => {
     const { Limit, EvaluationWindowSec } = publicRouteRule(synth.apiTemplate);
     const throttle = leakRouteThrottle(synth.apiTemplate);
