@@ -117,7 +117,12 @@ export class WebhookSender {
       if (!this.#draining.has(event.accountId)) {
         this.#draining.set(
           event.accountId,
-          this.#drain(event.accountId).finally(() => this.#draining.delete(event.accountId)),
+          this.#drain(event.accountId)
+            // Nothing in a delivery is meant to throw; should it, the runtime goes on and says so.
+            .catch((error: unknown) => {
+              this.#logger.error('webhook delivery stopped for an account', { accountId: event.accountId, reason: error instanceof Error ? error.name : 'unknown' });
+            })
+            .finally(() => this.#draining.delete(event.accountId)),
         );
       }
     }
