@@ -398,7 +398,7 @@ export function groupStatements(group: FunctionGroup, { table, key }: DataResour
 }
 
 /**
- * The key expiry function (shared/services/key-expiry.ts): puts the `api-key.expire` audit event
+ * The key expiry job of the table signals function (shared/services/key-expiry.ts): puts the `api-key.expire` audit event
  * and takes the key off its holder's list and count, two plain conditional writes. It reads
  * nothing of the table (the removed key arrives in the stream record) and deletes nothing.
  */
@@ -407,7 +407,7 @@ export function keyExpiryStatements({ table }: Pick<DataResources, 'table'>): Po
 }
 
 /**
- * The event publisher (shared/services/event-publishing.ts): puts events on the deployment's own
+ * The event publishing job of the table signals function (shared/services/event-publishing.ts): puts events on the deployment's own
  * bus and no other. It reads nothing of the table (the new audit item arrives in the stream record).
  */
 export function eventPublisherStatements({ eventBusArn }: { readonly eventBusArn: string }): PolicyStatement[] {

@@ -5,7 +5,7 @@ import type { FunctionGroup } from '#shared/http/routes.ts';
 import { LatchkeyApi, type LatchkeyApiProps } from './constructs/latchkey-api.ts';
 import type { UsageLimits } from './constructs/usage-limits.ts';
 import type { RevocationFlusher } from './constructs/revocation-flusher.ts';
-import type { KeyExpiry } from './constructs/key-expiry.ts';
+import type { TableSignals } from './constructs/table-signals.ts';
 import type { LatchkeyFunction } from './constructs/latchkey-function.ts';
 
 export { AUTHORIZER_TIMEOUT } from './constructs/latchkey-api.ts';
@@ -21,7 +21,7 @@ export class LatchkeyApiStack extends Stack {
   readonly latchkey: LatchkeyApi;
   readonly usageLimits: UsageLimits;
   readonly revocationFlusher: RevocationFlusher;
-  readonly keyExpiry: KeyExpiry;
+  readonly tableSignals: TableSignals;
 
   constructor(scope: Construct, id: string, props: LatchkeyApiStackProps) {
     super(scope, id, props);
@@ -34,7 +34,7 @@ export class LatchkeyApiStack extends Stack {
     this.stageName = this.latchkey.stageName;
     this.usageLimits = this.latchkey.usageLimits;
     this.revocationFlusher = this.latchkey.revocationFlusher;
-    this.keyExpiry = this.latchkey.keyExpiry;
+    this.tableSignals = this.latchkey.tableSignals;
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (stage included)' });
     new CfnOutput(this, 'RestApiId', { value: this.api.restApiId });

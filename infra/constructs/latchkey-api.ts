@@ -36,8 +36,7 @@ import { DownstreamBackends } from './downstream-backends.ts';
 import { UsageLimits, planEnvironment } from './usage-limits.ts';
 import { authorizerStatements, groupStatements } from '../permissions.ts';
 import { RevocationFlusher } from './revocation-flusher.ts';
-import { KeyExpiry } from './key-expiry.ts';
-import { EventPublisher } from './event-publisher.ts';
+import { TableSignals } from './table-signals.ts';
 
 /** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
 export const AUTHORIZER_TIMEOUT = Duration.seconds(5);
@@ -124,10 +123,11 @@ export class LatchkeyApi extends Construct {
   readonly usageLimits: UsageLimits;
   /** Flushes the authorizer cache after each narrowing change, from the table's stream. */
   readonly revocationFlusher: RevocationFlusher;
-  /** Audits each key DynamoDB's TTL removed and frees its place on its holder, from the table's stream. */
-  readonly keyExpiry: KeyExpiry;
-  /** Puts every audit event on `eventBus`, from the table's stream. */
-  readonly eventPublisher: EventPublisher;
+  /**
+   * From the table's stream, on the one mapping beside the flusher's: audits each key DynamoDB's
+   * TTL removed and frees its place on its holder, and puts every audit event on `eventBus`.
+   */
+  readonly tableSignals: TableSignals;
   /** The bus every audit event is put on (`Source` `latchkey`, `DetailType` the action): give a team's rules this bus. */
   readonly eventBus: EventBus;
 
@@ -220,14 +220,13 @@ export class LatchkeyApi extends Construct {
       logRetention,
       logRemovalPolicy,
     });
-    this.keyExpiry = new KeyExpiry(this, 'KeyExpiry', {
+    this.tableSignals = new TableSignals(this, 'TableSignals', {
       table: props.table,
       auditRetentionDays: props.auditRetentionDays ?? 365,
       logRetention,
       logRemovalPolicy,
     });
-    this.eventPublisher = new EventPublisher(this, 'EventPublisher', { table: props.table, logRetention, logRemovalPolicy });
-    this.eventBus = this.eventPublisher.eventBus;
+    this.eventBus = this.tableSignals.eventBus;
 
     const authorizerProps = {
       handler: this.authorizerFunction.function,

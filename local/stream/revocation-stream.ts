@@ -19,7 +19,7 @@ import { RevocationFlusher, type RevocationFlusherOptions } from '#shared/servic
  * The local runtime's reader of the table's stream, standing in for both event source mappings
  * of AWS. It reads DynamoDB Local's own stream of the table and hands each change to the same
  * decision (narrowsAccess) and the same coalescing flusher as the flusher function, and, given
- * `keyExpiry`, each TTL removal of a key to the same service as the key expiry function
+ * `keyExpiry`, each TTL removal of a key to the same service as the table signals function
  * (expiredKeyRemovals, recordKeyExpiries). A shard's position moves past a batch only once the
  * flush that covers it succeeded and its expiries are recorded, so a failure is retried, never
  * skipped (and a batch read again records nothing twice).

@@ -28,7 +28,7 @@ export const ENV = {
   quotaPeriod: 'LATCHKEY_QUOTA_PERIOD',
   /** The authorizer's policy over management and team routes (route-policy.ts); absent: management routes only. */
   routePolicy: 'LATCHKEY_ROUTE_POLICY',
-  /** The EventBridge bus the event publisher puts each audit event on (AWS only). */
+  /** The EventBridge bus the table signals function puts each audit event on (AWS only). */
   eventBusName: 'LATCHKEY_EVENT_BUS_NAME',
 } as const;
 

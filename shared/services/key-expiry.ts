@@ -6,7 +6,7 @@ import type { ExpiredKey, KeyExpiryStore } from '../ports/key-expiry-store.ts';
 
 /**
  * What follows DynamoDB's TTL removing an expired user key. TTL deletes the key's item and
- * tells nobody; the table's stream reports it (to the key expiry function on AWS, to the
+ * tells nobody; the table's stream reports it (to the table signals function on AWS, to the
  * stream poller locally), and this records it:
  * - an audit event `api-key.expire` on the key's account, by the system (no user, no key, no
  *   address), naming the key like the other key events;

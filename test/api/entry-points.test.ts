@@ -18,7 +18,7 @@ describe('Lambda entry points', () => {
     expect(typeof module.handler).toBe('function');
   });
 
-  it.each(['revocation-flusher', 'key-expiry', 'event-publisher'])('functions/%s.ts (a consumer of the table stream) can be imported without any environment and exports a handler', async (name) => {
+  it.each(['revocation-flusher', 'table-signals'])('functions/%s.ts (a consumer of the table stream) can be imported without any environment and exports a handler', async (name) => {
     // Prepare
     for (const variable of Object.values(ENV)) Reflect.deleteProperty(process.env, variable);
 

@@ -2,7 +2,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput } from 
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createEventPublisherHandler } from '#functions/event-publisher.ts';
+import { createTableSignalsHandler } from '#functions/table-signals.ts';
 import { EventBridgeSignalBus } from '#shared/adapters/eventbridge/signal-bus.ts';
 import { formatUserKey } from '#shared/domain/key-format.ts';
 import { PUT_ATTEMPTS } from '#shared/services/event-publishing.ts';
@@ -10,9 +10,10 @@ import { assertNoSecrets } from '#shared/services/signals.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
 
 /**
- * The event publisher against a stubbed EventBridge: new audit items off the table's stream
- * become events on the bus, ten to a PutEvents call, refused entries put again, and what cannot
- * be put answered as batch item failures for the mapping to deliver again.
+ * The event publishing job of the table signals function against a stubbed EventBridge: new
+ * audit items off the table's stream become events on the bus, ten to a PutEvents call, refused
+ * entries put again, and what cannot be put answered as batch item failures for the mapping to
+ * deliver again; TTL removals of keys in the same batch go to the key expiry job.
  */
 
 const BUS = 'latchkey-events-test';
@@ -22,11 +23,15 @@ const DIGEST_BASE64 = 'q83vEjRWeJASNFZ4kBI0VniQEjRWeJASNFZ4kBI0Vng=';
 const eventBridge = mockClient(EventBridgeClient);
 const noWait = (): Promise<void> => Promise.resolve();
 
-function handler(): ReturnType<typeof createEventPublisherHandler> {
-  return createEventPublisherHandler({
-    bus: new EventBridgeSignalBus(new EventBridgeClient({ region: 'eu-west-1' }), BUS),
-    logger: quietLogger(),
-    sleep: noWait,
+/** The table signals function with a store for its key expiry job that must never be used. */
+function handler(): ReturnType<typeof createTableSignalsHandler> {
+  return createTableSignalsHandler({
+    keyExpiry: { store: { recordKeyExpiry: () => Promise.reject(new Error('a new audit event is no TTL removal of a key')) }, logger: quietLogger() },
+    eventPublishing: {
+      bus: new EventBridgeSignalBus(new EventBridgeClient({ region: 'eu-west-1' }), BUS),
+      logger: quietLogger(),
+      sleep: noWait,
+    },
   });
 }
 
@@ -204,5 +209,35 @@ describe('the event publisher', () => {
       expect(detail).not.toContain(DIGEST_BASE64);
       expect(detail).not.toMatch(/secret|hash|digest|tag-of|lks_|lka_/i);
     }
+  });
+
+  it('shares its batch with TTL removals of keys (one mapping for both jobs): each record goes to its job, and what either failed is reported', async () => {
+    eventBridge.on(PutEventsCommand).rejects(new Error('ThrottlingException'));
+    const recorded: string[] = [];
+    const shared = createTableSignalsHandler({
+      keyExpiry: {
+        store: {
+          recordKeyExpiry: (key) => {
+            if (key.keyId === 'K0000000000000013') return Promise.reject(new Error('ProvisionedThroughputExceededException'));
+            recorded.push(key.keyId);
+            return Promise.resolve({ eventRecorded: true, keyForgotten: true });
+          },
+        },
+        logger: quietLogger(),
+      },
+      eventPublishing: { bus: new EventBridgeSignalBus(new EventBridgeClient({ region: 'eu-west-1' }), BUS), logger: quietLogger(), sleep: noWait },
+    });
+    const ttlRemoval = (n: number): DynamoDBRecord => {
+      const key = { ...eventImage(n), sk: { S: `KEY#K${String(n).padStart(16, '0')}` } };
+      return { ...record(n, key, 'REMOVE'), userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } };
+    };
+
+    const response = await shared(streamEvent([ttlRemoval(11), record(12), ttlRemoval(13), record(14)]));
+
+    expect(recorded).toEqual(['K0000000000000011']);
+    expect(putCalls()).toHaveLength(PUT_ATTEMPTS);
+    expect(putCalls()[0]?.Entries?.map((entry) => entry.DetailType)).toEqual(['api-key.create', 'api-key.create']);
+    // The removal that failed (13) and the two events the bus never took (12, 14): the mapping delivers again from 12 on.
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['1012', '1013', '1014']);
   });
 });

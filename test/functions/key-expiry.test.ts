@@ -1,15 +1,17 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { _Record as StreamsApiRecord } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '#functions/commons/logger.ts';
 import { streamRecordChange } from '#functions/commons/stream-records.ts';
-import { createKeyExpiryHandler } from '#functions/key-expiry.ts';
+import { createTableSignalsHandler } from '#functions/table-signals.ts';
 import { streamChange } from '#local/stream/revocation-stream.ts';
 import { expiredKeyRemoval, removedByTtl } from '#shared/adapters/dynamodb/expired-keys.ts';
 import { narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
 import { isId } from '#shared/domain/ids.ts';
 import type { AuditEvent } from '#shared/domain/model.ts';
 import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '#shared/ports/key-expiry-store.ts';
+import type { SignalBus } from '#shared/ports/signal-bus.ts';
 import { KEY_EXPIRE_ACTION, keyExpiryEvent, recordKeyExpiries } from '#shared/services/key-expiry.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
 import { captureProcessOutput } from '#test/support/output-capture.ts';
@@ -46,14 +48,29 @@ function keyImage(sk = 'KEY#K0000000000000001'): Record<string, AttributeValue> 
   };
 }
 
+let sequence = 0;
+
 /** AWS: a REMOVE by the DynamoDB service principal, as the Lambda event carries it (ApproximateCreationDateTime in epoch seconds). */
 function awsTtlRecord(image = keyImage(), at = TTL_SECONDS + 3600): DynamoDBStreamEvent['Records'][number] {
+  sequence += 1;
   return {
     eventName: 'REMOVE',
     eventSource: 'aws:dynamodb',
     userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
-    dynamodb: { ApproximateCreationDateTime: at, Keys: { pk: image.pk!, sk: image.sk! }, OldImage: image, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    dynamodb: {
+      ApproximateCreationDateTime: at,
+      Keys: { pk: image.pk!, sk: image.sk! },
+      OldImage: image,
+      SequenceNumber: String(1000 + sequence),
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
   };
+}
+
+/** The table signals function with this store for its key expiry job, and a bus that must never be used. */
+function createKeyExpiryHandler(keyExpiry: { store: KeyExpiryStore; logger: Logger }): ReturnType<typeof createTableSignalsHandler> {
+  const bus: SignalBus = { put: () => Promise.reject(new Error('a TTL removal of a key is no new audit event')) };
+  return createTableSignalsHandler({ keyExpiry, eventPublishing: { bus, logger: quietLogger() } });
 }
 
 /**
@@ -208,12 +225,16 @@ describe('key expiry function', () => {
     }
   });
 
-  it('fails the batch on a fault, so that the mapping delivers it again', async () => {
+  it('answers the failing removal and those after it as batch item failures, so that the mapping delivers them again', async () => {
     const store = new RecordingStore();
     store.failOn = 'K0000000000000002';
     const handler = createKeyExpiryHandler({ store, logger: quietLogger() });
+    const records = [awsTtlRecord(), awsTtlRecord(keyImage('KEY#K0000000000000002')), awsTtlRecord(keyImage('KEY#K0000000000000003'))];
 
-    await expect(handler({ Records: [awsTtlRecord(), awsTtlRecord(keyImage('KEY#K0000000000000002'))] })).rejects.toThrow('ProvisionedThroughput');
+    const response = await handler({ Records: records });
+
+    // The store threw ProvisionedThroughput... on the second: the first is recorded, the third not tried.
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([records[1]?.dynamodb?.SequenceNumber, records[2]?.dynamodb?.SequenceNumber]);
     expect(store.calls).toHaveLength(1);
   });
 

@@ -359,8 +359,8 @@ describe('API stack (defaults)', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 60_000 });
     });
 
-    it('let the key expiry function put only audit events and update only a holder\'s key list, count and revision, for TTL deletions of keys alone', () => {
-      const recorder = synth.api.keyExpiry.recorder;
+    it('let the table signals function put only audit events and update only a holder\'s key list, count and revision, for TTL deletions of keys and new audit items alone', () => {
+      const recorder = synth.api.tableSignals.signalsFunction;
       const functionId = logicalIdOf(recorder.function.node.defaultChild as CfnElement);
       const statements = statementsOfRole(template, logicalIdOf(recorder.role.node.defaultChild as CfnElement));
       const actions = (s: Statement): string[] => ([] as string[]).concat(s.Action);
@@ -380,6 +380,7 @@ describe('API stack (defaults)', () => {
           NODE_OPTIONS: '--enable-source-maps',
           LATCHKEY_TABLE_NAME: importOf(synth, synth.stateful.table.node.defaultChild as CfnElement, 'Ref'),
           LATCHKEY_AUDIT_RETENTION_DAYS: '365',
+          LATCHKEY_EVENT_BUS_NAME: { Ref: logicalIdOf(synth.api.tableSignals.eventBus.node.defaultChild as CfnElement) },
         },
       });
       const mapping = Object.values(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).find(
@@ -391,7 +392,8 @@ describe('API stack (defaults)', () => {
         MaximumRetryAttempts: 10_000,
         MaximumRecordAgeInSeconds: 3600,
         ParallelizationFactor: 1,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(synth.api.keyExpiry.deadLetterQueue.node.defaultChild as CfnElement), 'Arn'] } } },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalIdOf(synth.api.tableSignals.deadLetterQueue.node.defaultChild as CfnElement), 'Arn'] } } },
       });
       const filters = (mapping?.Properties.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
       expect(filters.map((f) => JSON.parse(f.Pattern) as unknown)).toEqual([
@@ -400,16 +402,17 @@ describe('API stack (defaults)', () => {
           userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] },
           dynamodb: { Keys: { sk: { S: [{ prefix: 'KEY#' }] } } },
         },
+        { eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: [{ prefix: 'EVENT#' }] } } } },
       ]);
-      // One dead-letter queue each for the flusher's mapping, this one and the event publisher's, each with its alarm.
-      template.resourceCountIs('AWS::SQS::Queue', 3);
+      // One dead-letter queue each for the flusher's mapping and this one, each with its alarm.
+      template.resourceCountIs('AWS::SQS::Queue', 2);
       expect(
         Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible'),
-      ).toHaveLength(3);
+      ).toHaveLength(2);
     });
 
-    it('read the table stream with three consumers: the flusher, the key expiry and the event publisher (DynamoDB advises two per shard; infra/constructs/event-publisher.ts says what a third costs)', () => {
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    it('read the table stream with two consumers, as DynamoDB advises at most two readers per shard: the flusher and the table signals (key expiry and event publishing on one mapping)', () => {
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     });
 
     it('get the configuration variables the handlers read', () => {
@@ -437,8 +440,8 @@ describe('API stack (defaults)', () => {
   describe('every function', () => {
     it('runs Node.js 24 on ARM64 with active tracing, logging to its own log group with the configured retention', () => {
       const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-      // The route functions, the authorizer, the console, the revocation flusher, the key expiry function and the event publisher.
-      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 5);
+      // The route functions, the authorizer, the console, the revocation flusher and the table signals function.
+      expect(Object.keys(functions)).toHaveLength(FUNCTION_GROUPS.length + 4);
       const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
       for (const fn of Object.values(functions)) {
         expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' }, Handler: 'index.handler' });

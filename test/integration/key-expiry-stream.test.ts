@@ -19,7 +19,7 @@ import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';
 /**
  * A key's real expiry on DynamoDB Local, end to end: the key is created through the API with an
  * expiry a few seconds ahead, DynamoDB Local's TTL removes its item, and the local runtime's
- * stream reader hands the removal to the key expiry service, as the key expiry function does on
+ * stream reader hands the removal to the key expiry service, as the table signals function does on
  * AWS. The removal shows in the account's audit log and frees the holder's count; a replay of
  * the same stream record writes nothing more.
  */

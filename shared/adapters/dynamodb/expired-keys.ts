@@ -5,7 +5,7 @@ import { type StreamImage, type TableChange, stringOf } from './narrowing.ts';
 
 /**
  * Which changes on the table's stream are DynamoDB's TTL removing an expired user key, decided
- * from the change alone: the key expiry function on AWS and the local runtime's stream poller
+ * from the change alone: the table signals function on AWS and the local runtime's stream poller
  * both hand what this finds to the one service (shared/services/key-expiry.ts). Pure: no
  * clock, no I/O, and nothing of the removed item is kept but ids and times (never a digest).
  */
