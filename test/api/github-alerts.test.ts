@@ -1,10 +1,9 @@
 import { type KeyObject, createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GITHUB_KEYS_URL_ENV } from '#shared/adapters/github-keys.ts';
 import { type ApiResponse, type ApiTestBed, type GatewayTestBed, createApiTestBed, createGatewayTestBed } from '#test/support/api-events.ts';
 import { tableChanges } from '#test/support/table-stream.ts';
+import { type KeyEndpoint, serveGitHubKeys } from '#test/support/fakes/github-keys-endpoint.ts';
 
 /**
  * GitHub secret scanning alerts, signed with a generated P-256 key that a local key endpoint
@@ -13,36 +12,9 @@ import { tableChanges } from '#test/support/table-stream.ts';
  * problem document and changes nothing.
  */
 
-interface KeyEndpoint {
-  readonly url: string;
-  /** How often the key list was fetched. */
-  fetches: number;
-  close(): Promise<void>;
-}
-
 const GITHUB = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const STRANGER = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const GITHUB_KEY_ID = 'bcb53661c06b4728e59d897fb6165d5c9cda0fd9cdf9d09ead458168deb7518c';
-
-async function serveKeys(keys: Readonly<Record<string, KeyObject>>): Promise<KeyEndpoint> {
-  const document = JSON.stringify({
-    public_keys: Object.entries(keys).map(([id, key]) => ({ key_identifier: id, key: key.export({ type: 'spki', format: 'pem' }), is_current: true })),
-  });
-  const endpoint = { url: '', fetches: 0, close: (): Promise<void> => Promise.resolve() };
-  const server: Server = createServer((_request, response) => {
-    endpoint.fetches += 1;
-    response.writeHead(200, { 'content-type': 'application/json' }).end(document);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/meta/public_keys/secret_scanning`;
-  endpoint.close = () =>
-    new Promise((resolve) => {
-      server.close(() => {
-        resolve();
-      });
-    });
-  return endpoint;
-}
 
 /** A bed whose leaked-keys handler reads its keys from `endpoint` (the handler reads the variable when it is built). */
 async function bedOn(endpoint: KeyEndpoint): Promise<ApiTestBed> {
@@ -86,7 +58,7 @@ describe('a GitHub secret scanning alert', () => {
   let bed: ApiTestBed;
 
   beforeAll(async () => {
-    endpoint = await serveKeys({ [GITHUB_KEY_ID]: GITHUB.publicKey });
+    endpoint = await serveGitHubKeys({ [GITHUB_KEY_ID]: GITHUB.publicKey });
     bed = await bedOn(endpoint);
   });
 
@@ -169,7 +141,7 @@ describe('a GitHub secret scanning alert', () => {
 describe('a GitHub alert signed with a key identifier not in the cached list', () => {
   it('fetches the list once more, then answers 401', async () => {
     // Prepare
-    const endpoint = await serveKeys({ [GITHUB_KEY_ID]: GITHUB.publicKey });
+    const endpoint = await serveGitHubKeys({ [GITHUB_KEY_ID]: GITHUB.publicKey });
     const bed = await bedOn(endpoint);
     const body = alertBody([{ token: bed.account.userKey, type: 'latchkey_user_key' }]);
     await sendAlert(bed, alertBody([{ token: `lks_${'B'.repeat(81)}`, type: 'latchkey_user_key' }]));
@@ -192,7 +164,7 @@ describe('a GitHub alert through the local gateway', () => {
   let bed: GatewayTestBed;
 
   beforeAll(async () => {
-    endpoint = await serveKeys({ [GITHUB_KEY_ID]: GITHUB.publicKey });
+    endpoint = await serveGitHubKeys({ [GITHUB_KEY_ID]: GITHUB.publicKey });
     vi.stubEnv(GITHUB_KEYS_URL_ENV, endpoint.url);
     try {
       bed = await createGatewayTestBed();

@@ -97,7 +97,7 @@ describe('the npm package, installed into an empty folder as docs/your-routes.md
       const integrations = methods.map((m) => m.Properties.Integration as { Type: string; Uri: unknown; RequestParameters?: Record<string, string> });
       // Every route behind the key authorizer; only the console's pages and leak reports (which need no keys) are public.
       const publicMethods = methods.filter((m) => m.Properties.AuthorizationType !== 'CUSTOM').map((m) => m.Properties.OperationName);
-      expect(publicMethods.sort()).toEqual(['consoleAsset', 'consoleIcon', 'consolePage', 'consoleRedirect', 'reportLeakedKeys']);
+      expect(publicMethods.sort()).toEqual(['consoleAsset', 'consoleIcon', 'consolePage', 'consoleRedirect', 'reportGitHubAlerts', 'reportLeakedKeys']);
       const http = integrations.filter((i) => i.Type === 'HTTP_PROXY');
       expect(http).toHaveLength(1);
       expect(http[0]).toMatchObject({

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiHandler } from '#functions/operations/all-groups.ts';
 import { FAULT_DETAIL } from '#functions/commons/problems.ts';
 import { type Actor, SYSTEM_ACTOR } from '#shared/domain/audit.ts';
@@ -24,6 +25,8 @@ import {
   seedOwner,
 } from '#test/support/resilience-app.ts';
 import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
+import { type KeyEndpoint, serveGitHubKeys } from '#test/support/fakes/github-keys-endpoint.ts';
+import { GITHUB_KEYS_URL_ENV } from '#shared/adapters/github-keys.ts';
 import { FaultInjector, type FaultMode, type RecordedCall } from '#test/support/resilience-faults.ts';
 import { changeShape, invariantViolations, scanTable, snapshotTable } from '#test/support/resilience-table.ts';
 
@@ -43,7 +46,21 @@ const MODES: readonly FaultMode[] = ['error', 'answer-lost'];
 interface Scenario {
   readonly pathParameters?: Record<string, string>;
   readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
 }
+
+/** GitHub's alert signing key, published by a local key endpoint for the alert route's scenario. */
+const GITHUB = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const GITHUB_KEY_ID = 'github-resilience-key';
+let githubKeys: KeyEndpoint;
+beforeAll(async () => {
+  githubKeys = await serveGitHubKeys({ [GITHUB_KEY_ID]: GITHUB.publicKey });
+  vi.stubEnv(GITHUB_KEYS_URL_ENV, githubKeys.url);
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await githubKeys.close();
+});
 
 type Setup = (deps: ApiDeps, owner: SeededOwner, actor: Actor) => Promise<Scenario>;
 
@@ -111,6 +128,14 @@ const SCENARIOS: Readonly<Record<string, Setup>> = {
     const { user } = await userWithKeys(deps, owner, actor, 'viewer', 0);
     const leaked = await createApiKey(deps, owner.accountId, { name: 'leaked-key', userId: user.id }, actor);
     return { body: { keys: ['not-a-key', leaked.secret] } };
+  },
+  reportGitHubAlerts: async (deps, owner, actor) => {
+    // The same leak, as GitHub reports it: signed over the body exactly as it is sent.
+    const { user } = await userWithKeys(deps, owner, actor, 'viewer', 0);
+    const leaked = await createApiKey(deps, owner.accountId, { name: 'leaked-key', userId: user.id }, actor);
+    const body = [{ token: leaked.secret, type: 'latchkey_user_key', url: 'https://github.com/acme/app/blob/main/.env', source: 'content' }];
+    const signature = sign('sha256', Buffer.from(JSON.stringify(body), 'utf8'), GITHUB.privateKey).toString('base64');
+    return { body, headers: { 'github-public-key-identifier': GITHUB_KEY_ID, 'github-public-key-signature': signature } };
   },
 };
 

@@ -123,10 +123,16 @@ export function routePath(route: Route, parameters: Readonly<Record<string, stri
 export function proxyEvent(
   route: Route,
   principal: Principal,
-  request: { readonly pathParameters?: Record<string, string>; readonly body?: unknown; readonly sourceIp?: string } = {},
+  request: {
+    readonly pathParameters?: Record<string, string>;
+    readonly body?: unknown;
+    readonly sourceIp?: string;
+    /** More headers, beside the content type. */
+    readonly headers?: Readonly<Record<string, string>>;
+  } = {},
 ): APIGatewayProxyEvent {
   const body = request.body === undefined ? null : JSON.stringify(request.body);
-  const headers: Record<string, string> = body === null ? {} : { 'content-type': 'application/json' };
+  const headers: Record<string, string> = { ...(body === null ? {} : { 'content-type': 'application/json' }), ...request.headers };
   const pathParameters = route.path.includes('{') ? (request.pathParameters ?? {}) : null;
   return {
     resource: route.path,
