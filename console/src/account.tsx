@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Account, Api } from './api.ts';
 import { Modal } from './dialog.tsx';
 import { copyText, errorText, when } from './format.ts';
-import { useGracePeriod } from './grace-period.tsx';
+import { RollDialog } from './grace-period.tsx';
 
 export interface AccountActions {
   /** The account key was rolled: the session signs its next requests with the new one. */
@@ -82,31 +82,14 @@ export function AccountSection(props: { api: Api; account: Account | undefined; 
 }
 
 function RollAccountKeyDialog(props: { api: Api; onClose: () => void; onRolled: (accountKey: string, previousUntil: string | null) => void }) {
-  const grace = useGracePeriod();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
   return (
-    <Modal title="Roll API account key" onClose={props.onClose}>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (grace.seconds === undefined) return;
-          setBusy(true);
-          props.api.rollAccountKey(grace.seconds).then(
-            (rolled) => { props.onRolled(rolled.accountKey, rolled.previousKeyExpiresAt); },
-            (e: unknown) => { setBusy(false); setError(errorText(e)); },
-          );
-        }}
-      >
-        <p>A new account key replaces the current one for every user of the account. Show and Copy give the new one.</p>
-        {grace.field}
-        {error === undefined ? null : <p role="alert" class="error">{error}</p>}
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>Cancel</button>
-          <button type="submit" class="primary" disabled={busy || grace.seconds === undefined}>Roll</button>
-        </div>
-      </form>
-    </Modal>
+    <RollDialog
+      title="Roll API account key"
+      onClose={props.onClose}
+      roll={(seconds) => props.api.rollAccountKey(seconds).then((rolled) => { props.onRolled(rolled.accountKey, rolled.previousKeyExpiresAt); })}
+    >
+      <p>A new account key replaces the current one for every user of the account. Show and Copy give the new one.</p>
+    </RollDialog>
   );
 }
 

@@ -1,12 +1,14 @@
-import type { JSX } from 'preact';
+import type { ComponentChildren, JSX } from 'preact';
 import { useState } from 'preact/hooks';
+import { Modal } from './dialog.tsx';
+import { errorText } from './format.ts';
 
 /**
  * The `Grace period` field of both roll dialogs: seconds the replaced key keeps working. 0 (the
  * default, as after a leak) stops it at once; the API's own rule (0 to 7 days) answers anything
  * else, shown in place.
  */
-export function useGracePeriod(): { seconds: number | undefined; field: JSX.Element } {
+function useGracePeriod(): { seconds: number | undefined; field: JSX.Element } {
   const [text, setText] = useState('0');
   const seconds = /^\d+$/.test(text.trim()) ? Number(text.trim()) : undefined;
   const field = (
@@ -30,4 +32,34 @@ export function useGracePeriod(): { seconds: number | undefined; field: JSX.Elem
     </>
   );
   return { seconds, field };
+}
+
+/**
+ * A roll, user key or account key alike: the `Grace period` field, the refusal shown in place,
+ * and `Roll`, which calls `roll` with the seconds and stays busy until it settles.
+ */
+export function RollDialog(props: { title: string; children: ComponentChildren; roll: (graceSeconds: number) => Promise<void>; onClose: () => void }) {
+  const grace = useGracePeriod();
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  return (
+    <Modal title={props.title} onClose={props.onClose}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (grace.seconds === undefined) return;
+          setBusy(true);
+          props.roll(grace.seconds).catch((e: unknown) => { setBusy(false); setError(errorText(e)); });
+        }}
+      >
+        {props.children}
+        {grace.field}
+        {error === undefined ? null : <p role="alert" class="error">{error}</p>}
+        <div class="actions">
+          <button type="button" onClick={props.onClose}>Cancel</button>
+          <button type="submit" class="primary" disabled={busy || grace.seconds === undefined}>Roll</button>
+        </div>
+      </form>
+    </Modal>
+  );
 }

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { keyNameProblem, type Api, type ApiKey, type User } from './api.ts';
 import { Modal } from './dialog.tsx';
 import { clipboardAvailable, copyText, errorText, NO_CLIPBOARD, when } from './format.ts';
-import { useGracePeriod } from './grace-period.tsx';
+import { RollDialog } from './grace-period.tsx';
 
 /** A user key's secret, shown once: after Create and after Roll. */
 export interface OneTimeSecret {
@@ -152,32 +152,19 @@ export function DeleteKeyDialog(props: { api: Api; apiKey: ApiKey; onClose: () =
 }
 
 export function RollKeyDialog(props: { api: Api; apiKey: ApiKey; onClose: () => void; onRolled: (rolled: OneTimeSecret) => void }) {
-  const grace = useGracePeriod();
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
   return (
-    <Modal title="Roll API user key" onClose={props.onClose}>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (grace.seconds === undefined) return;
-          setBusy(true);
-          props.api.rollApiKey(props.apiKey.id, grace.seconds).then(
-            (rolled) => { props.onRolled({ keyId: rolled.id, secret: rolled.secret, previousUntil: rolled.previousSecretExpiresAt }); },
-            (e: unknown) => { setBusy(false); setError(errorText(e)); },
-          );
-        }}
-      >
-        <p>
-          A new secret for <strong>{props.apiKey.name}</strong>: same key, name and allow list. The new secret is shown once.
-        </p>
-        {grace.field}
-        {error === undefined ? null : <p role="alert" class="error">{error}</p>}
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>Cancel</button>
-          <button type="submit" class="primary" disabled={busy || grace.seconds === undefined}>Roll</button>
-        </div>
-      </form>
-    </Modal>
+    <RollDialog
+      title="Roll API user key"
+      onClose={props.onClose}
+      roll={(seconds) =>
+        props.api.rollApiKey(props.apiKey.id, seconds).then((rolled) => {
+          props.onRolled({ keyId: rolled.id, secret: rolled.secret, previousUntil: rolled.previousSecretExpiresAt });
+        })
+      }
+    >
+      <p>
+        A new secret for <strong>{props.apiKey.name}</strong>: same key, name and allow list. The new secret is shown once.
+      </p>
+    </RollDialog>
   );
 }
