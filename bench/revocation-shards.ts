@@ -7,7 +7,7 @@ import { newId } from '#shared/domain/ids.ts';
 import type { AuthorizerCache } from '#shared/ports/authorizer-cache.ts';
 import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
-import { SimulatedShards, keyRemovedRecord } from '#test/support/simulated-shards.ts';
+import { SimulatedShards, commitRemovals } from '#test/support/simulated-shards.ts';
 import type { Figure } from './report.ts';
 import { median, percentile } from './stats.ts';
 
@@ -43,14 +43,7 @@ export async function benchRevocationShards(endpoint: string): Promise<{ figures
   const cache = new TimedCache();
   const shards = new SimulatedShards(SHARDS, () => createFlusherHandler(cache, ledger, quietLogger()));
   try {
-    const commits: number[] = [];
-    for (let n = 0; n < CHANGES; n += 1) {
-      commits.push(Date.now());
-      shards.deliver(n % SHARDS, keyRemovedRecord(`A${n % SHARDS}`, `K${n}`));
-      await new Promise((resolve) => setTimeout(resolve, PACE_MS));
-    }
-    const last = commits.at(-1) ?? 0;
-    while (shards.pending() > 0 || !cache.flushes.some((f) => f.start >= last)) await new Promise((resolve) => setTimeout(resolve, 50));
+    const commits = await commitRemovals(shards, CHANGES, PACE_MS, () => cache.flushes.map((f) => f.start));
     const starts = cache.flushes.map((f) => f.start).sort((a, b) => a - b);
     const latencies = commits
       .map((at) => {

@@ -5,7 +5,7 @@ import { DEFAULT_FLUSH_WINDOW_MS } from '#shared/services/revocation-flusher.ts'
 import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
 import { type TestTable, createTestTable } from '#test/support/dynamodb.ts';
-import { SimulatedShards, keyRemovedRecord } from '#test/support/simulated-shards.ts';
+import { SimulatedShards, commitRemovals } from '#test/support/simulated-shards.ts';
 
 /**
  * The flusher function's invocations on four stream shards at once, sharing the stage's flush
@@ -58,14 +58,7 @@ describe('the flush ledger on DynamoDB Local, with several stream shards', () =>
     const cache = new FakeAuthorizerCache({ callMs: 20 });
     const ledger = new DynamoDbFlushLedger(table.client, table.tableName, 'shards', 'prod');
     const shards = new SimulatedShards(SHARDS, () => createFlusherHandler(cache, ledger, quietLogger()));
-    const commits: number[] = [];
-    for (let n = 0; n < CHANGES; n += 1) {
-      commits.push(Date.now());
-      shards.deliver(n % SHARDS, keyRemovedRecord(`A${n % SHARDS}`, `K${n}`));
-      await new Promise((resolve) => setTimeout(resolve, PACE_MS));
-    }
-    const last = commits.at(-1) ?? 0;
-    while (shards.pending() > 0 || !cache.calls.some((f) => f.start >= last)) await new Promise((resolve) => setTimeout(resolve, 50));
+    const commits = await commitRemovals(shards, CHANGES, PACE_MS, () => cache.calls.map((f) => f.start));
     await shards.stop();
 
     const starts = cache.calls.map((f) => f.start).sort((a, b) => a - b);

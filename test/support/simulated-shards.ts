@@ -34,6 +34,11 @@ export class SimulatedShards {
   }
 
   /** Records delivered and not yet handed to an invocation. */
+  /** How many shards the stream has. */
+  get count(): number {
+    return this.#queues.length;
+  }
+
   pending(): number {
     return this.#queues.reduce((sum, queue) => sum + queue.length, 0);
   }
@@ -70,4 +75,21 @@ export function keyRemovedRecord(accountId: string, keyId: string): DynamoDBReco
       OldImage: { pk: { S: `ACCOUNT#${accountId}` }, sk: { S: `KEY#${keyId}` }, role: { S: 'owner' }, secretHash: { B: 'AQID' } },
     },
   };
+}
+
+/**
+ * Commits `changes` key removals round robin over the shards, one every `paceMs`, then waits
+ * until every shard is drained and a flush has started after the last commit (`flushStarts`
+ * reads the cache's flush start times). Answers each change's commit time.
+ */
+export async function commitRemovals(shards: SimulatedShards, changes: number, paceMs: number, flushStarts: () => readonly number[]): Promise<number[]> {
+  const commits: number[] = [];
+  for (let n = 0; n < changes; n += 1) {
+    commits.push(Date.now());
+    shards.deliver(n % shards.count, keyRemovedRecord(`A${n % shards.count}`, `K${n}`));
+    await new Promise((resolve) => setTimeout(resolve, paceMs));
+  }
+  const last = commits.at(-1) ?? 0;
+  while (shards.pending() > 0 || !flushStarts().some((start) => start >= last)) await new Promise((resolve) => setTimeout(resolve, 50));
+  return commits;
 }
