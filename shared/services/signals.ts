@@ -13,15 +13,8 @@ export interface Signal {
   readonly data: SignalData;
 }
 
-export interface SignalData {
-  readonly id: string;
-  readonly accountId: string;
-  readonly time: string;
-  readonly action: string;
-  readonly actor: { readonly userId: string | null; readonly keyId: string | null };
-  readonly target: string;
-  readonly sourceIp: string | null;
-}
+/** The audit event as `GET /v1/logs` shows it, with its account: all of it but what it carries for its own checks. */
+export type SignalData = Omit<AuditEvent, 'presentedSecrets'>;
 
 /** Names a field of a signal may never have (a key's secret, its digest, or a secret's tag). */
 const SECRET_FIELD_NAME = /secret|hash|digest|tag|pepper/i;
