@@ -8,7 +8,7 @@ import {
 } from '#shared/adapters/kms-secrets.ts';
 import { FLUSH_LEDGER_ATTRIBUTES } from '#shared/adapters/dynamodb/flush-ledger.ts';
 import { ACCOUNT_PREFIX, CONFIG_PK, FLUSH_LEDGER_PK } from '#shared/adapters/dynamodb/items.ts';
-import { ACCOUNT_KEY_DIGEST, USER_KEY_DIGEST } from '#shared/adapters/dynamodb/narrowing.ts';
+import { ACCOUNT_KEY_DIGEST, USER_KEY_DIGEST } from '#shared/adapters/dynamodb/items.ts';
 import { BY_USER_INDEX, TABLE_KEYS, TTL_ATTRIBUTE } from '#shared/adapters/table-schema.ts';
 import type { FunctionGroup } from '#shared/http/routes.ts';
 

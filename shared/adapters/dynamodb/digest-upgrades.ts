@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DigestStore, StoredDigest } from '../../authorization/digest-upgrades.ts';
 import { META_SK, accountPk, keySk } from './items.ts';
-import { ACCOUNT_KEY_DIGEST, type DigestAttributes, USER_KEY_DIGEST } from './narrowing.ts';
+import { ACCOUNT_KEY_DIGEST, type DigestAttributes, USER_KEY_DIGEST } from './items.ts';
 
 /** How many stored digests use each pepper version. */
 export interface PepperUsage {

@@ -32,6 +32,20 @@ export const eventSk = (event: AuditEvent): string => `${EVENT_PREFIX}${event.ti
 export const pepperSk = (version: number): string => `${PEPPER_PREFIX}${version}`;
 export const userIndexPk = (accountId: string, userId: string): string => `${accountPk(accountId)}#${userSk(userId)}`;
 
+/** Where an item keeps a secret's digest, its pepper version, and the digest an upgrade replaced. */
+export interface DigestAttributes {
+  readonly hash: string;
+  readonly pepperVersion: string;
+  readonly upgradedFrom: string;
+}
+
+export const USER_KEY_DIGEST: DigestAttributes = { hash: 'secretHash', pepperVersion: 'pepperVersion', upgradedFrom: 'secretHashUpgradedFrom' };
+export const ACCOUNT_KEY_DIGEST: DigestAttributes = {
+  hash: 'accountKeyHash',
+  pepperVersion: 'accountKeyPepperVersion',
+  upgradedFrom: 'accountKeyHashUpgradedFrom',
+};
+
 /**
  * Where an item keeps the tags of its secrets (domain/secret-tags.ts): the current one, the
  * one a roll replaced, and the end of that one's grace.

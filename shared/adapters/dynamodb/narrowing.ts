@@ -1,4 +1,4 @@
-import { CONFIG_PK, EVENT_PREFIX, FLUSH_LEDGER_PK, KEYNAME_PREFIX, KEY_PREFIX, META_SK, PEPPER_PREFIX, USER_PREFIX } from './items.ts';
+import { ACCOUNT_KEY_DIGEST, CONFIG_PK, type DigestAttributes, EVENT_PREFIX, FLUSH_LEDGER_PK, KEYNAME_PREFIX, KEY_PREFIX, META_SK, PEPPER_PREFIX, USER_KEY_DIGEST, USER_PREFIX } from './items.ts';
 
 /**
  * Whether a change to the table may have taken access away, decided from the change alone
@@ -92,20 +92,6 @@ export function narrowsAccess(change: TableChange): boolean {
   }
   return true;
 }
-
-/** Where an item keeps a secret's digest, its pepper version, and the digest an upgrade replaced. */
-export interface DigestAttributes {
-  readonly hash: string;
-  readonly pepperVersion: string;
-  readonly upgradedFrom: string;
-}
-
-export const USER_KEY_DIGEST: DigestAttributes = { hash: 'secretHash', pepperVersion: 'pepperVersion', upgradedFrom: 'secretHashUpgradedFrom' };
-export const ACCOUNT_KEY_DIGEST: DigestAttributes = {
-  hash: 'accountKeyHash',
-  pepperVersion: 'accountKeyPepperVersion',
-  upgradedFrom: 'accountKeyHashUpgradedFrom',
-};
 
 /**
  * The digest attributes a change may move without narrowing: those of a digest upgrade
