@@ -1,3 +1,4 @@
+import type { ManagementPermission } from '../domain/permissions.ts';
 import type { KeyRole } from '../domain/roles.ts';
 
 /**
@@ -19,6 +20,11 @@ export interface Route {
   /** API Gateway resource path, parameters in braces. */
   readonly path: string;
   readonly roles: readonly KeyRole[];
+  /**
+   * What a restricted key must hold to call it (DESIGN 14); absent: none (whoami, the
+   * permissions list, and the routes that need no keys). Roles still apply on top.
+   */
+  readonly permission?: ManagementPermission;
   readonly group: FunctionGroup;
   readonly status: number;
   readonly summary: string;
@@ -38,27 +44,27 @@ const NONE = [] as const;
 
 export const ROUTES = [
   { operationId: 'whoami', method: 'GET', path: '/v1/whoami', roles: OVL, group: 'whoami', status: 200, mutates: false, summary: 'Who the keys of this request belong to' },
-  { operationId: 'getAccount', method: 'GET', path: '/v1/account', roles: OV, group: 'account', status: 200, mutates: false, summary: 'The account, with its key masked' },
-  { operationId: 'revealAccountKey', method: 'GET', path: '/v1/account/key', roles: O, group: 'account', status: 200, mutates: false, summary: 'Reveal the account key (audited)' },
-  { operationId: 'listUsers', method: 'GET', path: '/v1/users', roles: OV, group: 'users', status: 200, mutates: false, summary: 'List the users of the account' },
-  { operationId: 'createUser', method: 'POST', path: '/v1/users', roles: O, group: 'users', status: 201, mutates: true, summary: 'Add a user' },
-  { operationId: 'updateUser', method: 'PATCH', path: '/v1/users/{userId}', roles: O, group: 'users', status: 200, mutates: true, summary: "Change a user's role" },
-  { operationId: 'deleteUser', method: 'DELETE', path: '/v1/users/{userId}', roles: O, group: 'users', status: 204, mutates: true, summary: 'Delete a user and their keys' },
-  { operationId: 'listApiKeys', method: 'GET', path: '/v1/api-keys', roles: OV, group: 'api-keys', status: 200, mutates: false, summary: 'List user keys' },
-  { operationId: 'createApiKey', method: 'POST', path: '/v1/api-keys', roles: O, group: 'api-keys', status: 201, mutates: true, summary: 'Create a user key (the secret is returned once)' },
-  { operationId: 'getApiKey', method: 'GET', path: '/v1/api-keys/{keyId}', roles: OV, group: 'api-keys', status: 200, mutates: false, summary: 'Get a user key' },
-  { operationId: 'deleteApiKey', method: 'DELETE', path: '/v1/api-keys/{keyId}', roles: O, group: 'api-keys', status: 204, mutates: true, summary: 'Delete a user key' },
-  { operationId: 'listCidrRules', method: 'GET', path: '/v1/api-keys/{keyId}/cidr-allow-list', roles: OV, group: 'cidr-allow-list', status: 200, mutates: false, summary: "A key's CIDR allow list" },
-  { operationId: 'addCidrRule', method: 'POST', path: '/v1/api-keys/{keyId}/cidr-allow-list', roles: O, group: 'cidr-allow-list', status: 201, mutates: true, summary: 'Add a CIDR rule' },
-  { operationId: 'updateCidrRule', method: 'PUT', path: '/v1/api-keys/{keyId}/cidr-allow-list/{ruleId}', roles: O, group: 'cidr-allow-list', status: 200, mutates: true, summary: 'Edit a CIDR rule' },
-  { operationId: 'deleteCidrRule', method: 'DELETE', path: '/v1/api-keys/{keyId}/cidr-allow-list/{ruleId}', roles: O, group: 'cidr-allow-list', status: 204, mutates: true, summary: 'Delete a CIDR rule' },
-  { operationId: 'listEvents', method: 'GET', path: '/v1/logs', roles: OVL, group: 'logs', status: 200, mutates: false, summary: 'The audit log, newest first' },
-  { operationId: 'rollApiKey', method: 'POST', path: '/v1/api-keys/{keyId}/roll', roles: O, group: 'api-keys', status: 200, mutates: true, summary: 'Roll a user key: a new secret, the previous one working for a grace period' },
-  { operationId: 'rollAccountKey', method: 'POST', path: '/v1/account/key/roll', roles: O, group: 'account', status: 200, mutates: true, summary: 'Roll the account key: a new key, the previous one working for a grace period' },
+  { operationId: 'getAccount', permission: 'account:read', method: 'GET', path: '/v1/account', roles: OV, group: 'account', status: 200, mutates: false, summary: 'The account, with its key masked' },
+  { operationId: 'revealAccountKey', permission: 'account-key:read', method: 'GET', path: '/v1/account/key', roles: O, group: 'account', status: 200, mutates: false, summary: 'Reveal the account key (audited)' },
+  { operationId: 'listUsers', permission: 'users:read', method: 'GET', path: '/v1/users', roles: OV, group: 'users', status: 200, mutates: false, summary: 'List the users of the account' },
+  { operationId: 'createUser', permission: 'users:write', method: 'POST', path: '/v1/users', roles: O, group: 'users', status: 201, mutates: true, summary: 'Add a user' },
+  { operationId: 'updateUser', permission: 'users:write', method: 'PATCH', path: '/v1/users/{userId}', roles: O, group: 'users', status: 200, mutates: true, summary: "Change a user's role" },
+  { operationId: 'deleteUser', permission: 'users:write', method: 'DELETE', path: '/v1/users/{userId}', roles: O, group: 'users', status: 204, mutates: true, summary: 'Delete a user and their keys' },
+  { operationId: 'listApiKeys', permission: 'api-keys:read', method: 'GET', path: '/v1/api-keys', roles: OV, group: 'api-keys', status: 200, mutates: false, summary: 'List user keys' },
+  { operationId: 'createApiKey', permission: 'api-keys:write', method: 'POST', path: '/v1/api-keys', roles: O, group: 'api-keys', status: 201, mutates: true, summary: 'Create a user key (the secret is returned once)' },
+  { operationId: 'getApiKey', permission: 'api-keys:read', method: 'GET', path: '/v1/api-keys/{keyId}', roles: OV, group: 'api-keys', status: 200, mutates: false, summary: 'Get a user key' },
+  { operationId: 'deleteApiKey', permission: 'api-keys:write', method: 'DELETE', path: '/v1/api-keys/{keyId}', roles: O, group: 'api-keys', status: 204, mutates: true, summary: 'Delete a user key' },
+  { operationId: 'listCidrRules', permission: 'api-keys:read', method: 'GET', path: '/v1/api-keys/{keyId}/cidr-allow-list', roles: OV, group: 'cidr-allow-list', status: 200, mutates: false, summary: "A key's CIDR allow list" },
+  { operationId: 'addCidrRule', permission: 'api-keys:write', method: 'POST', path: '/v1/api-keys/{keyId}/cidr-allow-list', roles: O, group: 'cidr-allow-list', status: 201, mutates: true, summary: 'Add a CIDR rule' },
+  { operationId: 'updateCidrRule', permission: 'api-keys:write', method: 'PUT', path: '/v1/api-keys/{keyId}/cidr-allow-list/{ruleId}', roles: O, group: 'cidr-allow-list', status: 200, mutates: true, summary: 'Edit a CIDR rule' },
+  { operationId: 'deleteCidrRule', permission: 'api-keys:write', method: 'DELETE', path: '/v1/api-keys/{keyId}/cidr-allow-list/{ruleId}', roles: O, group: 'cidr-allow-list', status: 204, mutates: true, summary: 'Delete a CIDR rule' },
+  { operationId: 'listEvents', permission: 'logs:read', method: 'GET', path: '/v1/logs', roles: OVL, group: 'logs', status: 200, mutates: false, summary: 'The audit log, newest first' },
+  { operationId: 'rollApiKey', permission: 'api-keys:write', method: 'POST', path: '/v1/api-keys/{keyId}/roll', roles: O, group: 'api-keys', status: 200, mutates: true, summary: 'Roll a user key: a new secret, the previous one working for a grace period' },
+  { operationId: 'rollAccountKey', permission: 'account-key:write', method: 'POST', path: '/v1/account/key/roll', roles: O, group: 'account', status: 200, mutates: true, summary: 'Roll the account key: a new key, the previous one working for a grace period' },
   { operationId: 'reportLeakedKeys', method: 'POST', path: '/v1/leaked-keys', roles: NONE, group: 'leaked-keys', status: 202, mutates: true, public: true, summary: 'Report leaked keys (no keys needed)' },
   { operationId: 'reportGitHubAlerts', method: 'POST', path: '/v1/leaked-keys/github', roles: NONE, group: 'leaked-keys', status: 200, mutates: true, public: true, summary: "GitHub secret scanning alerts (no keys; signed by GitHub): handled as leak reports, answered with GitHub's feedback" },
-  { operationId: 'getAccountUsage', method: 'GET', path: '/v1/account/usage', roles: OV, group: 'account', status: 200, mutates: false, summary: "The account's plan, what it has used of it this period, and its requests per day over the last 30 days" },
-  { operationId: 'updateAccount', method: 'PATCH', path: '/v1/account', roles: O, group: 'account', status: 200, mutates: true, summary: "Turn the account's API on or off" },
+  { operationId: 'getAccountUsage', permission: 'account:read', method: 'GET', path: '/v1/account/usage', roles: OV, group: 'account', status: 200, mutates: false, summary: "The account's plan, what it has used of it this period, and its requests per day over the last 30 days" },
+  { operationId: 'updateAccount', permission: 'account:write', method: 'PATCH', path: '/v1/account', roles: O, group: 'account', status: 200, mutates: true, summary: "Turn the account's API on or off" },
 ] as const satisfies readonly Route[];
 
 export type OperationId = (typeof ROUTES)[number]['operationId'];
