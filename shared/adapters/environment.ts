@@ -18,6 +18,10 @@ export const ENV = {
   tableName: 'LATCHKEY_TABLE_NAME',
   kmsKeyId: 'LATCHKEY_KMS_KEY_ID',
   restApiId: 'LATCHKEY_REST_API_ID',
+  /** The front door: `rest` (API Gateway REST, the default) or `http` (API Gateway HTTP API, DESIGN 15). */
+  apiFlavor: 'LATCHKEY_API_FLAVOR',
+  /** The HTTP API whose stage's authorizer cache is reset after a narrowing change (the `http` flavor). */
+  httpApiId: 'LATCHKEY_HTTP_API_ID',
   stageName: 'LATCHKEY_STAGE_NAME',
   keysPerUser: 'LATCHKEY_MAX_KEYS_PER_USER',
   rulesPerKey: 'LATCHKEY_MAX_RULES_PER_KEY',
@@ -56,6 +60,17 @@ export function auditRetentionDaysFromEnv(): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${ENV.auditRetentionDays} must be a whole number of days`);
   return value;
+}
+
+export const API_FLAVORS = ['rest', 'http'] as const;
+export type ApiFlavor = (typeof API_FLAVORS)[number];
+
+/** The deployment's front door; absent: `rest`. Anything else is a deployment fault. */
+export function apiFlavorFromEnv(): ApiFlavor {
+  const raw = process.env[ENV.apiFlavor];
+  if (raw === undefined || raw === '') return 'rest';
+  if (!(API_FLAVORS as readonly string[]).includes(raw)) throw new Error(`${ENV.apiFlavor} must be one of ${API_FLAVORS.join(', ')} (got '${raw}')`);
+  return raw as ApiFlavor;
 }
 
 export function requiredEnv(name: string): string {
