@@ -1,11 +1,13 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
+import { ApiGatewayV2AuthorizerCache } from '#shared/adapters/apigwv2-authorizer-cache.ts';
 import { DynamoDbFlushLedger } from '#shared/adapters/dynamodb/flush-ledger.ts';
 import { narrowsAccess } from '#shared/adapters/dynamodb/narrowing.ts';
-import { ENV, requiredEnv } from '#shared/adapters/environment.ts';
+import { ENV, apiFlavorFromEnv, requiredEnv } from '#shared/adapters/environment.ts';
 import type { AuthorizerCache, FlushLedger } from '#shared/ports/authorizer-cache.ts';
 import { SharedRevocationFlusher } from '#shared/services/shared-revocation-flusher.ts';
 import { awsClientSettings } from './commons/aws-client-settings.ts';
@@ -44,14 +46,33 @@ export function createFlusherHandler(cache: AuthorizerCache, ledger: FlushLedger
 
 let handlerInstance: FlusherHandler | undefined;
 
-function createHandler(): FlusherHandler {
-  const restApiId = requiredEnv(ENV.restApiId);
+/** The stage whose authorizer cache this deployment flushes, and how. */
+export interface FlushTarget {
+  /** The REST API's id, or the HTTP API's: the flush ledger is kept per API and stage. */
+  readonly apiId: string;
+  readonly stageName: string;
+  readonly cache: AuthorizerCache;
+}
+
+/**
+ * The front door's own cache call (LATCHKEY_API_FLAVOR): REST's FlushStageAuthorizersCache on
+ * LATCHKEY_REST_API_ID, or HTTP API's ResetAuthorizersCache on LATCHKEY_HTTP_API_ID; the same
+ * stage name either way. Only the chosen client is made.
+ */
+export function flushTargetFromEnv(): FlushTarget {
   const stageName = requiredEnv(ENV.stageName);
+  if (apiFlavorFromEnv() === 'http') {
+    const apiId = requiredEnv(ENV.httpApiId);
+    return { apiId, stageName, cache: new ApiGatewayV2AuthorizerCache(new ApiGatewayV2Client(awsClientSettings()), apiId, stageName) };
+  }
+  const apiId = requiredEnv(ENV.restApiId);
+  return { apiId, stageName, cache: new ApiGatewayAuthorizerCache(new APIGatewayClient(awsClientSettings()), apiId, stageName) };
+}
+
+function createHandler(): FlusherHandler {
+  const { apiId, stageName, cache } = flushTargetFromEnv();
   const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientSettings()));
-  return createFlusherHandler(
-    new ApiGatewayAuthorizerCache(new APIGatewayClient(awsClientSettings()), restApiId, stageName),
-    new DynamoDbFlushLedger(dynamodb, requiredEnv(ENV.tableName), restApiId, stageName),
-  );
+  return createFlusherHandler(cache, new DynamoDbFlushLedger(dynamodb, requiredEnv(ENV.tableName), apiId, stageName));
 }
 
 export const handler: FlusherHandler = (event) => {

@@ -1,6 +1,9 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
-import { createFlusherHandler } from '#functions/revocation-flusher.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createFlusherHandler, flushTargetFromEnv } from '#functions/revocation-flusher.ts';
+import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
+import { ApiGatewayV2AuthorizerCache } from '#shared/adapters/apigwv2-authorizer-cache.ts';
+import { ENV } from '#shared/adapters/environment.ts';
 import { FakeAuthorizerCache } from '#test/support/fakes/authorizer-cache.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
 import { MemoryFlushLedger } from '#test/support/fakes/flush-ledger.ts';
@@ -45,5 +48,50 @@ describe('revocation flusher function', () => {
     await handler({ Records: [keyRecord('REMOVE')] } as unknown as DynamoDBStreamEvent);
 
     expect(cache.flushes).toBe(2);
+  });
+});
+
+describe('the flusher function\'s stage', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  function stubEnv(values: Partial<Record<'apiFlavor' | 'restApiId' | 'httpApiId' | 'stageName', string>>): void {
+    for (const name of ['apiFlavor', 'restApiId', 'httpApiId', 'stageName'] as const) vi.stubEnv(ENV[name], values[name] ?? '');
+  }
+
+  it('flushes the REST stage by default, keyed by the REST API\'s id', () => {
+    // Prepare
+    stubEnv({ restApiId: 'a1b2c3d4e5', httpApiId: 'lsw1ro4ipb', stageName: 'prod' });
+
+    // Act
+    const target = flushTargetFromEnv();
+
+    // Assess
+    expect(target.cache).toBeInstanceOf(ApiGatewayAuthorizerCache);
+    expect(target).toMatchObject({ apiId: 'a1b2c3d4e5', stageName: 'prod' });
+  });
+
+  it('resets the HTTP API stage\'s cache in the http flavor, keyed by the HTTP API\'s id', () => {
+    // Prepare
+    stubEnv({ apiFlavor: 'http', restApiId: 'a1b2c3d4e5', httpApiId: 'lsw1ro4ipb', stageName: '$default' });
+
+    // Act
+    const target = flushTargetFromEnv();
+
+    // Assess
+    expect(target.cache).toBeInstanceOf(ApiGatewayV2AuthorizerCache);
+    expect(target).toMatchObject({ apiId: 'lsw1ro4ipb', stageName: '$default' });
+  });
+
+  it('refuses to start in the http flavor without the HTTP API\'s id, rather than flush another API', () => {
+    // Prepare
+    stubEnv({ apiFlavor: 'http', restApiId: 'a1b2c3d4e5', stageName: 'prod' });
+
+    // Act
+    const target = () => flushTargetFromEnv();
+
+    // Assess
+    expect(target).toThrow(ENV.httpApiId);
   });
 });
