@@ -12,6 +12,24 @@ import { LocalAuthorizerCache } from '#local/gateway/authorizer-cache.ts';
 import { createGateway, type ProxyHandler } from '#local/gateway/gateway.ts';
 import { countedDynamoDb } from './call-counters.ts';
 import { BENCH_SOURCE_IP, withStdoutDiscarded } from './fixtures.ts';
+import {
+  type CostInputs,
+  type CostLine,
+  type Flavor,
+  FLAVORS,
+  HIT_RATES,
+  HTTP_FLAVOR_GOAL,
+  LAMBDA_MEMORY_MB,
+  PESSIMISTIC_BILLED_MS,
+  PRICES,
+  WAF_RULES,
+  billedMs,
+  costPerMillion,
+  frontDoorOption,
+  httpShareOfRestPrice,
+  meteredRequests,
+  withPessimisticDurations,
+} from './cost-model.ts';
 import type { Figure } from './report.ts';
 import { type LatencySummary, summarize } from './stats.ts';
 
@@ -19,59 +37,13 @@ const GROUP = '6 cost';
 const REQUESTS = 1_000;
 const WARMUP = 100;
 
-/**
- * List prices, us-east-1, on-demand, without free tier. Inputs, not results: check them
- * against the current price pages before relying on the totals.
- */
-export const PRICES = {
-  region: 'us-east-1',
-  /** API Gateway REST API, per million requests (first 333 million a month). */
-  apiGatewayRestPerMillion: 3.5,
-  /** Lambda, per million invocations. */
-  lambdaPerMillionRequests: 0.2,
-  /** Lambda on Arm (Graviton), per GB-second (first 7.5 billion GB-s a month). */
-  lambdaArmPerGbSecond: 0.0000133334,
-  /** DynamoDB on-demand, per million read request units. */
-  dynamoDbPerMillionReadUnits: 0.125,
-  /** DynamoDB on-demand, per million write request units. */
-  dynamoDbPerMillionWriteUnits: 0.625,
-  /** KMS, per 10,000 requests (Decrypt). */
-  kmsPer10kRequests: 0.03,
-  /** CloudWatch Logs, per GB ingested (standard class). */
-  logsPerGbIngested: 0.5,
-  /** AWS WAF: per web ACL a month, per rule (or managed rule group) a month, per million requests inspected (up to 1,500 WCU). */
-  wafWebAclPerMonth: 5,
-  wafRulePerMonth: 1,
-  wafPerMillionRequests: 0.6,
-} as const;
-
-/**
- * The stack's web ACL: the rate rule per source address, the leak route's rate rule per address,
- * the two request-shape rules (infra/constructs/request-shape-rules.ts) and three AWS managed
- * rule groups (infra/constructs/usage-limits.ts).
- */
-export const WAF_RULES = 7;
-
-/** The memory of the authorizer and of every handler function (infra/stateless-stack.ts). */
-export const LAMBDA_MEMORY_MB = 512;
-export const HIT_RATES = [0, 0.5, 0.9, 0.99] as const;
-
 export interface FunctionCosts {
   readonly authorizer: { readonly durationMs: LatencySummary; readonly readUnits: number; readonly writeUnits: number };
   readonly whoami: { readonly durationMs: LatencySummary; readonly readUnits: number; readonly writeUnits: number };
   /** Application log bytes written per request by both functions (the runtime's own lines not included). */
   readonly logBytesPerRequest: number;
-}
-
-export interface CostLine {
-  readonly hitRate: number;
-  readonly apiGateway: number;
-  readonly lambdaRequests: number;
-  readonly lambdaDuration: number;
-  readonly dynamoDb: number;
-  /** WAF's per-request price (the web ACL and its rules cost a fixed amount a month besides). */
-  readonly waf: number;
-  readonly total: number;
+  /** The request as sent: request line, headers and blank line (whoami has no body). */
+  readonly requestBytes: number;
 }
 
 export interface CostResult {
@@ -82,6 +54,8 @@ export interface CostResult {
     readonly measured: FunctionCosts;
     readonly billedMs: { readonly authorizer: number; readonly whoami: number };
     readonly perMillion: readonly CostLine[];
+    readonly perMillionPessimistic: readonly CostLine[];
+    readonly httpShareOfRestPrice: { readonly measured: number; readonly pessimistic: number };
   };
 }
 
@@ -167,46 +141,68 @@ export async function measureFunctionCosts(endpoint: string): Promise<FunctionCo
       authorizer: { durationMs: summarize(timings.authorizer, started.wall), readUnits: units.authorizer.read / REQUESTS, writeUnits: units.authorizer.write / REQUESTS },
       whoami: { durationMs: summarize(timings.whoami, started.wall), readUnits: units.whoami.read / REQUESTS, writeUnits: units.whoami.write / REQUESTS },
       logBytesPerRequest: logBytes / REQUESTS,
+      requestBytes: requestSize(request),
     };
   } finally {
     db.raw.destroy();
   }
 }
 
-/** Lambda bills each invocation's duration rounded up to the next millisecond. */
-function billedMs(durationUs: number): number {
-  return Math.max(1, Math.ceil(durationUs / 1000));
+/** Bytes of a request as it travels: request line, each header line, the blank line; no body here. */
+function requestSize(request: { readonly method: string; readonly path: string; readonly headers: Readonly<Record<string, string>> }): number {
+  const lines = [`${request.method} ${request.path} HTTP/1.1`, ...Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`), '', ''];
+  return Buffer.byteLength(lines.join('\r\n'));
 }
 
-/**
- * Cost of one million `GET /v1/whoami` requests for a given authorizer cache hit rate: every
- * request is one API Gateway request and one handler invocation; a miss adds an authorizer
- * invocation and its read. Cold starts (one KMS Decrypt each) are left out: per container,
- * not per request.
- */
-export function costPerMillion(measured: FunctionCosts, hitRate: number): CostLine {
-  const misses = 1 - hitRate;
-  const gbSeconds = (ms: number): number => (ms / 1000) * (LAMBDA_MEMORY_MB / 1024);
-  const apiGateway = PRICES.apiGatewayRestPerMillion;
-  const lambdaRequests = PRICES.lambdaPerMillionRequests * (1 + misses);
-  const lambdaDuration =
-    1e6 * PRICES.lambdaArmPerGbSecond * (gbSeconds(billedMs(measured.whoami.durationMs.medianUs)) + misses * gbSeconds(billedMs(measured.authorizer.durationMs.medianUs)));
-  const readUnits = measured.whoami.readUnits + misses * measured.authorizer.readUnits;
-  const writeUnits = measured.whoami.writeUnits + misses * measured.authorizer.writeUnits;
-  const dynamoDb = readUnits * PRICES.dynamoDbPerMillionReadUnits + writeUnits * PRICES.dynamoDbPerMillionWriteUnits;
-  const waf = PRICES.wafPerMillionRequests;
-  return { hitRate, apiGateway, lambdaRequests, lambdaDuration, dynamoDb, waf, total: apiGateway + lambdaRequests + lambdaDuration + dynamoDb + waf };
+/** The model's inputs from a run: medians billed per started millisecond, reads and writes averaged. */
+export function costInputs(measured: FunctionCosts): CostInputs {
+  return {
+    authorizerBilledMs: billedMs(measured.authorizer.durationMs.medianUs),
+    handlerBilledMs: billedMs(measured.whoami.durationMs.medianUs),
+    authorizerReadUnits: measured.authorizer.readUnits,
+    authorizerWriteUnits: measured.authorizer.writeUnits,
+    handlerReadUnits: measured.whoami.readUnits,
+    handlerWriteUnits: measured.whoami.writeUnits,
+    requestBytes: measured.requestBytes,
+  };
+}
+
+const FLAVOR_NAMES: Record<Flavor, string> = { rest: 'REST flavor', http: 'HTTP flavor' };
+
+function costFigure(line: CostLine, durations: string): Figure {
+  const parts = [`API GW ${line.apiGateway.toFixed(2)}`, `Lambda req ${line.lambdaRequests.toFixed(2)}`, `Lambda Arm ${String(LAMBDA_MEMORY_MB)} MB ${line.lambdaDuration.toFixed(3)}`, `DynamoDB ${line.dynamoDb.toFixed(3)}`];
+  if (line.flavor === 'rest') parts.push(`WAF ${line.waf.toFixed(2)}`);
+  return {
+    group: GROUP,
+    name: `${FLAVOR_NAMES[line.flavor]}: USD per million requests, ${String(Math.round(line.hitRate * 100))}% cache hits${durations === 'measured' ? '' : `, ${durations} durations`}`,
+    value: line.total,
+    unit: 'USD',
+    method: `${parts.join(' + ')}; ${PRICES.region} list prices, ${durations === 'measured' ? 'medians billed per started ms' : `authorizer ${String(PESSIMISTIC_BILLED_MS.authorizer)} ms, handler ${String(PESSIMISTIC_BILLED_MS.handler)} ms billed (assumed)`}${line.flavor === 'http' ? '; no WAF (HTTP API takes none)' : ''}`,
+  };
 }
 
 export async function benchCost(endpoint: string): Promise<CostResult> {
   const measured = await measureFunctionCosts(endpoint);
-  const perMillion = HIT_RATES.map((rate) => costPerMillion(measured, rate));
-  const inputs = `${String(REQUESTS)} GET /v1/whoami through the gateway emulator, cache off, DynamoDB Local; each function timed around its invocation`;
+  const inputs = costInputs(measured);
+  const pessimistic = withPessimisticDurations(inputs);
+  const perMillion = FLAVORS.flatMap((flavor) => HIT_RATES.map((rate) => costPerMillion(inputs, rate, flavor)));
+  const perMillionPessimistic = FLAVORS.map((flavor) => costPerMillion(pessimistic, HTTP_FLAVOR_GOAL.hitRate, flavor));
+  const share = { measured: httpShareOfRestPrice(inputs), pessimistic: httpShareOfRestPrice(pessimistic) };
+  const option = frontDoorOption();
+  const goalHits = `${String(Math.round(HTTP_FLAVOR_GOAL.hitRate * 100))}% cache hits`;
+  const method = `${String(REQUESTS)} GET /v1/whoami through the gateway emulator, cache off, DynamoDB Local; each function timed around its invocation`;
   const figures: Figure[] = [
-    { group: GROUP, name: 'authorizer duration, median', value: measured.authorizer.durationMs.medianUs / 1000, unit: 'ms', method: `${inputs}; p99 ${(measured.authorizer.durationMs.p99Us / 1000).toFixed(2)} ms` },
+    { group: GROUP, name: 'authorizer duration, median', value: measured.authorizer.durationMs.medianUs / 1000, unit: 'ms', method: `${method}; p99 ${(measured.authorizer.durationMs.p99Us / 1000).toFixed(2)} ms` },
     { group: GROUP, name: 'whoami handler duration, median', value: measured.whoami.durationMs.medianUs / 1000, unit: 'ms', method: `same requests; p99 ${(measured.whoami.durationMs.p99Us / 1000).toFixed(2)} ms` },
     { group: GROUP, name: 'read units per authorization', value: measured.authorizer.readUnits, unit: 'RRU', method: 'ConsumedCapacity reported by DynamoDB Local for the authorizer\'s reads, averaged' },
     { group: GROUP, name: 'write units per whoami request', value: measured.whoami.writeUnits, unit: 'WRU', method: 'ConsumedCapacity of the handler\'s writes (lastUsedAt, at most once a minute per key), averaged' },
+    {
+      group: GROUP,
+      name: 'request size as the gateway meters it',
+      value: measured.requestBytes,
+      unit: 'B',
+      method: `request line and headers of the benchmark's whoami request, no body; HTTP API bills ${String(meteredRequests('http', measured.requestBytes))} request(s) for it (512 KB increments)`,
+    },
     {
       group: GROUP,
       name: 'application log bytes per request, cache off',
@@ -214,19 +210,28 @@ export async function benchCost(endpoint: string): Promise<CostResult> {
       unit: 'B',
       method: `bytes both functions wrote to stdout, averaged; at ${String(PRICES.logsPerGbIngested)} USD/GB that is ${((measured.logBytesPerRequest * 1e6 * PRICES.logsPerGbIngested) / 1e9).toFixed(2)} USD per million (not in the totals below)`,
     },
-    ...perMillion.map((line) => ({
+    ...perMillion.map((line) => costFigure(line, 'measured')),
+    ...perMillionPessimistic.map((line) => costFigure(line, 'pessimistic')),
+    {
       group: GROUP,
-      name: `USD per million requests, ${String(Math.round(line.hitRate * 100))}% cache hits`,
-      value: line.total,
+      name: `HTTP flavor / REST's own USD ${PRICES.apiGatewayRestPerMillion.toFixed(2)}, ${goalHits} (goal at most ${String(HTTP_FLAVOR_GOAL.maxShareOfRestPrice)})`,
+      value: share.measured,
+      unit: 'x',
+      method: `HTTP flavor's total per million at ${goalHits} over API Gateway REST's price per million; ${share.pessimistic.toFixed(2)}x with the pessimistic durations`,
+    },
+    {
+      group: GROUP,
+      name: 'HTTP flavor option: CloudFront + WAF in front, per million',
+      value: option.perMillion,
       unit: 'USD',
-      method: `API GW ${line.apiGateway.toFixed(2)} + Lambda req ${line.lambdaRequests.toFixed(2)} + Lambda Arm ${String(LAMBDA_MEMORY_MB)} MB ${line.lambdaDuration.toFixed(2)} + DynamoDB ${line.dynamoDb.toFixed(3)} + WAF ${line.waf.toFixed(2)}; ${PRICES.region} list prices, medians billed per started ms`,
-    })),
+      method: `CloudFront HTTPS requests ${option.cloudFront.toFixed(2)} + WAF ${option.waf.toFixed(2)}; a line a team may add, not in the HTTP totals (data transfer and the web ACL's ${String(option.fixedPerMonth)} USD a month besides)`,
+    },
     {
       group: GROUP,
       name: 'WAF web ACL, fixed per month',
-      value: PRICES.wafWebAclPerMonth + WAF_RULES * PRICES.wafRulePerMonth,
+      value: option.fixedPerMonth,
       unit: 'USD',
-      method: `one web ACL (${String(PRICES.wafWebAclPerMonth)}) + ${String(WAF_RULES)} rules at ${String(PRICES.wafRulePerMonth)} each; list prices, whatever the traffic (context waf=false removes it)`,
+      method: `one web ACL (${String(PRICES.wafWebAclPerMonth)}) + ${String(WAF_RULES)} rules at ${String(PRICES.wafRulePerMonth)} each; list prices, whatever the traffic; REST flavor (context waf=false removes it), or the HTTP flavor's CloudFront option`,
     },
   ];
   return {
@@ -235,8 +240,10 @@ export async function benchCost(endpoint: string): Promise<CostResult> {
       prices: PRICES,
       memoryMb: LAMBDA_MEMORY_MB,
       measured,
-      billedMs: { authorizer: billedMs(measured.authorizer.durationMs.medianUs), whoami: billedMs(measured.whoami.durationMs.medianUs) },
+      billedMs: { authorizer: inputs.authorizerBilledMs, whoami: inputs.handlerBilledMs },
       perMillion,
+      perMillionPessimistic,
+      httpShareOfRestPrice: share,
     },
   };
 }
