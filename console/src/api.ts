@@ -54,6 +54,14 @@ export interface ApiKey {
   readonly cidrAllowList: readonly CidrRule[];
   /** null: the key never expires. */
   readonly expiresAt: string | null;
+  /** null: full access (all its holder's role grants); otherwise only these. */
+  readonly permissions: readonly string[] | null;
+}
+/** One permission of this deployment: the routes that need it and the key roles that grant it. */
+export interface Permission {
+  readonly name: string;
+  readonly routes: readonly string[];
+  readonly roles: readonly KeyRole[];
 }
 
 export interface RolledAccountKey {
@@ -99,7 +107,8 @@ function messageOf(status: number, body: unknown): string {
     if (status === 403 && gatewayMessage === OUTSIDE_ALLOW_LIST) {
       return "Refused (403): your address is outside this user key's CIDR allow list. Sign in with another key, or ask an owner to add your address.";
     }
-    if (status === 403 && gatewayMessage === ROLE_REFUSED) return 'Refused (403): your role may not do this.';
+    // The same answer for a route the role may not call and one a restricted key's list leaves out.
+    if (status === 403 && gatewayMessage === ROLE_REFUSED) return "Refused (403): your role, or this key's permissions, do not allow this.";
     const { detail, message, errors } = body as { detail?: unknown; message?: unknown; errors?: unknown };
     if (Array.isArray(errors) && errors.length > 0) {
       return errors.map((e) => (typeof e === 'object' && e !== null ? String((e as { message?: unknown }).message) : String(e))).join('; ');
@@ -168,8 +177,12 @@ export class Api {
     } while (cursor !== null);
     return keys;
   }
-  createApiKey = (body: { name: string; userId: string; expiresAt?: string }): Promise<ApiKey & { secret: string }> =>
+  createApiKey = (body: { name: string; userId: string; expiresAt?: string; permissions?: readonly string[] }): Promise<ApiKey & { secret: string }> =>
     this.request('POST', '/v1/api-keys', body);
+  /** null lifts the restriction (full access). */
+  updateApiKeyPermissions = (keyId: string, permissions: readonly string[] | null): Promise<ApiKey> =>
+    this.request('PATCH', `/v1/api-keys/${encodeURIComponent(keyId)}`, { permissions });
+  permissions = async (): Promise<readonly Permission[]> => (await this.request<{ items: Permission[] }>('GET', '/v1/permissions')).items;
   rollApiKey = (keyId: string, gracePeriodSeconds: number): Promise<ApiKey & { secret: string; previousSecretExpiresAt: string | null }> =>
     this.request('POST', `/v1/api-keys/${encodeURIComponent(keyId)}/roll`, { gracePeriodSeconds });
   rollAccountKey = (gracePeriodSeconds: number): Promise<RolledAccountKey> => this.request('POST', '/v1/account/key/roll', { gracePeriodSeconds });
