@@ -3,6 +3,7 @@ import { canHoldKeys, type Api, type ApiKey, type KeyRole, type User, type WhoAm
 import { AccountSection, type AccountActions } from './account.tsx';
 import { ManageCidrDialog } from './cidr-dialog.tsx';
 import { when } from './format.ts';
+import { EditPermissionsDialog } from './permissions-dialog.tsx';
 import { AddKeyDialog, DeleteKeyDialog, OneTimeKeyDialog, RollKeyDialog, type OneTimeSecret } from './key-dialogs.tsx';
 import { UsageSection } from './usage.tsx';
 import { useLoaded } from './use-loaded.ts';
@@ -17,7 +18,8 @@ type KeyDialog =
   | { kind: 'secret'; created: OneTimeSecret }
   | { kind: 'delete'; key: ApiKey }
   | { kind: 'roll'; key: ApiKey }
-  | { kind: 'manage'; key: ApiKey };
+  | { kind: 'manage'; key: ApiKey }
+  | { kind: 'permissions'; key: ApiKey };
 
 function matches(key: ApiKey, userName: string, filter: string): boolean {
   const needle = filter.trim().toLowerCase();
@@ -77,6 +79,15 @@ export function ApiKeysTab(props: { api: Api; whoami: WhoAmI; session: SessionAc
       {dialog?.kind === 'manage' ? (
         <ManageCidrDialog api={api} apiKey={dialog.key} sourceIp={whoami.sourceIp} signedInWith={dialog.key.id === whoami.keyId} onClose={close} />
       ) : null}
+      {dialog?.kind === 'permissions' ? (
+        <EditPermissionsDialog
+          api={api}
+          apiKey={dialog.key}
+          holder={users?.find((u) => u.id === dialog.key.userId)}
+          signedInWith={dialog.key.id === whoami.keyId}
+          onClose={close}
+        />
+      ) : null}
     </div>
   );
 }
@@ -93,6 +104,7 @@ function KeyTable(props: { keys: readonly ApiKey[]; owner: boolean; userName: (i
           <th scope="col">Last used</th>
           <th scope="col">Expires</th>
           <th scope="col">CIDR allow list</th>
+          <th scope="col">Permissions</th>
           {owner ? <th scope="col"><span class="visually-hidden">Actions</span></th> : null}
         </tr>
       </thead>
@@ -109,6 +121,14 @@ function KeyTable(props: { keys: readonly ApiKey[]; owner: boolean; userName: (i
               {owner ? (
                 <button type="button" class="link" aria-describedby={`key-${key.id}`} onClick={() => { onAction({ kind: 'manage', key }); }}>
                   Manage
+                </button>
+              ) : null}
+            </td>
+            <td>
+              {key.permissions === null ? <span class="rules">Full access</span> : <span class="rules permissions">{key.permissions.join(', ')}</span>}
+              {owner ? (
+                <button type="button" class="link" aria-describedby={`key-${key.id}`} onClick={() => { onAction({ kind: 'permissions', key }); }}>
+                  Edit permissions
                 </button>
               ) : null}
             </td>

@@ -3,6 +3,7 @@ import { keyNameProblem, type Api, type ApiKey, type User } from './api.ts';
 import { Modal } from './dialog.tsx';
 import { clipboardAvailable, copyText, errorText, NO_CLIPBOARD, when } from './format.ts';
 import { RollDialog } from './grace-period.tsx';
+import { PermissionsFieldset, choiceOf, chosenList, grantedTo, holderRole, usePermissionCatalog } from './permissions-dialog.tsx';
 
 /** A user key's secret, shown once: after Create and after Roll. */
 export interface OneTimeSecret {
@@ -27,19 +28,25 @@ export function AddKeyDialog(props: { api: Api; users: readonly User[] | undefin
   const [expires, setExpires] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const { catalog, error: catalogError } = usePermissionCatalog(props.api);
+  const [choice, setChoice] = useState(() => choiceOf(null));
   // The users may arrive after the dialog opened: until one is picked, the first is, whenever it comes.
   const userId = users.some((u) => u.id === picked) ? (picked ?? '') : (users[0]?.id ?? '');
   const problem = keyNameProblem(name);
+  // The checkboxes follow the picked user's role: a viewer's key is offered only what a viewer may do.
+  const granted = grantedTo(catalog, holderRole(users.find((u) => u.id === userId)));
+  const permissions = chosenList(choice, granted);
   return (
     <Modal title="Add API user key" onClose={props.onClose}>
       <form
         onSubmit={(event) => {
           event.preventDefault();
           setTouched(true);
-          if (problem !== undefined || userId === '') return;
+          if (problem !== undefined || userId === '' || permissions === undefined) return;
           setBusy(true);
           const expiresAt = expiryOf(expires);
-          props.api.createApiKey({ name, userId, ...(expiresAt === undefined ? {} : { expiresAt }) }).then(
+          const restriction = permissions === null ? {} : { permissions };
+          props.api.createApiKey({ name, userId, ...(expiresAt === undefined ? {} : { expiresAt }), ...restriction }).then(
             (created) => { props.onCreated({ keyId: created.id, secret: created.secret }); },
             (e: unknown) => { setBusy(false); setError(errorText(e)); },
           );
@@ -74,10 +81,11 @@ export function AddKeyDialog(props: { api: Api; users: readonly User[] | undefin
           <input type="datetime-local" value={expires} aria-describedby="key-expiry-hint" onInput={(e) => { setExpires(e.currentTarget.value); }} />
         </label>
         <p id="key-expiry-hint" class="hint">Optional, your local time, at most 366 days ahead. Empty: the key never expires.</p>
+        <PermissionsFieldset choice={choice} onChange={setChoice} granted={granted} loadError={catalogError} />
         {error === undefined ? null : <p role="alert" class="error">{error}</p>}
         <div class="actions">
           <button type="button" onClick={props.onClose}>Cancel</button>
-          <button type="submit" class="primary" disabled={busy || problem !== undefined || userId === ''}>Create</button>
+          <button type="submit" class="primary" disabled={busy || problem !== undefined || userId === '' || permissions === undefined}>Create</button>
         </div>
       </form>
     </Modal>
