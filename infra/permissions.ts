@@ -47,6 +47,9 @@ export const EVENT_ATTRIBUTES = [
   TTL_ATTRIBUTE,
 ] as const;
 
+/** What a leak record holds (items.ts leakRecordItem): its keys (the value's SHA-256 in the sort key) and its TTL. */
+export const LEAK_RECORD_ATTRIBUTES = [TABLE_KEYS.partitionKey, TABLE_KEYS.sortKey, TTL_ATTRIBUTE] as const;
+
 /** What rolling the account key (or a leak report about it) writes on the account item. */
 export const ACCOUNT_KEY_ROLL_ATTRIBUTES = [
   'accountKeyHash',
@@ -227,14 +230,15 @@ const GROUP_ACCESS: Readonly<Record<FunctionGroup, GroupAccess>> = {
   },
   logs: { tableActions: ['dynamodb:Query'], indexActions: [], kms: 'none', puts: [], updates: [] },
   // Leak reports: one batched read of the reported keys' items, the pepper to compare digests,
-  // and the writes a valid key causes (deleting a user key, ending a grace, flagging the account).
+  // and the writes a valid key causes (deleting a user key, ending a grace, flagging the account),
+  // each with its audit event and its leak record (GitHub's alerts read those back, batched).
   // Its updates touch only a key's holder list (a deleted key), the secrets a roll replaced
   // (a grace ended) and the account's leak flag: never a role, a digest in use or an allow list.
   'leaked-keys': {
     tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
     indexActions: [],
     kms: 'decrypt-pepper',
-    puts: EVENT_ATTRIBUTES,
+    puts: [...new Set([...EVENT_ATTRIBUTES, ...LEAK_RECORD_ATTRIBUTES])],
     updates: [
       TABLE_KEYS.partitionKey,
       TABLE_KEYS.sortKey,
@@ -454,4 +458,27 @@ export function pepperInitStatements({ table, key }: DataResources): PolicyState
       },
     }),
   ];
+}
+
+/**
+ * The stage whose authorizer cache the revocation flusher empties: a REST API's stage, or an
+ * HTTP API's (the `http` flavor).
+ */
+export type FlushedStage =
+  | { readonly flavor: 'rest'; readonly restApiId: string; readonly stageName: string }
+  | { readonly flavor: 'http'; readonly httpApiId: string; readonly stageName: string };
+
+/**
+ * Emptying that one stage's authorizer cache, and no other stage's or API's. REST's
+ * FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`; HTTP
+ * API's ResetAuthorizersCache is `DELETE /v2/apis/{id}/stages/{stage}/cache/authorizers`, which
+ * IAM names by the path without its version (`/apis/...`), as every API Gateway V2 resource.
+ */
+export function flushAuthorizerCacheStatement(stage: FlushedStage, { partition, region }: { readonly partition: string; readonly region: string }): PolicyStatement {
+  const path = stage.flavor === 'rest' ? `/restapis/${stage.restApiId}` : `/apis/${stage.httpApiId}`;
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: ['apigateway:DELETE'],
+    resources: [`arn:${partition}:apigateway:${region}::${path}/stages/${stage.stageName}/cache/authorizers`],
+  });
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -23,23 +23,20 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '#shared/adapters/environment.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization/decision.ts';
 import { resolveDownstreamRoutes, routeName, type DownstreamRoute, type ResolvedDownstreamRoute } from '#shared/http/team-routes.ts';
 import { DEFAULT_PLAN, type Plan } from '#shared/domain/plan.ts';
-import { routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
-import { FUNCTION_GROUPS, PUBLIC_ROUTE_THROTTLE, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/http/routes.ts';
+import { PUBLIC_ROUTE_THROTTLE, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/http/routes.ts';
 import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
 import { ConsoleSite } from './console-site.ts';
-import { LatchkeyFunction } from './latchkey-function.ts';
+import type { LatchkeyFunction } from './latchkey-function.ts';
 import { DownstreamBackends } from './downstream-backends.ts';
-import { UsageLimits, planEnvironment } from './usage-limits.ts';
-import { authorizerStatements, groupStatements } from '../permissions.ts';
-import { RevocationFlusher } from './revocation-flusher.ts';
-import { TableSignals } from './table-signals.ts';
+import { UsageLimits } from './usage-limits.ts';
+import type { RevocationFlusher } from './revocation-flusher.ts';
+import type { TableSignals } from './table-signals.ts';
+import { addLatchkeyFunctions } from './latchkey-functions.ts';
 
-/** The authorizer's SDK calls are bounded to end inside it (functions/commons/aws-client-settings.ts). */
-export const AUTHORIZER_TIMEOUT = Duration.seconds(5);
+export { AUTHORIZER_TIMEOUT } from './latchkey-functions.ts';
 
 export interface LatchkeyApiProps {
   /** The single table (LatchkeyData's, possibly from another stack). */
@@ -135,7 +132,6 @@ export class LatchkeyApi extends Construct {
     super(scope, id);
     // Before any resource: a declaration that cannot be served stops synthesis with its name.
     this.routes = resolveDownstreamRoutes(props.routes ?? []);
-    const stack = Stack.of(this);
     const stageName = props.stageName ?? 'prod';
     this.stageName = stageName;
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
@@ -164,68 +160,23 @@ export class LatchkeyApi extends Construct {
       },
     });
 
-    const environment = {
-      [ENV.tableName]: props.table.tableName,
-      [ENV.kmsKeyId]: props.key.keyId,
-      // The id of the API these functions serve; a RestApi does not depend on its integrations, so no cycle.
-      [ENV.restApiId]: this.api.restApiId,
-      // The configured name, not the Stage resource: that one depends on the methods, which depend on the functions.
-      [ENV.stageName]: stageName,
-      [ENV.keysPerUser]: String(props.maxKeysPerUser ?? 10),
-      [ENV.rulesPerKey]: String(props.maxRulesPerKey ?? 20),
-      [ENV.auditRetentionDays]: String(props.auditRetentionDays ?? 365),
-      ...planEnvironment(props.defaultPlan ?? DEFAULT_PLAN),
-    };
-
-    this.authorizerFunction = new LatchkeyFunction(this, 'Authorizer', {
-      entryName: 'authorizer',
-      description: 'REQUEST authorizer: account key, user key, source IP',
-      memorySize: 512,
-      timeout: AUTHORIZER_TIMEOUT,
-      environment: {
-        [ENV.tableName]: props.table.tableName,
-        [ENV.kmsKeyId]: props.key.keyId,
-        // API Gateway caches one policy per caller for every route, so it must list the team's routes too.
-        [ENV.routePolicy]: routePolicyEnvironment(this.routes),
-      },
-      // The authorizer's cold start delays the first request of every caller; its faults are
-      // logged with minified positions, and the uploaded source map still resolves them.
-      sourceMappedStackTraces: false,
-      logRetention,
-      logRemovalPolicy,
-    });
-    for (const statement of authorizerStatements(data)) this.authorizerFunction.role.addToPrincipalPolicy(statement);
-
-    const flushArn = `arn:${stack.partition}:apigateway:${stack.region}::/restapis/${this.api.restApiId}/stages/${stageName}/cache/authorizers`;
-    const groupFunctions = {} as Record<FunctionGroup, LatchkeyFunction>;
-    for (const group of FUNCTION_GROUPS) {
-      const fn = new LatchkeyFunction(this, functionId(group), {
-        entryName: group,
-        description: `Latchkey ${group} routes`,
-        memorySize: 512,
-        timeout: Duration.seconds(10),
-        environment,
-        logRetention,
-        logRemovalPolicy,
-      });
-      for (const statement of groupStatements(group, data)) fn.role.addToPrincipalPolicy(statement);
-      groupFunctions[group] = fn;
-    }
-    this.groupFunctions = groupFunctions;
-    this.revocationFlusher = new RevocationFlusher(this, 'RevocationFlusher', {
-      table: props.table,
-      restApiId: this.api.restApiId,
-      stageName,
-      flushArn,
-      logRetention,
-      logRemovalPolicy,
-    });
-    this.tableSignals = new TableSignals(this, 'TableSignals', {
-      table: props.table,
+    const functions = addLatchkeyFunctions(this, {
+      ...data,
+      routes: this.routes,
+      // A RestApi does not depend on its methods, so its id can reach the functions without a cycle.
+      stage: { flavor: 'rest', restApiId: this.api.restApiId, stageName },
+      maxKeysPerUser: props.maxKeysPerUser ?? 10,
+      maxRulesPerKey: props.maxRulesPerKey ?? 20,
       auditRetentionDays: props.auditRetentionDays ?? 365,
+      defaultPlan: props.defaultPlan ?? DEFAULT_PLAN,
       logRetention,
       logRemovalPolicy,
     });
+    this.authorizerFunction = functions.authorizerFunction;
+    const groupFunctions = functions.groupFunctions;
+    this.groupFunctions = groupFunctions;
+    this.revocationFlusher = functions.revocationFlusher;
+    this.tableSignals = functions.tableSignals;
     this.eventBus = this.tableSignals.eventBus;
 
     const authorizerProps = {
@@ -375,11 +326,6 @@ function acknowledgePublicMethod(method: Method): void {
       reason: 'Leak reports come from whoever found a key: no user pool can know them.',
     },
   );
-}
-
-/** Construct ids are part of the contract (they name the logical ids): `Fn` + the group in PascalCase. */
-function functionId(group: FunctionGroup): string {
-  return `Fn${group.replace(/(^|-)(\w)/g, (_m, _dash: string, letter: string) => letter.toUpperCase())}`;
 }
 
 /** Every `{name}` and `{name+}` of a path, as required method parameters. */

@@ -1,23 +1,20 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '#shared/adapters/environment.ts';
-import { revocationFlusherStatements } from '../permissions.ts';
+import { flushAuthorizerCacheStatement, revocationFlusherStatements, type FlushedStage } from '../permissions.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 import { consumeTableStream } from './stream-consumer.ts';
 
 export interface RevocationFlusherProps {
   /** The single table; it must have a stream with NEW_AND_OLD_IMAGES (the stateful stack's has). */
   readonly table: ITable;
-  readonly restApiId: string;
-  readonly stageName: string;
-  /** The stage's authorizer cache: `arn:…:apigateway:<region>::/restapis/<id>/stages/<stage>/cache/authorizers`. */
-  readonly flushArn: string;
+  /** The stage whose authorizer cache is emptied: a REST API's, or an HTTP API's (flavor 'http'). */
+  readonly stage: FlushedStage;
   readonly logRetention: RetentionDays;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
@@ -56,7 +53,7 @@ export class RevocationFlusher extends Construct {
       description: 'Flushes the stage authorizer cache after the table stream shows a change that narrowed access',
       memorySize: 256,
       timeout: Duration.seconds(60),
-      environment: { [ENV.tableName]: props.table.tableName, [ENV.restApiId]: props.restApiId, [ENV.stageName]: props.stageName },
+      environment: { [ENV.tableName]: props.table.tableName, ...stageEnvironment(props.stage) },
       logRetention: props.logRetention,
       ...(props.logRemovalPolicy === undefined ? {} : { logRemovalPolicy: props.logRemovalPolicy }),
     });
@@ -64,8 +61,8 @@ export class RevocationFlusher extends Construct {
       (this.flusher.function.node.defaultChild as CfnFunction).reservedConcurrentExecutions = props.reservedConcurrency;
     }
     for (const statement of revocationFlusherStatements({ table: props.table })) this.flusher.role.addToPrincipalPolicy(statement);
-    // FlushStageAuthorizersCache is `DELETE /restapis/{id}/stages/{stage}/cache/authorizers`: this stage only.
-    this.flusher.role.addToPrincipalPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['apigateway:DELETE'], resources: [props.flushArn] }));
+    // This stage's cache only (FlushStageAuthorizersCache on REST, ResetAuthorizersCache on HTTP API).
+    this.flusher.role.addToPrincipalPolicy(flushAuthorizerCacheStatement(props.stage, Stack.of(this)));
 
     ({ deadLetterQueue: this.deadLetterQueue, deadLetterAlarm: this.deadLetterAlarm } = consumeTableStream(this, this.flusher, {
       table: props.table,
@@ -83,4 +80,14 @@ export class RevocationFlusher extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
+}
+
+/**
+ * The variables that name the deployment's stage to the functions (shared/adapters/environment.ts):
+ * a REST API's id, or the `http` flavor and the HTTP API's id; and the stage's name.
+ */
+export function stageEnvironment(stage: FlushedStage): Record<string, string> {
+  return stage.flavor === 'rest'
+    ? { [ENV.restApiId]: stage.restApiId, [ENV.stageName]: stage.stageName }
+    : { [ENV.apiFlavor]: 'http', [ENV.httpApiId]: stage.httpApiId, [ENV.stageName]: stage.stageName };
 }
