@@ -1,19 +1,17 @@
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { apiSwitchPolicy, isApiSwitchMethodArn } from '#shared/authorization/api-switch.ts';
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { apiSwitchPolicy } from '#shared/authorization/api-switch.ts';
+import { type AuthorizerEvent, readAuthorizerEvent } from '#shared/authorization/authorizer-request.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
 import { DigestUpgrader } from '#shared/authorization/digest-upgrades.ts';
 import { KmsSecrets } from '#shared/adapters/kms-secrets.ts';
 import {
-  ACCOUNT_KEY_HEADER,
-  USER_KEY_HEADER,
   authorize,
-  headerValues,
   SECRET_TAG_CONTEXT,
   VALID_UNTIL_CONTEXT,
   type AuthorizationDecision,
 } from '#shared/authorization/decision.ts';
-import { allowPolicy, apiBaseArn, denyAllPolicy } from '#shared/authorization/policies.ts';
+import { allowPolicy, denyAllPolicy } from '#shared/authorization/policies.ts';
 import { ENV, requiredEnv } from '#shared/adapters/environment.ts';
 import type { AuthorizerDeps } from '#shared/ports/deps.ts';
 import { createPepperProvider } from '#shared/authorization/peppers.ts';
@@ -23,7 +21,7 @@ import { documentClient } from './commons/clients/dynamodb.ts';
 import { kmsClient } from './commons/clients/kms.ts';
 import { createLogger } from './commons/logger.ts';
 
-export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+export type AuthorizerHandler = (event: AuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 /** A store or KMS failure: API Gateway answers 500 and caches nothing, and nobody is let in. */
 export class AuthorizerFaultError extends Error {
@@ -34,23 +32,20 @@ export class AuthorizerFaultError extends Error {
 }
 
 /**
- * The Lambda REQUEST authorizer. API Gateway REST turns a thrown `Error('Unauthorized')` into
- * 401 `{"message":"Unauthorized"}`; any other exception into 500; an explicit Deny into 403
- * "...with an explicit deny"; a route missing from an Allow policy into 403.
+ * The Lambda REQUEST authorizer of both front doors: API Gateway REST (payload 1.0) and HTTP API
+ * (payload 2.0 with IAM-policy responses, the same `{principalId, policyDocument, context}`).
+ * Either turns a thrown `Error('Unauthorized')` into 401 `{"message":"Unauthorized"}` and any
+ * other exception into 500; REST answers an explicit Deny with 403 "...with an explicit deny" and
+ * a route missing from an Allow with 403 "...not authorized...", HTTP API both with 403
+ * `{"message":"Forbidden"}`.
  */
 export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler {
   return async (event) => {
     // Only the connection's address counts: X-Forwarded-For and friends are set by the caller.
-    const sourceIp = event.requestContext.identity.sourceIp;
-    const apiBase = apiBaseArn(event.methodArn);
+    const { payload, accountKey, userKey, sourceIp, apiBase, apiSwitchRoute } = readAuthorizerEvent(event);
     let decision: AuthorizationDecision;
     try {
-      decision = await authorize(deps, {
-        accountKey: headerValues(event.headers, event.multiValueHeaders, ACCOUNT_KEY_HEADER),
-        userKey: headerValues(event.headers, event.multiValueHeaders, USER_KEY_HEADER),
-        sourceIp,
-        apiSwitchRoute: isApiSwitchMethodArn(apiBase, event.methodArn),
-      });
+      decision = await authorize(deps, { accountKey, userKey, sourceIp, apiSwitchRoute });
     } catch (error) {
       deps.logger.error('authorization fault', { decision: 'fault', sourceIp, error });
       throw new AuthorizerFaultError({ cause: error });
@@ -106,7 +101,8 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
             ...(decision.validUntil === undefined ? {} : { [VALID_UNTIL_CONTEXT]: new Date(decision.validUntil).toISOString() }),
           },
           // The usage plan (key source AUTHORIZER) throttles and counts by this; it is no credential.
-          ...(decision.usageIdentifierKey === undefined ? {} : { usageIdentifierKey: decision.usageIdentifierKey }),
+          // HTTP API has no usage plans, and its response format (payload 2.0) has no such field.
+          ...(decision.usageIdentifierKey === undefined || payload === '2.0' ? {} : { usageIdentifierKey: decision.usageIdentifierKey }),
         };
       }
     }
