@@ -32,6 +32,13 @@ export const PRICES = {
   kmsPer10kRequests: 0.03,
   /** CloudWatch Logs, per GB ingested (standard class). https://aws.amazon.com/cloudwatch/pricing/ */
   logsPerGbIngested: 0.5,
+  /** X-Ray, per million traces recorded. https://aws.amazon.com/xray/pricing/ */
+  xrayPerMillionTraces: 5,
+  /**
+   * X-Ray's default sampling rule records the first request each second and 5% of the rest:
+   * at high traffic, 5% of requests. https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html
+   */
+  xrayDefaultSampledShare: 0.05,
   /**
    * AWS WAF: per web ACL a month, per rule (or managed rule group) a month, per million requests
    * inspected (up to 1,500 WCU). https://aws.amazon.com/waf/pricing/
@@ -78,6 +85,10 @@ export interface CostInputs {
   readonly authorizerWriteUnits: number;
   readonly handlerReadUnits: number;
   readonly handlerWriteUnits: number;
+  /** Application log bytes one authorizer invocation writes. */
+  readonly authorizerLogBytes: number;
+  /** Application log bytes one handler invocation writes. */
+  readonly handlerLogBytes: number;
   /** Size of the request as the gateway receives it (request line, headers, body). */
   readonly requestBytes: number;
 }
@@ -125,6 +136,20 @@ export function costPerMillion(inputs: CostInputs, hitRate: number, flavor: Flav
   const dynamoDb = readUnits * PRICES.dynamoDbPerMillionReadUnits + writeUnits * PRICES.dynamoDbPerMillionWriteUnits;
   const waf = flavor === 'rest' ? PRICES.wafPerMillionRequests : 0;
   return { flavor, hitRate, apiGateway, lambdaRequests, lambdaDuration, dynamoDb, waf, total: apiGateway + lambdaRequests + lambdaDuration + dynamoDb + waf };
+}
+
+/**
+ * What the functions' observability adds per million requests, in either flavor and outside
+ * the totals above: the application log lines (the handler's on every request, the
+ * authorizer's on a miss) ingested into CloudWatch Logs, and X-Ray traces at the default
+ * sampling rule (the functions have active tracing). Lambda's own START/END/REPORT lines are
+ * not counted.
+ */
+export function observabilityPerMillion(inputs: CostInputs, hitRate: number): { readonly logs: number; readonly tracing: number; readonly total: number } {
+  const bytes = inputs.handlerLogBytes + (1 - hitRate) * inputs.authorizerLogBytes;
+  const logs = (bytes * 1e6 * PRICES.logsPerGbIngested) / 1e9;
+  const tracing = PRICES.xrayDefaultSampledShare * PRICES.xrayPerMillionTraces;
+  return { logs, tracing, total: logs + tracing };
 }
 
 /**

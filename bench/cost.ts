@@ -28,6 +28,7 @@ import {
   frontDoorOption,
   httpShareOfRestPrice,
   meteredRequests,
+  observabilityPerMillion,
   withPessimisticDurations,
 } from './cost-model.ts';
 import type { Figure } from './report.ts';
@@ -42,6 +43,8 @@ export interface FunctionCosts {
   readonly whoami: { readonly durationMs: LatencySummary; readonly readUnits: number; readonly writeUnits: number };
   /** Application log bytes written per request by both functions (the runtime's own lines not included). */
   readonly logBytesPerRequest: number;
+  /** The same bytes by the function that wrote them, per invocation. */
+  readonly logBytesPerInvocation: { readonly authorizer: number; readonly whoami: number };
   /** The request as sent: request line, headers and blank line (whoami has no body). */
   readonly requestBytes: number;
 }
@@ -78,6 +81,7 @@ export async function measureFunctionCosts(endpoint: string): Promise<FunctionCo
     const timings = { authorizer: [] as bigint[], whoami: [] as bigint[] };
     const units = { authorizer: { read: 0, write: 0 }, whoami: { read: 0, write: 0 } };
     let recording = false;
+    let running: 'authorizer' | 'whoami' | undefined;
     const capacity = (): { read: number; write: number } => {
       const snapshot = db.capacityUnits.snapshot();
       let read = 0;
@@ -91,10 +95,12 @@ export async function measureFunctionCosts(endpoint: string): Promise<FunctionCo
     const timed = <A extends unknown[], R>(name: 'authorizer' | 'whoami', run: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
         db.capacityUnits.reset();
+        running = name;
         const t0 = process.hrtime.bigint();
         try {
           return await run(...args);
         } finally {
+          running = undefined;
           const elapsed = process.hrtime.bigint() - t0;
           if (recording) {
             timings[name].push(elapsed);
@@ -124,10 +130,13 @@ export async function measureFunctionCosts(endpoint: string): Promise<FunctionCo
 
     const started = { wall: 0n };
     let logBytes = 0;
+    const logBytesBy = { authorizer: 0, whoami: 0 };
     await withStdoutDiscarded(async () => {
       for (let i = 0; i < WARMUP; i += 1) await gateway.handle(request);
       recording = true;
       logBytes = 0;
+      logBytesBy.authorizer = 0;
+      logBytesBy.whoami = 0;
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < REQUESTS; i += 1) {
         const response = await gateway.handle(request);
@@ -136,11 +145,14 @@ export async function measureFunctionCosts(endpoint: string): Promise<FunctionCo
       started.wall = process.hrtime.bigint() - t0;
     }, (bytes) => {
       logBytes += bytes;
+      // Requests run one at a time and the logger writes during the call, so the running function wrote them.
+      if (running !== undefined) logBytesBy[running] += bytes;
     });
     return {
       authorizer: { durationMs: summarize(timings.authorizer, started.wall), readUnits: units.authorizer.read / REQUESTS, writeUnits: units.authorizer.write / REQUESTS },
       whoami: { durationMs: summarize(timings.whoami, started.wall), readUnits: units.whoami.read / REQUESTS, writeUnits: units.whoami.write / REQUESTS },
       logBytesPerRequest: logBytes / REQUESTS,
+      logBytesPerInvocation: { authorizer: logBytesBy.authorizer / REQUESTS, whoami: logBytesBy.whoami / REQUESTS },
       requestBytes: requestSize(request),
     };
   } finally {
@@ -163,6 +175,8 @@ export function costInputs(measured: FunctionCosts): CostInputs {
     authorizerWriteUnits: measured.authorizer.writeUnits,
     handlerReadUnits: measured.whoami.readUnits,
     handlerWriteUnits: measured.whoami.writeUnits,
+    authorizerLogBytes: measured.logBytesPerInvocation.authorizer,
+    handlerLogBytes: measured.logBytesPerInvocation.whoami,
     requestBytes: measured.requestBytes,
   };
 }
@@ -189,6 +203,8 @@ export async function benchCost(endpoint: string): Promise<CostResult> {
   const perMillionPessimistic = FLAVORS.map((flavor) => costPerMillion(pessimistic, HTTP_FLAVOR_GOAL.hitRate, flavor));
   const share = { measured: httpShareOfRestPrice(inputs), pessimistic: httpShareOfRestPrice(pessimistic) };
   const option = frontDoorOption();
+  const observability = observabilityPerMillion(inputs, HTTP_FLAVOR_GOAL.hitRate);
+  const httpAtGoal = costPerMillion(inputs, HTTP_FLAVOR_GOAL.hitRate, 'http').total;
   const goalHits = `${String(Math.round(HTTP_FLAVOR_GOAL.hitRate * 100))}% cache hits`;
   const method = `${String(REQUESTS)} GET /v1/whoami through the gateway emulator, cache off, DynamoDB Local; each function timed around its invocation`;
   const figures: Figure[] = [
@@ -208,7 +224,7 @@ export async function benchCost(endpoint: string): Promise<CostResult> {
       name: 'application log bytes per request, cache off',
       value: measured.logBytesPerRequest,
       unit: 'B',
-      method: `bytes both functions wrote to stdout, averaged; at ${String(PRICES.logsPerGbIngested)} USD/GB that is ${((measured.logBytesPerRequest * 1e6 * PRICES.logsPerGbIngested) / 1e9).toFixed(2)} USD per million (not in the totals below)`,
+      method: `bytes both functions wrote to stdout, averaged (authorizer ${measured.logBytesPerInvocation.authorizer.toFixed(0)}, whoami ${measured.logBytesPerInvocation.whoami.toFixed(0)}); at ${String(PRICES.logsPerGbIngested)} USD/GB that is ${((measured.logBytesPerRequest * 1e6 * PRICES.logsPerGbIngested) / 1e9).toFixed(2)} USD per million (not in the totals below)`,
     },
     ...perMillion.map((line) => costFigure(line, 'measured')),
     ...perMillionPessimistic.map((line) => costFigure(line, 'pessimistic')),
@@ -218,6 +234,13 @@ export async function benchCost(endpoint: string): Promise<CostResult> {
       value: share.measured,
       unit: 'x',
       method: `HTTP flavor's total per million at ${goalHits} over API Gateway REST's price per million; ${share.pessimistic.toFixed(2)}x with the pessimistic durations`,
+    },
+    {
+      group: GROUP,
+      name: `logs and tracing, USD per million requests, ${goalHits}`,
+      value: observability.total,
+      unit: 'USD',
+      method: `either flavor, not in the totals: CloudWatch Logs ${observability.logs.toFixed(2)} (the handler's line on every request, the authorizer's on a miss) + X-Ray ${observability.tracing.toFixed(2)} (default sampling, 5%); with them the HTTP flavor is ${((httpAtGoal + observability.total) / PRICES.apiGatewayRestPerMillion).toFixed(2)}x REST's USD ${PRICES.apiGatewayRestPerMillion.toFixed(2)}`,
     },
     {
       group: GROUP,

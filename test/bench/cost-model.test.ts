@@ -8,6 +8,7 @@ import {
   frontDoorOption,
   httpShareOfRestPrice,
   meteredRequests,
+  observabilityPerMillion,
   withPessimisticDurations,
 } from '../../bench/cost-model.ts';
 
@@ -19,6 +20,8 @@ const RECORDED: CostInputs = {
   authorizerWriteUnits: 0,
   handlerReadUnits: 0,
   handlerWriteUnits: 0,
+  authorizerLogBytes: 300,
+  handlerLogBytes: 259,
   requestBytes: 180,
 };
 
@@ -75,5 +78,14 @@ describe('the cost model of both flavors (DESIGN 15)', () => {
     expect(option.perMillion).toBeCloseTo(1.0 + 0.6, 10);
     expect(option.fixedPerMonth).toBe(12);
     expect(costPerMillion(RECORDED, 0.9, 'http').total).toBeLessThan(1.3);
+  });
+
+  it('prices logs by the function that writes them, and tracing at the default sampling, outside the totals', () => {
+    const allMisses = observabilityPerMillion(RECORDED, 0);
+    expect(allMisses.logs).toBeCloseTo((559 * 1e6 * 0.5) / 1e9, 10);
+    const atGoal = observabilityPerMillion(RECORDED, 0.9);
+    expect(atGoal.logs).toBeCloseTo(((259 + 0.1 * 300) * 1e6 * 0.5) / 1e9, 10);
+    expect(atGoal.tracing).toBeCloseTo(0.25, 10);
+    expect(costPerMillion(RECORDED, 0.9, 'http').total).toBe(costPerMillion({ ...RECORDED, handlerLogBytes: 10_000 }, 0.9, 'http').total);
   });
 });
