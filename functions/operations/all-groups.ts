@@ -1,6 +1,5 @@
 import { GitHubPublicKeys } from '#shared/adapters/github-keys.ts';
 import type { FunctionGroup } from '#shared/http/routes.ts';
-import { GitHubAlertLabels } from '#shared/services/github-alerts.ts';
 import type { ApiDeps } from '#shared/ports/deps.ts';
 import { type ApiHandler, createGroupHandler } from '../commons/api-handler.ts';
 import { ACCOUNT_OPERATIONS } from './account.ts';
@@ -24,7 +23,7 @@ const HANDLER_OF_GROUP: { readonly [G in FunctionGroup]: (deps: ApiDeps) => ApiH
   'cidr-allow-list': (deps) => createGroupHandler(CIDR_ALLOW_LIST_OPERATIONS, deps),
   logs: (deps) => createGroupHandler(LOGS_OPERATIONS, deps),
   // GitHub's keys from LATCHKEY_GITHUB_KEYS_URL (or GitHub's own), cached for the handler's life.
-  'leaked-keys': (deps) => createGroupHandler(LEAKED_KEYS_OPERATIONS, { ...deps, githubKeys: new GitHubPublicKeys(), githubAlertLabels: new GitHubAlertLabels() }),
+  'leaked-keys': (deps) => createGroupHandler(LEAKED_KEYS_OPERATIONS, { ...deps, githubKeys: new GitHubPublicKeys() }),
 };
 
 export function createApiHandler(group: FunctionGroup, deps: ApiDeps): ApiHandler {

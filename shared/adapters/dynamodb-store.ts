@@ -6,7 +6,7 @@ import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Page, Us
 import type { AccountLimits } from '../ports/account-store.ts';
 import type { AuthorizationRecords, CredentialStore } from '../ports/credentials.ts';
 import type { ExpiredKey, KeyExpiryOutcome, KeyExpiryStore } from '../ports/key-expiry-store.ts';
-import type { NewSecret, SecretRef, SecretsFound } from '../ports/key-lifecycle-store.ts';
+import type { LeakRecord, LeakRef, NewSecret, SecretRef, SecretsFound } from '../ports/key-lifecycle-store.ts';
 import type { Limits } from '../ports/limits.ts';
 import type { ListOptions } from '../ports/list-options.ts';
 import type { PepperStore, StoredPepper } from '../ports/pepper-store.ts';
@@ -204,20 +204,24 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     return this.#lifecycle.loadSecrets(refs);
   }
 
-  deleteKeyIfSecret(accountId: string, keyId: string, secretHash: Uint8Array, event: AuditEvent): Promise<boolean> {
-    return this.#lifecycle.deleteKeyIfSecret(accountId, keyId, secretHash, event);
+  deleteKeyIfSecret(accountId: string, keyId: string, secretHash: Uint8Array, event: AuditEvent, leak?: LeakRecord): Promise<boolean> {
+    return this.#lifecycle.deleteKeyIfSecret(accountId, keyId, secretHash, event, leak);
   }
 
-  endPreviousSecret(accountId: string, keyId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean> {
-    return this.#lifecycle.endPreviousSecret(accountId, keyId, hash, event);
+  endPreviousSecret(accountId: string, keyId: string, hash: Uint8Array, event: AuditEvent, leak?: LeakRecord): Promise<boolean> {
+    return this.#lifecycle.endPreviousSecret(accountId, keyId, hash, event, leak);
   }
 
-  endPreviousAccountKey(accountId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean> {
-    return this.#lifecycle.endPreviousAccountKey(accountId, hash, event);
+  endPreviousAccountKey(accountId: string, hash: Uint8Array, event: AuditEvent, leak?: LeakRecord): Promise<boolean> {
+    return this.#lifecycle.endPreviousAccountKey(accountId, hash, event, leak);
   }
 
-  flagAccountKeyLeak(accountId: string, hash: Uint8Array, at: string, event: AuditEvent): Promise<boolean> {
-    return this.#lifecycle.flagAccountKeyLeak(accountId, hash, at, event);
+  flagAccountKeyLeak(accountId: string, hash: Uint8Array, at: string, event: AuditEvent, leak?: LeakRecord): Promise<boolean> {
+    return this.#lifecycle.flagAccountKeyLeak(accountId, hash, at, event, leak);
+  }
+
+  leaksRecorded(refs: readonly LeakRef[], at: Date): Promise<ReadonlySet<string>> {
+    return this.#lifecycle.leaksRecorded(refs, at);
   }
 
   // Key expiry (dynamodb/key-expiry-store.ts)

@@ -10,6 +10,8 @@
  *                           gsi1pk=ACCOUNT#<a>#USER#<u>  gsi1sk=KEY#<keyId>   (list one user's keys)
  *   pk=ACCOUNT#<accountId>  sk=KEYNAME#<name>       reserves a key name within the account
  *   pk=ACCOUNT#<accountId>  sk=EVENT#<time>#<id>    an audit event (expiresAt: TTL)
+ *   pk=ACCOUNT#<accountId>  sk=LEAKED#<sha256 hex>  a value a leak report found to be a live key of the account, by its
+ *                                                   SHA-256, never the value (expiresAt: TTL)
  *   pk=CONFIG               sk=PEPPER#<version>     a pepper's KMS ciphertext
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;

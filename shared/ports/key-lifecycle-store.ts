@@ -19,6 +19,24 @@ export interface SecretsFound {
   readonly keys: Map<string, NonNullable<AuthorizationRecords['key']>>;
 }
 
+/**
+ * What a leak report records beside a write it made about a live key: the reported value's
+ * SHA-256, so that a later report of the same value can tell it was a live key after the key
+ * is gone (leaksRecorded). Never the value itself.
+ */
+export interface LeakRecord {
+  /** The hex SHA-256 of the reported value. */
+  readonly valueHash: string;
+  /** ISO 8601: the record is kept at least until then. */
+  readonly until: string;
+}
+
+/** A value reported leaked, by its account and its hex SHA-256. */
+export interface LeakRef {
+  readonly accountId: string;
+  readonly valueHash: string;
+}
+
 /** Key lifecycle: rolls, grace periods and leak reports. Each write carries its audit event in the same transaction. */
 export interface KeyLifecycleStore {
   /**
@@ -46,12 +64,17 @@ export interface KeyLifecycleStore {
   ): Promise<{ readonly previousKeyExpiresAt: string | null }>;
   /** The digests of many accounts and keys at once (leak reports); what is not found is absent. */
   loadSecrets(refs: readonly SecretRef[]): Promise<SecretsFound>;
-  /** Deletes the key as deleteKey does, if `secretHash` is still its current secret; false (nothing deleted) otherwise. */
-  deleteKeyIfSecret(accountId: string, keyId: string, secretHash: Uint8Array, event: AuditEvent): Promise<boolean>;
+  /**
+   * Deletes the key as deleteKey does, if `secretHash` is still its current secret; false (nothing deleted) otherwise.
+   * Each leak report write below takes a `leak` record too: written in the same transaction as the write, or not at all.
+   */
+  deleteKeyIfSecret(accountId: string, keyId: string, secretHash: Uint8Array, event: AuditEvent, leak?: LeakRecord): Promise<boolean>;
   /** Ends a rolled user secret's grace now, if `hash` is still it; false if it no longer is. */
-  endPreviousSecret(accountId: string, keyId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean>;
+  endPreviousSecret(accountId: string, keyId: string, hash: Uint8Array, event: AuditEvent, leak?: LeakRecord): Promise<boolean>;
   /** Ends a rolled account key's grace now, if `hash` is still it. */
-  endPreviousAccountKey(accountId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean>;
+  endPreviousAccountKey(accountId: string, hash: Uint8Array, event: AuditEvent, leak?: LeakRecord): Promise<boolean>;
   /** Marks the account key as reported leaked, if `hash` is still the account key and not yet marked; false otherwise. */
-  flagAccountKeyLeak(accountId: string, hash: Uint8Array, at: string, event: AuditEvent): Promise<boolean>;
+  flagAccountKeyLeak(accountId: string, hash: Uint8Array, at: string, event: AuditEvent, leak?: LeakRecord): Promise<boolean>;
+  /** The value hashes among `refs` whose leak record is there and kept until after `at` (one batched read). */
+  leaksRecorded(refs: readonly LeakRef[], at: Date): Promise<ReadonlySet<string>>;
 }

@@ -1,6 +1,8 @@
-import { createHash, verify } from 'node:crypto';
+import { verify } from 'node:crypto';
+import { parseAccountKey, parseUserKey } from '../domain/key-format.ts';
 import type { GitHubKeySource } from '../ports/github-keys.ts';
-import { type LeakReportOptions, reportLeakedKeys } from './leaked-keys.ts';
+import type { KeyLifecycleStore, LeakRef } from '../ports/key-lifecycle-store.ts';
+import { type LeakReportOptions, leakedValueHash, reportLeakedKeys } from './leaked-keys.ts';
 
 /**
  * GitHub secret scanning alerts (`POST /v1/leaked-keys/github`): GitHub, as a secret scanning
@@ -38,13 +40,6 @@ export class GitHubSignatureError extends Error {
   }
 }
 
-/** How many tokens' labels a container remembers, so that GitHub's repeated alerts are answered the same. */
-const MAX_REMEMBERED_LABELS = 10_000;
-
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
 /**
  * Throws GitHubSignatureError unless `signature` (base64 DER ECDSA over SHA-256) verifies the
  * raw body, byte for byte as sent, with the key GitHub publishes under `identifier`.
@@ -66,39 +61,19 @@ export async function verifyGitHubSignature(keys: GitHubKeySource, rawBody: Buff
 
 type ReportDeps = Parameters<typeof reportLeakedKeys>[0];
 
-/**
- * Labels remembered per token hash. GitHub sends an alert again when it is unsure it arrived;
- * the first one deleted the user key, so the key alone no longer tells the second what it was.
- * Kept per container (a repeat landing on another container reads the key as gone: the writes
- * still are not repeated, only its label may then read false_positive).
- */
-export class GitHubAlertLabels {
-  readonly #labels = new Map<string, GitHubAlertLabel>();
-
-  get(hash: string): GitHubAlertLabel | undefined {
-    return this.#labels.get(hash);
-  }
-
-  remember(hash: string, label: GitHubAlertLabel): void {
-    // A true positive is never downgraded: a repeat after the deletion must answer as the first did.
-    if (this.#labels.get(hash) === 'true_positive') return;
-    this.#labels.delete(hash);
-    this.#labels.set(hash, label);
-    if (this.#labels.size > MAX_REMEMBERED_LABELS) {
-      const oldest = this.#labels.keys().next();
-      if (oldest.done !== true) this.#labels.delete(oldest.value);
-    }
-  }
-}
+export type GitHubAlertDeps = ReportDeps & { readonly store: ReportDeps['store'] & Pick<KeyLifecycleStore, 'leaksRecorded'> };
 
 /**
  * Handles a verified alert's tokens as a leak report, and labels each: `true_positive` for a
- * Latchkey key that was live (now or at an earlier alert this container answered), otherwise
- * `false_positive`. No hold-back as on the public route: the labels say what the timing would.
+ * Latchkey key that was live, now or at an earlier report of it, otherwise `false_positive`.
+ * GitHub sends an alert again when it is unsure it arrived; the first one deleted the user key,
+ * so the key alone no longer tells the repeat what it was: the leak record the first one's
+ * write left (leaked-keys.ts) does, on the table, whichever container answers the repeat. Only
+ * tokens that are not live now and carry a Latchkey key's format and checksum are looked up,
+ * in one batched read. No hold-back as on the public route: the labels say what the timing would.
  */
 export async function handleGitHubAlerts(
-  deps: ReportDeps,
-  labels: GitHubAlertLabels,
+  deps: GitHubAlertDeps,
   alerts: readonly GitHubAlert[],
   sourceIp: string,
   options: LeakReportOptions = {},
@@ -109,10 +84,24 @@ export async function handleGitHubAlerts(
     sourceIp,
     { answerDelayMs: 0, ...options },
   );
+  const asked: LeakRef[] = [];
+  for (const { token } of alerts) {
+    if (live.has(token)) continue;
+    const accountId = latchkeyAccountOf(token);
+    if (accountId !== undefined) asked.push({ accountId, valueHash: leakedValueHash(token) });
+  }
+  const recorded = asked.length === 0 ? new Set<string>() : await deps.store.leaksRecorded(asked, deps.now());
   return alerts.map((alert) => {
-    const hash = tokenHash(alert.token);
-    if (live.has(alert.token)) labels.remember(hash, 'true_positive');
-    const label = labels.get(hash) ?? 'false_positive';
+    const hash = leakedValueHash(alert.token);
+    const label: GitHubAlertLabel = live.has(alert.token) || recorded.has(hash) ? 'true_positive' : 'false_positive';
     return { token_hash: hash, token_type: alert.type, label };
   });
+}
+
+/** The account of a token with a Latchkey key's format and checksum; undefined for anything else. */
+function latchkeyAccountOf(token: string): string | undefined {
+  const account = parseAccountKey(token);
+  if (account.ok) return account.key.accountId;
+  const user = parseUserKey(token);
+  return user.ok ? user.key.accountId : undefined;
 }

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { type Actor, auditEvent } from '../domain/audit.ts';
 import { parseAccountKey, parseUserKey } from '../domain/key-format.ts';
 import { type PepperRing, digestsEqual } from '../domain/hashing.ts';
 import type { ApiDeps } from '../ports/deps.ts';
 import type { AuthorizationRecords, AuthorizationSecret } from '../ports/credentials.ts';
-import type { KeyLifecycleStore, SecretRef } from '../ports/key-lifecycle-store.ts';
+import type { KeyLifecycleStore, LeakRecord, SecretRef } from '../ports/key-lifecycle-store.ts';
 import { flushShortcut } from './revocation.ts';
 
 /**
@@ -25,11 +26,24 @@ import { flushShortcut } from './revocation.ts';
  *   a repeated report writes nothing, and the flag flushes nothing (it takes no access away),
  *   so that anyone holding an account key cannot turn every tenant's authorizer cache off;
  * - the account key's previous value, in its grace period: that grace ends at once.
- * Each is audited on the key's account, naming the key by id and never the key itself.
+ * Each is audited on the key's account, naming the key by id and never the key itself, and
+ * leaves, in the same transaction, a leak record: the value's SHA-256 (never the value) under
+ * the key's account, kept LEAK_RECORD_DAYS, so that a later report of the same value can tell it
+ * was a live key after the key is gone (github-alerts.ts labels GitHub's repeated alerts by it,
+ * whichever container answers them). Only a write that was made leaves one: a repeated report
+ * writes nothing, not even the record.
  */
 
 /** The answer to a leak report is held back until this long after the request started. */
 export const LEAK_REPORT_ANSWER_DELAY_MS = 300;
+
+/** How long a leak record is kept (DynamoDB's TTL removes it some time after): GitHub repeats an alert within hours, not months. */
+export const LEAK_RECORD_DAYS = 90;
+
+/** The hex SHA-256 of a reported value: what a leak record, and GitHub's `token_hash`, name it by. */
+export function leakedValueHash(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
 
 export interface LeakReportOptions {
   /** @default LEAK_REPORT_ANSWER_DELAY_MS */
@@ -118,17 +132,20 @@ async function handleReport(deps: LeakDeps, keys: readonly string[], sourceIp: s
   for (const key of found.keys.values()) versions.push(key.pepperVersion);
   // Loads the ring once for the whole report; a re-read after a race asks again, from the cache.
   await deps.peppers(Math.max(0, ...versions));
-  const report: Report = { deps, now: deps.now(), reporter: { userId: null, keyId: null, sourceIp }, narrowingTried: false, narrowingMade: false };
+  const now = deps.now();
+  const report: Report = { deps, now, reporter: { userId: null, keyId: null, sourceIp }, narrowingTried: false, narrowingMade: false };
+  const until = new Date(now.getTime() + LEAK_RECORD_DAYS * 86_400_000).toISOString();
+  const leakOf = (value: string): LeakRecord => ({ valueHash: leakedValueHash(value), until });
 
   try {
     for (const [value, accountId] of accountKeys) {
       const reread = async (): Promise<Held | undefined> => heldAccountKey((await deps.store.loadSecrets([{ accountId }])).accounts.get(accountId));
-      if (await answer(report, value, heldAccountKey(found.accounts.get(accountId)), reread, accountKeyAnswers(report, accountId))) live.add(value);
+      if (await answer(report, value, heldAccountKey(found.accounts.get(accountId)), reread, accountKeyAnswers(report, accountId, leakOf(value)))) live.add(value);
     }
     for (const [value, { accountId, keyId }] of userKeys) {
       const id = `${accountId}/${keyId}`;
       const reread = async (): Promise<Held | undefined> => heldUserKey((await deps.store.loadSecrets([{ accountId, keyId }])).keys.get(id), report.now);
-      if (await answer(report, value, heldUserKey(found.keys.get(id), report.now), reread, userKeyAnswers(report, accountId, keyId))) live.add(value);
+      if (await answer(report, value, heldUserKey(found.keys.get(id), report.now), reread, userKeyAnswers(report, accountId, keyId, leakOf(value)))) live.add(value);
     }
   } catch (error) {
     if (report.narrowingTried) await flushShortcut(deps);
@@ -179,27 +196,28 @@ function heldUserKey(key: AuthorizationRecords['key'], now: Date): Held | undefi
   return { hash: key.secretHash, pepperVersion: key.pepperVersion, previous: key.previousSecret };
 }
 
-function accountKeyAnswers(report: Report, accountId: string): Answers {
+function accountKeyAnswers(report: Report, accountId: string, leak: LeakRecord): Answers {
   const { deps, reporter, now } = report;
   const target = `account/${accountId}`;
   return {
     // Flagged once per key value, and never narrowing: the key keeps working until its owners roll it.
-    current: (hash) => deps.store.flagAccountKeyLeak(accountId, hash, now.toISOString(), auditEvent(accountId, reporter, 'account-key.leak-reported', target, now)),
+    current: (hash) =>
+      deps.store.flagAccountKeyLeak(accountId, hash, now.toISOString(), auditEvent(accountId, reporter, 'account-key.leak-reported', target, now), leak),
     previous: narrowing(report, (hash) =>
-      deps.store.endPreviousAccountKey(accountId, hash, auditEvent(accountId, reporter, 'account-key.previous-leak-reported', target, now)),
+      deps.store.endPreviousAccountKey(accountId, hash, auditEvent(accountId, reporter, 'account-key.previous-leak-reported', target, now), leak),
     ),
   };
 }
 
-function userKeyAnswers(report: Report, accountId: string, keyId: string): Answers {
+function userKeyAnswers(report: Report, accountId: string, keyId: string, leak: LeakRecord): Answers {
   const { deps, reporter, now } = report;
   const target = `api-key/${keyId}`;
   return {
-    current: narrowing(report, (hash) => deps.store.deleteKeyIfSecret(accountId, keyId, hash, auditEvent(accountId, reporter, 'api-key.leak-reported', target, now))),
+    current: narrowing(report, (hash) => deps.store.deleteKeyIfSecret(accountId, keyId, hash, auditEvent(accountId, reporter, 'api-key.leak-reported', target, now), leak)),
     // Also where a reported current secret lands when its owner rolled it with a grace meanwhile:
     // the new secret, which the reporter never saw, stays; the reported one stops at once.
     previous: narrowing(report, (hash) =>
-      deps.store.endPreviousSecret(accountId, keyId, hash, auditEvent(accountId, reporter, 'api-key.previous-secret-leak-reported', target, now)),
+      deps.store.endPreviousSecret(accountId, keyId, hash, auditEvent(accountId, reporter, 'api-key.previous-secret-leak-reported', target, now), leak),
     ),
   };
 }

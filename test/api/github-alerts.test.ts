@@ -1,7 +1,20 @@
 import { type KeyObject, createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type ApiHandler } from '#functions/commons/api-handler.ts';
+import { createApiHandler } from '#functions/operations/all-groups.ts';
 import { GITHUB_KEYS_URL_ENV } from '#shared/adapters/github-keys.ts';
-import { type ApiResponse, type ApiTestBed, type GatewayTestBed, createApiTestBed, createGatewayTestBed } from '#test/support/api-events.ts';
+import type { ApiDeps } from '#shared/ports/deps.ts';
+import { LEAK_RECORD_DAYS } from '#shared/services/leaked-keys.ts';
+import {
+  type ApiResponse,
+  type ApiTestBed,
+  type GatewayTestBed,
+  apiEvent,
+  createApiTestBed,
+  createGatewayTestBed,
+  lambdaContext,
+} from '#test/support/api-events.ts';
 import { tableChanges } from '#test/support/table-stream.ts';
 import { type KeyEndpoint, serveGitHubKeys } from '#test/support/fakes/github-keys-endpoint.ts';
 
@@ -38,17 +51,39 @@ function alertBody(alerts: readonly { token: string; type: string }[]): string {
   return JSON.stringify(alerts.map((a) => ({ ...a, url: 'https://github.com/octo/repo/blob/abc/config.env', source: 'content' })));
 }
 
-function sendAlert(bed: ApiTestBed, body: string, signing: Signing = {}): Promise<ApiResponse> {
+function alertCall(body: string, signing: Signing = {}): Parameters<ApiTestBed['call']>[2] {
   const signature = signing.signature === undefined ? sign('sha256', Buffer.from(body, 'utf8'), signing.key ?? GITHUB.privateKey).toString('base64') : signing.signature;
   const identifier = signing.identifier === undefined ? GITHUB_KEY_ID : signing.identifier;
-  return bed.call('reportGitHubAlerts', null, {
+  return {
     rawBody: signing.sentBody ?? body,
     headers: {
       'Content-Type': 'application/json',
       ...(identifier === null ? {} : { 'Github-Public-Key-Identifier': identifier }),
       ...(signature === null ? {} : { 'Github-Public-Key-Signature': signature }),
     },
-  });
+  };
+}
+
+function sendAlert(bed: ApiTestBed, body: string, signing: Signing = {}): Promise<ApiResponse> {
+  return bed.call('reportGitHubAlerts', null, alertCall(body, signing));
+}
+
+/**
+ * Another Lambda container of the leaked-keys function: a handler of its own (a new service,
+ * nothing in memory from the bed's), on the same table, reading its keys from `endpoint`.
+ */
+function anotherContainer(deps: ApiDeps, endpoint: KeyEndpoint): ApiHandler {
+  vi.stubEnv(GITHUB_KEYS_URL_ENV, endpoint.url);
+  try {
+    return createApiHandler('leaked-keys', deps);
+  } finally {
+    vi.unstubAllEnvs();
+  }
+}
+
+async function sendAlertTo(handler: ApiHandler, body: string): Promise<{ status: number; body: unknown }> {
+  const result = await handler(apiEvent('reportGitHubAlerts', null, alertCall(body)), lambdaContext());
+  return { status: result.statusCode, body: JSON.parse(result.body) as unknown };
 }
 
 const hex = (token: string): string => createHash('sha256').update(token).digest('hex');
@@ -135,6 +170,133 @@ describe('a GitHub secret scanning alert', () => {
     // Assess
     expect(empty.status).toBe(400);
     expect([400, 413]).toContain(tooMany.status);
+  });
+});
+
+describe('a repeated GitHub alert answered by another container', () => {
+  let endpoint: KeyEndpoint;
+  let bed: ApiTestBed;
+
+  beforeAll(async () => {
+    endpoint = await serveGitHubKeys({ [GITHUB_KEY_ID]: GITHUB.publicKey });
+    bed = await bedOn(endpoint);
+  });
+
+  afterAll(async () => {
+    await endpoint.close();
+  });
+
+  async function leakRecord(accountId: string, token: string): Promise<Record<string, unknown> | undefined> {
+    const key = { pk: `ACCOUNT#${accountId}`, sk: `LEAKED#${hex(token)}` };
+    return (await bed.table.client.send(new GetCommand({ TableName: bed.table.tableName, Key: key, ConsistentRead: true }))).Item;
+  }
+
+  it('labels the user key the first alert deleted true_positive, from the leak record on the table, and writes nothing', async () => {
+    // Prepare
+    const other = await bed.otherAccount();
+    const forged = `lks_${'C'.repeat(81)}`;
+    const body = alertBody([
+      { token: other.userKey, type: 'latchkey_user_key' },
+      { token: other.accountKey, type: 'latchkey_account_key' },
+      { token: forged, type: 'latchkey_user_key' },
+    ]);
+    const first = await sendAlert(bed, body);
+    const fresh = anotherContainer(bed.deps, endpoint);
+    const changesBefore = (await tableChanges(bed.table)).length;
+
+    // Act
+    const again = await sendAlertTo(fresh, body);
+
+    // Assess
+    expect(first.status).toBe(200);
+    expect(again).toEqual({ status: 200, body: first.body });
+    expect(again.body).toContainEqual({ token_hash: hex(other.userKey), token_type: 'latchkey_user_key', label: 'true_positive' });
+    expect((await tableChanges(bed.table)).length).toBe(changesBefore);
+    const logged = (await bed.deps.store.listEvents(other.account.id, { limit: 50 })).items.map((e) => e.action);
+    expect(logged.filter((a) => a === 'api-key.leak-reported')).toHaveLength(1);
+  });
+
+  it('keeps, for each key a report acted on, only its SHA-256, under its account, until the TTL removes it', async () => {
+    // Prepare
+    const other = await bed.otherAccount();
+    const body = alertBody([
+      { token: other.userKey, type: 'latchkey_user_key' },
+      { token: other.accountKey, type: 'latchkey_account_key' },
+    ]);
+    const before = Math.floor(Date.now() / 1000);
+
+    // Act
+    await sendAlert(bed, body);
+
+    // Assess
+    for (const token of [other.userKey, other.accountKey]) {
+      const record = await leakRecord(other.account.id, token);
+      expect(Object.keys(record ?? {}).sort()).toEqual(['expiresAt', 'pk', 'sk']);
+      expect(JSON.stringify(record)).not.toContain(token);
+      const days = ((record?.expiresAt as number) - before) / 86_400;
+      expect(days).toBeGreaterThanOrEqual(LEAK_RECORD_DAYS);
+      expect(days).toBeLessThan(LEAK_RECORD_DAYS + 1);
+    }
+    expect(await leakRecord(bed.account.account.id, other.userKey)).toBeUndefined();
+  });
+
+  it('labels true_positive a key the public leak route deleted before GitHub reported it', async () => {
+    // Prepare
+    const other = await bed.otherAccount();
+    const reported = await bed.call('reportLeakedKeys', null, { body: { keys: [other.userKey] } });
+
+    // Act
+    const alert = await sendAlertTo(anotherContainer(bed.deps, endpoint), alertBody([{ token: other.userKey, type: 'latchkey_user_key' }]));
+
+    // Assess
+    expect(reported.status).toBe(202);
+    expect(alert.body).toEqual([{ token_hash: hex(other.userKey), token_type: 'latchkey_user_key', label: 'true_positive' }]);
+  });
+
+  it('no longer counts a leak record past its days: the deleted key is then labelled false_positive', async () => {
+    // Prepare
+    const other = await bed.otherAccount();
+    const body = alertBody([{ token: other.userKey, type: 'latchkey_user_key' }]);
+    await sendAlert(bed, body);
+    const later = new Date(Date.now() + (LEAK_RECORD_DAYS + 1) * 86_400_000);
+
+    // Act
+    const alert = await sendAlertTo(anotherContainer({ ...bed.deps, now: () => later }, endpoint), body);
+
+    // Assess: the record is still on the table (TTL removes it some time after), but not read as live.
+    expect(await leakRecord(other.account.id, other.userKey)).toBeDefined();
+    expect(alert.body).toEqual([{ token_hash: hex(other.userKey), token_type: 'latchkey_user_key', label: 'false_positive' }]);
+  });
+
+  it('reads no leak record for a token that is live, nor for one that is no Latchkey key', async () => {
+    // Prepare
+    const other = await bed.otherAccount();
+    const store = bed.deps.store;
+    const asked: unknown[] = [];
+    const counting = new Proxy(store, {
+      get(target, name) {
+        if (name === 'leaksRecorded') {
+          return (...args: Parameters<typeof store.leaksRecorded>) => {
+            asked.push(args[0]);
+            return target.leaksRecorded(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, name, target);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const body = alertBody([
+      { token: other.accountKey, type: 'latchkey_account_key' },
+      { token: `lks_${'D'.repeat(81)}`, type: 'latchkey_user_key' },
+      { token: 'ghp_not-ours', type: 'latchkey_user_key' },
+    ]);
+
+    // Act
+    const alert = await sendAlertTo(anotherContainer({ ...bed.deps, store: counting }, endpoint), body);
+
+    // Assess
+    expect(alert.status).toBe(200);
+    expect(asked).toEqual([]);
   });
 });
 

@@ -143,6 +143,12 @@ const MUTATING_ROUTES: readonly Route[] = ROUTES.filter((route) => route.mutates
 /** Mutations that can take access away (every one but adding a user or a key). */
 const NARROWING = new Set(MUTATING_ROUTES.map((route) => route.operationId).filter((id) => id !== 'createUser' && id !== 'createApiKey'));
 
+/**
+ * Leak reports that act on a live key leave a leak record in the same transaction (GitHub's
+ * repeated alerts are labelled by it): with the deletion and its event, or not at all.
+ */
+const LEAVES_LEAK_RECORD = new Set(['reportLeakedKeys', 'reportGitHubAlerts']);
+
 /** The write that records when a key was last used: best effort, after the response is decided. */
 function isKeyUseRecord(call: RecordedCall): boolean {
   return call.name === 'UpdateItemCommand' && JSON.stringify(call.input).includes('lastUsedAt');
@@ -188,6 +194,7 @@ describe('mutating handlers under DynamoDB faults', () => {
       const cleanRun = await run(table, route, undefined);
       expect(cleanRun.response.status).toBe(route.status);
       expect(cleanRun.shape.some((line) => line.startsWith('added EVENT:'))).toBe(true);
+      expect(cleanRun.shape.includes('added LEAKED')).toBe(LEAVES_LEAK_RECORD.has(route.operationId));
       expect(cleanRun.calls.length).toBeGreaterThan(0);
       const outcomes: string[] = [];
 

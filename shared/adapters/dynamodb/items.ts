@@ -4,6 +4,7 @@ import { newSecretTag } from '../../domain/secret-tags.ts';
 import { isRole, type Role } from '../../domain/roles.ts';
 import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, PreviousSecret, User } from '../../domain/model.ts';
 import type { AuthorizationSecret } from '../../ports/credentials.ts';
+import type { LeakRecord } from '../../ports/key-lifecycle-store.ts';
 import { TTL_ATTRIBUTE } from '../table-schema.ts';
 
 /**
@@ -19,6 +20,8 @@ export const USER_PREFIX = 'USER#';
 export const KEY_PREFIX = 'KEY#';
 export const KEYNAME_PREFIX = 'KEYNAME#';
 export const EVENT_PREFIX = 'EVENT#';
+/** A value a leak report found live and acted on, by its SHA-256 (leakRecordItem). */
+export const LEAKED_PREFIX = 'LEAKED#';
 export const CONFIG_PK = 'CONFIG';
 export const PEPPER_PREFIX = 'PEPPER#';
 /** The revocation flusher's ledger of flush attempts, one item per stage (flush-ledger.ts). */
@@ -29,6 +32,7 @@ export const userSk = (userId: string): string => `${USER_PREFIX}${userId}`;
 export const keySk = (keyId: string): string => `${KEY_PREFIX}${keyId}`;
 export const keyNameSk = (name: string): string => `${KEYNAME_PREFIX}${name}`;
 export const eventSk = (event: AuditEvent): string => `${EVENT_PREFIX}${event.time}#${event.id}`;
+export const leakedSk = (valueHash: string): string => `${LEAKED_PREFIX}${valueHash}`;
 export const pepperSk = (version: number): string => `${PEPPER_PREFIX}${version}`;
 export const userIndexPk = (accountId: string, userId: string): string => `${accountPk(accountId)}#${userSk(userId)}`;
 
@@ -387,6 +391,18 @@ export function keyNameItem(key: ApiKeyRecord): Item {
   // The reservation goes with its key: an expired key's name is freed when TTL removes both.
   const ttl = key.expiresAt === undefined || key.expiresAt === null ? {} : { [TTL_ATTRIBUTE]: ttlSeconds(key.expiresAt) };
   return { ...itemKey(accountPk(key.accountId), keyNameSk(key.name)), keyId: key.id, userId: key.userId, ...ttl };
+}
+
+// Leak records
+
+/**
+ * What a leak report's write leaves beside it (in its transaction): that this value was a live
+ * key of the account, so that a later report of it (GitHub's repeated alert, on any container)
+ * can say so after the key is gone. Keyed by the value's SHA-256, never the value; nothing else
+ * is kept, and DynamoDB's TTL removes it some time after `until`.
+ */
+export function leakRecordItem(accountId: string, record: LeakRecord): Item {
+  return { ...itemKey(accountPk(accountId), leakedSk(record.valueHash)), [TTL_ATTRIBUTE]: ttlSeconds(record.until) };
 }
 
 // Audit events

@@ -1,28 +1,32 @@
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { digestsEqual } from '../../domain/hashing.ts';
 import { graceDeadline, hasExpired } from '../../domain/key-lifecycle.ts';
 import type { ApiKey, AuditEvent } from '../../domain/model.ts';
-import type { KeyLifecycleStore, NewSecret, SecretRef, SecretsFound } from '../../ports/key-lifecycle-store.ts';
+import type { KeyLifecycleStore, LeakRecord, LeakRef, NewSecret, SecretRef, SecretsFound } from '../../ports/key-lifecycle-store.ts';
 import {
   ACCOUNT_KEY_TAGS,
   ACCOUNT_PREFIX,
   KEY_SECRET_TAGS,
+  LEAKED_PREFIX,
   META_SK,
   accountPk,
   apiKeyFromItem,
   authorizationAccountFromItem,
   authorizationKeyFromItem,
   keySk,
+  leakRecordItem,
+  leakedSk,
   readBinary,
   readNumber,
   readString,
   rolledSecretTags,
 } from './items.ts';
+import { TTL_ATTRIBUTE } from '../table-schema.ts';
 import { deleteKeyAndName } from './reservations.ts';
 import { retrying } from './retry.ts';
 import { DynamoDbTable, type DynamoDbStoreOptions } from './table.ts';
-import { backoff } from './transactions.ts';
+import type { TransactItem } from './transact-item.ts';
 
 const PREVIOUS_SECRET_NAMES = {
   '#previousHash': 'previousSecretHash',
@@ -165,53 +169,40 @@ export class DynamoDbKeyLifecycleStore implements KeyLifecycleStore {
   }
 
   async loadSecrets(refs: readonly SecretRef[]): Promise<SecretsFound> {
-    const table = this.#table;
     const wanted = new Map<string, { pk: string; sk: string }>();
     for (const ref of refs) {
       const key = { pk: accountPk(ref.accountId), sk: ref.keyId === undefined ? META_SK : keySk(ref.keyId) };
       wanted.set(`${key.pk}|${key.sk}`, key);
     }
     const found: SecretsFound = { accounts: new Map(), keys: new Map() };
-    let pending = [...wanted.values()];
-    while (pending.length > 0) {
-      const batch = pending.slice(0, 100);
-      pending = pending.slice(100);
-      const output = await table.client.send(
-        new BatchGetCommand({ RequestItems: { [table.name]: { Keys: batch, ConsistentRead: true } } }),
-      );
-      for (const item of output.Responses?.[table.name] ?? []) {
-        const accountId = readString(item, 'pk').slice(ACCOUNT_PREFIX.length);
-        if (item.sk === META_SK) found.accounts.set(accountId, authorizationAccountFromItem(item));
-        else found.keys.set(`${accountId}/${readString(item, 'id')}`, authorizationKeyFromItem(item));
-      }
-      const unprocessed = output.UnprocessedKeys?.[table.name]?.Keys ?? [];
-      if (unprocessed.length > 0) {
-        pending.push(...(unprocessed as { pk: string; sk: string }[]));
-        await backoff(1);
-      }
+    for (const item of await this.#table.batchGetAll([...wanted.values()])) {
+      const accountId = readString(item, 'pk').slice(ACCOUNT_PREFIX.length);
+      if (item.sk === META_SK) found.accounts.set(accountId, authorizationAccountFromItem(item));
+      else found.keys.set(`${accountId}/${readString(item, 'id')}`, authorizationKeyFromItem(item));
     }
     return found;
   }
 
-  deleteKeyIfSecret(accountId: string, keyId: string, secretHash: Uint8Array, event: AuditEvent): Promise<boolean> {
-    return deleteKeyAndName(this.#table, accountId, keyId, event, secretHash);
+  deleteKeyIfSecret(accountId: string, keyId: string, secretHash: Uint8Array, event: AuditEvent, leak?: LeakRecord): Promise<boolean> {
+    return deleteKeyAndName(this.#table, accountId, keyId, event, secretHash, this.#leakRecord(accountId, leak));
   }
 
-  async endPreviousSecret(accountId: string, keyId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean> {
-    return this.#endPrevious({ pk: accountPk(accountId), sk: keySk(keyId) }, PREVIOUS_SECRET_NAMES, hash, event);
+  async endPreviousSecret(accountId: string, keyId: string, hash: Uint8Array, event: AuditEvent, leak?: LeakRecord): Promise<boolean> {
+    return this.#endPrevious({ pk: accountPk(accountId), sk: keySk(keyId) }, PREVIOUS_SECRET_NAMES, hash, event, this.#leakRecord(accountId, leak));
   }
 
-  async endPreviousAccountKey(accountId: string, hash: Uint8Array, event: AuditEvent): Promise<boolean> {
+  async endPreviousAccountKey(accountId: string, hash: Uint8Array, event: AuditEvent, leak?: LeakRecord): Promise<boolean> {
     const { '#previousHash': h, '#previousPepperVersion': v, '#previousExpiresAt': e } = ACCOUNT_KEY_NAMES;
     return this.#endPrevious(
       { pk: accountPk(accountId), sk: META_SK },
       { '#previousHash': h, '#previousPepperVersion': v, '#previousExpiresAt': e },
       hash,
       event,
+      this.#leakRecord(accountId, leak),
     );
   }
 
-  async flagAccountKeyLeak(accountId: string, hash: Uint8Array, at: string, event: AuditEvent): Promise<boolean> {
+  async flagAccountKeyLeak(accountId: string, hash: Uint8Array, at: string, event: AuditEvent, leak?: LeakRecord): Promise<boolean> {
     return this.#table.updateAudited({
       Key: { pk: accountPk(accountId), sk: META_SK },
       UpdateExpression: 'SET #leak = :at',
@@ -220,20 +211,40 @@ export class DynamoDbKeyLifecycleStore implements KeyLifecycleStore {
       ConditionExpression: '#hash = :hash AND attribute_not_exists(#leak)',
       ExpressionAttributeNames: { '#leak': 'accountKeyLeakReportedAt', '#hash': 'accountKeyHash' },
       ExpressionAttributeValues: { ':at': at, ':hash': hash },
-    }, event);
+    }, event, this.#leakRecord(accountId, leak));
+  }
+
+  async leaksRecorded(refs: readonly LeakRef[], at: Date): Promise<ReadonlySet<string>> {
+    const wanted = new Map<string, { pk: string; sk: string }>();
+    for (const ref of refs) {
+      const key = { pk: accountPk(ref.accountId), sk: leakedSk(ref.valueHash) };
+      wanted.set(`${key.pk}|${key.sk}`, key);
+    }
+    // DynamoDB's TTL removes an item some time after its expiry, not at it: one past it counts as gone.
+    const now = Math.floor(at.getTime() / 1000);
+    const recorded = new Set<string>();
+    for (const item of await this.#table.batchGetAll([...wanted.values()])) {
+      if (readNumber(item, TTL_ATTRIBUTE) > now) recorded.add(readString(item, 'sk').slice(LEAKED_PREFIX.length));
+    }
+    return recorded;
+  }
+
+  /** The leak record's put, to ride in the write's transaction; none without a record. */
+  #leakRecord(accountId: string, leak: LeakRecord | undefined): TransactItem[] {
+    return leak === undefined ? [] : [{ Put: { TableName: this.#table.name, Item: leakRecordItem(accountId, leak) } }];
   }
 
   /** Ends a rolled secret's grace at once, if `hash` is still that secret. */
   async #endPrevious(
     key: { pk: string; sk: string },
     names: Readonly<Record<keyof typeof PREVIOUS_SECRET_NAMES, string>>,
-    hash: Uint8Array, event: AuditEvent): Promise<boolean> {
+    hash: Uint8Array, event: AuditEvent, also: readonly TransactItem[]): Promise<boolean> {
     return this.#table.updateAudited({
       Key: key,
       UpdateExpression: 'REMOVE #previousHash, #previousPepperVersion, #previousExpiresAt',
       ConditionExpression: '#previousHash = :hash',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ':hash': hash },
-    }, event);
+    }, event, also);
   }
 }

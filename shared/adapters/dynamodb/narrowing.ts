@@ -1,4 +1,4 @@
-import { ACCOUNT_KEY_DIGEST, CONFIG_PK, type DigestAttributes, EVENT_PREFIX, FLUSH_LEDGER_PK, KEYNAME_PREFIX, KEY_PREFIX, META_SK, PEPPER_PREFIX, USER_KEY_DIGEST, USER_PREFIX } from './items.ts';
+import { ACCOUNT_KEY_DIGEST, CONFIG_PK, type DigestAttributes, EVENT_PREFIX, FLUSH_LEDGER_PK, KEYNAME_PREFIX, KEY_PREFIX, LEAKED_PREFIX, META_SK, PEPPER_PREFIX, USER_KEY_DIGEST, USER_PREFIX } from './items.ts';
 
 /**
  * Whether a change to the table may have taken access away, decided from the change alone
@@ -12,7 +12,7 @@ import { ACCOUNT_KEY_DIGEST, CONFIG_PK, type DigestAttributes, EVENT_PREFIX, FLU
  * changed or the user removed, the API switched off or the account key's digest changed.
  * Widening changes (a new key, a rule added to a non-empty list, the API switched on) and
  * bookkeeping (`lastUsedAt`, revisions, audit events, name reservations, peppers added, a leak
- * report's flag, a digest upgraded to a newer pepper) are not. Anything not known to be
+ * report's flag and its leak record, a digest upgraded to a newer pepper) are not. Anything not known to be
  * harmless counts as narrowing: when unsure, flush.
  */
 
@@ -68,6 +68,8 @@ export function narrowsAccess(change: TableChange): boolean {
   // The flusher's own record of its flushes: counting it would make every flush call for another.
   if (pk === FLUSH_LEDGER_PK) return false;
   if (sk.startsWith(EVENT_PREFIX) || sk.startsWith(KEYNAME_PREFIX)) return false;
+  // A leak record only remembers that a value was a live key: written, replaced or removed by TTL, it grants and takes nothing.
+  if (sk.startsWith(LEAKED_PREFIX)) return false;
   // Nothing was there before: a new item only adds access. (A REMOVE or MODIFY always has an
   // old image with NEW_AND_OLD_IMAGES; without one, the stream is misconfigured: flush.)
   if (change.eventName === 'INSERT') return false;

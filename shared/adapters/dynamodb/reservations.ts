@@ -158,9 +158,9 @@ export function addNamesTaken(cancellation: Cancellation, reservations: Readonly
 }
 
 /**
- * Deletes one key, its name reservation and its place on its holder, with the event, in one
- * transaction. False if the key is gone, or (given `secretHash`) holds another secret: nothing
- * deleted.
+ * Deletes one key, its name reservation and its place on its holder, with the event (and the
+ * items of `also`), in one transaction. False if the key is gone, or (given `secretHash`) holds
+ * another secret: nothing deleted, nothing written.
  */
 export async function deleteKeyAndName(
   table: DynamoDbTable,
@@ -168,6 +168,7 @@ export async function deleteKeyAndName(
   keyId: string,
   event: AuditEvent,
   secretHash?: Uint8Array,
+  also: readonly TransactItem[] = [],
 ): Promise<boolean> {
   const namesTaken = new Set<string>();
   return retrying('the API key changed concurrently; retry', async () => {
@@ -189,6 +190,7 @@ export async function deleteKeyAndName(
         },
       },
       table.putEvent(event),
+      ...also,
     ]);
     if (cancellation === undefined) return true;
     if (addNamesTaken(cancellation, deletes.reservations, namesTaken)) return 'continue';

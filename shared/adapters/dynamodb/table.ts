@@ -1,11 +1,11 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/errors.ts';
 import type { AuditEvent, Page } from '../../domain/model.ts';
 import type { ListOptions } from '../../ports/list-options.ts';
 import { type CursorShape, decodeCursor, pageFromQuery } from './cursor.ts';
 import { type Item, eventItem } from './items.ts';
 import type { TransactItem } from './transact-item.ts';
-import { type Cancellation, transactWrite } from './transactions.ts';
+import { type Cancellation, backoff, transactWrite } from './transactions.ts';
 
 export interface DynamoDbStoreOptions {
   /** Audit events expire this many days after they happen (DynamoDB TTL); 0 or absent keeps them. */
@@ -34,6 +34,24 @@ export class DynamoDbTable {
   async get(pk: string, sk: string): Promise<Item | undefined> {
     const output = await this.client.send(new GetCommand({ TableName: this.name, Key: { pk, sk }, ConsistentRead: true }));
     return output.Item;
+  }
+
+  /** The items of these keys that exist (strongly consistent), a hundred to a BatchGetItem, the unprocessed asked again. */
+  async batchGetAll(keys: readonly { readonly pk: string; readonly sk: string }[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending = [...keys];
+    while (pending.length > 0) {
+      const batch = pending.slice(0, 100);
+      pending = pending.slice(100);
+      const output = await this.client.send(new BatchGetCommand({ RequestItems: { [this.name]: { Keys: batch, ConsistentRead: true } } }));
+      items.push(...(output.Responses?.[this.name] ?? []));
+      const unprocessed = output.UnprocessedKeys?.[this.name]?.Keys ?? [];
+      if (unprocessed.length > 0) {
+        pending.push(...(unprocessed as { pk: string; sk: string }[]));
+        await backoff(1);
+      }
+    }
+    return items;
   }
 
   /** Every item the query finds, page after page, strongly consistent. */
@@ -96,9 +114,12 @@ export class DynamoDbTable {
     return transactWrite(this.client, items);
   }
 
-  /** One conditional update and its audit event, in one transaction: true if made, false if its condition refused it. */
-  async updateAudited(update: Omit<NonNullable<TransactItem['Update']>, 'TableName'>, event: AuditEvent): Promise<boolean> {
-    const cancellation = await this.transact([{ Update: { TableName: this.name, ...update } }, this.putEvent(event)]);
+  /**
+   * One conditional update and its audit event (and the items of `also`), in one transaction:
+   * true if made, false if its condition refused it.
+   */
+  async updateAudited(update: Omit<NonNullable<TransactItem['Update']>, 'TableName'>, event: AuditEvent, also: readonly TransactItem[] = []): Promise<boolean> {
+    const cancellation = await this.transact([{ Update: { TableName: this.name, ...update } }, this.putEvent(event), ...also]);
     return cancellation === undefined;
   }
 }
