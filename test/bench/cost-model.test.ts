@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   type CostInputs,
@@ -12,18 +13,23 @@ import {
   withPessimisticDurations,
 } from '../../bench/cost-model.ts';
 
-/** The inputs of the recorded run (docs/performance.md): authorizer 3.70 ms -> 4 ms, whoami 0.11 ms -> 1 ms, 2 RRU per authorization. */
+/** The inputs of the run recorded in docs/performance.md: authorizer 7.25 ms -> 8 ms, whoami 0.14 ms -> 1 ms, 2 RRU per authorization. */
 const RECORDED: CostInputs = {
-  authorizerBilledMs: 4,
+  authorizerBilledMs: 8,
   handlerBilledMs: 1,
   authorizerReadUnits: 2,
   authorizerWriteUnits: 0,
   handlerReadUnits: 0,
   handlerWriteUnits: 0,
-  authorizerLogBytes: 300,
-  handlerLogBytes: 259,
-  requestBytes: 180,
+  authorizerLogBytes: 273,
+  handlerLogBytes: 286,
+  requestBytes: 214,
 };
+
+/** The rows `| h% | REST | HTTP | HTTP / 3.50 |` of a page's table of both flavors. */
+function flavorTable(page: string): string[][] {
+  return [...readFileSync(page, 'utf8').matchAll(/^\| (\d+)% \| ([\d.]+) \| ([\d.]+) \| \**([\d.]+)\** \|$/gm)].map((m) => m.slice(1));
+}
 
 describe('the cost model of both flavors (DESIGN 15)', () => {
   it('prices the gateway at each flavor\'s own price, and WAF only on REST', () => {
@@ -40,11 +46,20 @@ describe('the cost model of both flavors (DESIGN 15)', () => {
     expect(rest.total - http.total).toBeCloseTo(2.5 + 0.6, 10);
   });
 
-  it('reproduces the worked example of docs/performance.md', () => {
-    const totals = HIT_RATES.map((rate) => costPerMillion(RECORDED, rate, 'rest').total - PRICES.wafPerMillionRequests);
-    expect(totals.map((total) => total.toFixed(2))).toEqual(['4.18', '3.95', '3.75', '3.71']);
-    const http = HIT_RATES.map((rate) => costPerMillion(RECORDED, rate, 'http').total);
-    expect(http.map((total) => total.toFixed(2))).toEqual(['1.68', '1.45', '1.25', '1.21']);
+  it('gives the figures docs/performance.md and docs/flavors.md show for the recorded run', () => {
+    const rows = HIT_RATES.map((rate) => {
+      const rest = costPerMillion(RECORDED, rate, 'rest').total;
+      const http = costPerMillion(RECORDED, rate, 'http').total;
+      return [String(Math.round(rate * 100)), rest.toFixed(2), http.toFixed(2), (http / PRICES.apiGatewayRestPerMillion).toFixed(2)];
+    });
+    expect(rows).toEqual([
+      ['0', '4.81', '1.71', '0.49'],
+      ['50', '4.56', '1.46', '0.42'],
+      ['90', '4.36', '1.26', '0.36'],
+      ['99', '4.31', '1.21', '0.35'],
+    ]);
+    expect(flavorTable('docs/performance.md')).toEqual(rows);
+    expect(flavorTable('docs/flavors.md')).toEqual(rows);
   });
 
   it('a cache miss costs an authorizer invocation and its reads; a hit only the handler', () => {
@@ -58,7 +73,7 @@ describe('the cost model of both flavors (DESIGN 15)', () => {
   });
 
   it('meters HTTP API requests in 512 KB increments, REST per request', () => {
-    expect(meteredRequests('http', 180)).toBe(1);
+    expect(meteredRequests('http', 214)).toBe(1);
     expect(meteredRequests('http', 512 * 1024)).toBe(1);
     expect(meteredRequests('http', 512 * 1024 + 1)).toBe(2);
     expect(meteredRequests('rest', 5 * 1024 * 1024)).toBe(1);
@@ -84,7 +99,7 @@ describe('the cost model of both flavors (DESIGN 15)', () => {
     const allMisses = observabilityPerMillion(RECORDED, 0);
     expect(allMisses.logs).toBeCloseTo((559 * 1e6 * 0.5) / 1e9, 10);
     const atGoal = observabilityPerMillion(RECORDED, 0.9);
-    expect(atGoal.logs).toBeCloseTo(((259 + 0.1 * 300) * 1e6 * 0.5) / 1e9, 10);
+    expect(atGoal.logs).toBeCloseTo(((286 + 0.1 * 273) * 1e6 * 0.5) / 1e9, 10);
     expect(atGoal.tracing).toBeCloseTo(0.25, 10);
     expect(costPerMillion(RECORDED, 0.9, 'http').total).toBe(costPerMillion({ ...RECORDED, handlerLogBytes: 10_000 }, 0.9, 'http').total);
   });
