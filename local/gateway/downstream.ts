@@ -12,10 +12,13 @@ import {
   type ResolvedDownstreamRoute,
 } from '#shared/http/team-routes.ts';
 import { buildRoutePolicy } from '#shared/authorization/route-policy.ts';
+import { buildPermissionPolicy } from '#shared/authorization/permission-policy.ts';
 import { withoutWithheldHeaders } from '#shared/http/backend-headers.ts';
 import { pathFromTemplate } from '#shared/http/request-path.ts';
-import type { DownstreamInvoker, GatewayRequest, ProxyHandler } from './gateway.ts';
+import type { DownstreamCall, DownstreamInvoker, GatewayRequest } from './gateway.ts';
 import { type GatewayResponse, proxyResponse } from './gateway-responses.ts';
+import type { HttpApiAuthorizedEvent } from './http-api-event.ts';
+import { httpApiProxyResponse } from './http-api-responses.ts';
 import { INTEGRATION_TIMEOUT_MS, sendToHttpBackend } from './http-backend.ts';
 
 /**
@@ -35,11 +38,17 @@ export interface RoutesModule {
   readonly setup?: (context: RoutesModuleSetupContext) => Promise<void> | void;
 }
 
-/** `--upstream URL`: a greedy route per method, so the default role rule applies to every path. */
+/**
+ * `--upstream URL`: a greedy route per method, so the default role rule applies to every path.
+ * They need no permission (DESIGN 14 derives one from a path's first literal segment, and a
+ * catch-all has none): a restricted key reaches them as its role allows, and is refused only the
+ * paths nested under management routes whose permission it lacks.
+ */
 export function upstreamRoutes(url: string): DownstreamRoute[] {
   return DOWNSTREAM_METHODS.filter((method) => method !== 'OPTIONS').map((method) => ({
     method,
     path: '/{proxy+}',
+    permission: null,
     backend: { url },
     summary: `Anything else, sent to ${url}`,
   }));
@@ -60,7 +69,10 @@ export interface LocalDownstreamOptions {
   readonly integrationTimeoutMs?: number;
 }
 
-async function loadHandler(route: ResolvedDownstreamRoute): Promise<ProxyHandler | undefined> {
+/** A team's Lambda handler: it gets the event of the gateway's flavor (payload 1.0 on REST, 2.0 on HTTP API). */
+type TeamHandler = (event: APIGatewayProxyEvent | HttpApiAuthorizedEvent, context: Context) => Promise<unknown>;
+
+async function loadHandler(route: ResolvedDownstreamRoute): Promise<TeamHandler | undefined> {
   const { backend } = route;
   if (!isLambdaBackend(backend)) return undefined;
   const name = backend.handler ?? 'handler';
@@ -72,7 +84,15 @@ async function loadHandler(route: ResolvedDownstreamRoute): Promise<ProxyHandler
   }
   const handler = module[name];
   if (typeof handler !== 'function') throw new RouteDeclarationError(`route ${routeName(route)}: ${backend.lambda} exports no function '${name}'`);
-  return handler as ProxyHandler;
+  return handler as TeamHandler;
+}
+
+/**
+ * The authorizer's context where principalFromEvent reads it. On HTTP API the principal headers
+ * are mapped from `$context.authorizer.*`, the same context, so the checks are the same.
+ */
+function authorizerContextView(context: Readonly<Record<string, string>>): Pick<APIGatewayProxyEvent, 'requestContext'> {
+  return { requestContext: { authorizer: { ...context } } } as unknown as Pick<APIGatewayProxyEvent, 'requestContext'>;
 }
 
 function jsonError(status: number, message: string, requestId: string): GatewayResponse {
@@ -88,25 +108,28 @@ export async function createLocalDownstream(
   options: LocalDownstreamOptions = {},
 ): Promise<DownstreamInvoker> {
   const routes = resolveDownstreamRoutes(declared);
-  // Refuses, naming both, two routes no IAM policy can tell apart.
-  buildRoutePolicy(routes);
-  const handlers = new Map<ResolvedDownstreamRoute, ProxyHandler>();
+  // Refuses, naming both, two routes no IAM policy can tell apart, by role or by permission.
+  buildPermissionPolicy(routes, buildRoutePolicy(routes));
+  const handlers = new Map<ResolvedDownstreamRoute, TeamHandler>();
   for (const route of routes) {
     const handler = await loadHandler(route);
     if (handler !== undefined) handlers.set(route, handler);
   }
   const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
 
-  async function invoke(route: ResolvedDownstreamRoute, event: APIGatewayProxyEvent, request: GatewayRequest, context: Context): Promise<GatewayResponse> {
+  async function invoke(route: ResolvedDownstreamRoute, call: DownstreamCall, request: GatewayRequest, context: Context): Promise<GatewayResponse> {
     const requestId = context.awsRequestId;
     const handler = handlers.get(route);
-    // A handler that logs its event must not log the caller's keys: they stop at the gateway.
-    if (handler !== undefined) return proxyResponse(await handler(withoutWithheldHeaders(event), context), requestId);
+    if (handler !== undefined) {
+      // A handler that logs its event must not log the caller's keys: they stop at the gateway.
+      if (call.flavor === 'http') return httpApiProxyResponse(await handler(withoutWithheldHeaders(call.event), context), requestId);
+      return proxyResponse(await handler(withoutWithheldHeaders(call.event), context), requestId);
+    }
     const { backend } = route;
     if (isLambdaBackend(backend)) return jsonError(502, 'Internal server error', requestId);
     let principal;
     try {
-      principal = principalFromEvent(event);
+      principal = principalFromEvent(call.flavor === 'rest' ? call.event : authorizerContextView(call.authorizerContext));
     } catch (error) {
       // The gateway always passes the authorizer's context; without it nothing may be forwarded.
       if (error instanceof MissingPrincipalError) return jsonError(500, 'Internal server error', requestId);
@@ -115,7 +138,7 @@ export async function createLocalDownstream(
     const result = await sendToHttpBackend(
       backend.url,
       // The route's template, not the path as sent: the backend serves the route that was authorized.
-      { method: event.httpMethod, path: pathFromTemplate(route.path, event.pathParameters), query: request.query, headers: request.headers, body: request.rawBody },
+      { method: call.method, path: pathFromTemplate(route.path, call.pathParameters), query: request.query, headers: request.headers, body: request.rawBody },
       principal,
       timeoutMs,
     );

@@ -4,6 +4,7 @@ import type {
   APIGatewayProxyEvent,
   APIGatewayProxyResult,
   APIGatewayRequestAuthorizerEvent,
+  APIGatewayRequestAuthorizerEventV2,
   Context,
 } from 'aws-lambda';
 import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
@@ -15,20 +16,29 @@ import type { MethodThrottle, RequestLimiter } from './account-limiter.ts';
 import { type CachedPolicy, LocalAuthorizerCache } from './authorizer-cache.ts';
 import { type GatewayErrorKind, type GatewayResponse, gatewayError, proxyResponse } from './gateway-responses.ts';
 import { LOCAL_AWS_ACCOUNT_ID, LOCAL_REGION, lambdaContext } from './lambda-context.ts';
+import { type HttpApiAuthorizedEvent, type HttpApiProxyEvent, type HttpApiRequestFacts, httpApiAuthorizedEvent, httpApiAuthorizerEvent, httpApiPublicEvent } from './http-api-event.ts';
+import { httpApiError, httpApiProxyResponse } from './http-api-responses.ts';
 import { evaluatePolicy } from './policy-evaluator.ts';
 import { type RawHeaders, headerMaps, queryMaps, requestIdentity } from './proxy-event.ts';
 import { RouteMatcher } from './route-matcher.ts';
 
 /**
- * An in-process stand-in for API Gateway REST in front of the same Lambda handlers: route
- * matching from the one route table, the REQUEST authorizer with its identity sources and
- * policy cache (authorizer-cache.ts), IAM policy evaluation (policy-evaluator.ts), and the
- * gateway's own error responses (gateway-responses.ts), so that the local runtime refuses
- * exactly what the deployed stack refuses.
+ * An in-process stand-in for API Gateway in front of the same Lambda handlers: route matching
+ * from the one route table, the REQUEST authorizer with its identity sources and policy cache
+ * (authorizer-cache.ts), IAM policy evaluation (policy-evaluator.ts), and the gateway's own
+ * error responses, so that the local runtime refuses exactly what the deployed stack refuses.
+ * Two flavors (DESIGN 15): `rest`, API Gateway REST (payload 1.0, gateway-responses.ts, usage
+ * plans), and `http`, API Gateway's HTTP API (payload 2.0 to the authorizer and the Lambda
+ * integrations, http-api-event.ts; its own answers, http-api-responses.ts; route throttles and
+ * no usage plans).
  */
 
 export type AuthorizerFunction = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+/** The authorizer of the `http` flavor: payload format 2.0, answering with an IAM policy. */
+export type HttpApiAuthorizerFunction = (event: APIGatewayRequestAuthorizerEventV2) => Promise<unknown>;
+/** A Lambda integration of the `http` flavor: payload format 2.0 in, a 2.0 response out. */
+export type HttpApiProxyHandler = (event: HttpApiProxyEvent, context: Context) => Promise<unknown>;
 
 /** API Gateway's payload limit. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -55,26 +65,46 @@ export interface Gateway {
   handle(request: GatewayRequest): Promise<GatewayResponse>;
 }
 
-export interface GatewayOptions {
-  readonly authorizer: AuthorizerFunction;
-  readonly handlers: Readonly<Record<FunctionGroup, ProxyHandler>>;
+interface CommonGatewayOptions {
   readonly authorizerCache: LocalAuthorizerCache;
   /** @default 'local' */
   readonly stage?: string;
   /** @default 10 MiB, like API Gateway */
   readonly maxBodyBytes?: number;
-  /** Each account's plan, applied after the authorizer as API Gateway's usage plans are. @default none */
-  readonly limiter?: RequestLimiter | undefined;
-  /** The method throttle of the routes that need no keys (API Gateway's method throttling). @default none */
+  /** The throttle of the routes that need no keys (REST's method throttle, HTTP API's route throttle). @default none */
   readonly publicRouteThrottle?: MethodThrottle | undefined;
   /** The team's own routes behind the same authorizer (downstream.ts). @default none */
   readonly downstream?: DownstreamInvoker;
 }
 
+/** API Gateway REST. */
+export interface RestGatewayOptions extends CommonGatewayOptions {
+  /** @default 'rest' */
+  readonly flavor?: 'rest';
+  readonly authorizer: AuthorizerFunction;
+  readonly handlers: Readonly<Record<FunctionGroup, ProxyHandler>>;
+  /** Each account's plan, applied after the authorizer as API Gateway's usage plans are. @default none */
+  readonly limiter?: RequestLimiter | undefined;
+}
+
+/** API Gateway's HTTP API: no usage plans, so no per-account limiter. */
+export interface HttpGatewayOptions extends CommonGatewayOptions {
+  readonly flavor: 'http';
+  readonly authorizer: HttpApiAuthorizerFunction;
+  readonly handlers: Readonly<Record<FunctionGroup, HttpApiProxyHandler>>;
+}
+
+export type GatewayOptions = RestGatewayOptions | HttpGatewayOptions;
+
+/** An authorized request for a team route, in the event its flavor sends a Lambda backend. */
+export type DownstreamCall =
+  | { readonly flavor: 'rest'; readonly event: APIGatewayProxyEvent; readonly method: string; readonly pathParameters: Record<string, string> | null; readonly authorizerContext: Readonly<Record<string, string>> }
+  | { readonly flavor: 'http'; readonly event: HttpApiAuthorizedEvent; readonly method: string; readonly pathParameters: Record<string, string> | null; readonly authorizerContext: Readonly<Record<string, string>> };
+
 /** Serves the team's routes once the gateway has authorized a request for one of them. */
 export interface DownstreamInvoker {
   readonly routes: readonly ResolvedDownstreamRoute[];
-  invoke(route: ResolvedDownstreamRoute, event: APIGatewayProxyEvent, request: GatewayRequest, context: Context): Promise<GatewayResponse>;
+  invoke(route: ResolvedDownstreamRoute, call: DownstreamCall, request: GatewayRequest, context: Context): Promise<GatewayResponse>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -122,9 +152,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const cache = options.authorizerCache;
   const apiArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_AWS_ACCOUNT_ID}:${API_ID}`;
   const matcher = routeMatcher(options.downstream?.routes ?? []);
+  const error = options.flavor === 'http' ? httpApiError : gatewayError;
 
   async function authorize(
-    authorizerEvent: () => APIGatewayRequestAuthorizerEvent,
+    callAuthorizer: () => Promise<unknown>,
     cacheKey: string,
   ): Promise<{ ok: true; policy: CachedPolicy } | { ok: false; response: GatewayErrorKind }> {
     const cached = cache.get(cacheKey);
@@ -132,8 +163,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     const generation = cache.generation;
     let result: unknown;
     try {
-      // Built only when the authorizer runs: a cached decision needs no event.
-      result = await options.authorizer(authorizerEvent());
+      // The event is built only when the authorizer runs: a cached decision needs none.
+      result = await callAuthorizer();
     } catch (error) {
       return { ok: false, response: isUnauthorized(error) ? 'unauthorized' : 'authorizer-failure' };
     }
@@ -147,13 +178,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     const requestId = randomUUID();
     const startedAt = Date.now();
     const body = request.body === undefined || request.body === '' ? null : request.body;
-    if (body !== null && Buffer.byteLength(body, 'utf8') > maxBodyBytes) return gatewayError('request-too-large', requestId);
+    if (body !== null && Buffer.byteLength(body, 'utf8') > maxBodyBytes) return error('request-too-large', requestId);
 
     const method = request.method.toUpperCase();
     // Before any route is matched: the route, the policy and the backend must all read one path.
-    if (!isCanonicalPath(request.path)) return gatewayError('non-canonical-path', requestId);
+    if (!isCanonicalPath(request.path)) return error('non-canonical-path', requestId);
     const matched = matcher.match(method, request.path);
-    if (matched === undefined) return gatewayError('missing-authentication-token', requestId);
+    if (matched === undefined) return error('missing-authentication-token', requestId);
     const { route: target, pathParameters } = matched;
     const resourcePath = target.path;
 
@@ -162,12 +193,44 @@ export function createGateway(options: GatewayOptions): Gateway {
     const userKey = multiValueHeaders[USER_KEY_HEADER] ?? [];
     // A management route that needs no keys (the route table says so): no authorizer in front of it.
     const publicRoute = target.kind === 'management' && target.route.public === true ? target.route : undefined;
-    const isPublic = publicRoute !== undefined;
-    // Like API Gateway: without every identity source the authorizer is not even called.
-    if (!isPublic && (accountKey.every((v) => v === '') || userKey.every((v) => v === ''))) return gatewayError('unauthorized', requestId);
+    // Like API Gateway (both flavors): without every identity source the authorizer is not even called.
+    if (publicRoute === undefined && (accountKey.every((v) => v === '') || userKey.every((v) => v === ''))) return error('unauthorized', requestId);
+    // REST's method ARN and HTTP API's route ARN: the same form, the path as sent.
+    const methodArn = `${apiArn}/${stage}/${method}/${request.path.replace(/^\//, '')}`;
+    // The switch routes have an authorizer, and so a cache, of their own (shared/authorization/api-switch.ts).
+    const cacheKey =
+      (target.kind === 'management' && isApiSwitchRoute(target.route) ? 'api-switch:' : '') + LocalAuthorizerCache.key(accountKey, userKey, request.sourceIp);
+    const facts: RequestFacts = { request, requestId, startedAt, body, method, target, pathParameters, headers, multiValueHeaders, methodArn, stage };
+
+    if (options.flavor === 'http') {
+      const httpFacts = httpApiFacts(facts);
+      const invokeV2 = async (group: FunctionGroup, event: HttpApiProxyEvent): Promise<GatewayResponse> => {
+        try {
+          return httpApiProxyResponse(await options.handlers[group](event, lambdaContext(group, requestId, startedAt)), requestId);
+        } catch {
+          // A function error: HTTP API hides it behind its 500 (the handler has logged it).
+          return httpApiError('integration-failure', requestId);
+        }
+      };
+      // A route without an authorizer, under its route throttle: no keys, no policy, no `authorizer` in the event.
+      if (publicRoute !== undefined) {
+        if (options.publicRouteThrottle?.admit(method, resourcePath) === 'throttled') return httpApiError('throttled', requestId);
+        return invokeV2(publicRoute.group, httpApiPublicEvent(httpFacts, body));
+      }
+      const identitySource = [accountKey.join(','), userKey.join(','), request.sourceIp];
+      const authorization = await authorize(() => options.authorizer(httpApiAuthorizerEvent(httpFacts, methodArn, identitySource)), cacheKey);
+      if (!authorization.ok) return httpApiError(authorization.response, requestId);
+      const refusal = policyRefusal(authorization.policy, methodArn);
+      if (refusal !== undefined) return httpApiError(refusal, requestId);
+      // No usage plans on HTTP API: nothing stands between the policy and the integration.
+      const event = httpApiAuthorizedEvent(httpFacts, body, authorization.policy.context);
+      if (target.kind === 'team') {
+        return invokeTeam(target.route, { flavor: 'http', event, method, pathParameters, authorizerContext: authorization.policy.context }, facts);
+      }
+      return invokeV2(target.route.group, event);
+    }
 
     const { queryStringParameters, multiValueQueryStringParameters } = queryMaps(request.query);
-    const methodArn = `${apiArn}/${stage}/${method}/${request.path.replace(/^\//, '')}`;
     const requestContextBase = {
       accountId: LOCAL_AWS_ACCOUNT_ID,
       apiId: API_ID,
@@ -192,36 +255,32 @@ export function createGateway(options: GatewayOptions): Gateway {
       multiValueQueryStringParameters,
       stageVariables: null,
     };
+    const restHandlers = options.handlers;
+    const invoke = async (group: FunctionGroup, event: APIGatewayProxyEvent): Promise<GatewayResponse> => {
+      try {
+        return proxyResponse(await restHandlers[group](event, lambdaContext(group, requestId, startedAt)), requestId);
+      } catch {
+        // A function error: API Gateway hides it behind a 502 (the handler has logged it).
+        return gatewayError('integration-failure', requestId);
+      }
+    };
 
     // A route without an authorizer: no keys, no policy, no authorizer context, as in API Gateway.
     if (publicRoute !== undefined) {
       // Its own throttle, for every caller together: over it, API Gateway's 429 and no invocation.
       if (options.publicRouteThrottle?.admit(method, resourcePath) === 'throttled') return gatewayError('throttled', requestId);
-      return invoke(publicRoute.group, { ...common, body, isBase64Encoded: false, requestContext: { ...requestContextBase, authorizer: null } }, requestId, startedAt);
+      return invoke(publicRoute.group, { ...common, body, isBase64Encoded: false, requestContext: { ...requestContextBase, authorizer: null } });
     }
 
+    const authorizer = options.authorizer;
     const authorization = await authorize(
-      () => ({ type: 'REQUEST', methodArn, ...common, requestContext: { ...requestContextBase, authorizer: undefined } }),
-      // The switch routes have an authorizer, and so a cache, of their own (shared/authorization/api-switch.ts).
-      (target.kind === 'management' && isApiSwitchRoute(target.route) ? 'api-switch:' : '') + LocalAuthorizerCache.key(accountKey, userKey, request.sourceIp),
+      () => authorizer({ type: 'REQUEST', methodArn, ...common, requestContext: { ...requestContextBase, authorizer: undefined } }),
+      cacheKey,
     );
     if (!authorization.ok) return gatewayError(authorization.response, requestId);
     const { policy } = authorization;
-
-    let evaluation: ReturnType<typeof evaluatePolicy>;
-    try {
-      evaluation = evaluatePolicy(policy.policyDocument, methodArn);
-    } catch {
-      return gatewayError('authorizer-failure', requestId);
-    }
-    switch (evaluation) {
-      case 'explicit-deny':
-        return gatewayError('explicit-deny', requestId);
-      case 'implicit-deny':
-        return gatewayError('implicit-deny', requestId);
-      case 'allow':
-        break;
-    }
+    const refusal = policyRefusal(policy, methodArn);
+    if (refusal !== undefined) return gatewayError(refusal, requestId);
     const verdict = options.limiter?.admit(policy.context) ?? 'allow';
     if (verdict !== 'allow') return gatewayError(verdict, requestId);
 
@@ -235,26 +294,70 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     };
     if (target.kind === 'team') {
-      const { downstream } = options;
-      if (downstream === undefined) return gatewayError('integration-failure', requestId);
-      try {
-        return await downstream.invoke(target.route, event, request, lambdaContext('downstream', requestId, startedAt));
-      } catch {
-        return gatewayError('integration-failure', requestId);
-      }
+      return invokeTeam(target.route, { flavor: 'rest', event, method, pathParameters, authorizerContext: policy.context }, facts);
     }
-    return invoke(target.route.group, event, requestId, startedAt);
+    return invoke(target.route.group, event);
   }
 
-  async function invoke(group: FunctionGroup, event: APIGatewayProxyEvent, requestId: string, startedAt: number): Promise<GatewayResponse> {
+  async function invokeTeam(route: ResolvedDownstreamRoute, call: DownstreamCall, facts: RequestFacts): Promise<GatewayResponse> {
+    const { downstream } = options;
+    if (downstream === undefined) return error('integration-failure', facts.requestId);
     try {
-      const result = await options.handlers[group](event, lambdaContext(group, requestId, startedAt));
-      return proxyResponse(result, requestId);
+      return await downstream.invoke(route, call, facts.request, lambdaContext('downstream', facts.requestId, facts.startedAt));
     } catch {
-      // A function error: API Gateway hides it behind a 502 (the handler has logged it).
-      return gatewayError('integration-failure', requestId);
+      return error('integration-failure', facts.requestId);
     }
   }
 
   return { stage, maxBodyBytes, handle };
+}
+
+/** What one request is once routed, for either flavor's events. */
+interface RequestFacts {
+  readonly request: GatewayRequest;
+  readonly requestId: string;
+  readonly startedAt: number;
+  readonly body: string | null;
+  readonly method: string;
+  readonly target: GatewayTarget;
+  readonly pathParameters: Record<string, string> | null;
+  readonly headers: Record<string, string>;
+  readonly multiValueHeaders: Record<string, string[]>;
+  readonly methodArn: string;
+  readonly stage: string;
+}
+
+function httpApiFacts(facts: RequestFacts): HttpApiRequestFacts {
+  return {
+    awsAccountId: LOCAL_AWS_ACCOUNT_ID,
+    apiId: API_ID,
+    stage: facts.stage,
+    requestId: facts.requestId,
+    startedAt: facts.startedAt,
+    method: facts.method,
+    path: facts.request.path,
+    routePath: facts.target.path,
+    pathParameters: facts.pathParameters,
+    query: facts.request.query,
+    headers: facts.request.headers,
+    sourceIp: facts.request.sourceIp,
+  };
+}
+
+/** The policy's verdict on the route, as either flavor evaluates it; a policy it cannot read is the authorizer's fault. */
+function policyRefusal(policy: CachedPolicy, arn: string): GatewayErrorKind | undefined {
+  let evaluation: ReturnType<typeof evaluatePolicy>;
+  try {
+    evaluation = evaluatePolicy(policy.policyDocument, arn);
+  } catch {
+    return 'authorizer-failure';
+  }
+  switch (evaluation) {
+    case 'explicit-deny':
+      return 'explicit-deny';
+    case 'implicit-deny':
+      return 'implicit-deny';
+    case 'allow':
+      return undefined;
+  }
 }

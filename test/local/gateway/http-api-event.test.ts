@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import {
+  clfTime,
+  httpApiAuthorizedEvent,
+  httpApiAuthorizerEvent,
+  httpApiHeaders,
+  httpApiPublicEvent,
+  httpApiQuery,
+  type HttpApiRequestFacts,
+} from '#local/gateway/http-api-event.ts';
+
+/**
+ * The `http` flavor's events against the shapes AWS documents for payload format 2.0: the
+ * Lambda authorizer's event (http-api-lambda-authorizer.html) and the Lambda integration's
+ * (http-api-develop-integrations-lambda.html). The samples below are the documented ones, less
+ * the mutual-TLS `authentication` block (the local gateway has no client certificates).
+ */
+
+const DOCUMENTED_AUTHORIZER_EVENT = {
+  version: '2.0',
+  type: 'REQUEST',
+  routeArn: 'arn:aws:execute-api:us-east-1:123456789012:abcdef123/test/GET/request',
+  identitySource: ['user1', '123'],
+  routeKey: '$default',
+  rawPath: '/my/path',
+  rawQueryString: 'parameter1=value1&parameter1=value2&parameter2=value',
+  cookies: ['cookie1', 'cookie2'],
+  headers: { header1: 'value1', header2: 'value2' },
+  queryStringParameters: { parameter1: 'value1,value2', parameter2: 'value' },
+  requestContext: {
+    accountId: '123456789012',
+    apiId: 'api-id',
+    domainName: 'id.execute-api.us-east-1.amazonaws.com',
+    domainPrefix: 'id',
+    http: { method: 'POST', path: '/my/path', protocol: 'HTTP/1.1', sourceIp: 'IP', userAgent: 'agent' },
+    requestId: 'id',
+    routeKey: '$default',
+    stage: '$default',
+    time: '12/Mar/2020:19:03:58 +0000',
+    timeEpoch: 1583348638390,
+  },
+  pathParameters: { parameter1: 'value1' },
+  stageVariables: { stageVariable1: 'value1', stageVariable2: 'value2' },
+};
+
+const DOCUMENTED_PROXY_EVENT = {
+  version: '2.0',
+  routeKey: '$default',
+  rawPath: '/my/path',
+  rawQueryString: 'parameter1=value1&parameter1=value2&parameter2=value',
+  cookies: ['cookie1', 'cookie2'],
+  headers: { header1: 'value1', header2: 'value1,value2' },
+  queryStringParameters: { parameter1: 'value1,value2', parameter2: 'value' },
+  requestContext: {
+    accountId: '123456789012',
+    apiId: 'api-id',
+    authorizer: { jwt: { claims: { claim1: 'value1' }, scopes: ['scope1'] } },
+    domainName: 'id.execute-api.us-east-1.amazonaws.com',
+    domainPrefix: 'id',
+    http: { method: 'POST', path: '/my/path', protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'agent' },
+    requestId: 'id',
+    routeKey: '$default',
+    stage: '$default',
+    time: '12/Mar/2020:19:03:58 +0000',
+    timeEpoch: 1583348638390,
+  },
+  body: 'Hello from Lambda',
+  pathParameters: { parameter1: 'value1' },
+  isBase64Encoded: false,
+  stageVariables: { stageVariable1: 'value1', stageVariable2: 'value2' },
+};
+
+/** Every key path of a value (`requestContext.http.sourceIp`), arrays and records of values taken as leaves. */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.entries(value).flatMap(([key, child]) => {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    const isRecordOfValues = ['headers', 'queryStringParameters', 'pathParameters', 'stageVariables', 'lambda', 'jwt'].includes(key);
+    return isRecordOfValues ? [path] : [path, ...keyPaths(child, path)];
+  });
+}
+
+function typesOf(value: unknown): Record<string, string> {
+  const types: Record<string, string> = {};
+  for (const path of keyPaths(value)) {
+    const leaf = path.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown>)[key], value);
+    types[path] = Array.isArray(leaf) ? 'array' : typeof leaf;
+  }
+  return types;
+}
+
+const FACTS: HttpApiRequestFacts = {
+  awsAccountId: '000000000000',
+  apiId: 'local',
+  stage: 'local',
+  requestId: 'req-1',
+  startedAt: Date.UTC(2026, 11, 6, 12, 3, 58),
+  method: 'POST',
+  path: '/v1/api-keys/key-1/cidr-allow-list',
+  routePath: '/v1/api-keys/{keyId}/cidr-allow-list',
+  pathParameters: { keyId: 'key-1' },
+  query: 'parameter1=value1&parameter1=value2&parameter2=value',
+  headers: { Host: 'localhost:3000', 'User-Agent': 'curl/8', 'x-api-key': 'acct', 'x-api-secret-key': 'user', Cookie: 'cookie1; cookie2' },
+  sourceIp: '127.0.0.1',
+};
+
+/** What the local gateway leaves out, and why: no stage variables, no mutual TLS. */
+const NOT_EMULATED = new Set(['stageVariables']);
+
+describe("the authorizer's event", () => {
+  it('has every field of the documented 2.0 sample, with the same types, and no other', () => {
+    const built = httpApiAuthorizerEvent(FACTS, 'arn:aws:execute-api:local:000000000000:local/local/POST/v1/api-keys/key-1/cidr-allow-list', ['acct', 'user', '127.0.0.1']);
+
+    const expected = Object.fromEntries(Object.entries(typesOf(DOCUMENTED_AUTHORIZER_EVENT)).filter(([path]) => !NOT_EMULATED.has(path)));
+    expect(typesOf(built)).toEqual(expected);
+  });
+
+  it('carries cookies as an (empty) array even when none were sent, as the authorizer event type declares', () => {
+    const built = httpApiAuthorizerEvent({ ...FACTS, headers: { 'x-api-key': 'a', 'x-api-secret-key': 'u' } }, 'arn:aws:execute-api:local:0:local/local/GET/v1/whoami', ['a', 'u', '127.0.0.1']);
+
+    expect(built.cookies).toEqual([]);
+  });
+});
+
+describe("the Lambda integration's event", () => {
+  it('has every field of the documented 2.0 sample, the Lambda authorizer in place of the JWT one', () => {
+    const built = httpApiAuthorizedEvent(FACTS, 'Hello from Lambda', { accountId: 'a' });
+
+    const documented = typesOf(DOCUMENTED_PROXY_EVENT);
+    delete documented['requestContext.authorizer.jwt'];
+    documented['requestContext.authorizer.lambda'] = 'object';
+    const expected = Object.fromEntries(Object.entries(documented).filter(([path]) => !NOT_EMULATED.has(path)));
+    expect(typesOf(built)).toEqual(expected);
+  });
+
+  it('has no authorizer and no body where there is none', () => {
+    const built = httpApiPublicEvent({ ...FACTS, pathParameters: null, query: undefined, headers: {} }, null);
+
+    expect(built.requestContext).not.toHaveProperty('authorizer');
+    expect(built).not.toHaveProperty('body');
+    expect(built).not.toHaveProperty('pathParameters');
+    expect(built).not.toHaveProperty('queryStringParameters');
+    expect(built).not.toHaveProperty('cookies');
+    expect(built.rawQueryString).toBe('');
+  });
+});
+
+describe('the parts', () => {
+  it('lower-cases header names and joins repeated ones with commas, as the documented sample shows', () => {
+    const { headers } = httpApiHeaders({ Header2: ['value1', 'value2'], 'X-Api-Key': 'k' });
+
+    expect(headers).toEqual({ header2: 'value1,value2', 'x-api-key': 'k' });
+  });
+
+  it('keeps a header named like an Object.prototype member as data', () => {
+    const { headers } = httpApiHeaders(JSON.parse('{"__proto__":"p","constructor":"c"}') as Record<string, string>);
+
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(Object.entries(headers)).toEqual([
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+    ]);
+  });
+
+  it('decodes query parameters and joins repeated ones with commas, keeping the raw string as sent', () => {
+    expect(httpApiQuery('a=1&a=2&b=%20x')).toEqual({ rawQueryString: 'a=1&a=2&b=%20x', queryStringParameters: { a: '1,2', b: ' x' } });
+    expect(httpApiQuery(undefined)).toEqual({ rawQueryString: '', queryStringParameters: undefined });
+  });
+
+  it('writes the request time in the documented form', () => {
+    expect(clfTime(Date.UTC(2020, 2, 12, 19, 3, 58))).toBe('12/Mar/2020:19:03:58 +0000');
+  });
+});
