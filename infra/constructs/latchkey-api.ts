@@ -100,6 +100,12 @@ export interface LatchkeyApiProps {
   readonly waf?: boolean;
   /** Requests per source address per 5 minutes before WAF blocks it. @default 2000 */
   readonly wafRateLimit?: number;
+  /**
+   * Where the leaked-keys function reads the public keys that sign GitHub's secret scanning
+   * alerts (`LATCHKEY_GITHUB_KEYS_URL`), e.g. a list of your own to sign test alerts; an https URL.
+   * @default GitHub's own, https://api.github.com/meta/public_keys/secret_scanning
+   */
+  readonly githubKeysUrl?: string;
 }
 
 /**
@@ -171,6 +177,7 @@ export class LatchkeyApi extends Construct {
       defaultPlan: props.defaultPlan ?? DEFAULT_PLAN,
       logRetention,
       logRemovalPolicy,
+      githubKeysUrl: props.githubKeysUrl,
     });
     this.authorizerFunction = functions.authorizerFunction;
     const groupFunctions = functions.groupFunctions;

@@ -4,6 +4,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '#shared/adapters/environment.ts';
+import { GITHUB_KEYS_URL_ENV } from '#shared/adapters/github-keys.ts';
 import { routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/http/routes.ts';
@@ -31,6 +32,8 @@ export interface LatchkeyFunctionsProps {
   readonly defaultPlan: Plan;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** Where the leaked-keys function reads GitHub's secret scanning keys (LatchkeyApiProps.githubKeysUrl); absent, GitHub's own. */
+  readonly githubKeysUrl?: string | undefined;
 }
 
 /** What both front doors (REST and HTTP API) put behind their routes. */
@@ -89,7 +92,7 @@ export function addLatchkeyFunctions(scope: Construct, props: LatchkeyFunctionsP
       description: `Latchkey ${group} routes`,
       memorySize: 512,
       timeout: Duration.seconds(10),
-      environment,
+      environment: group === 'leaked-keys' ? { ...environment, ...githubKeysEnvironment(props.githubKeysUrl) } : environment,
       logRetention,
       logRemovalPolicy,
       ...(group === 'whoami' || group === 'api-keys' ? { bundledDirectory: permissionCatalog } : {}),
@@ -111,6 +114,23 @@ export function addLatchkeyFunctions(scope: Construct, props: LatchkeyFunctionsP
     logRemovalPolicy,
   });
   return { authorizerFunction, groupFunctions, revocationFlusher, tableSignals };
+}
+
+/**
+ * LATCHKEY_GITHUB_KEYS_URL for the leaked-keys function, only when a URL is given (the function
+ * reads GitHub's own list otherwise). An https URL: the keys it serves decide which alerts are
+ * believed, so a bad value stops synthesis, naming the prop.
+ */
+function githubKeysEnvironment(url: string | undefined): Record<string, string> {
+  if (url === undefined) return {};
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== 'https:') throw new Error(`githubKeysUrl must be an https URL, got '${url}'`);
+  return { [GITHUB_KEYS_URL_ENV]: url };
 }
 
 /** Construct ids are part of the contract (they name the logical ids): `Fn` + the group in PascalCase. */

@@ -25,7 +25,8 @@ type PassedApiProps =
   | 'publicRouteBurstLimit'
   | 'defaultPlan'
   | 'waf'
-  | 'wafRateLimit';
+  | 'wafRateLimit'
+  | 'githubKeysUrl';
 
 export interface LatchkeyProps extends Pick<LatchkeyApiProps, PassedApiProps> {
   /**

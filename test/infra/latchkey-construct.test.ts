@@ -46,6 +46,23 @@ describe('Latchkey construct settings', () => {
     }
   });
 
+  it("hands githubKeysUrl to the leaked-keys function alone as LATCHKEY_GITHUB_KEYS_URL, leaves GitHub's own list by default, and refuses a URL that is not https", () => {
+    const withUrl = 'https://keys.example.com/secret_scanning';
+    /** Each function's description and its LATCHKEY_GITHUB_KEYS_URL, if it has one. */
+    const keysUrls = (template: Template): Record<string, unknown> =>
+      Object.fromEntries(
+        Object.values(template.findResources('AWS::Lambda::Function') as Record<string, CfnResource>)
+          .map((fn): [string, unknown] => [String(fn.Properties.Description), (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables?.LATCHKEY_GITHUB_KEYS_URL])
+          .filter(([, url]) => url !== undefined),
+      );
+
+    expect(keysUrls(synth({ githubKeysUrl: withUrl }))).toEqual({ 'Latchkey leaked-keys routes': withUrl });
+    expect(keysUrls(synth({}))).toEqual({});
+    for (const bad of ['http://keys.example.com/list', 'keys.example.com']) {
+      expect(() => synth({ githubKeysUrl: bad })).toThrow(/githubKeysUrl must be an https URL/);
+    }
+  });
+
   it('takes the default plan and the WAF rate limit', () => {
     const template = synth({ defaultPlan: { rateLimit: 7, burstLimit: 14, quota: { limit: 1000, period: 'DAY' } }, wafRateLimit: 500 });
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
