@@ -83,7 +83,7 @@ export interface HttpApiRequestFacts {
   readonly requestId: string;
   readonly startedAt: number;
   readonly method: string;
-  /** The path as sent (the route's stage is not part of it, as behind a custom domain or on `$default`). */
+  /** The path as sent, below the stage (the route matched it). */
   readonly path: string;
   /** The matched route's template, e.g. `/v1/api-keys/{keyId}`. */
   readonly routePath: string;
@@ -92,6 +92,14 @@ export interface HttpApiRequestFacts {
   readonly headers: RawHeaders;
   /** The TCP peer: the only source of `sourceIp`. */
   readonly sourceIp: string;
+}
+
+/**
+ * The path as HTTP API reports it in `rawPath` and `requestContext.http.path`: a named stage's
+ * segment first (`/local/v1/whoami`, as on the stage's invoke URL); the `$default` stage has none.
+ */
+export function stagedPath(stage: string, path: string): string {
+  return stage === '$default' ? path : `/${stage}${path}`;
 }
 
 function requestContext(facts: HttpApiRequestFacts, headers: Record<string, string>): APIGatewayEventRequestContextV2 {
@@ -103,7 +111,7 @@ function requestContext(facts: HttpApiRequestFacts, headers: Record<string, stri
     domainPrefix: domainName.split('.')[0] ?? domainName,
     http: {
       method: facts.method,
-      path: facts.path,
+      path: stagedPath(facts.stage, facts.path),
       protocol: 'HTTP/1.1',
       sourceIp: facts.sourceIp,
       userAgent: headers['user-agent'] ?? '',
@@ -127,7 +135,7 @@ function common(facts: HttpApiRequestFacts) {
   return {
     version: '2.0',
     routeKey: routeKey(facts),
-    rawPath: facts.path,
+    rawPath: stagedPath(facts.stage, facts.path),
     rawQueryString,
     ...(cookies === undefined ? {} : { cookies }),
     headers,

@@ -178,12 +178,12 @@ describe('payload format 2.0', () => {
       routeArn: 'arn:aws:execute-api:local:000000000000:local/local/GET/v1/api-keys/key-1',
       identitySource: ['acct', 'user', '127.0.0.2'],
       routeKey: 'GET /v1/api-keys/{keyId}',
-      rawPath: '/v1/api-keys/key-1',
+      rawPath: '/local/v1/api-keys/key-1',
       rawQueryString: 'a=1&a=2',
       headers: { 'x-api-key': 'acct', 'x-api-secret-key': 'user', 'user-agent': 'curl/8' },
       queryStringParameters: { a: '1,2' },
       pathParameters: { keyId: 'key-1' },
-      requestContext: { http: { method: 'GET', path: '/v1/api-keys/key-1', sourceIp: '127.0.0.2', userAgent: 'curl/8' }, routeKey: 'GET /v1/api-keys/{keyId}', stage: 'local' },
+      requestContext: { http: { method: 'GET', path: '/local/v1/api-keys/key-1', sourceIp: '127.0.0.2', userAgent: 'curl/8' }, routeKey: 'GET /v1/api-keys/{keyId}', stage: 'local' },
     });
     expect(event).not.toHaveProperty('methodArn');
     expect(event).not.toHaveProperty('multiValueHeaders');
@@ -210,7 +210,7 @@ describe('payload format 2.0', () => {
     expect(event).toMatchObject({
       version: '2.0',
       routeKey: 'PUT /v1/api-keys/{keyId}/cidr-allow-list/{ruleId}',
-      rawPath: '/v1/api-keys/key-1/cidr-allow-list/rule%201',
+      rawPath: '/local/v1/api-keys/key-1/cidr-allow-list/rule%201',
       pathParameters: { keyId: 'key-1', ruleId: 'rule 1' },
       body: '{"cidr":"10.0.0.0/8"}',
       isBase64Encoded: false,

@@ -146,6 +146,11 @@ describe("the Lambda integration's event", () => {
 });
 
 describe('the parts', () => {
+  it("puts a named stage's segment in front of the path, as HTTP API does, and nothing for $default", () => {
+    expect(httpApiPublicEvent({ ...FACTS, stage: 'prod' }, null)).toMatchObject({ rawPath: '/prod/v1/api-keys/key-1/cidr-allow-list', requestContext: { http: { path: '/prod/v1/api-keys/key-1/cidr-allow-list' } } });
+    expect(httpApiPublicEvent({ ...FACTS, stage: '$default' }, null)).toMatchObject({ rawPath: '/v1/api-keys/key-1/cidr-allow-list', requestContext: { stage: '$default' } });
+  });
+
   it('lower-cases header names and joins repeated ones with commas, as the documented sample shows', () => {
     const { headers } = httpApiHeaders({ Header2: ['value1', 'value2'], 'X-Api-Key': 'k' });
 
