@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnElement } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leakRecordItem } from '#shared/adapters/dynamodb/items.ts';
 import { routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
 import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
 import { FUNCTION_GROUPS, ROUTES, type FunctionGroup, isPublicRoute } from '#shared/http/routes.ts';
@@ -300,6 +301,15 @@ describe('API stack (defaults)', () => {
         ]),
         ...readPepper(),
       ]);
+    });
+
+    it('let the leaked-keys function put a leak record: its every attribute is among the put attributes', () => {
+      const record = leakRecordItem('A0000000000000001', { valueHash: 'ab'.repeat(32), until: '2030-01-01T00:00:00.000Z' });
+      const put = dataStatements('leaked-keys').find((statement) => statement.Action === 'dynamodb:PutItem');
+      const condition = put?.Condition as { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': string[] } } | undefined;
+
+      expect(Object.keys(record).sort()).toEqual(['expiresAt', 'pk', 'sk']);
+      expect(condition?.['ForAllValues:StringEquals']['dynamodb:Attributes']).toEqual(expect.arrayContaining(Object.keys(record)));
     });
 
     it('leave the pepper partition to the pepper set-up: no route function may write outside the account partitions', () => {
