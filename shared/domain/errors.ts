@@ -68,3 +68,16 @@ export class StalePrincipalError extends Error {
     this.name = 'StalePrincipalError';
   }
 }
+
+/** A key's permissions name one its holder's role does not grant: a restriction can only narrow. */
+export class PermissionNotGrantedError extends Error {
+  readonly role: string;
+  readonly permission: string;
+
+  constructor(role: string, permission: string, options?: ErrorOptions) {
+    super(`a user with role '${role}' is not granted '${permission}', so no key of theirs may be restricted to it`, options);
+    this.name = 'PermissionNotGrantedError';
+    this.role = role;
+    this.permission = permission;
+  }
+}
