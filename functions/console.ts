@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { consoleResponse, contentTypeOf, type ConsoleAsset, type ConsoleAssets } from './commons/console-site.ts';
+import { type ProxyEvent, proxyEventV1Of } from './commons/proxy-event.ts';
 
 /**
  * Serves the console's built assets (`GET /`, `GET /console`, `GET /console/{asset}`): public
@@ -10,7 +11,8 @@ import { consoleResponse, contentTypeOf, type ConsoleAsset, type ConsoleAssets }
  * (infra/constructs/console-site.ts puts them in `console/`).
  */
 
-export type ConsoleHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+/** Either payload (REST's 1.0, HTTP API's 2.0, read as 1.0 by ./commons/proxy-event.ts). */
+export type ConsoleHandler = (event: ProxyEvent) => Promise<APIGatewayProxyResult>;
 
 export function loadAssets(directory: string): ConsoleAssets {
   const assets = new Map<string, ConsoleAsset>();
@@ -28,7 +30,8 @@ function basePathOf(event: APIGatewayProxyEvent): string {
 }
 
 export function createConsoleHandler(assets: ConsoleAssets): ConsoleHandler {
-  return (event) => {
+  return (given) => {
+    const event = proxyEventV1Of(given);
     const response = consoleResponse(assets, event.httpMethod, event.path, basePathOf(event));
     if (response === undefined) {
       return Promise.resolve({ statusCode: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'Not found' });

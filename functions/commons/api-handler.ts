@@ -12,9 +12,11 @@ import { type PresentedSecrets, isSecretTag } from '#shared/domain/secret-tags.t
 import type { Principal } from '#shared/domain/model.ts';
 import { type FunctionGroup, type OperationId, type OperationIdOf, type Route, findRoute, routesOfGroup } from '#shared/http/routes.ts';
 import type { HandlerDeps, OperationGroup, OperationRequest } from './operations.ts';
+import { type ProxyEvent, proxyEventV1Of } from './proxy-event.ts';
 import { FAULT_DETAIL, type FieldError, HttpProblemError, problemFor, problemResponse, unauthorizedResponse } from './problems.ts';
 
-export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+/** Takes either payload (REST's 1.0, HTTP API's 2.0) and answers `{statusCode, headers, body}`, valid for both. */
+export type ApiHandler = (event: ProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /** `lastUsedAt` is written at most this often per key and container: it is informative, not an audit trail. */
 export const KEY_USE_INTERVAL_MS = 60_000;
@@ -38,7 +40,7 @@ const PATH_RESOURCES: Readonly<Record<string, string>> = { userId: 'user', keyId
  */
 export function createGroupHandler<G extends FunctionGroup, D extends HandlerDeps>(group: OperationGroup<G, D>, deps: D): ApiHandler {
   const routes = routesOfGroup(group.group);
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpHeaderNormalizer())
     .use(requestLog(deps))
     .use(keyUseRecording(deps))
@@ -80,6 +82,8 @@ export function createGroupHandler<G extends FunctionGroup, D extends HandlerDep
       // A response that does not match its schema is a fault, not something to send.
       return { statusCode: route.status, headers: { ...JSON_HEADERS }, body: JSON.stringify(schemas.response.parse(result)) };
     });
+  // HTTP API's payload 2.0 is read as REST's 1.0 (./proxy-event.ts): one shape for every step above.
+  return (event, context) => handler(proxyEventV1Of(event), context);
 }
 
 /**

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleHandler, loadAssets, type ConsoleHandler } from '#functions/console.ts';
+import type { ProxyEventV2 } from '#functions/commons/proxy-event.ts';
 import { buildConsole, writeConsole } from '#infra/console/build.ts';
 
 /** The deployed console function, on the events API Gateway sends to it (stage `prod` on the default endpoint). */
@@ -69,5 +70,37 @@ describe('console function', () => {
     for (const path of ['/console/nothing.js', '/console/..%2Fconsole.mjs', '/console/../index.mjs', '/v1/whoami']) {
       expect((await handler(event(path))).statusCode, path).toBe(404);
     }
+  });
+});
+
+describe('console function on HTTP API payload 2.0', () => {
+  function eventV2(rawPath: string, stage: string): ProxyEventV2 {
+    return {
+      version: '2.0',
+      routeKey: 'GET /console',
+      rawPath,
+      rawQueryString: '',
+      headers: {},
+      isBase64Encoded: false,
+      requestContext: { stage, http: { method: 'GET', path: rawPath, sourceIp: '203.0.113.7', protocol: 'HTTP/1.1', userAgent: 'vitest' } },
+    } as unknown as ProxyEventV2;
+  }
+
+  it('redirects / to the console at the root on the $default stage, and under a named stage\'s segment', async () => {
+    // Act
+    const onDefault = await handler(eventV2('/', '$default'));
+    const onNamed = await handler(eventV2('/prod/', 'prod'));
+
+    // Assess
+    expect(onDefault.headers?.location).toBe('/console');
+    expect(onNamed.headers?.location).toBe('/prod/console');
+  });
+
+  it('serves the page on either stage', async () => {
+    // Act
+    const pages = [await handler(eventV2('/console', '$default')), await handler(eventV2('/prod/console', 'prod'))];
+
+    // Assess
+    for (const page of pages) expect(page.statusCode).toBe(200);
   });
 });
