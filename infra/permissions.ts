@@ -102,7 +102,8 @@ export const USER_UPDATE_ATTRIBUTES = [
 
 /**
  * What the api-keys function puts: a new key (items.ts keyItem as issueUserKey makes it: no
- * allow list yet, no previous secret), its name reservation (keyNameItem) and audit events.
+ * allow list yet, no previous secret), its name reservation (keyNameItem) and audit events
+ * (a key's `permissions` on both: the key's restriction, and the list its events record).
  */
 export const API_KEY_PUT_ATTRIBUTES = [
   ...EVENT_ATTRIBUTES,
@@ -119,6 +120,7 @@ export const API_KEY_PUT_ATTRIBUTES = [
   'keyExpiresAt',
   'createdByUserId',
   'createdByKeyId',
+  'permissions',
   'rev',
   'keyId',
 ] as const;
@@ -126,7 +128,8 @@ export const API_KEY_PUT_ATTRIBUTES = [
 /**
  * What the api-keys function updates: a holder's key list, count and revision (a key created,
  * deleted, or removed by TTL and forgotten), a rolled key's digest and the secret it replaced,
- * and the key-use stamp. Never a role, an allow list or anything of the account item.
+ * a key's permissions, and the key-use stamp. Never a role, an allow list or anything of the
+ * account item.
  */
 export const API_KEY_UPDATE_ATTRIBUTES = [
   TABLE_KEYS.partitionKey,
@@ -134,6 +137,7 @@ export const API_KEY_UPDATE_ATTRIBUTES = [
   'keyIds',
   'keyCount',
   'rev',
+  'permissions',
   'secretHash',
   'pepperVersion',
   'secretTag',

@@ -4,6 +4,7 @@ import {
   ConflictError,
   LimitExceededError,
   NotFoundError,
+  PermissionNotGrantedError,
   RoleCannotHoldKeysError,
   StalePrincipalError,
   ValidationError,
@@ -28,6 +29,7 @@ export const PROBLEM_KINDS = {
   'content-too-large': { status: 413, title: 'Content too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'role-cannot-hold-keys': { status: 422, title: 'Role cannot hold API keys' },
+  'permission-not-granted': { status: 422, title: "Permission not granted by the holder's role" },
   internal: { status: 500, title: 'Internal server error' },
 } as const;
 export type ProblemKind = keyof typeof PROBLEM_KINDS;
@@ -68,6 +70,9 @@ export function problemFor(error: unknown): { kind: ProblemKind; detail: string;
   if (error instanceof LimitExceededError) return { kind: 'limit-exceeded', detail: error.message };
   if (error instanceof ConflictError) return { kind: 'conflict', detail: error.message };
   if (error instanceof RoleCannotHoldKeysError) return { kind: 'role-cannot-hold-keys', detail: error.message };
+  if (error instanceof PermissionNotGrantedError) {
+    return { kind: 'permission-not-granted', detail: error.message, errors: [{ field: 'permissions', rule: 'granted-by-role', message: error.message }] };
+  }
   if (error instanceof StalePrincipalError) return { kind: 'unauthorized', detail: error.message };
   return undefined;
 }

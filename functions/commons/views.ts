@@ -1,5 +1,5 @@
 import type { CidrRule } from '#shared/domain/cidr.ts';
-import type { Account, ApiKey, AuditEvent, User } from '#shared/domain/model.ts';
+import type { Account, ApiKey, AuditEvent, AuditedPermissions, User } from '#shared/domain/model.ts';
 import type { ResponseOf } from '#shared/http/schemas.ts';
 
 // Views name every field they show, so nothing stored (digests, ciphertexts, role copies,
@@ -34,6 +34,7 @@ export function apiKeyView(key: ApiKey): ResponseOf<'getApiKey'> {
     cidrAllowList: key.cidrAllowList.map(cidrRuleView),
     expiresAt: key.expiresAt ?? null,
     createdBy: { userId: key.createdBy.userId, keyId: key.createdBy.keyId },
+    permissions: key.permissions === undefined || key.permissions === null ? null : [...key.permissions],
   };
 }
 
@@ -45,5 +46,11 @@ export function auditEventView(event: AuditEvent): ResponseOf<'listEvents'>['ite
     actor: { userId: event.actor.userId, keyId: event.actor.keyId },
     target: event.target,
     sourceIp: event.sourceIp,
+    ...(event.permissions === undefined ? {} : { permissions: auditedPermissionsView(event.permissions) }),
   };
+}
+
+function auditedPermissionsView(permissions: AuditedPermissions): { before?: string[] | null; after: string[] | null } {
+  const list = (value: readonly string[] | null): string[] | null => (value === null ? null : [...value]);
+  return permissions.before === undefined ? { after: list(permissions.after) } : { before: list(permissions.before), after: list(permissions.after) };
 }

@@ -3,13 +3,13 @@ import type { ApiDeps } from '#shared/ports/deps.ts';
 import type { KeyLifecycleStore } from '#shared/ports/key-lifecycle-store.ts';
 import type { KeyStore } from '#shared/ports/key-store.ts';
 import type { UserStore } from '#shared/ports/user-store.ts';
-import { createApiKey, deleteApiKey, getApiKey, listApiKeys } from '#shared/services/api-keys.ts';
+import { createApiKey, deleteApiKey, getApiKey, listApiKeys, updateApiKeyPermissions } from '#shared/services/api-keys.ts';
 import { rollApiKey } from '#shared/services/key-rolls.ts';
 import type { OperationGroup } from '../commons/operations.ts';
 import { apiKeyView } from '../commons/views.ts';
 
 /** Issuing and rolling digest new secrets: the peppers (KMS), besides the table. */
-export type ApiKeysDeps = Pick<ApiDeps, 'now' | 'peppers' | 'limits' | 'authorizerCache' | 'logger'> & {
+export type ApiKeysDeps = Pick<ApiDeps, 'now' | 'peppers' | 'limits' | 'authorizerCache' | 'logger' | 'permissionCatalog'> & {
   readonly store: KeyStore & Pick<UserStore, 'getUser'> & Pick<KeyLifecycleStore, 'rollKey'>;
 };
 
@@ -34,5 +34,7 @@ export const API_KEYS_OPERATIONS: OperationGroup<'api-keys', ApiKeysDeps> = {
       const rolled = await rollApiKey(deps, principal.accountId, params.keyId, body.gracePeriodSeconds, actor);
       return { ...apiKeyView(rolled.key), secret: rolled.secret, previousSecretExpiresAt: rolled.previousSecretExpiresAt };
     },
+    updateApiKey: async (deps, { principal, actor, params, body }) =>
+      apiKeyView(await updateApiKeyPermissions(deps, principal.accountId, params.keyId, body.permissions, actor)),
   },
 };

@@ -14,6 +14,7 @@ import { createPepperProvider } from '#shared/authorization/peppers.ts';
 import type { Limits } from '#shared/ports/limits.ts';
 import type { Secrets } from '#shared/ports/secrets.ts';
 import { FUNCTION_GROUPS, PUBLIC_ROUTE_THROTTLE, type FunctionGroup } from '#shared/http/routes.ts';
+import { buildPermissionCatalog } from '#shared/http/permission-catalog.ts';
 import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
 import { AccountLimiter, MethodThrottle, type ThrottleLimits } from '../gateway/account-limiter.ts';
 import { LOCAL_SERVICE } from './request-log.ts';
@@ -129,6 +130,8 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   const gateway = createGateway({
     authorizer: createAuthorizerHandler(authorizerDeps),
     handlers,
+    // What the deployed functions read from the file the stack bundles with them.
+    permissionCatalog: buildPermissionCatalog(options.downstream?.routes ?? []),
     authorizerCache,
     limiter: options.limitRequests === false ? undefined : limiter,
     publicRouteThrottle,

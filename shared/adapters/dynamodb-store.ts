@@ -137,6 +137,15 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     return this.#keys.deleteKey(accountId, keyId, event);
   }
 
+  setKeyPermissions(
+    accountId: string,
+    keyId: string,
+    permissions: readonly string[] | null,
+    audit: (current: { readonly key: ApiKey; readonly role: Role }) => AuditEvent,
+  ): Promise<ApiKey> {
+    return this.#keys.setKeyPermissions(accountId, keyId, permissions, audit);
+  }
+
   recordKeyUse(accountId: string, keyId: string, at: string): Promise<void> {
     return this.#keys.recordKeyUse(accountId, keyId, at);
   }

@@ -53,6 +53,11 @@ export interface ApiKey {
   readonly expiresAt?: string | null;
   /** Who issued it: the user and key that made the request, or nulls for the system (admin CLI, sign-up). */
   readonly createdBy: { readonly userId: string | null; readonly keyId: string | null };
+  /**
+   * What the key is restricted to (DESIGN 14), names of permissions its holder's role grants;
+   * null or absent: unrestricted, all of the role's.
+   */
+  readonly permissions?: readonly string[] | null;
 }
 
 /** A user key as stored: its digest, and its holder's role copied on so that one read authorizes. */
@@ -75,10 +80,20 @@ export interface AuditEvent {
   readonly target: string;
   readonly sourceIp: string | null;
   /**
+   * A key's permissions as the event set them (`api-key.create`, `api-key.update`): `after` the
+   * list it got, `before` the one it had (updates only); null = unrestricted.
+   */
+  readonly permissions?: AuditedPermissions | undefined;
+  /**
    * The secrets the actor's request was authorized with. The transaction that records the
    * event checks they are still live (adapters/dynamodb/principal-check.ts); never stored or shown.
    */
   readonly presentedSecrets?: PresentedSecrets | undefined;
+}
+
+export interface AuditedPermissions {
+  readonly before?: readonly string[] | null | undefined;
+  readonly after: readonly string[] | null;
 }
 
 /** Who is calling, as the authorizer established it and passed on in its context. */

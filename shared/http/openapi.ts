@@ -151,7 +151,7 @@ function errorResponses(): Record<string, JsonObject> {
     Conflict: problemResponse('A duplicate, the last owner, or a documented limit'),
     ContentTooLarge: problemResponse(`The body is larger than ${MAX_BODY_BYTES} bytes`),
     UnsupportedMediaType: problemResponse('The body is not sent as `application/json`'),
-    RoleCannotHoldKeys: problemResponse('The user has a role that may not hold API keys'),
+    RoleCannotHoldKeys: problemResponse("The user has a role that may not hold API keys, or that does not grant a permission the key is to be restricted to (`urn:latchkey:problem:permission-not-granted`)"),
     TooManyRequests: {
       description:
         "Over the account's plan: `{\"message\":\"Too Many Requests\"}` over its rate and burst, `{\"message\":\"Limit Exceeded\"}` over its quota (GET /v1/account/usage shows both); also the stage's own throttle, and the leak-report route's own (for all callers together)",

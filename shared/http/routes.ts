@@ -65,6 +65,8 @@ export const ROUTES = [
   { operationId: 'reportGitHubAlerts', method: 'POST', path: '/v1/leaked-keys/github', roles: NONE, group: 'leaked-keys', status: 200, mutates: true, public: true, summary: "GitHub secret scanning alerts (no keys; signed by GitHub): handled as leak reports, answered with GitHub's feedback" },
   { operationId: 'getAccountUsage', permission: 'account:read', method: 'GET', path: '/v1/account/usage', roles: OV, group: 'account', status: 200, mutates: false, summary: "The account's plan, what it has used of it this period, and its requests per day over the last 30 days" },
   { operationId: 'updateAccount', permission: 'account:write', method: 'PATCH', path: '/v1/account', roles: O, group: 'account', status: 200, mutates: true, summary: "Turn the account's API on or off" },
+  { operationId: 'updateApiKey', permission: 'api-keys:write', method: 'PATCH', path: '/v1/api-keys/{keyId}', roles: O, group: 'api-keys', status: 200, mutates: true, summary: 'Restrict a user key to a list of permissions, or lift its restriction (null)' },
+  { operationId: 'listPermissions', method: 'GET', path: '/v1/permissions', roles: OV, group: 'whoami', status: 200, mutates: false, summary: 'Every permission of this deployment: the routes that need it and the roles that grant it' },
 ] as const satisfies readonly Route[];
 
 export type OperationId = (typeof ROUTES)[number]['operationId'];

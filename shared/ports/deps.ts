@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DigestUpgrader } from '../authorization/digest-upgrades.ts';
 import type { PepperProvider } from '../authorization/peppers.ts';
+import type { PermissionCatalog } from '../domain/key-permissions.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { AuthorizerCache } from './authorizer-cache.ts';
 import type { CredentialStore } from './credentials.ts';
@@ -38,3 +39,8 @@ export interface ApiDeps {
   /** The plan of accounts that have none of their own. */
   readonly defaultPlan: Plan;
 }
+  /**
+   * Every permission of this deployment, the team's routes' included (DESIGN 14).
+   * @default the management routes' alone (shared/http/permission-catalog.ts)
+   */
+  readonly permissionCatalog?: PermissionCatalog;

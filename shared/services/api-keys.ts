@@ -1,4 +1,6 @@
 import { type Actor, auditEvent } from '../domain/audit.ts';
+import { assertRoleGrants, permissionNames, validateKeyPermissions } from '../domain/key-permissions.ts';
+import { MANAGEMENT_PERMISSION_CATALOG } from '../http/permission-catalog.ts';
 import { NotFoundError, RoleCannotHoldKeysError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
 import { formatUserKey } from '../domain/key-format.ts';
@@ -18,6 +20,8 @@ export interface NewApiKey {
   readonly userId: string;
   /** RFC 3339; absent: the key never expires. */
   readonly expiresAt?: string | undefined;
+  /** What the key is restricted to (DESIGN 14); absent: unrestricted. */
+  readonly permissions?: readonly string[] | undefined;
 }
 
 export interface CreatedApiKey {
@@ -41,20 +45,56 @@ export async function getApiKey(deps: { readonly store: Pick<KeyStore, 'getKey'>
 }
 
 export async function createApiKey(
-  deps: Pick<ApiDeps, 'peppers' | 'now' | 'limits'> & { readonly store: Pick<KeyStore, 'createKey'> & Pick<UserStore, 'getUser'> },
+  deps: Pick<ApiDeps, 'peppers' | 'now' | 'limits' | 'permissionCatalog'> & { readonly store: Pick<KeyStore, 'createKey'> & Pick<UserStore, 'getUser'> },
   accountId: string,
   input: NewApiKey,
   actor: Actor,
 ): Promise<CreatedApiKey> {
   const name = validateKeyName(input.name, 'name');
+  const permissions = validateKeyPermissions(input.permissions ?? null, knownPermissions(deps));
   const now = deps.now();
   const expiresAt = input.expiresAt === undefined ? null : validateKeyExpiry(input.expiresAt, now);
   const user = await deps.store.getUser(accountId, input.userId);
   if (user === undefined) throw new NotFoundError('user');
   if (!canHoldKeys(user.role)) throw new RoleCannotHoldKeysError(user.role);
-  const { record, secret } = issueUserKey(await deps.peppers(), user, name, now, actor, expiresAt);
-  await deps.store.createKey(record, auditEvent(accountId, actor, 'api-key.create', `api-key/${record.id}`, now), deps.limits);
+  // The store refuses the key if the role changed since (createKey), so this check holds.
+  assertRoleGrants(user.role, permissions);
+  const { record, secret } = issueUserKey(await deps.peppers(), user, name, now, actor, expiresAt, permissions);
+  const event = { ...auditEvent(accountId, actor, 'api-key.create', `api-key/${record.id}`, now), permissions: { after: permissions } };
+  await deps.store.createKey(record, event, deps.limits);
   return { key: publicApiKey(record), secret };
+}
+
+/**
+ * Restricts a key to `permissions`, or lifts its restriction (null). In effect at once both
+ * ways: a narrowing must stop what a cached Allow still lets through, and a widening must not
+ * wait for a cached Deny to lapse (the stream's flusher counts any change of the list as
+ * narrowing, and this flushes at once besides).
+ */
+export async function updateApiKeyPermissions(
+  deps: Pick<ApiDeps, 'now' | 'authorizerCache' | 'logger' | 'permissionCatalog'> & { readonly store: Pick<KeyStore, 'setKeyPermissions'> },
+  accountId: string,
+  keyId: string,
+  permissions: readonly string[] | null,
+  actor: Actor,
+): Promise<ApiKey> {
+  const wanted = validateKeyPermissions(permissions, knownPermissions(deps));
+  const now = deps.now();
+  const key = await withAuthorizerCacheFlush(deps, () =>
+    deps.store.setKeyPermissions(accountId, keyId, wanted, (current) => {
+      // A key of a role that may hold none authorizes nobody; it is not one to restrict either.
+      if (!canHoldKeys(current.role)) throw new RoleCannotHoldKeysError(current.role);
+      assertRoleGrants(current.role, wanted);
+      const before = current.key.permissions ?? null;
+      return { ...auditEvent(accountId, actor, 'api-key.update', `api-key/${keyId}`, now), permissions: { before, after: wanted } };
+    }),
+  );
+  return publicApiKey(key);
+}
+
+/** The names a key may be restricted to: this deployment's permissions. */
+function knownPermissions(deps: Pick<ApiDeps, 'permissionCatalog'>): ReadonlySet<string> {
+  return permissionNames(deps.permissionCatalog ?? MANAGEMENT_PERMISSION_CATALOG);
 }
 
 export async function deleteApiKey(
@@ -77,6 +117,7 @@ export function publicApiKey(key: ApiKey): ApiKey {
     cidrAllowList: key.cidrAllowList,
     expiresAt: key.expiresAt ?? null,
     createdBy: key.createdBy,
+    permissions: key.permissions ?? null,
   };
 }
 
@@ -91,6 +132,7 @@ export function issueUserKey(
   at: Date,
   issuer: Pick<Actor, 'userId' | 'keyId'>,
   expiresAt: string | null = null,
+  permissions: readonly string[] | null = null,
 ): { readonly record: ApiKeyRecord; readonly secret: string } {
   const keyId = newId();
   const secret = formatUserKey(user.accountId, keyId);
@@ -109,6 +151,7 @@ export function issueUserKey(
     secretHash: digest.hash,
     pepperVersion: digest.pepperVersion,
     expiresAt,
+    permissions,
   };
   return { record, secret };
 }

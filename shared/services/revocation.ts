@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, RoleCannotHoldKeysError, StalePrincipalError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, NotFoundError, PermissionNotGrantedError, RoleCannotHoldKeysError, StalePrincipalError, ValidationError } from '../domain/errors.ts';
 import type { ApiDeps } from '../ports/deps.ts';
 import type { AuthorizerCache } from '../ports/authorizer-cache.ts';
 
@@ -46,6 +46,7 @@ function isRefusal(error: unknown): boolean {
     error instanceof NotFoundError ||
     error instanceof ConflictError ||
     error instanceof RoleCannotHoldKeysError ||
+    error instanceof PermissionNotGrantedError ||
     error instanceof StalePrincipalError
   );
 }

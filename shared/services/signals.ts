@@ -33,6 +33,7 @@ export function signalOf(event: AuditEvent): Signal {
     actor: { userId: event.actor.userId, keyId: event.actor.keyId },
     target: event.target,
     sourceIp: event.sourceIp,
+    ...(event.permissions === undefined ? {} : { permissions: event.permissions }),
   };
   assertNoSecrets(data);
   return { type: event.action, data };

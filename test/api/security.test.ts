@@ -30,6 +30,8 @@ const VALID_BODIES: Partial<Record<OperationId, unknown>> = {
   // A week of grace: a roll the suite lets through leaves the caller's keys working.
   rollApiKey: { gracePeriodSeconds: 604_800 },
   rollAccountKey: { gracePeriodSeconds: 604_800 },
+  // A viewer's key (the subject) restricted to what a viewer is granted.
+  updateApiKey: { permissions: ['account:read'] },
   reportLeakedKeys: { keys: ['not-a-key'] },
   reportGitHubAlerts: [{ token: 'not-a-key', type: 'latchkey_user_key', url: 'https://github.com/octo/repo', source: 'content' }],
 };

@@ -224,7 +224,7 @@ describe('API stack (defaults)', () => {
       ]);
     });
 
-    it('let the api-keys function put new keys, their names and audit events, update only key lists and rolled digests, query the byUser index and decrypt only the pepper', () => {
+    it("let the api-keys function put new keys, their names and audit events, update only key lists, rolled digests and keys' permissions, query the byUser index and decrypt only the pepper", () => {
       expect(dataStatements('api-keys')).toEqual([
         {
           Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
@@ -248,6 +248,8 @@ describe('API stack (defaults)', () => {
           'keyExpiresAt',
           'createdByUserId',
           'createdByKeyId',
+          // A restricted key's list, and the list its audit events record.
+          'permissions',
           'rev',
           'keyId',
         ]),
@@ -258,6 +260,7 @@ describe('API stack (defaults)', () => {
           'keyIds',
           'keyCount',
           'rev',
+          'permissions',
           'secretHash',
           'pepperVersion',
           'secretTag',

@@ -220,6 +220,8 @@ export interface TestBedOptions {
   readonly logger?: Logger;
   /** What counts usage (GET /v1/account/usage); by default nothing counts and usage reads as none. */
   readonly usagePlans?: UsagePlans;
+  /** This deployment's permissions (team routes' included); by default the management routes' alone. */
+  readonly permissionCatalog?: ApiDeps['permissionCatalog'];
 }
 
 export async function createApiTestBed(options: TestBedOptions = {}): Promise<ApiTestBed> {
@@ -238,6 +240,7 @@ export async function createApiTestBed(options: TestBedOptions = {}): Promise<Ap
     auditRetentionDays: 0,
     usagePlans: options.usagePlans ?? new LocalUsagePlans(),
     defaultPlan: DEFAULT_PLAN,
+    ...(options.permissionCatalog === undefined ? {} : { permissionCatalog: options.permissionCatalog }),
   };
   const handlers = Object.fromEntries(FUNCTION_GROUPS.map((group) => [group, createApiHandler(group, deps)])) as Record<
     FunctionGroup,

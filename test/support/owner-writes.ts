@@ -29,6 +29,7 @@ export const OWNER_WRITE_REQUESTS: Partial<Record<OperationId, (subject: Subject
   updateCidrRule: (s) => ({ params: { keyId: s.keyId, ruleId: s.ruleId }, body: { cidr: '203.0.113.0/24' } }),
   deleteCidrRule: (s) => ({ params: { keyId: s.keyId, ruleId: s.ruleId } }),
   rollApiKey: (s) => ({ params: { keyId: s.keyId }, body: { gracePeriodSeconds: 60 } }),
+  updateApiKey: (s) => ({ params: { keyId: s.keyId }, body: { permissions: ['account:read'] } }),
   // A week of grace: the account key the other cases' callers hold keeps working.
   rollAccountKey: () => ({ body: { gracePeriodSeconds: 604_800 } }),
   updateAccount: () => ({ body: { apiEnabled: true } }),

@@ -1,6 +1,7 @@
-import type { AuditEvent } from '../../domain/model.ts';
+import type { AuditEvent, AuditedPermissions } from '../../domain/model.ts';
 import { ACCOUNT_PREFIX, EVENT_PREFIX } from './items.ts';
-import { type StreamImage, type TableChange, stringOf } from './narrowing.ts';
+import { type StreamAttributeValue, type StreamImage, type TableChange, stringOf } from './narrowing.ts';
+import { EVENT_PERMISSIONS_ATTRIBUTE } from './permission-attributes.ts';
 
 /**
  * Which changes on the table's stream are a new audit event, and that event, decided from the
@@ -30,10 +31,34 @@ export function insertedAuditEvent(change: TableChange): AuditEvent | undefined 
     actor: { userId: optionalString(image, 'actorUserId'), keyId: optionalString(image, 'actorKeyId') },
     target,
     sourceIp: optionalString(image, 'sourceIp'),
+    ...permissionsOf(image),
   };
+}
+
+function permissionsOf(image: StreamImage): Pick<AuditEvent, 'permissions'> {
+  const permissions = eventPermissionsFromImage(image);
+  return permissions === undefined ? {} : { permissions };
 }
 
 /** A string attribute that may be absent or NULL (as the store writes an actor-less event). */
 function optionalString(image: StreamImage, name: string): string | null {
   return stringOf(image[name]) ?? null;
+}
+
+/** The permissions an event set (permission-attributes.ts), from its image; anything malformed reads as none. */
+function eventPermissionsFromImage(image: StreamImage): AuditedPermissions | undefined {
+  const map = image[EVENT_PERMISSIONS_ATTRIBUTE]?.M;
+  if (map === undefined) return undefined;
+  const list = (value: StreamAttributeValue | undefined): string[] | null | undefined => {
+    if (value === undefined) return undefined;
+    if (value.NULL === true) return null;
+    if (value.L === undefined) return undefined;
+    const names = value.L.map((entry) => entry.S);
+    return names.every((name): name is string => name !== undefined) ? names : undefined;
+  };
+  const after = list(map.after);
+  if (after === undefined) return undefined;
+  if (!('before' in map)) return { after };
+  const before = list(map.before);
+  return before === undefined ? undefined : { before, after };
 }

@@ -6,6 +6,7 @@ import type { Account, AccountRecord, ApiKey, ApiKeyRecord, AuditEvent, Previous
 import type { AuthorizationSecret } from '../../ports/credentials.ts';
 import type { LeakRecord } from '../../ports/key-lifecycle-store.ts';
 import { TTL_ATTRIBUTE } from '../table-schema.ts';
+import { eventPermissionsAttribute, keyPermissionsAttribute, readEventPermissions, readKeyPermissions } from './permission-attributes.ts';
 
 /**
  * Item keys and the mapping between stored items and model types (layout: table-schema.ts).
@@ -316,6 +317,7 @@ export function keyItem(key: ApiKeyRecord): Item {
         }),
     ...(key.createdBy.userId === null ? {} : { createdByUserId: key.createdBy.userId }),
     ...(key.createdBy.keyId === null ? {} : { createdByKeyId: key.createdBy.keyId }),
+    ...keyPermissionsAttribute(key.permissions),
     rev: 1,
   };
 }
@@ -346,6 +348,7 @@ export function apiKeyFromItem(item: Item): ApiKey {
     expiresAt: readOptionalString(item, 'keyExpiresAt'),
     // Keys made before keys recorded their issuer read as issued by the system.
     createdBy: { userId: readOptionalString(item, 'createdByUserId'), keyId: readOptionalString(item, 'createdByKeyId') },
+    permissions: readKeyPermissions(item),
   };
 }
 
@@ -425,6 +428,7 @@ export function eventItem(event: AuditEvent, retentionDays: number): Item {
     actorKeyId: event.actor.keyId,
     target: event.target,
     sourceIp: event.sourceIp,
+    ...eventPermissionsAttribute(event.permissions),
   };
   if (event.presentedSecrets !== undefined) {
     item[PRESENTED_SECRET_ATTRIBUTES.accountKey] = event.presentedSecrets.accountKey;
@@ -447,7 +451,12 @@ export function eventFromItem(item: Item): AuditEvent {
     actor: { userId: readOptionalString(item, 'actorUserId'), keyId: readOptionalString(item, 'actorKeyId') },
     target: readString(item, 'target'),
     sourceIp: readOptionalString(item, 'sourceIp'),
+    ...permissionsOf(readEventPermissions(item)),
   };
+}
+
+function permissionsOf(permissions: AuditEvent['permissions']): Pick<AuditEvent, 'permissions'> {
+  return permissions === undefined ? {} : { permissions };
 }
 
 // Peppers

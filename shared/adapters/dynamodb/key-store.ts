@@ -1,6 +1,7 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, LimitExceededError, NotFoundError } from '../../domain/errors.ts';
 import type { ApiKey, ApiKeyRecord, AuditEvent, Page } from '../../domain/model.ts';
+import type { Role } from '../../domain/roles.ts';
 import type { KeyStore } from '../../ports/key-store.ts';
 import type { Limits } from '../../ports/limits.ts';
 import type { ListOptions } from '../../ports/list-options.ts';
@@ -8,6 +9,7 @@ import { MAX_KEYS_PER_USER } from '../environment.ts';
 import { BY_USER_INDEX } from '../table-schema.ts';
 import { writeIfCondition } from './conditional-write.ts';
 import { KEY_PREFIX, accountPk, apiKeyFromItem, keyItem, keyNameItem, keySk, readNumber, readRole, userIndexPk, userSk } from './items.ts';
+import { KEY_PERMISSIONS_ATTRIBUTE } from './permission-attributes.ts';
 import { deleteKeyAndName, forgetRemovedKeys } from './reservations.ts';
 import { retrying } from './retry.ts';
 import { DynamoDbTable, type DynamoDbStoreOptions } from './table.ts';
@@ -108,6 +110,46 @@ export class DynamoDbKeyStore implements KeyStore {
 
   async deleteKey(accountId: string, keyId: string, event: AuditEvent): Promise<void> {
     if (!(await deleteKeyAndName(this.#table, accountId, keyId, event))) throw new NotFoundError('api key');
+  }
+
+  async setKeyPermissions(
+    accountId: string,
+    keyId: string,
+    permissions: readonly string[] | null,
+    audit: (current: { readonly key: ApiKey; readonly role: Role }) => AuditEvent,
+  ): Promise<ApiKey> {
+    const table = this.#table;
+    return retrying('the API key changed concurrently; retry', async () => {
+      const item = await table.get(accountPk(accountId), keySk(keyId));
+      if (item === undefined) throw new NotFoundError('api key');
+      const key = apiKeyFromItem(item);
+      const role = readRole(item);
+      const event = audit({ key, role });
+      // Unrestricted is no attribute at all: the authorizer reads a list as a restriction.
+      const set = permissions === null ? 'SET #rev = :next REMOVE #permissions' : 'SET #permissions = :permissions, #rev = :next';
+      const cancellation = await table.transact([
+        {
+          Update: {
+            TableName: table.name,
+            Key: { pk: accountPk(accountId), sk: keySk(keyId) },
+            UpdateExpression: set,
+            // The role the use case checked the list against, and the list the event says was
+            // replaced: a role change or another update in between makes this attempt read again.
+            ConditionExpression: 'attribute_exists(#pk) AND #rev = :rev AND #role = :role',
+            ExpressionAttributeNames: { '#pk': 'pk', '#rev': 'rev', '#role': 'role', '#permissions': KEY_PERMISSIONS_ATTRIBUTE },
+            ExpressionAttributeValues: {
+              ':rev': readNumber(item, 'rev'),
+              ':next': readNumber(item, 'rev') + 1,
+              ':role': role,
+              ...(permissions === null ? {} : { ':permissions': [...permissions] }),
+            },
+          },
+        },
+        table.putEvent(event),
+      ]);
+      if (cancellation === undefined) return { ...key, permissions: permissions === null ? null : [...permissions] };
+      return undefined;
+    });
   }
 
   async recordKeyUse(accountId: string, keyId: string, at: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { KEY_PERMISSIONS_ATTRIBUTE } from './permission-attributes.ts';
 import { ACCOUNT_KEY_DIGEST, CONFIG_PK, type DigestAttributes, EVENT_PREFIX, FLUSH_LEDGER_PK, KEYNAME_PREFIX, KEY_PREFIX, LEAKED_PREFIX, META_SK, PEPPER_PREFIX, USER_KEY_DIGEST, USER_PREFIX } from './items.ts';
 
 /**
@@ -8,7 +9,7 @@ import { ACCOUNT_KEY_DIGEST, CONFIG_PK, type DigestAttributes, EVENT_PREFIX, FLU
  *
  * A cached Allow is only wrong after a change that narrows what the authorizer would decide,
  * so only those cost a flush: a key or its account gone (deleted, or expired by TTL), a key's
- * digest, pepper version, holder or role changed, its allow list narrowed, a user's role
+ * digest, pepper version, holder, role or permissions changed, its allow list narrowed, a user's role
  * changed or the user removed, the API switched off or the account key's digest changed.
  * Widening changes (a new key, a rule added to a non-empty list, the API switched on) and
  * bookkeeping (`lastUsedAt`, revisions, audit events, name reservations, peppers added, a leak
@@ -83,6 +84,9 @@ export function narrowsAccess(change: TableChange): boolean {
   }
   if (sk.startsWith(KEY_PREFIX)) {
     if (!same(oldImage.role, newImage.role)) return true;
+    // A key's permissions (DESIGN 14) changed, either way: a narrower list must stop a cached
+    // Allow, and a wider one must not wait out a cached refusal of a route the old list left out.
+    if (!same(oldImage[KEY_PERMISSIONS_ATTRIBUTE], newImage[KEY_PERMISSIONS_ATTRIBUTE])) return true;
     // Any change of the allow list, a widening too: an address outside the old list got an
     // explicit Deny, which API Gateway caches like an Allow, so it would outlive the rule that
     // caused it by the cache's TTL (a deleted rule would still refuse for minutes).

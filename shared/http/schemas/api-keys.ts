@@ -4,6 +4,7 @@ import { KEY_NAME_MAX, KEY_NAME_MIN } from '../../domain/key-name.ts';
 import { CidrRuleView } from './cidr-allow-list.ts';
 import { API_COMPONENTS, type GroupSchemas, Id, KeyIdParams, Timestamp } from './common.ts';
 import { Cursor, Limit, NextCursor } from './paging.ts';
+import { PermissionList } from './permissions.ts';
 import { RollBody } from './rolls.ts';
 
 const KeyName = z
@@ -27,6 +28,9 @@ export const ApiKeyView = z
     createdBy: z
       .strictObject({ userId: z.nullable(Id), keyId: z.nullable(Id) })
       .check(z.describe('Who issued the key: the user and the key that made the request; both null when the system did (sign-up, admin CLI)')),
+    permissions: z
+      .nullable(z.array(z.string()))
+      .check(z.describe("What the key is restricted to; null = unrestricted, all of its holder's role's. A permission the holder's role no longer grants stays listed and grants nothing")),
   })
   .register(API_COMPONENTS, { id: 'ApiKey' });
 
@@ -57,6 +61,7 @@ export const API_KEYS_SCHEMAS = {
       expiresAt: z
         .optional(z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time, e.g. 2030-01-31T12:00:00Z' }))
         .check(z.describe(`RFC 3339; in the future, at most ${MAX_KEY_LIFETIME_DAYS} days ahead. Absent: the key never expires`)),
+      permissions: z.optional(PermissionList).check(z.describe('Restricts the key (see PATCH). Absent: unrestricted')),
     }),
     response: CreatedApiKeyView,
     refusals: [404, 409, 422],
@@ -64,4 +69,12 @@ export const API_KEYS_SCHEMAS = {
   getApiKey: { params: KeyIdParams, response: ApiKeyView, refusals: [404] },
   deleteApiKey: { params: KeyIdParams, refusals: [404] },
   rollApiKey: { params: KeyIdParams, body: RollBody, response: RolledApiKeyView, refusals: [404, 409] },
+  updateApiKey: {
+    params: KeyIdParams,
+    body: z.strictObject({
+      permissions: z.nullable(PermissionList).check(z.describe("The key's new restriction, in effect at once (narrowing or widening); null lifts it")),
+    }),
+    response: ApiKeyView,
+    refusals: [404, 409, 422],
+  },
 } as const satisfies GroupSchemas<'api-keys'>;

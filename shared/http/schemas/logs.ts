@@ -10,6 +10,14 @@ export const AuditEventView = z
     actor: z.strictObject({ userId: z.nullable(Id), keyId: z.nullable(Id) }),
     target: z.string().check(z.describe('e.g. `api-key/<id>`')),
     sourceIp: z.nullable(z.string()),
+    permissions: z.optional(
+      z
+        .strictObject({
+          before: z.optional(z.nullable(z.array(z.string()))).check(z.describe('The list the key had (api-key.update only)')),
+          after: z.nullable(z.array(z.string())).check(z.describe('The list the key got')),
+        })
+        .check(z.describe("Only on events that set a key's permissions (api-key.create, api-key.update); null = unrestricted")),
+    ),
   })
   .register(API_COMPONENTS, { id: 'AuditEvent' });
 

@@ -4,6 +4,7 @@ import { type StreamImage, type TableChange, narrowsAccess } from '#shared/adapt
 /** Which changes of the table cost a flush of the authorizer cache: each narrowing rule, and what is exempt. */
 
 const PK = { S: 'ACCOUNT#A1' };
+const names = (...permissions: string[]) => ({ L: permissions.map((permission) => ({ S: permission })) });
 const rules = (...cidrs: string[]) => ({ L: cidrs.map((cidr, i) => ({ M: { id: { S: `R${i}` }, cidr: { S: cidr }, createdAt: { S: '2026-01-01T00:00:00Z' } } })) });
 
 const KEY: StreamImage = {
@@ -47,6 +48,12 @@ describe('narrowsAccess: changes that must flush', () => {
     // Widenings too: the refusal of an address outside the old list is a cached explicit Deny.
     ['a rule added to a non-empty list', modify(KEY, { rules: rules('192.0.2.0/24', '198.51.100.0/24'), cidrs: { SS: ['192.0.2.0/24', '198.51.100.0/24'] } })],
     ['the last rule removed (some addresses -> all)', modify(KEY, { rules: rules(), cidrs: undefined })],
+    // A key's permissions (DESIGN 14), both ways: a widening must not wait out a cached refusal.
+    ['an unrestricted key restricted', modify(KEY, { permissions: names('logs:read') })],
+    ["a key's permissions narrowed", modify({ ...KEY, permissions: names('logs:read', 'widgets:read') }, { permissions: names('logs:read') })],
+    ["a key's permissions widened", modify({ ...KEY, permissions: names('logs:read') }, { permissions: names('logs:read', 'widgets:read') })],
+    ["a key's restriction lifted", modify({ ...KEY, permissions: names('logs:read') }, { permissions: undefined })],
+    ["a key's permissions changed with a digest upgrade", modify(upgradedKey, { permissions: names('logs:read') })],
     ['an attribute the decision does not know (when unsure, flush)', modify(KEY, { expiresAt: { N: '1767225600' } })],
     ['the API switched off', modify(META, { apiEnabled: { BOOL: false } })],
     ["the account key's digest changed (rolled)", modify(META, { accountKeyHash: { B: new Uint8Array([7]) } })],
@@ -76,6 +83,7 @@ describe('narrowsAccess: changes that need no flush', () => {
     ["a key's digest upgraded to a newer pepper", keyUpgrade],
     ["the account key's digest upgraded to a newer pepper", accountKeyUpgrade],
     ['a second upgrade, over the marker of the first', upgrade(upgradedKey, 'secretHash', 'pepperVersion', 'secretHashUpgradedFrom')],
+    ["a restricted key's use stamped, its list unchanged", modify({ ...KEY, permissions: names('logs:read') }, { lastUsedAt: { S: '2026-01-02T00:00:00Z' } })],
   ])('%s', (_name, change) => {
     expect(narrowsAccess(change)).toBe(false);
   });
