@@ -1,4 +1,7 @@
-import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { APIGatewayAuthorizerResult, PolicyDocument } from 'aws-lambda';
 import { apiSwitchPolicy } from '#shared/authorization/api-switch.ts';
 import { type AuthorizerEvent, readAuthorizerEvent } from '#shared/authorization/authorizer-request.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
@@ -17,6 +20,9 @@ import type { AuthorizerDeps } from '#shared/ports/deps.ts';
 import { createPepperProvider } from '#shared/authorization/peppers.ts';
 import { planContext } from '#shared/authorization/plan-context.ts';
 import { routePolicyFromEnv } from '#shared/authorization/route-policy.ts';
+import { type PermissionPolicy, parsePermissionPolicy, restrictedPolicy } from '#shared/authorization/permission-policy.ts';
+import { PERMISSIONS_CONTEXT } from '#shared/authorization/context-entries.ts';
+import type { Principal } from '#shared/domain/model.ts';
 import { documentClient } from './commons/clients/dynamodb.ts';
 import { kmsClient } from './commons/clients/kms.ts';
 import { createLogger } from './commons/logger.ts';
@@ -85,13 +91,14 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
           principalId: principal.userId,
           // This authorizer's cache serves only the switch routes (shared/authorization/api-switch.ts), so the
           // restricted policy never answers another route.
-          policyDocument:
-            decision.outcome === 'allow' ? allowPolicy(principal.role, apiBase, deps.routePolicy) : apiSwitchPolicy(apiBase),
+          policyDocument: policyOf(deps, decision.outcome, principal, apiBase),
           context: {
             accountId: principal.accountId,
             userId: principal.userId,
             role: principal.role,
             keyId: principal.keyId,
+            // A restricted key's effective permissions, for backends that check finer (functions/principal.ts).
+            ...(principal.permissions === undefined || principal.permissions === null ? {} : { [PERMISSIONS_CONTEXT]: principal.permissions.join(',') }),
             // Random labels of the two secrets, never the secrets or their digests: this context
             // reaches team backends and logs. Each write checks them against the table.
             [SECRET_TAG_CONTEXT.accountKey]: decision.presentedSecrets.accountKey,
@@ -109,17 +116,43 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
   };
 }
 
+/**
+ * The Allow of a decision: the role's policy, or for a restricted key (DESIGN 14) exactly the
+ * routes of its role whose permission it holds. This authorizer's cache serves only the switch
+ * routes when the API is off (shared/authorization/api-switch.ts), so that Allow never answers
+ * another route.
+ */
+function policyOf(deps: AuthorizerDeps, outcome: 'allow' | 'allow-api-switch', principal: Principal, apiBase: string): PolicyDocument {
+  const permissions = principal.permissions ?? null;
+  if (outcome === 'allow-api-switch') return apiSwitchPolicy(apiBase, permissions);
+  if (permissions === null) return allowPolicy(principal.role, apiBase, deps.routePolicy);
+  return restrictedPolicy(principal.role, permissions, apiBase, deps.permissionPolicy);
+}
+
+/**
+ * The permission policy written at synth into the bundle (infra/constructs/permission-policy-file.ts),
+ * read once per container. Not named: management routes only. Named but missing or malformed:
+ * thrown, so the container serves nobody rather than guess what a restricted key may call.
+ */
+function permissionPolicyFromEnv(): PermissionPolicy | undefined {
+  const file = process.env[ENV.permissionPolicyFile];
+  if (file === undefined || file === '') return undefined;
+  return parsePermissionPolicy(readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), file), 'utf8'));
+}
+
 function depsFromEnv(): AuthorizerDeps {
   const store = new DynamoDbStore(documentClient, requiredEnv(ENV.tableName));
   const secrets = new KmsSecrets(kmsClient, requiredEnv(ENV.kmsKeyId));
   const logger = createLogger('latchkey-authorizer');
   const digestUpgrades = new DigestUpgrader(new DynamoDbDigestStore(documentClient, requiredEnv(ENV.tableName)), logger);
+  const permissionPolicy = permissionPolicyFromEnv();
   return {
     credentials: store,
     peppers: createPepperProvider(store, secrets),
     logger,
     digestUpgrades,
     routePolicy: routePolicyFromEnv(process.env[ENV.routePolicy]),
+    ...(permissionPolicy === undefined ? {} : { permissionPolicy }),
   };
 }
 

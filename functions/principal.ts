@@ -2,6 +2,8 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isId } from '#shared/domain/ids.ts';
 import { canHoldKeys, type KeyRole } from '#shared/domain/roles.ts';
+import { isPermissionName } from '#shared/domain/permissions.ts';
+import { PERMISSIONS_CONTEXT } from '#shared/authorization/context-entries.ts';
 import { withoutWithheldHeaders } from '#shared/http/backend-headers.ts';
 
 /**
@@ -16,6 +18,12 @@ export interface LatchkeyPrincipal {
   readonly userId: string;
   readonly role: KeyRole;
   readonly keyId: string;
+  /**
+   * What the key may use (DESIGN 14): the permissions it is restricted to that its holder's role
+   * still grants; null for an unrestricted key (every permission of its role). The gateway has
+   * already refused every route outside them; a backend may check finer with it.
+   */
+  readonly permissions: readonly string[] | null;
 }
 
 /**
@@ -31,7 +39,8 @@ export class MissingPrincipalError extends Error {
 }
 
 /**
- * The principal from `requestContext.authorizer.{accountId,userId,role,keyId}`. Every value
+ * The principal from `requestContext.authorizer.{accountId,userId,role,keyId}`, and
+ * `permissions` for a restricted key (comma-joined; absent: unrestricted). Every value
  * is checked (ids of the right shape, a role that may hold keys), so a handler can trust the
  * result as much as it trusts the gateway. Throws MissingPrincipalError otherwise.
  */
@@ -44,7 +53,17 @@ export function principalFromEvent(event: Pick<APIGatewayProxyEvent, 'requestCon
   }
   if (!isId(accountId) || !isId(userId) || !isId(keyId)) throw new MissingPrincipalError('the event carries a malformed Latchkey principal');
   if (!canHoldKeys(role)) throw new MissingPrincipalError(`the event carries the role '${role}', which holds no keys`);
-  return { accountId, userId, role, keyId };
+  return { accountId, userId, role, keyId, permissions: permissionsFromContext((context as Record<string, unknown>)[PERMISSIONS_CONTEXT]) };
+}
+
+/** The context's comma-joined list (empty: none); absent: unrestricted. Anything else is no principal. */
+function permissionsFromContext(value: unknown): readonly string[] | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new MissingPrincipalError('the event carries malformed Latchkey permissions');
+  if (value === '') return [];
+  const permissions = value.split(',');
+  if (!permissions.every(isPermissionName)) throw new MissingPrincipalError('the event carries malformed Latchkey permissions');
+  return permissions;
 }
 
 /** The Lambda context of a handler behind `latchkeyPrincipal()`: the principal is `context.principal`. */

@@ -20,6 +20,7 @@ import { AccountLimiter, MethodThrottle, type ThrottleLimits } from '../gateway/
 import { LOCAL_SERVICE } from './request-log.ts';
 import { buildRoutePolicy } from '#shared/authorization/route-policy.ts';
 import { LocalAuthorizerCache } from '../gateway/authorizer-cache.ts';
+import { buildPermissionPolicy } from '#shared/authorization/permission-policy.ts';
 import { createGateway, type DownstreamInvoker, type Gateway, type ProxyHandler } from '../gateway/gateway.ts';
 
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
@@ -97,7 +98,8 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     defaultPlan: options.defaultPlan ?? defaultPlanFromEnv(),
     ...(options.now === undefined ? {} : { now: () => now().getTime() }),
   });
-  // The same policy the deployed authorizer gets through LATCHKEY_ROUTE_POLICY.
+  // The same policies the deployed authorizer gets through LATCHKEY_ROUTE_POLICY and its
+  // permission policy file (restricted keys, DESIGN 14).
   const routePolicy = options.downstream === undefined ? undefined : buildRoutePolicy(options.downstream.routes);
   const digestUpgrades = new DigestUpgrader(new DynamoDbDigestStore(options.documentClient, options.tableName), logger);
   const authorizerDeps: AuthorizerDeps = {
@@ -106,6 +108,7 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     logger,
     ...(options.now === undefined ? {} : { now: options.now }),
     digestUpgrades,
+  const permissionPolicy = options.downstream === undefined ? undefined : buildPermissionPolicy(options.downstream.routes, routePolicy);
     ...(routePolicy === undefined ? {} : { routePolicy }),
   };
   const apiDeps: ApiDeps = {
@@ -114,6 +117,7 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     peppers,
     authorizerCache: options.immediateFlush === false ? FLUSHED_BY_STREAM : authorizerCache,
     limits: options.limits ?? limitsFromEnv(),
+    ...(permissionPolicy === undefined ? {} : { permissionPolicy }),
     logger,
     now,
     auditRetentionDays,

@@ -32,6 +32,8 @@ export const ENV = {
   quotaPeriod: 'LATCHKEY_QUOTA_PERIOD',
   /** The authorizer's policy over management and team routes (route-policy.ts); absent: management routes only. */
   routePolicy: 'LATCHKEY_ROUTE_POLICY',
+  /** The authorizer's permission policy file in its bundle (permission-policy.ts); absent: management routes only. */
+  permissionPolicyFile: 'LATCHKEY_PERMISSION_POLICY_FILE',
   /** The EventBridge bus the table signals function puts each audit event on (AWS only). */
   eventBusName: 'LATCHKEY_EVENT_BUS_NAME',
 } as const;

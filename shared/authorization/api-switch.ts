@@ -1,5 +1,6 @@
 import type { PolicyDocument } from 'aws-lambda';
 import { iamGlobMatches } from './iam-glob.ts';
+import { permits } from '../domain/permissions.ts';
 import { INVOKE_ACTION, deepFreeze, routeResource } from './policies.ts';
 import { ROUTES, type OperationId, type Route } from '../http/routes.ts';
 
@@ -53,7 +54,16 @@ export function isApiSwitchMethodArn(apiBase: string, methodArn: string): boolea
   return switchOf(apiBase).resources.some((resource) => iamGlobMatches(resource, methodArn));
 }
 
-/** The Allow of an owner whose account's API is off: the switch routes and nothing else. */
-export function apiSwitchPolicy(apiBase: string): PolicyDocument {
-  return switchOf(apiBase).policy;
+/**
+ * The Allow of an owner whose account's API is off: the switch routes and nothing else; for a
+ * restricted key (DESIGN 14), those of them whose permission it holds.
+ */
+export function apiSwitchPolicy(apiBase: string, permissions: readonly string[] | null = null): PolicyDocument {
+  if (permissions === null) return switchOf(apiBase).policy;
+  const resources = API_SWITCH_ROUTES.filter((route) => permits(permissions, 'permission' in route ? route.permission : undefined)).map((route) =>
+    routeResource(apiBase, route.method, route.path),
+  );
+  // Refused both: an Allow of nothing is not a valid statement, and an explicit Deny would be
+  // another 403's body; this resource names no route, so every route stays implicitly denied.
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: resources.length > 0 ? resources : [`${apiBase}/NONE/`] }] };
 }

@@ -10,3 +10,8 @@ import type { PresentedSecrets } from '../domain/secret-tags.ts';
 export const VALID_UNTIL_CONTEXT = 'validUntil';
 /** The authorizer context entries that carry the tags of the secrets an Allow was made for (domain/secret-tags.ts). */
 export const SECRET_TAG_CONTEXT = { accountKey: 'accountKeyTag', userKey: 'userKeyTag' } as const satisfies Record<keyof PresentedSecrets, string>;
+/**
+ * The authorizer context entry that carries a restricted key's effective permissions (DESIGN 14),
+ * comma-joined (an empty string: none); absent for an unrestricted key.
+ */
+export const PERMISSIONS_CONTEXT = 'permissions';

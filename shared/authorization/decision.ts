@@ -3,6 +3,7 @@ import { parseAccountKey, parseUserKey } from '../domain/key-format.ts';
 import { type PepperRing, digestsEqual, keyDigest } from '../domain/hashing.ts';
 import { isSourceAllowed } from '../domain/cidr.ts';
 import { canHoldKeys } from '../domain/roles.ts';
+import { effectivePermissions } from '../domain/permissions.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { Principal } from '../domain/model.ts';
 import { type PresentedSecrets, UNTAGGED_SECRET } from '../domain/secret-tags.ts';
@@ -206,7 +207,9 @@ export function decide(
   // While the API is off, only an owner on a switch route gets further (to turn it back on).
   if (!account.apiEnabled && !(apiSwitchRoute && key.role === 'owner')) return unauthorized('api-disabled', ids);
   if (!canHoldKeys(key.role)) return unauthorized('role-cannot-hold-keys', ids);
-  const principal: Principal = { ...ids, userId: key.userId, role: key.role };
+  // The key's list is intersected with what the role grants now: a demotion narrows it at once.
+  const permissions = effectivePermissions(key.role, key.permissions);
+  const principal: Principal = { ...ids, userId: key.userId, role: key.role, ...(permissions === null ? {} : { permissions }) };
   if (!isSourceAllowed(key.cidrs, sourceIp)) return { outcome: 'deny-source-ip', principal };
   const validUntil = earliest(
     key.expiresAt,

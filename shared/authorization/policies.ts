@@ -43,17 +43,21 @@ export function allowPolicy(role: KeyRole, apiBase: string, routePolicy: RoutePo
   const cacheKey = `${role} ${apiBase}`;
   let policy = perPolicy.get(cacheKey);
   if (policy === undefined) {
-    const entries = routePolicy[role];
-    const allow = entries.filter((e) => !e.startsWith('!')).map((suffix) => `${apiBase}/${suffix}`);
-    const deny = entries.filter((e) => e.startsWith('!')).map((suffix) => `${apiBase}/${suffix.slice(1)}`);
-    const statements: Statement[] = [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: allow }];
-    if (deny.length > 0) statements.push({ Effect: 'Deny', Action: INVOKE_ACTION, Resource: deny });
-    policy = deepFreeze({ Version: POLICY_VERSION, Statement: statements });
+    policy = entriesPolicy(apiBase, routePolicy[role]);
     // A container serves one stage, so this holds a handful of entries; the bound is only a backstop.
     if (perPolicy.size >= 64) perPolicy.clear();
     perPolicy.set(cacheKey, policy);
   }
   return policy;
+}
+
+/** The policy of route-policy entries (`!` marks a Deny) under a stage's base ARN: one Allow statement, and one Deny if any. */
+export function entriesPolicy(apiBase: string, entries: readonly string[]): PolicyDocument {
+  const allow = entries.filter((e) => !e.startsWith('!')).map((suffix) => `${apiBase}/${suffix}`);
+  const deny = entries.filter((e) => e.startsWith('!')).map((suffix) => `${apiBase}/${suffix.slice(1)}`);
+  const statements: Statement[] = [{ Effect: 'Allow', Action: INVOKE_ACTION, Resource: allow }];
+  if (deny.length > 0) statements.push({ Effect: 'Deny', Action: INVOKE_ACTION, Resource: deny });
+  return deepFreeze({ Version: POLICY_VERSION, Statement: statements });
 }
 
 /** Built once per route policy, role and stage: the policy is on the hot path and depends on nothing else. */

@@ -51,18 +51,18 @@ export const ROUTE_POLICY_ENV_BUDGET_BYTES = 3 * 1024;
 // Glob overlap: can one string match both patterns?
 
 /** A pattern token: one literal character, `*` (any run), or a route parameter (a run without `/`). */
-type Token = { readonly char: string } | { readonly star: 'any' | 'segment' };
+export type Token = { readonly char: string } | { readonly star: 'any' | 'segment' };
 
 /**
  * An IAM resource pattern: `*` matches any run of characters. IAM's `?` (one character) is
  * left out on purpose: no entry holds one (route paths refuse `?`, and so does ENTRY below).
  */
-function patternTokens(pattern: string): Token[] {
+export function patternTokens(pattern: string): Token[] {
   return Array.from(pattern).map((char) => (char === '*' ? { star: 'any' } : { char }));
 }
 
 /** A route as the requests that reach it: `{param}` is one non-empty segment, `{proxy+}` any run. */
-function routeTokens(route: { readonly method: string; readonly path: string }): Token[] {
+export function routeTokens(route: { readonly method: string; readonly path: string }): Token[] {
   const tokens: Token[] = Array.from(route.method).map((char) => ({ char }));
   for (const part of route.path.split(/(\{[^}]+\})/)) {
     if (part === '') continue;
@@ -92,7 +92,7 @@ function step(tokens: readonly Token[], state: number, char: string): number[] {
  * automata. The alphabet that matters is every literal character of either, `/`, and one
  * character neither names.
  */
-function overlaps(a: readonly Token[], b: readonly Token[]): boolean {
+export function overlaps(a: readonly Token[], b: readonly Token[]): boolean {
   // Most pairs already differ in a literal prefix or suffix (the method, the last segment).
   for (let i = 0; i < a.length && i < b.length; i += 1) {
     const [x, y] = [a[i] as Token, b[i] as Token];
@@ -274,7 +274,8 @@ export function routePolicyEnvironment(resolvedRoutes: readonly ResolvedDownstre
   return value;
 }
 
-const ENTRY = /^!?(\*|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\/[A-Za-z0-9._~:@!$&'()*,;=/+-]*$/;
+/** A well-formed entry of a deployed policy: `!` (a Deny) or not, a method or `*`, a resource path pattern. */
+export const ENTRY = /^!?(\*|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\/[A-Za-z0-9._~:@!$&'()*,;=/+-]*$/;
 
 /**
  * Reads a deployed route policy. It must name exactly the three key roles with well-formed

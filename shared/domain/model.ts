@@ -102,6 +102,11 @@ export interface Principal {
   readonly userId: string;
   readonly role: KeyRole;
   readonly keyId: string;
+  /**
+   * What the key may use (DESIGN 14): its list less what the role no longer grants; null or
+   * absent: unrestricted, all its role grants.
+   */
+  readonly permissions?: readonly string[] | null;
 }
 
 export interface Page<T> {

@@ -1,3 +1,4 @@
+import { PERMISSION_PATTERN, defaultPermission } from '../domain/permissions.ts';
 import { KEY_ROLES, type KeyRole } from '../domain/roles.ts';
 import { ROUTES } from './routes.ts';
 
@@ -43,6 +44,13 @@ export interface DownstreamRoute {
   readonly backend: DownstreamBackend;
   /** For the OpenAPI document. @default `<METHOD> <path>` */
   readonly summary?: string;
+  /**
+   * What a restricted key must hold to call it (DESIGN 14), `<resource>:<action>`; `null`: none,
+   * every key of the route's roles may call it, restricted or not. Roles apply on top.
+   * @default `<resource>:read` for GET and HEAD, `<resource>:write` otherwise, `<resource>` being
+   * the path's first literal segment that is not a version (a path without one must name it)
+   */
+  readonly permission?: string | null;
 }
 
 /** A declared route after validation, with its roles resolved. */
@@ -52,6 +60,8 @@ export interface ResolvedDownstreamRoute {
   readonly roles: readonly KeyRole[];
   readonly backend: DownstreamBackend;
   readonly summary: string;
+  /** Its permission, the default resolved; absent: it needs none (declared `null`). */
+  readonly permission?: string;
 }
 
 /** A declaration that cannot be served; the message names the route. */
@@ -183,14 +193,35 @@ export function resolveDownstreamRoutes(routes: readonly DownstreamRoute[]): rea
     if (twin !== undefined) throw new RouteDeclarationError(`route ${name} is declared twice (also as ${routeName(twin)})`);
     seen.set(shape, route);
     checkParameterNames(route, name, parameterNames);
+    const permission = resolvePermission(route, name);
     return {
       method: route.method,
       path: route.path,
       roles: [...new Set(roles as readonly KeyRole[])],
       backend: route.backend,
       summary: route.summary ?? name,
+      ...(permission === undefined ? {} : { permission }),
     };
   });
+}
+
+/** The route's own permission, else the default of its method and path; a path without one must name it. */
+function resolvePermission(route: DownstreamRoute, name: string): string | undefined {
+  const declared: unknown = route.permission;
+  if (declared === null) return undefined;
+  if (declared === undefined) {
+    const fallback = defaultPermission(route.method, route.path);
+    if (fallback === undefined) {
+      throw new RouteDeclarationError(
+        `route ${name}: its path has no literal segment to name a default permission after: give it one (permission: '<resource>:<action>', or null for none)`,
+      );
+    }
+    return fallback;
+  }
+  if (typeof declared !== 'string' || !PERMISSION_PATTERN.test(declared)) {
+    throw new RouteDeclarationError(`route ${name}: the permission ${JSON.stringify(declared)} is not <resource>:<action> (each part [a-z][a-z0-9-]{0,39})`);
+  }
+  return declared;
 }
 
 /**

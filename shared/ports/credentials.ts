@@ -31,6 +31,8 @@ export interface AuthorizationRecords {
         readonly expiresAt?: number | undefined;
         /** The secret before the key's last roll, with its deadline. */
         readonly previousSecret?: AuthorizationSecret | undefined;
+        /** The permissions the key is restricted to (DESIGN 14); absent: unrestricted, all its holder's role grants. */
+        readonly permissions?: readonly string[] | undefined;
       }
     | undefined;
 }

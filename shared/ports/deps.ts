@@ -10,6 +10,7 @@ import type { Secrets } from './secrets.ts';
 import type { Store } from './store.ts';
 import type { UsagePlans } from './usage-plans.ts';
 import type { RoutePolicy } from '../authorization/route-policy.ts';
+import type { PermissionPolicy } from '../authorization/permission-policy.ts';
 
 /** What the authorizer needs; built once per container (functions/authorizer.ts) or by the local runtime. */
 export interface AuthorizerDeps {
@@ -20,6 +21,11 @@ export interface AuthorizerDeps {
   readonly now?: () => Date;
   /** Which routes each role may call. @default management routes only */
   readonly routePolicy?: RoutePolicy;
+  /**
+   * What a restricted key's policy is made of, over the same routes (DESIGN 14).
+   * @default management routes only (shared/authorization/permission-policy.ts)
+   */
+  readonly permissionPolicy?: PermissionPolicy;
   /** Moves digests under an old pepper to the newest when their key is used; absent: never. */
   readonly digestUpgrades?: DigestUpgrader;
 }

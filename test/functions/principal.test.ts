@@ -13,7 +13,12 @@ const context = { awsRequestId: 'r-1' } as Context;
 
 describe('principalFromEvent', () => {
   it('returns the principal the authorizer passed on', () => {
-    expect(principalFromEvent(eventWith({ ...PRINCIPAL, principalId: PRINCIPAL.userId, integrationLatency: 3 }))).toEqual(PRINCIPAL);
+    expect(principalFromEvent(eventWith({ ...PRINCIPAL, principalId: PRINCIPAL.userId, integrationLatency: 3 }))).toEqual({ ...PRINCIPAL, permissions: null });
+  });
+
+  it("returns a restricted key's effective permissions, and an empty list for none", () => {
+    expect(principalFromEvent(eventWith({ ...PRINCIPAL, permissions: 'users:read,widgets:read' })).permissions).toEqual(['users:read', 'widgets:read']);
+    expect(principalFromEvent(eventWith({ ...PRINCIPAL, permissions: '' })).permissions).toEqual([]);
   });
 
   it.each([
@@ -26,6 +31,8 @@ describe('principalFromEvent', () => {
     ['a malformed user id', { ...PRINCIPAL, userId: 'x' }],
     ['a role that holds no keys', { ...PRINCIPAL, role: 'manager' }],
     ['an unknown role', { ...PRINCIPAL, role: 'admin' }],
+    ['a malformed permission', { ...PRINCIPAL, permissions: 'users:read,Users' }],
+    ['permissions that are no string', { ...PRINCIPAL, permissions: ['users:read'] }],
   ])('refuses an event with %s', (_name, authorizer) => {
     expect(() => principalFromEvent(eventWith(authorizer))).toThrow(MissingPrincipalError);
   });
@@ -51,7 +58,7 @@ describe('latchkeyPrincipal middleware', () => {
     const { handler, inner } = handlerWithSpy();
     const result = await handler(eventWith(PRINCIPAL), context as LatchkeyContext);
     expect(result.statusCode).toBe(200);
-    expect(JSON.parse(result.body)).toEqual(PRINCIPAL);
+    expect(JSON.parse(result.body)).toEqual({ ...PRINCIPAL, permissions: null });
     expect(inner).toHaveBeenCalledTimes(1);
   });
 

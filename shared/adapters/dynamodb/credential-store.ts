@@ -39,7 +39,9 @@ export class DynamoDbCredentialStore implements CredentialStore {
               // Key lifecycle: the key's expiry and the secrets a roll replaced, while their grace lasts.
               '#keyExpiresAt, #prevHash, #prevPepperVersion, #prevExpiresAt, #prevAccountKeyHash, #prevAccountKeyPepperVersion, #prevAccountKeyExpiresAt, ' +
               // Which secret matched: its tag travels with the Allow (domain/secret-tags.ts).
-              '#secretTag, #prevSecretTag, #accountKeyTag, #prevAccountKeyTag',
+              '#secretTag, #prevSecretTag, #accountKeyTag, #prevAccountKeyTag, ' +
+              // What a restricted key may use (DESIGN 14), from the same read.
+              '#permissions',
             ExpressionAttributeNames: {
               '#sk': 'sk',
               '#apiEnabled': 'apiEnabled',
@@ -63,6 +65,7 @@ export class DynamoDbCredentialStore implements CredentialStore {
               '#prevSecretTag': KEY_SECRET_TAGS.previous,
               '#accountKeyTag': ACCOUNT_KEY_TAGS.current,
               '#prevAccountKeyTag': ACCOUNT_KEY_TAGS.previous,
+              '#permissions': KEY_PERMISSIONS_ATTRIBUTE,
             },
           },
         },
@@ -79,7 +82,23 @@ export class DynamoDbCredentialStore implements CredentialStore {
     const key = items.find((item) => item.sk === keyKey.sk);
     return {
       account: meta === undefined ? undefined : { ...authorizationAccountFromItem(meta), ...authorizationLimitsFromItem(meta) },
-      key: key === undefined ? undefined : authorizationKeyFromItem(key),
+      key: key === undefined ? undefined : { ...authorizationKeyFromItem(key), ...keyPermissions(key) },
     };
   }
+}
+
+/** The name of the key item's list of permissions (DESIGN 14); absent (or NULL) on an unrestricted key. */
+export const KEY_PERMISSIONS_ATTRIBUTE = 'permissions';
+
+/**
+ * A restricted key's list. Anything but a list of strings is a fault (thrown, so the authorizer
+ * fails closed): reading it as absent would lift the restriction.
+ */
+function keyPermissions(item: Record<string, unknown>): { permissions?: readonly string[] } {
+  const value = item[KEY_PERMISSIONS_ATTRIBUTE];
+  if (value === undefined || value === null) return {};
+  if (!Array.isArray(value) || !value.every((entry): entry is string => typeof entry === 'string')) {
+    throw new Error(`stored key has a malformed '${KEY_PERMISSIONS_ATTRIBUTE}'`);
+  }
+  return { permissions: value };
 }

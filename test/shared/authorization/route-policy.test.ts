@@ -69,11 +69,11 @@ describe('policyResources', () => {
   });
 
   it('serves a catch-all greedy route beside the management routes (the shape of --upstream)', () => {
-    expectExactlyTheRolesRoutes((['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).map((method) => ({ method, path: '/{proxy+}', backend })));
+    expectExactlyTheRolesRoutes((['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).map((method) => ({ method, path: '/{proxy+}', permission: null, backend })));
   });
 
   it('refuses an owner-only catch-all: a viewer pattern for /v1/api-keys/{keyId} would reach its deeper paths', () => {
-    expect(() => buildRoutePolicy(resolveDownstreamRoutes([{ method: 'GET', path: '/{proxy+}', roles: ['owner'], backend }]))).toThrow(
+    expect(() => buildRoutePolicy(resolveDownstreamRoutes([{ method: 'GET', path: '/{proxy+}', roles: ['owner'], permission: null, backend }]))).toThrow(
       /GET \/v1\/api-keys\/\{keyId\} \(viewer may call it\).*GET \/\{proxy\+\}/,
     );
   });
@@ -81,7 +81,7 @@ describe('policyResources', () => {
   it('refuses two routes no IAM policy can tell apart, naming both', () => {
     const routes = resolveDownstreamRoutes([
       { method: 'GET', path: '/v2/things/{thingId}', backend },
-      { method: 'GET', path: '/v2/{proxy+}', roles: ['owner'], backend },
+      { method: 'GET', path: '/v2/{proxy+}', roles: ['owner'], permission: 'things:read', backend },
     ]);
     expect(() => policyResources([...ROUTES, ...routes], 'viewer')).toThrow(RouteDeclarationError);
     expect(() => policyResources([...ROUTES, ...routes], 'viewer')).toThrow(/GET \/v2\/things\/\{thingId\}.*GET \/v2\/\{proxy\+\}/);

@@ -113,3 +113,27 @@ describe('resolveDownstreamRoutes', () => {
     expect(refusal([{ method: 'GET', path: '/v1/things', backend: {} as { url: string } }])).toContain('GET /v1/things');
   });
 });
+
+describe('a team route\'s permission (DESIGN 14)', () => {
+  it('defaults to <resource>:read for GET and HEAD and <resource>:write otherwise, and keeps one it names', () => {
+    const [get, head, post, named, none] = resolveDownstreamRoutes([
+      { method: 'GET', path: '/v1/widgets/{widgetId}', backend },
+      { method: 'HEAD', path: '/v1/widgets/{widgetId}', backend },
+      { method: 'POST', path: '/v2/widgets', backend },
+      { method: 'GET', path: '/v1/widgets/{widgetId}/price', permission: 'prices:read', backend },
+      { method: 'GET', path: '/v1/health', permission: null, backend },
+    ]);
+    expect([get?.permission, head?.permission, post?.permission, named?.permission]).toEqual(['widgets:read', 'widgets:read', 'widgets:write', 'prices:read']);
+    expect(none).not.toHaveProperty('permission');
+  });
+
+  it('refuses a route whose path names no default and that names none, naming the route', () => {
+    expect(refusal([{ method: 'GET', path: '/v1/{proxy+}', backend }])).toMatch(/route GET \/v1\/\{proxy\+\}: .*permission/);
+  });
+
+  it.each(['widgets', 'Widgets:read', 'widgets:read:all', 'widgets read'])('refuses the malformed permission %j, naming the route', (permission) => {
+    const message = refusal([{ method: 'GET', path: '/v1/widgets', permission, backend }]);
+    expect(message).toContain('GET /v1/widgets');
+    expect(message).toContain(JSON.stringify(permission));
+  });
+});
