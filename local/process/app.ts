@@ -101,6 +101,7 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   // The same policies the deployed authorizer gets through LATCHKEY_ROUTE_POLICY and its
   // permission policy file (restricted keys, DESIGN 14).
   const routePolicy = options.downstream === undefined ? undefined : buildRoutePolicy(options.downstream.routes);
+  const permissionPolicy = options.downstream === undefined ? undefined : buildPermissionPolicy(options.downstream.routes, routePolicy);
   const digestUpgrades = new DigestUpgrader(new DynamoDbDigestStore(options.documentClient, options.tableName), logger);
   const authorizerDeps: AuthorizerDeps = {
     credentials: store,
@@ -108,8 +109,8 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     logger,
     ...(options.now === undefined ? {} : { now: options.now }),
     digestUpgrades,
-  const permissionPolicy = options.downstream === undefined ? undefined : buildPermissionPolicy(options.downstream.routes, routePolicy);
     ...(routePolicy === undefined ? {} : { routePolicy }),
+    ...(permissionPolicy === undefined ? {} : { permissionPolicy }),
   };
   const apiDeps: ApiDeps = {
     store,
@@ -117,7 +118,6 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     peppers,
     authorizerCache: options.immediateFlush === false ? FLUSHED_BY_STREAM : authorizerCache,
     limits: options.limits ?? limitsFromEnv(),
-    ...(permissionPolicy === undefined ? {} : { permissionPolicy }),
     logger,
     now,
     auditRetentionDays,
