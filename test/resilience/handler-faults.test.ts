@@ -240,6 +240,35 @@ describe('mutating handlers under DynamoDB faults', () => {
   });
 });
 
+describe("GitHub's retry of an alert whose answer was lost", () => {
+  it('is answered true_positive by another container: the deletion landed with its leak record, and the retry writes nothing', { timeout: 60_000 }, async () => {
+    // Prepare: the first container's commit lands but its answer is lost (GitHub sees a 500 and sends the alert again).
+    const injector = new FaultInjector();
+    const { clean, faulty } = await createResilienceTable(injector);
+    const route = ROUTES.find((r) => r.operationId === 'reportGitHubAlerts')!;
+    const setupDeps = apiDepsOn(clean, secrets);
+    const owner = await seedOwner(setupDeps, setupDeps.store);
+    const actor: Actor = { userId: owner.userId, keyId: owner.keyId, sourceIp: '198.51.100.10' };
+    const scenario = await SCENARIOS.reportGitHubAlerts!(setupDeps, owner, actor);
+    const first = createApiHandler(route.group, apiDepsOn(faulty, secrets));
+    injector.reset();
+    injector.arm('TransactWriteItemsCommand', 'answer-lost');
+    const lost = fromProxyResult(await first(proxyEvent(route, owner.principal, scenario), lambdaContext()));
+    const before = await snapshotTable(clean.client, clean.tableName);
+
+    // Act: the retry lands on another container (a handler of its own), with no fault.
+    const retry = createApiHandler(route.group, apiDepsOn(clean, secrets));
+    const answered = fromProxyResult(await retry(proxyEvent(route, owner.principal, scenario), lambdaContext()));
+
+    // Assess
+    expect(lost.status).toBe(500);
+    expect(answered.status).toBe(200);
+    expect((JSON.parse(answered.body) as { label: string }[]).map((feedback) => feedback.label)).toEqual(['true_positive']);
+    const items = await scanTable(clean.client, clean.tableName);
+    expect(changeShape(before, new Map(items.map((item) => [`${String(item.pk)}\u0000${String(item.sk)}`, item])))).toEqual([]);
+  });
+});
+
 describe('turning an account\'s API off under DynamoDB faults', () => {
   it('flushes the authorizer cache whenever the switch landed, even when its answer was lost', { timeout: 60_000 }, async () => {
     // Prepare
