@@ -123,6 +123,8 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     auditRetentionDays,
     usagePlans: new LocalUsagePlans(limiter),
     defaultPlan: limiter.defaultPlan,
+    // What the deployed functions read from the file the stack bundles with them.
+    permissionCatalog: buildPermissionCatalog(options.downstream?.routes ?? []),
   };
   const handlers = Object.fromEntries(FUNCTION_GROUPS.map((group) => [group, createApiHandler(group, apiDeps)])) as Record<
     FunctionGroup,
@@ -134,8 +136,6 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   const gateway = createGateway({
     authorizer: createAuthorizerHandler(authorizerDeps),
     handlers,
-    // What the deployed functions read from the file the stack bundles with them.
-    permissionCatalog: buildPermissionCatalog(options.downstream?.routes ?? []),
     authorizerCache,
     limiter: options.limitRequests === false ? undefined : limiter,
     publicRouteThrottle,

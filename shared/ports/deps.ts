@@ -44,9 +44,9 @@ export interface ApiDeps {
   readonly usagePlans: UsagePlans;
   /** The plan of accounts that have none of their own. */
   readonly defaultPlan: Plan;
-}
   /**
    * Every permission of this deployment, the team's routes' included (DESIGN 14).
    * @default the management routes' alone (shared/http/permission-catalog.ts)
    */
   readonly permissionCatalog?: PermissionCatalog;
+}
