@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyResult, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { isId } from '#shared/domain/ids.ts';
 import { canHoldKeys, type KeyRole } from '#shared/domain/roles.ts';
 import { isPermissionName } from '#shared/domain/permissions.ts';
@@ -44,8 +44,8 @@ export class MissingPrincipalError extends Error {
  * is checked (ids of the right shape, a role that may hold keys), so a handler can trust the
  * result as much as it trusts the gateway. Throws MissingPrincipalError otherwise.
  */
-export function principalFromEvent(event: Pick<APIGatewayProxyEvent, 'requestContext'>): LatchkeyPrincipal {
-  const context: unknown = (event as { requestContext?: { authorizer?: unknown } }).requestContext?.authorizer;
+export function principalFromEvent(event: Pick<LatchkeyEvent, 'requestContext'>): LatchkeyPrincipal {
+  const context = authorizerContextOf(event);
   if (typeof context !== 'object' || context === null) throw new MissingPrincipalError();
   const { accountId, userId, role, keyId } = context as Record<string, unknown>;
   if (typeof accountId !== 'string' || typeof userId !== 'string' || typeof keyId !== 'string' || typeof role !== 'string') {
@@ -64,6 +64,24 @@ function permissionsFromContext(value: unknown): readonly string[] | null {
   const permissions = value.split(',');
   if (!permissions.every(isPermissionName)) throw new MissingPrincipalError('the event carries malformed Latchkey permissions');
   return permissions;
+}
+
+/**
+ * A Lambda proxy integration's event: REST's (payload 1.0) or HTTP API's (payload 2.0, the
+ * `http` flavor of DESIGN 15).
+ */
+export type LatchkeyEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>>;
+
+/**
+ * Where the authorizer's context is: `requestContext.authorizer` in payload 1.0,
+ * `requestContext.authorizer.lambda` in payload 2.0 (told apart by 2.0's `requestContext.http`,
+ * which only the gateway sets). Nothing else under a 2.0 authorizer (a JWT's claims) counts.
+ */
+function authorizerContextOf(event: Pick<LatchkeyEvent, 'requestContext'>): unknown {
+  const requestContext = (event as { requestContext?: { authorizer?: unknown; http?: unknown } }).requestContext;
+  const authorizer = requestContext?.authorizer;
+  if (typeof requestContext?.http !== 'object' || requestContext.http === null) return authorizer;
+  return typeof authorizer === 'object' && authorizer !== null ? (authorizer as { lambda?: unknown }).lambda : undefined;
 }
 
 /** The Lambda context of a handler behind `latchkeyPrincipal()`: the principal is `context.principal`. */
@@ -96,10 +114,13 @@ export interface LatchkeyPrincipalOptions {
  * integration hands the function the request's headers as sent, the caller's two secrets
  * included, and a handler that logs its event would write them to its logs. Use it first, before
  * any middleware that logs the event.
+ *
+ * Either payload: `middy<APIGatewayProxyEventV2WithLambdaAuthorizer<…>, APIGatewayProxyResultV2>()`
+ * takes `latchkeyPrincipal<APIGatewayProxyEventV2WithLambdaAuthorizer<…>, APIGatewayProxyResultV2>()`.
  */
-export function latchkeyPrincipal(
+export function latchkeyPrincipal<TEvent extends LatchkeyEvent = APIGatewayProxyEvent, TResult extends APIGatewayProxyResultV2 = APIGatewayProxyResult>(
   options: LatchkeyPrincipalOptions = {},
-): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, LatchkeyContext> {
+): MiddlewareObj<TEvent, TResult, Error, LatchkeyContext> {
   const report = options.onMissingPrincipal ?? ((error: MissingPrincipalError) => {
     console.error(error.message);
   });
