@@ -5,10 +5,11 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '#shared/adapters/environment.ts';
 import { GITHUB_KEYS_URL_ENV } from '#shared/adapters/github-keys.ts';
-import { routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
+import { parseRoutePolicy, routePolicyEnvironment } from '#shared/authorization/route-policy.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import { FUNCTION_GROUPS, type FunctionGroup } from '#shared/http/routes.ts';
 import { writePermissionCatalog } from './permission-catalog-file.ts';
+import { writePermissionPolicy } from './permission-policy-file.ts';
 import type { ResolvedDownstreamRoute } from '#shared/http/team-routes.ts';
 import { authorizerStatements, groupStatements, type FlushedStage } from '../permissions.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
@@ -64,6 +65,9 @@ export function addLatchkeyFunctions(scope: Construct, props: LatchkeyFunctionsP
     ...planEnvironment(props.defaultPlan),
   };
 
+  // Restricted keys' policies are joined from lists written at synth; a file, too large for the environment.
+  const routePolicy = routePolicyEnvironment(props.routes);
+  const permissionPolicy = writePermissionPolicy(props.routes, parseRoutePolicy(routePolicy));
   const authorizerFunction = new LatchkeyFunction(scope, 'Authorizer', {
     entryName: 'authorizer',
     description: 'REQUEST authorizer: account key, user key, source IP',
@@ -73,13 +77,15 @@ export function addLatchkeyFunctions(scope: Construct, props: LatchkeyFunctionsP
       [ENV.tableName]: props.table.tableName,
       [ENV.kmsKeyId]: props.key.keyId,
       // API Gateway caches one policy per caller for every route, so it must list the team's routes too.
-      [ENV.routePolicy]: routePolicyEnvironment(props.routes),
+      [ENV.routePolicy]: routePolicy,
+      ...permissionPolicy?.environment,
     },
     // The authorizer's cold start delays the first request of every caller; its faults are
     // logged with minified positions, and the uploaded source map still resolves them.
     sourceMappedStackTraces: false,
     logRetention,
     logRemovalPolicy,
+    ...(permissionPolicy === undefined ? {} : { bundledDirectory: permissionPolicy.bundledDirectory }),
   });
   for (const statement of authorizerStatements(data)) authorizerFunction.role.addToPrincipalPolicy(statement);
 
