@@ -1,5 +1,5 @@
 import type { PermissionCatalog } from '../domain/key-permissions.ts';
-import { defaultPermission, rolesGranting } from '../domain/permissions.ts';
+import { rolesGranting } from '../domain/permissions.ts';
 import { canHoldKeys } from '../domain/roles.ts';
 import { ROUTES } from './routes.ts';
 
@@ -10,16 +10,14 @@ import { ROUTES } from './routes.ts';
  * (infra/constructs/permission-catalog-file.ts); locally it is built in process.
  */
 
-/** What a team route contributes: its method and path, and the permission it names, if any. */
+/**
+ * What a team route contributes, as resolveDownstreamRoutes (team-routes.ts) leaves it: its
+ * permission resolved (the one it names, else its path's default); absent when it needs none.
+ */
 export interface PermissionedRoute {
   readonly method: string;
   readonly path: string;
   readonly permission?: string | undefined;
-}
-
-/** A team route's permission: the one it names, else DESIGN 14's default for its method and path. */
-export function teamRoutePermission(route: PermissionedRoute): string | undefined {
-  return route.permission ?? defaultPermission(route.method, route.path);
 }
 
 export function buildPermissionCatalog(teamRoutes: readonly PermissionedRoute[] = []): PermissionCatalog {
@@ -31,7 +29,7 @@ export function buildPermissionCatalog(teamRoutes: readonly PermissionedRoute[] 
     routesByName.set(name, routes);
   };
   for (const route of ROUTES) add('permission' in route ? route.permission : undefined, route);
-  for (const route of teamRoutes) add(teamRoutePermission(route), route);
+  for (const route of teamRoutes) add(route.permission, route);
   return [...routesByName.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, routes]) => ({ name, routes, roles: rolesGranting(name) }));

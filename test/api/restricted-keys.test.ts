@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '#shared/domain/ids.ts';
 import { MAX_KEY_PERMISSIONS } from '#shared/domain/permissions.ts';
 import { buildPermissionCatalog } from '#shared/http/permission-catalog.ts';
+import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
 import { accountPk, keySk } from '#shared/adapters/dynamodb/items.ts';
 import { type ApiTestBed, type Caller, createApiTestBed } from '#test/support/api-events.ts';
 
@@ -13,10 +14,10 @@ import { type ApiTestBed, type Caller, createApiTestBed } from '#test/support/ap
  * names its own permission, POST /v1/widgets/{id}/spin (`widgets:spin`).
  */
 
-const TEAM_ROUTES = [
-  { method: 'GET', path: '/v1/widgets' },
-  { method: 'POST', path: '/v1/widgets/{id}/spin', permission: 'widgets:spin' },
-] as const;
+const TEAM_ROUTES = resolveDownstreamRoutes([
+  { method: 'GET', path: '/v1/widgets', backend: { url: 'https://internal.example.com' } },
+  { method: 'POST', path: '/v1/widgets/{id}/spin', permission: 'widgets:spin', backend: { url: 'https://internal.example.com' } },
+]);
 
 let bed: ApiTestBed;
 let viewer: Caller;
