@@ -1,0 +1,163 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalDownstream } from '#local/gateway/downstream.ts';
+import { closeServer } from '#local/process/server.ts';
+import { KEY_PERMISSIONS_ATTRIBUTE } from '#shared/adapters/dynamodb/credential-store.ts';
+import { accountPk, keySk } from '#shared/adapters/dynamodb/items.ts';
+import { resolveDownstreamRoutes, type DownstreamRoute } from '#shared/http/team-routes.ts';
+import { ROUTES } from '#shared/http/routes.ts';
+import { roleGrants } from '#shared/domain/permissions.ts';
+import { KEY_ROLES, type KeyRole } from '#shared/domain/roles.ts';
+import { call, createUserWithKey, ownerKeys, startApi, testDynamoDbClients, type Credentials, type RunningApi } from './support.ts';
+
+/**
+ * Restricted keys (DESIGN 14) through the local gateway over HTTP, with team routes: the policy
+ * the authorizer returns is evaluated as API Gateway evaluates it, and a refused request never
+ * reaches a backend. The keys' lists are written on their items as the key routes write them.
+ */
+
+const NOT_AUTHORIZED = { message: 'User is not authorized to access this resource' };
+const EXPLICIT_DENY = { message: 'User is not authorized to access this resource with an explicit deny' };
+
+let api: RunningApi;
+let backend: Server;
+let hits = 0;
+let routes: DownstreamRoute[];
+
+beforeAll(async () => {
+  backend = createHttpServer((request, response) => {
+    hits += 1;
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  });
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  routes = [
+    { method: 'GET', path: '/v1/widgets', backend: { url } },
+    { method: 'POST', path: '/v1/widgets', backend: { url } },
+    { method: 'GET', path: '/v1/widgets/{widgetId}', backend: { lambda: 'test/e2e/fixtures/echo-principal.ts' } },
+    { method: 'GET', path: '/v1/widgets/{widgetId}/price', permission: 'prices:read', backend: { url } },
+  ];
+  api = await startApi({ authorizerTtlSeconds: 300, downstream: await createLocalDownstream(routes) });
+});
+
+afterAll(async () => {
+  backend.closeAllConnections();
+  await closeServer(backend);
+  await api.close();
+});
+
+/** A user of `role` with one key restricted to `permissions`, written on the key's item. */
+async function restrictedKey(role: 'owner' | 'viewer' | 'logs-viewer', permissions: readonly string[]): Promise<{ userId: string; keys: Credentials }> {
+  const made = await createUserWithKey(api, role);
+  const { documentClient } = testDynamoDbClients();
+  await documentClient.send(
+    new UpdateCommand({
+      TableName: api.tableName,
+      Key: { pk: accountPk(api.account.account.id), sk: keySk(made.keyId) },
+      UpdateExpression: 'SET #permissions = :permissions',
+      ExpressionAttributeNames: { '#permissions': KEY_PERMISSIONS_ATTRIBUTE },
+      ExpressionAttributeValues: { ':permissions': [...permissions] },
+    }),
+  );
+  return made;
+}
+
+async function statusAndBody(path: string, keys: Credentials, method = 'GET'): Promise<[number, unknown]> {
+  const response = await call(api.port, path, { method, keys, ...(method === 'GET' ? {} : { body: {} }) });
+  return [response.status, response.status === 200 ? 'ok' : response.json];
+}
+
+describe('a restricted key through the local gateway', () => {
+  it('reaches exactly the routes of its role whose permission it holds; the others are 403 before any backend', async () => {
+    const { keys } = await restrictedKey('owner', ['widgets:read', 'users:read']);
+    const before = hits;
+    expect(await statusAndBody('/v1/widgets', keys)).toEqual([200, 'ok']);
+    expect(await statusAndBody('/v1/widgets/w1', keys)).toEqual([200, 'ok']);
+    expect(await statusAndBody('/v1/users', keys)).toEqual([200, 'ok']);
+    expect(await statusAndBody('/v1/whoami', keys)).toEqual([200, 'ok']);
+    expect(hits).toBe(before + 1);
+    expect(await statusAndBody('/v1/widgets', keys, 'POST')).toEqual([403, NOT_AUTHORIZED]);
+    expect(await statusAndBody('/v1/users', keys, 'POST')).toEqual([403, NOT_AUTHORIZED]);
+    expect(await statusAndBody('/v1/api-keys', keys)).toEqual([403, NOT_AUTHORIZED]);
+    // Nested under a route it may call, the route of a permission it lacks is denied by name.
+    expect(await statusAndBody('/v1/widgets/w1/price', keys)).toEqual([403, EXPLICIT_DENY]);
+    expect(hits).toBe(before + 1);
+  });
+
+  it('passes its effective permissions to a Lambda backend, which reads them with principalFromEvent', async () => {
+    const { keys } = await restrictedKey('viewer', ['widgets:read', 'widgets:write']);
+    const response = await call(api.port, '/v1/widgets/w1', { keys });
+    expect(response.status).toBe(200);
+    // widgets:write is in the list, but a viewer's role does not grant it.
+    expect(response.json.permissions).toEqual(['widgets:read']);
+    const unrestricted = await call(api.port, '/v1/widgets/w1', { keys: ownerKeys(api) });
+    expect(unrestricted.json.permissions).toBeNull();
+  });
+
+  it("is narrowed at once by its holder's demotion, with its Allow cached", async () => {
+    const { userId, keys } = await restrictedKey('owner', ['widgets:write', 'widgets:read']);
+    expect(await statusAndBody('/v1/widgets', keys, 'POST')).toEqual([200, 'ok']);
+    const demoted = await call(api.port, `/v1/users/${userId}`, { method: 'PATCH', keys: ownerKeys(api), body: { role: 'viewer' } });
+    expect(demoted.status).toBe(200);
+    const before = hits;
+    expect(await statusAndBody('/v1/widgets', keys, 'POST')).toEqual([403, NOT_AUTHORIZED]);
+    expect(hits).toBe(before);
+    expect(await statusAndBody('/v1/widgets', keys)).toEqual([200, 'ok']);
+  });
+
+  it('restricted to nothing its role grants, reaches only what needs no permission', async () => {
+    const { keys } = await restrictedKey('logs-viewer', ['widgets:read']);
+    expect(await statusAndBody('/v1/whoami', keys)).toEqual([200, 'ok']);
+    expect(await statusAndBody('/v1/logs', keys)).toEqual([403, NOT_AUTHORIZED]);
+    expect(await statusAndBody('/v1/widgets', keys)).toEqual([403, NOT_AUTHORIZED]);
+  });
+});
+
+describe('a restricted key reaches exactly the routes of its role whose permission it holds (property, over HTTP)', () => {
+  it('for every role and generated permission lists, on the team and management reads', async () => {
+    const keys = new Map<KeyRole, { keyId: string; keys: Credentials }>();
+    for (const role of KEY_ROLES) keys.set(role, await createUserWithKey(api, role));
+    const { documentClient } = testDynamoDbClients();
+    const anyKeyId = keys.get('owner')?.keyId ?? '';
+    const requests = [
+      ...resolveDownstreamRoutes(routes).map((route) => ({ method: route.method, path: route.path.replace('{widgetId}', 'w1'), roles: route.roles, permission: route.permission })),
+      ...ROUTES.filter((route) => route.method === 'GET' && route.roles.length > 0).map((route) => ({
+        method: route.method,
+        path: route.path.replace('{keyId}', anyKeyId),
+        roles: route.roles as readonly KeyRole[],
+        permission: 'permission' in route ? (route.permission as string) : undefined,
+      })),
+    ];
+    const names = ['widgets:read', 'widgets:write', 'prices:read', 'users:read', 'api-keys:read', 'account:read', 'account-key:read', 'logs:read', 'users:write'];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...KEY_ROLES), fc.subarray(names), async (role, held) => {
+        const subject = keys.get(role);
+        if (subject === undefined) throw new Error(`no key for ${role}`);
+        await documentClient.send(
+          new UpdateCommand({
+            TableName: api.tableName,
+            Key: { pk: accountPk(api.account.account.id), sk: keySk(subject.keyId) },
+            UpdateExpression: 'SET #permissions = :permissions',
+            ExpressionAttributeNames: { '#permissions': KEY_PERMISSIONS_ATTRIBUTE },
+            ExpressionAttributeValues: { ':permissions': held },
+          }),
+        );
+        // Written beside the API, so the cached Allow is dropped as a key route's write drops it.
+        await api.app.authorizerCache.flush();
+        for (const request of requests) {
+          const expected = request.roles.includes(role) && (request.permission === undefined || (held.includes(request.permission) && roleGrants(role, request.permission)));
+          const response = await call(api.port, request.path, { method: request.method, keys: subject.keys, ...(request.method === 'GET' ? {} : { body: {} }) });
+          expect([`${role} [${held.join(' ')}] ${request.method} ${request.path}`, response.status !== 403]).toEqual([
+            `${role} [${held.join(' ')}] ${request.method} ${request.path}`,
+            expected,
+          ]);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  }, 120_000);
+});
