@@ -87,14 +87,6 @@ async function loadHandler(route: ResolvedDownstreamRoute): Promise<TeamHandler 
   return handler as TeamHandler;
 }
 
-/**
- * The authorizer's context where principalFromEvent reads it. On HTTP API the principal headers
- * are mapped from `$context.authorizer.*`, the same context, so the checks are the same.
- */
-function authorizerContextView(context: Readonly<Record<string, string>>): Pick<APIGatewayProxyEvent, 'requestContext'> {
-  return { requestContext: { authorizer: { ...context } } } as unknown as Pick<APIGatewayProxyEvent, 'requestContext'>;
-}
-
 function jsonError(status: number, message: string, requestId: string): GatewayResponse {
   return { status, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, body: JSON.stringify({ message }), isBase64Encoded: false };
 }
@@ -129,7 +121,7 @@ export async function createLocalDownstream(
     if (isLambdaBackend(backend)) return jsonError(502, 'Internal server error', requestId);
     let principal;
     try {
-      principal = principalFromEvent(call.flavor === 'rest' ? call.event : authorizerContextView(call.authorizerContext));
+      principal = principalFromEvent(call.event);
     } catch (error) {
       // The gateway always passes the authorizer's context; without it nothing may be forwarded.
       if (error instanceof MissingPrincipalError) return jsonError(500, 'Internal server error', requestId);

@@ -98,8 +98,8 @@ export type GatewayOptions = RestGatewayOptions | HttpGatewayOptions;
 
 /** An authorized request for a team route, in the event its flavor sends a Lambda backend. */
 export type DownstreamCall =
-  | { readonly flavor: 'rest'; readonly event: APIGatewayProxyEvent; readonly method: string; readonly pathParameters: Record<string, string> | null; readonly authorizerContext: Readonly<Record<string, string>> }
-  | { readonly flavor: 'http'; readonly event: HttpApiAuthorizedEvent; readonly method: string; readonly pathParameters: Record<string, string> | null; readonly authorizerContext: Readonly<Record<string, string>> };
+  | { readonly flavor: 'rest'; readonly event: APIGatewayProxyEvent; readonly method: string; readonly pathParameters: Record<string, string> | null }
+  | { readonly flavor: 'http'; readonly event: HttpApiAuthorizedEvent; readonly method: string; readonly pathParameters: Record<string, string> | null };
 
 /** Serves the team's routes once the gateway has authorized a request for one of them. */
 export interface DownstreamInvoker {
@@ -225,7 +225,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // No usage plans on HTTP API: nothing stands between the policy and the integration.
       const event = httpApiAuthorizedEvent(httpFacts, body, authorization.policy.context);
       if (target.kind === 'team') {
-        return invokeTeam(target.route, { flavor: 'http', event, method, pathParameters, authorizerContext: authorization.policy.context }, facts);
+        return invokeTeam(target.route, { flavor: 'http', event, method, pathParameters }, facts);
       }
       return invokeV2(target.route.group, event);
     }
@@ -294,7 +294,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     };
     if (target.kind === 'team') {
-      return invokeTeam(target.route, { flavor: 'rest', event, method, pathParameters, authorizerContext: policy.context }, facts);
+      return invokeTeam(target.route, { flavor: 'rest', event, method, pathParameters }, facts);
     }
     return invoke(target.route.group, event);
   }

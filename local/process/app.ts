@@ -2,10 +2,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAuthorizerHandler } from '#functions/authorizer.ts';
 import { createApiHandler } from '#functions/operations/all-groups.ts';
+import type { ApiHandler } from '#functions/commons/api-handler.ts';
 import { createLogger } from '#functions/commons/logger.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
-import { auditRetentionDaysFromEnv, defaultPlanFromEnv, limitsFromEnv } from '#shared/adapters/environment.ts';
+import { type ApiFlavor, auditRetentionDaysFromEnv, defaultPlanFromEnv, limitsFromEnv } from '#shared/adapters/environment.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import type { ApiDeps, AuthorizerDeps } from '#shared/ports/deps.ts';
 import { DynamoDbDigestStore } from '#shared/adapters/dynamodb/digest-upgrades.ts';
@@ -13,15 +14,15 @@ import { DigestUpgrader } from '#shared/authorization/digest-upgrades.ts';
 import { createPepperProvider } from '#shared/authorization/peppers.ts';
 import type { Limits } from '#shared/ports/limits.ts';
 import type { Secrets } from '#shared/ports/secrets.ts';
-import { FUNCTION_GROUPS, PUBLIC_ROUTE_THROTTLE, type FunctionGroup } from '#shared/http/routes.ts';
 import { buildPermissionCatalog } from '#shared/http/permission-catalog.ts';
+import { FUNCTION_GROUPS, PUBLIC_ROUTE_THROTTLE, type FunctionGroup } from '#shared/http/routes.ts';
 import { FLUSHED_BY_STREAM } from '#shared/services/revocation.ts';
 import { AccountLimiter, MethodThrottle, type ThrottleLimits } from '../gateway/account-limiter.ts';
 import { LOCAL_SERVICE } from './request-log.ts';
 import { buildRoutePolicy } from '#shared/authorization/route-policy.ts';
-import { LocalAuthorizerCache } from '../gateway/authorizer-cache.ts';
 import { buildPermissionPolicy } from '#shared/authorization/permission-policy.ts';
-import { createGateway, type DownstreamInvoker, type Gateway, type ProxyHandler } from '../gateway/gateway.ts';
+import { LocalAuthorizerCache } from '../gateway/authorizer-cache.ts';
+import { createGateway, type DownstreamInvoker, type Gateway } from '../gateway/gateway.ts';
 
 export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
 
@@ -60,6 +61,12 @@ export interface LocalAppOptions {
    * together, as the deployed stage applies it. @default PUBLIC_ROUTE_THROTTLE, the deployed default
    */
   readonly publicRouteThrottle?: ThrottleLimits;
+  /**
+   * The front door emulated: API Gateway REST, or its HTTP API (payload 2.0 to the authorizer
+   * and the Lambda integrations, its own answers, a route throttle on the routes without keys,
+   * no usage plans, so no per-account limits). @default 'rest'
+   */
+  readonly flavor?: ApiFlavor;
 }
 
 export interface LocalApp {
@@ -128,21 +135,23 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
   };
   const handlers = Object.fromEntries(FUNCTION_GROUPS.map((group) => [group, createApiHandler(group, apiDeps)])) as Record<
     FunctionGroup,
-    ProxyHandler
+    ApiHandler
   >;
   const publicRouteThrottle = new MethodThrottle(options.publicRouteThrottle ?? PUBLIC_ROUTE_THROTTLE, {
     ...(options.now === undefined ? {} : { now: () => now().getTime() }),
   });
-  const gateway = createGateway({
-    authorizer: createAuthorizerHandler(authorizerDeps),
-    handlers,
+  const common = {
     authorizerCache,
-    limiter: options.limitRequests === false ? undefined : limiter,
     publicRouteThrottle,
     ...(options.stage === undefined ? {} : { stage: options.stage }),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.downstream === undefined ? {} : { downstream: options.downstream }),
-  });
+  };
+  const authorizer = createAuthorizerHandler(authorizerDeps);
+  const gateway =
+    options.flavor === 'http'
+      ? createGateway({ ...common, flavor: 'http', authorizer, handlers })
+      : createGateway({ ...common, authorizer, handlers, limiter: options.limitRequests === false ? undefined : limiter });
   const refresh = async (): Promise<void> => {
     pepperProvider = createPepperProvider(store, options.secrets);
     await authorizerCache.flush();

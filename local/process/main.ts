@@ -7,7 +7,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { LocalSecrets } from '#local/storage/local-secrets.ts';
 import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
-import { defaultPlanFromEnv } from '#shared/adapters/environment.ts';
+import { API_FLAVORS, ENV, defaultPlanFromEnv, type ApiFlavor } from '#shared/adapters/environment.ts';
 import type { Plan } from '#shared/domain/plan.ts';
 import { RouteDeclarationError, resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
 import { buildOpenApiDocument } from '#shared/http/openapi.ts';
@@ -41,13 +41,16 @@ import { commandLine } from './invocation.ts';
 const USAGE = `Usage: ${commandLine('start')} [options]
 
 Runs the Latchkey API locally over HTTP: the same authorizer and handlers as in AWS, behind an
-emulation of API Gateway REST, on DynamoDB Local (Java 17+ needed).
+emulation of API Gateway (REST, or its HTTP API), on DynamoDB Local (Java 17+ needed).
 
 Options:
   --port <n>            port to listen on (default: $PORT, else 3000)
   --host <address>      address to listen on (default: 127.0.0.1)
   --memory              keep nothing: in-memory DynamoDB Local and a throw-away master key
   --authorizer-ttl <s>  authorizer cache TTL in seconds, 0 = off (default: ${DEFAULT_AUTHORIZER_TTL_SECONDS})
+  --flavor <rest|http>  the front door to emulate: API Gateway REST (default), or HTTP API
+                        (payload 2.0, its own 401/403/429 bodies, no per-account plans;
+                        docs/flavors.md)
   --data-dir <dir>      where persistent data lives (default: $LATCHKEY_LOCAL_DIR, else .latchkey)
   --routes <file>       serve the team's routes declared in this module (TypeScript or JavaScript)
   --upstream <url>      send every authorized request that matches no other route to this HTTP service
@@ -71,6 +74,7 @@ interface Settings {
   readonly host: string;
   readonly memory: boolean;
   readonly authorizerTtlSeconds: number;
+  readonly flavor: ApiFlavor;
   readonly paths: LocalPaths;
   readonly defaultPlan: Plan;
   readonly routesFile: string | undefined;
@@ -92,6 +96,7 @@ function parseSettings(argv: readonly string[]): Settings | 'help' {
       host: { type: 'string' },
       memory: { type: 'boolean', default: false },
       'authorizer-ttl': { type: 'string' },
+      flavor: { type: 'string' },
       'data-dir': { type: 'string' },
       routes: { type: 'string' },
       upstream: { type: 'string' },
@@ -108,12 +113,18 @@ function parseSettings(argv: readonly string[]): Settings | 'help' {
     host: values.host ?? '127.0.0.1',
     memory: values.memory,
     authorizerTtlSeconds: wholeNumber(values['authorizer-ttl'] ?? String(DEFAULT_AUTHORIZER_TTL_SECONDS), '--authorizer-ttl', 3600),
+    flavor: flavorOf(values.flavor ?? 'rest'),
     paths: localPaths(values['data-dir']),
     defaultPlan: defaultPlanOrUsageError(),
     routesFile: values.routes,
     upstream: values.upstream,
     events: values['events-url'] === undefined ? undefined : eventsSettings(values['events-url']),
   };
+}
+
+function flavorOf(raw: string): ApiFlavor {
+  if (!(API_FLAVORS as readonly string[]).includes(raw)) throw new UsageError(`--flavor must be one of ${API_FLAVORS.join(', ')}`);
+  return raw as ApiFlavor;
 }
 
 /** Where --events-url sends events, and the secret it signs them with; a usage error names what is wrong. */
@@ -253,12 +264,15 @@ async function run(settings: Settings): Promise<void> {
     throw error;
   }
   const secrets = settings.memory ? new LocalSecrets(randomBytes(32)) : LocalSecrets.fromFile(paths.masterKey);
+  // The functions in this process read the front door as the stack sets it for them on AWS.
+  process.env[ENV.apiFlavor] = settings.flavor;
   const app = createLocalApp({
     documentClient,
     tableName: LOCAL_TABLE_NAME,
     secrets,
     authorizerTtlSeconds: settings.authorizerTtlSeconds,
     defaultPlan: settings.defaultPlan,
+    flavor: settings.flavor,
     ...(downstream === undefined ? {} : { downstream }),
   });
   await ensurePepper(app.store, secrets);
@@ -334,7 +348,8 @@ async function run(settings: Settings): Promise<void> {
     });
   }
 
-  console.log(`Latchkey local API listening on ${baseUrl} (stage 'local', authorizer cache ${settings.authorizerTtlSeconds} s)`);
+  const frontDoor = settings.flavor === 'http' ? 'API Gateway HTTP API' : 'API Gateway REST';
+  console.log(`Latchkey local API listening on ${baseUrl} (${frontDoor}, stage 'local', authorizer cache ${settings.authorizerTtlSeconds} s)`);
   console.log(
     settings.memory
       ? `DynamoDB Local at ${engine.endpoint}, in memory: nothing is kept after exit`

@@ -20,5 +20,6 @@ describe('the programs name themselves as they were started', () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'local/process/main.ts', '--help'], { timeout: 60_000 });
     expect(stdout).toContain('Usage: npm start -- [options]');
     expect(stdout).toContain('npm run admin -- create-account --help');
+    expect(stdout).toMatch(/--flavor <rest\|http>\s+the front door to emulate/);
   });
 });

@@ -20,6 +20,7 @@ import { createLocalApp, type LocalApp } from '#local/process/app.ts';
 import { closeServer, createServer } from '#local/process/server.ts';
 import type { DownstreamInvoker } from '#local/gateway/gateway.ts';
 import { buildOpenApiDocument } from '#shared/http/openapi.ts';
+import type { ApiFlavor } from '#shared/adapters/environment.ts';
 
 /** The real local runtime (server, gateway emulator, authorizer, handlers) on a fresh table of the run's DynamoDB Local. */
 export interface RunningApi {
@@ -49,6 +50,8 @@ export interface StartOptions {
   readonly publicRouteThrottle?: ThrottleLimits;
   /** The clock of the gateway's limiters, the authorizer and the handlers. @default the clock */
   readonly now?: () => Date;
+  /** The front door emulated (e2e/flavors.ts has what each answers). @default 'rest' */
+  readonly flavor?: ApiFlavor;
 }
 
 export { UNREACHED_PLAN, UNREACHED_THROTTLE } from '#test/support/unreached-limits.ts';
@@ -77,6 +80,7 @@ export async function startApi(options: StartOptions = {}): Promise<RunningApi> 
     publicRouteThrottle: options.publicRouteThrottle ?? UNREACHED_THROTTLE,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.downstream === undefined ? {} : { downstream: options.downstream }),
+    ...(options.flavor === undefined ? {} : { flavor: options.flavor }),
   });
   await ensurePepper(app.store, secrets);
   const account = await createAccount(

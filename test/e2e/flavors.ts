@@ -1,0 +1,56 @@
+import type { ApiFlavor } from '#shared/adapters/environment.ts';
+
+/**
+ * What the gateway itself answers, per front door (DESIGN 4, 11 and 15). The black-box suites
+ * run once per flavor, and these answers are the only difference they allow: a handler's own
+ * answers (problem documents, 2xx) are the same behind either.
+ */
+
+export interface GatewayAnswer {
+  readonly status: number;
+  readonly body: { readonly message: string };
+}
+
+export interface FlavorAnswers {
+  /** No route for the method and path. */
+  readonly noRoute: GatewayAnswer;
+  /** A key missing, unknown or revoked; the API switched off. */
+  readonly unauthorized: GatewayAnswer;
+  /** Valid keys from an address the key's allow list leaves out (the authorizer's explicit Deny). */
+  readonly sourceDenied: GatewayAnswer;
+  /** Valid keys whose role (or permissions) do not reach the route (not in the Allow). */
+  readonly roleDenied: GatewayAnswer;
+  /** Over a throttle: a public route's, or (REST only) an account's plan rate. */
+  readonly throttled: GatewayAnswer;
+  /** Over a plan's quota; HTTP API has no usage plans, so never. */
+  readonly quotaExceeded: GatewayAnswer | undefined;
+  /** A body over API Gateway's 10 MiB. */
+  readonly tooLarge: GatewayAnswer;
+  /** Whether each account's plan (rate, burst, quota) is enforced: usage plans exist on REST only. */
+  readonly plansEnforced: boolean;
+}
+
+export const FLAVORS: readonly ApiFlavor[] = ['rest', 'http'];
+
+export const ANSWERS: Readonly<Record<ApiFlavor, FlavorAnswers>> = {
+  rest: {
+    noRoute: { status: 403, body: { message: 'Missing Authentication Token' } },
+    unauthorized: { status: 401, body: { message: 'Unauthorized' } },
+    sourceDenied: { status: 403, body: { message: 'User is not authorized to access this resource with an explicit deny' } },
+    roleDenied: { status: 403, body: { message: 'User is not authorized to access this resource' } },
+    throttled: { status: 429, body: { message: 'Too Many Requests' } },
+    quotaExceeded: { status: 429, body: { message: 'Limit Exceeded' } },
+    tooLarge: { status: 413, body: { message: 'Request Entity Too Large' } },
+    plansEnforced: true,
+  },
+  http: {
+    noRoute: { status: 404, body: { message: 'Not Found' } },
+    unauthorized: { status: 401, body: { message: 'Unauthorized' } },
+    sourceDenied: { status: 403, body: { message: 'Forbidden' } },
+    roleDenied: { status: 403, body: { message: 'Forbidden' } },
+    throttled: { status: 429, body: { message: 'Too Many Requests' } },
+    quotaExceeded: undefined,
+    tooLarge: { status: 413, body: { message: 'Request Entity Too Large' } },
+    plansEnforced: false,
+  },
+};
