@@ -1,7 +1,8 @@
 import '#local/process/sdk-environment.ts';
 import { parseArgs } from 'node:util';
-import { ConflictError, NotFoundError, RoleCannotHoldKeysError, ValidationError } from '#shared/domain/errors.ts';
+import { ConflictError, NotFoundError, PermissionNotGrantedError, RoleCannotHoldKeysError, ValidationError } from '#shared/domain/errors.ts';
 import { ensurePepper } from '#shared/authorization/peppers.ts';
+import { RouteDeclarationError } from '#shared/http/team-routes.ts';
 import { JavaMissingError } from '#local/storage/dynamodb-local.ts';
 import { LocalDataError, localPaths } from '#local/process/runtime-files.ts';
 import { ACCOUNT_COMMANDS } from './accounts.ts';
@@ -61,6 +62,8 @@ async function main(): Promise<number> {
       error instanceof NotFoundError ||
       error instanceof ConflictError ||
       error instanceof RoleCannotHoldKeysError ||
+      error instanceof PermissionNotGrantedError ||
+      error instanceof RouteDeclarationError ||
       error instanceof JavaMissingError ||
       error instanceof LocalDataError
         ? error.message

@@ -13,9 +13,11 @@ Commands:
   list-accounts              Lists every account (a full read of the table): id, name, API switch.
   list-users <accountId>     Lists the account's users, each with their role and their keys (ids,
                              names, expiry): the ids create-key needs.
-  create-key <accountId> --user <userId> --key-name <name>
+  create-key <accountId> --user <userId> --key-name <name> [--permissions <a:read,b:write> [--routes <file>]]
                  Issues a user key to a user of the account (owner, viewer or logs-viewer) and
                  prints it once: the way back in for an account whose owners hold no key.
+                 --permissions restricts it to those permissions (each granted by the user's
+                 role); a team route's need --routes, the team's routes module.
   enable-api <accountId>     Turns the account's API on.
   disable-api <accountId>    Turns it off: every request with its keys is refused (401) at once.
   rotate-pepper              Adds a new pepper version; new digests use it, old ones still verify.
@@ -77,6 +79,8 @@ export const OPTIONS = {
   period: { type: 'string' },
   default: { type: 'boolean', default: false },
   grace: { type: 'string' },
+  permissions: { type: 'string' },
+  routes: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;

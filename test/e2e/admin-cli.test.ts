@@ -135,6 +135,44 @@ describe('create-key', () => {
     expect(whoami.json).toMatchObject({ userId: ownerId, role: 'owner', keyId: output.key.id });
   }, 240_000);
 
+  /** The first owner's id, as their keys name it. */
+  async function ownerId(): Promise<string> {
+    return (await call(api.port, '/v1/whoami', { keys: created.keys })).json.userId as string;
+  }
+
+  it('issues a restricted key with --permissions, stored with its list', async () => {
+    // Act
+    const result = await admin([
+      'create-key', created.accountId, '--user', await ownerId(), '--key-name', 'restricted-key-01', '--permissions', 'logs:read, api-keys:read', '--json', '--data-dir', dataDir,
+    ]);
+    const output = JSON.parse(result.stdout) as { key: { id: string; permissions: string[] | null }; userKey: string };
+    const fetched = await call(api.port, `/v1/api-keys/${output.key.id}`, { keys: created.keys });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(output.key.permissions).toEqual(['logs:read', 'api-keys:read']);
+    expect(fetched.json.permissions).toEqual(['logs:read', 'api-keys:read']);
+  }, 240_000);
+
+  it("takes a team route's permission with --routes, the team's routes module", async () => {
+    const result = await admin([
+      'create-key', created.accountId, '--user', await ownerId(), '--key-name', 'restricted-key-02', '--permissions', 'subscriptions:write', '--routes', 'examples/subscriptions/routes.ts', '--json', '--data-dir', dataDir,
+    ]);
+
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as { key: { permissions: string[] } }).key.permissions).toEqual(['subscriptions:write']);
+  }, 240_000);
+
+  it('refuses --permissions naming a permission this deployment does not have with exit code 1, naming it, and prints no key', async () => {
+    const unknown = await admin(['create-key', created.accountId, '--user', await ownerId(), '--key-name', 'restricted-key-03', '--permissions', 'subscriptions:write', '--data-dir', dataDir]);
+    const empty = await admin(['create-key', created.accountId, '--user', await ownerId(), '--key-name', 'restricted-key-04', '--permissions', '', '--data-dir', dataDir]);
+
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("'subscriptions:write' is not a permission of this deployment");
+    expect(unknown.stdout).not.toMatch(/lks_/);
+    expect(empty.code).toBe(2);
+  }, 240_000);
+
   it('refuses a user who is not in the account with exit code 1, and prints no key', async () => {
     const unknownUser = await admin(['create-key', created.accountId, '--user', newId(), '--key-name', 'recovery-key-02', '--data-dir', dataDir]);
 
