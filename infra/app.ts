@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { ConfigError, configFromContext, type LatchkeyConfig } from './config.ts';
-import { addLatchkeyStacks, addNagChecks } from './latchkey.ts';
+import { addConfiguredStacks, addNagChecks } from './latchkey.ts';
 
 const app = new App();
 
@@ -14,7 +14,7 @@ try {
   process.exit(1);
 }
 
-addLatchkeyStacks(app, config, {
+addConfiguredStacks(app, config, {
   account: process.env.CDK_DEFAULT_ACCOUNT,
   region: process.env.CDK_DEFAULT_REGION,
 });

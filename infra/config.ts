@@ -1,4 +1,4 @@
-import { MAX_KEYS_PER_USER, MAX_RULES_PER_KEY, DEFAULT_LIMITS } from '#shared/adapters/environment.ts';
+import { API_FLAVORS, MAX_KEYS_PER_USER, MAX_RULES_PER_KEY, DEFAULT_LIMITS, type ApiFlavor } from '#shared/adapters/environment.ts';
 import { DEFAULT_PLAN, MAX_BURST_LIMIT, MAX_QUOTA_LIMIT, QUOTA_PERIODS, isQuotaPeriod, type Plan } from '#shared/domain/plan.ts';
 
 /**
@@ -7,6 +7,8 @@ import { DEFAULT_PLAN, MAX_BURST_LIMIT, MAX_QUOTA_LIMIT, QUOTA_PERIODS, isQuotaP
  * setting instead of producing a half-configured stack. docs/deploy.md lists every setting.
  */
 export interface LatchkeyConfig {
+  /** The front door (context flavor): API Gateway REST (`rest`) or HTTP API (`http`, DESIGN 15). */
+  readonly flavor: ApiFlavor;
   /** API Gateway stage name; also names the KMS alias. */
   readonly stage: string;
   /** Seconds API Gateway caches an authorizer decision per (account key, user key, source IP); 0 turns caching off. */
@@ -33,6 +35,7 @@ export interface LatchkeyConfig {
 }
 
 export const DEFAULT_CONFIG: LatchkeyConfig = {
+  flavor: 'rest',
   stage: 'prod',
   authorizerCacheTtl: 300,
   maxKeysPerUser: DEFAULT_LIMITS.keysPerUser,
@@ -99,6 +102,12 @@ function parseStage(raw: unknown): Parsed<string> {
   return { ok: true, value: raw };
 }
 
+function parseFlavor(raw: unknown): Parsed<ApiFlavor> {
+  const flavor = API_FLAVORS.find((value) => value === raw);
+  if (flavor === undefined) return { ok: false, problem: `flavor must be one of ${API_FLAVORS.join(', ')} (got ${JSON.stringify(raw)})` };
+  return { ok: true, value: flavor };
+}
+
 function parseLogRetention(raw: unknown): Parsed<number> {
   const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof value !== 'number' || !(LOG_RETENTION_DAYS as readonly number[]).includes(value)) {
@@ -112,6 +121,7 @@ export function configFromContext(context: ContextSource): LatchkeyConfig {
   const read = (key: keyof LatchkeyConfig): unknown => context.tryGetContext(key) ?? DEFAULT_CONFIG[key];
   const limits = usageLimitsFromContext(context);
   const parsed = {
+    flavor: parseFlavor(read('flavor')),
     stage: parseStage(read('stage')),
     authorizerCacheTtl: parseInteger('authorizerCacheTtl', read('authorizerCacheTtl'), 0, MAX_AUTHORIZER_CACHE_TTL),
     maxKeysPerUser: parseInteger('maxKeysPerUser', read('maxKeysPerUser'), 1, MAX_KEYS_PER_USER),
@@ -123,7 +133,14 @@ export function configFromContext(context: ContextSource): LatchkeyConfig {
     destroyOnRemoval: parseBoolean('destroyOnRemoval', read('destroyOnRemoval')),
   };
   const problems = [...Object.values(parsed).flatMap((p) => (p.ok ? [] : [p.problem])), ...(limits.ok ? [] : limits.problems)];
+  // HTTP APIs cannot be associated with a WAF web ACL: asking for both is a mistake, not a silent loss.
+  const http = parsed.flavor.ok && parsed.flavor.value === 'http';
+  if (http && limits.ok && context.tryGetContext('waf') !== undefined && limits.value.waf) {
+    problems.push('waf=true needs flavor=rest: an HTTP API cannot be associated with an AWS WAF web ACL (docs/deploy.md)');
+  }
   if (
+    problems.length > 0 ||
+    !parsed.flavor.ok ||
     !parsed.stage.ok ||
     !parsed.authorizerCacheTtl.ok ||
     !parsed.maxKeysPerUser.ok ||
@@ -138,6 +155,7 @@ export function configFromContext(context: ContextSource): LatchkeyConfig {
     throw new ConfigError(problems);
   }
   return {
+    flavor: parsed.flavor.value,
     stage: parsed.stage.value,
     authorizerCacheTtl: parsed.authorizerCacheTtl.value,
     maxKeysPerUser: parsed.maxKeysPerUser.value,
@@ -148,6 +166,8 @@ export function configFromContext(context: ContextSource): LatchkeyConfig {
     throttleBurst: parsed.throttleBurst.value,
     destroyOnRemoval: parsed.destroyOnRemoval.value,
     ...limits.value,
+    // The WAF is the REST flavor's: off by default in the HTTP flavor, which cannot have one.
+    ...(http ? { waf: false } : {}),
   };
 }
 

@@ -4,6 +4,8 @@
  */
 export { Latchkey, type LatchkeyProps } from './constructs/latchkey.ts';
 export { LatchkeyApi, AUTHORIZER_TIMEOUT, type LatchkeyApiProps } from './constructs/latchkey-api.ts';
+export { LatchkeyHttpApi, type LatchkeyHttpApiProps } from './constructs/http-api.ts';
+export { principalParameterMapping } from './constructs/http-backends.ts';
 export { LatchkeyData, type LatchkeyDataProps } from './constructs/latchkey-data.ts';
 export { LatchkeyFunction, type LatchkeyFunctionProps } from './constructs/latchkey-function.ts';
 export { PRINCIPAL_HEADERS, STRIPPED_KEY_VALUE, principalRequestParameters } from './constructs/downstream-backends.ts';

@@ -3,6 +3,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { LatchkeyConfig } from './config.ts';
 import { LatchkeyStatefulStack } from './stateful-stack.ts';
+import { LatchkeyHttpApiStack } from './http-stack.ts';
 import { LatchkeyApiStack } from './stateless-stack.ts';
 
 export interface LatchkeyStacks {
@@ -10,20 +11,35 @@ export interface LatchkeyStacks {
   readonly api: LatchkeyApiStack;
 }
 
-/**
- * Both stacks of one deployment. The stack ids are the CloudFormation stack names that
- * docs/deploy.md and the admin CLI refer to.
- */
-export function addLatchkeyStacks(app: App, config: LatchkeyConfig, env: Environment): LatchkeyStacks {
-  const logRetention = retentionDays(config.logRetentionDays);
-  const stateful = new LatchkeyStatefulStack(app, 'LatchkeyStateful', {
+export interface LatchkeyHttpStacks {
+  readonly stateful: LatchkeyStatefulStack;
+  readonly api: LatchkeyHttpApiStack;
+}
+
+/** The stacks of the configured flavor (context flavor): what infra/app.ts deploys. */
+export function addConfiguredStacks(app: App, config: LatchkeyConfig, env: Environment): LatchkeyStacks | LatchkeyHttpStacks {
+  return config.flavor === 'http' ? addLatchkeyHttpStacks(app, config, env) : addLatchkeyStacks(app, config, env);
+}
+
+function addStatefulStack(app: App, config: LatchkeyConfig, env: Environment): LatchkeyStatefulStack {
+  return new LatchkeyStatefulStack(app, 'LatchkeyStateful', {
     env,
     description: 'Latchkey stateful resources: table, KMS key, pepper',
     stage: config.stage,
     destroyOnRemoval: config.destroyOnRemoval,
-    logRetention,
+    logRetention: retentionDays(config.logRetentionDays),
     terminationProtection: !config.destroyOnRemoval,
   });
+}
+
+/**
+ * Both stacks of one deployment of the REST flavor. The stack ids are the CloudFormation stack
+ * names that docs/deploy.md and the admin CLI refer to.
+ */
+export function addLatchkeyStacks(app: App, config: LatchkeyConfig, env: Environment): LatchkeyStacks {
+  if (config.flavor !== 'rest') throw new Error(`addLatchkeyStacks builds the REST flavor; flavor ${config.flavor} is addConfiguredStacks' or addLatchkeyHttpStacks'`);
+  const logRetention = retentionDays(config.logRetentionDays);
+  const stateful = addStatefulStack(app, config, env);
   const api = new LatchkeyApiStack(app, 'LatchkeyApi', {
     env,
     description: 'Latchkey API: API Gateway, authorizer and route functions',
@@ -41,6 +57,33 @@ export function addLatchkeyStacks(app: App, config: LatchkeyConfig, env: Environ
     defaultPlan: config.plan,
     waf: config.waf,
     wafRateLimit: config.wafRateLimit,
+  });
+  return { stateful, api };
+}
+
+/**
+ * Both stacks of one deployment of the HTTP API flavor, under the same names: no usage plans
+ * and no WAF (DESIGN 15).
+ */
+export function addLatchkeyHttpStacks(app: App, config: LatchkeyConfig, env: Environment): LatchkeyHttpStacks {
+  const logRetention = retentionDays(config.logRetentionDays);
+  const stateful = addStatefulStack(app, config, env);
+  const api = new LatchkeyHttpApiStack(app, 'LatchkeyApi', {
+    env,
+    description: 'Latchkey API (HTTP API flavor): API Gateway HTTP API, authorizer and route functions',
+    table: stateful.table,
+    key: stateful.key,
+    stageName: config.stage,
+    authorizerCacheTtlSeconds: config.authorizerCacheTtl,
+    maxKeysPerUser: config.maxKeysPerUser,
+    maxRulesPerKey: config.maxRulesPerKey,
+    auditRetentionDays: config.auditRetentionDays,
+    logRetention,
+    logRemovalPolicy: config.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    throttlingRateLimit: config.throttleRate,
+    throttlingBurstLimit: config.throttleBurst,
+    // Shown by GET /v1/account/usage, not enforced: HTTP APIs have no usage plans.
+    defaultPlan: config.plan,
   });
   return { stateful, api };
 }

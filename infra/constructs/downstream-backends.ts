@@ -4,7 +4,7 @@ import { HttpIntegration, LambdaIntegration, type Integration } from 'aws-cdk-li
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization/decision.ts';
-import { isLambdaBackend, routeName, RouteDeclarationError, type ResolvedDownstreamRoute } from '#shared/http/team-routes.ts';
+import { isLambdaBackend, routeName, RouteDeclarationError, type HttpBackend, type ResolvedDownstreamRoute } from '#shared/http/team-routes.ts';
 import { PRINCIPAL_HEADERS } from '#shared/http/team-routes.ts';
 import { LatchkeyFunction } from './latchkey-function.ts';
 
@@ -42,33 +42,52 @@ export function backendUrl(baseUrl: string, routePath: string): string {
   return `${baseUrl.replace(/\/+$/, '')}${routePath.replace(/\{(\w+)\+\}/g, '{$1}')}`;
 }
 
-export interface DownstreamBackendsProps {
+export interface DownstreamBackendsProps<I = Integration> {
   readonly routes: readonly ResolvedDownstreamRoute[];
   /** Integrations that replace declared backends, by route name. */
-  readonly integrations: Readonly<Record<string, Integration>>;
+  readonly integrations: Readonly<Record<string, I>>;
   readonly timeout: Duration;
   readonly memorySize: number;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
 }
 
+/** How one front door reaches a backend: a Lambda function of the team's, or its URL. */
+export interface BackendIntegrationKind<I> {
+  /** Made once per function, for every route of its handler. */
+  lambda(fn: LatchkeyFunction): I;
+  url(route: ResolvedDownstreamRoute, backend: HttpBackend): I;
+}
+
+/** API Gateway REST: Lambda proxy integrations, and HTTP proxy integrations that map the principal and overwrite the keys. */
+const REST_BACKENDS: BackendIntegrationKind<Integration> = {
+  // A Lambda proxy integration hands the function requestContext.authorizer.{accountId,userId,role,keyId}.
+  lambda: (fn) => new LambdaIntegration(fn.function, { proxy: true, allowTestInvoke: false }),
+  url: (route, backend) =>
+    new HttpIntegration(backendUrl(backend.url, route.path), {
+      proxy: true,
+      httpMethod: route.method,
+      options: { requestParameters: principalRequestParameters(route) },
+    }),
+};
+
 /**
- * The integration behind each of the team's routes: one function per handler (file and export)
- * for Lambda backends, an HTTP proxy integration for URL backends, or the integration the team
- * supplied for the route.
+ * The integration behind each of the team's routes, of either front door: one function per
+ * handler (file and export) for Lambda backends, an integration of the URL for URL backends, or
+ * the integration the team supplied for the route.
  */
-export class DownstreamBackends extends Construct {
-  private readonly integrationsByRoute = new Map<string, Integration>();
+export class TeamBackends<I> extends Construct {
+  private readonly integrationsByRoute = new Map<string, I>();
   private readonly functionsByRoute = new Map<string, LatchkeyFunction>();
 
-  constructor(scope: Construct, id: string, props: DownstreamBackendsProps) {
+  constructor(scope: Construct, id: string, props: DownstreamBackendsProps<I>, kind: BackendIntegrationKind<I>) {
     super(scope, id);
     const declared = new Set(props.routes.map(routeName));
     for (const name of Object.keys(props.integrations)) {
       if (!declared.has(name)) throw new RouteDeclarationError(`integrations['${name}'] names no declared route (routes: ${[...declared].join(', ') || 'none'})`);
     }
 
-    const byHandler = new Map<string, { readonly fn: LatchkeyFunction; readonly integration: LambdaIntegration }>();
+    const byHandler = new Map<string, { readonly fn: LatchkeyFunction; readonly integration: I }>();
     const handlerIds = new Map<string, string>();
     for (const route of props.routes) {
       const name = routeName(route);
@@ -98,26 +117,18 @@ export class DownstreamBackends extends Construct {
             logRetention: props.logRetention,
             logRemovalPolicy: props.logRemovalPolicy,
           });
-          // A Lambda proxy integration hands the function requestContext.authorizer.{accountId,userId,role,keyId}.
-          made = { fn, integration: new LambdaIntegration(fn.function, { proxy: true, allowTestInvoke: false }) };
+          made = { fn, integration: kind.lambda(fn) };
           byHandler.set(key, made);
         }
         this.integrationsByRoute.set(name, made.integration);
         this.functionsByRoute.set(name, made.fn);
       } else {
-        this.integrationsByRoute.set(
-          name,
-          new HttpIntegration(backendUrl(backend.url, route.path), {
-            proxy: true,
-            httpMethod: route.method,
-            options: { requestParameters: principalRequestParameters(route) },
-          }),
-        );
+        this.integrationsByRoute.set(name, kind.url(route, backend));
       }
     }
   }
 
-  integrationOf(route: ResolvedDownstreamRoute): Integration {
+  integrationOf(route: ResolvedDownstreamRoute): I {
     const integration = this.integrationsByRoute.get(routeName(route));
     if (integration === undefined) throw new Error(`no integration for ${routeName(route)}`);
     return integration;
@@ -125,6 +136,13 @@ export class DownstreamBackends extends Construct {
 
   functionOf(route: ResolvedDownstreamRoute): LatchkeyFunction | undefined {
     return this.functionsByRoute.get(routeName(route));
+  }
+}
+
+/** The team's backends behind the REST API. */
+export class DownstreamBackends extends TeamBackends<Integration> {
+  constructor(scope: Construct, id: string, props: DownstreamBackendsProps) {
+    super(scope, id, props, REST_BACKENDS);
   }
 }
 

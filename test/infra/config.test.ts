@@ -7,6 +7,7 @@ const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: str
 describe('configFromContext', () => {
   it('uses the documented defaults when nothing is set', () => {
     expect(configFromContext(context({}))).toEqual({
+      flavor: 'rest',
       stage: 'prod',
       authorizerCacheTtl: 300,
       maxKeysPerUser: 10,
