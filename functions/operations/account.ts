@@ -37,6 +37,7 @@ export const ACCOUNT_OPERATIONS: OperationGroup<'account', AccountDeps> = {
       const { rateLimit, burstLimit, quota } = usage.plan;
       return {
         plan: { rateLimit, burstLimit, quota: quota === null ? null : { limit: quota.limit, period: quota.period } },
+        enforced: usage.enforced,
         used: usage.used,
         remaining: usage.remaining,
         periodStart: usage.periodStart,

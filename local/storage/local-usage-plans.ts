@@ -16,10 +16,13 @@ export interface UsageCounter {
  * is not known and reads as none.
  */
 export class LocalUsagePlans implements UsagePlans {
+  /** Whether the local gateway holds accounts to their plans (true unless it emulates a gateway without usage plans). */
+  readonly enforced: boolean;
   readonly #counter: UsageCounter | undefined;
 
-  constructor(counter?: UsageCounter) {
+  constructor(counter?: UsageCounter, options: { readonly enforced?: boolean } = {}) {
     this.#counter = counter;
+    this.enforced = options.enforced ?? true;
   }
 
   createKey(): Promise<UsageKey> {

@@ -42,6 +42,8 @@ export function defaultUsagePlanName(stageName: string): string {
  * Throttling and quotas apply per API key, so accounts sharing a usage plan never share limits.
  */
 export class ApiGatewayUsagePlans implements UsagePlans {
+  /** API Gateway REST throttles and counts each account's key by its usage plan. */
+  readonly enforced = true;
   readonly #client: APIGatewayClient;
   readonly #options: ApiGatewayUsagePlansOptions;
 

@@ -82,6 +82,12 @@ export function nextPeriodStart(period: QuotaPeriod, at: Date): Date {
 /** Usage as owners and viewers see it: requests counted in the current period (a day when the plan has no quota). */
 export interface Usage {
   readonly plan: Plan;
+  /**
+   * Whether the gateway holds the account to its plan: API Gateway REST's usage plans (and the
+   * local runtime's limiter) do; HTTP API has none (DESIGN 15), so there the plan is not enforced
+   * and nothing is counted.
+   */
+  readonly enforced: boolean;
   readonly used: number;
   /** Requests left before the quota answers 429; null without a quota. */
   readonly remaining: number | null;

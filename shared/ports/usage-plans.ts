@@ -24,6 +24,8 @@ export interface UsageFigures {
  * local runtime's limiter. The domain decides which plan an account is on; this applies it.
  */
 export interface UsagePlans {
+  /** Whether requests over an account's plan are refused (429) and counted; false where the gateway has no usage plans. */
+  readonly enforced: boolean;
   /** A new usage-plan key for the account, associated with the usage plan of `plan` (null: the default plan). */
   createKey(accountId: string, plan: Plan | null): Promise<UsageKey>;
   /** Removes the key and its association; a key already gone is not an error. */

@@ -42,5 +42,5 @@ export async function getUsage(
   const now = deps.now();
   const from = periodStart(plan.quota?.period ?? 'DAY', now);
   const figures = await deps.usagePlans.usage(accountId, limits.usageKey, plan, from, now);
-  return { plan, used: figures.used, remaining: figures.remaining, periodStart: from.toISOString(), daily: figures.daily };
+  return { plan, enforced: deps.usagePlans.enforced, used: figures.used, remaining: figures.remaining, periodStart: from.toISOString(), daily: figures.daily };
 }

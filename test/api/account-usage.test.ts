@@ -1,10 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AccountLimiter } from '#local/gateway/account-limiter.ts';
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
+import { UnenforcedUsagePlans } from '#shared/adapters/unenforced-usage-plans.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import { setPlan } from '#shared/services/plans.ts';
 import { DEFAULT_PLAN, USAGE_DAYS } from '#shared/domain/plan.ts';
 import { type ApiTestBed, createApiTestBed } from '#test/support/api-events.ts';
 
 interface UsageBody {
+  enforced: boolean;
   used: number;
   remaining: number | null;
   periodStart: string;
@@ -41,7 +45,7 @@ describe('GET /v1/account/usage: the daily series', () => {
     ]);
     expect(usage.daily.slice(0, -2).every((day) => day.requests === 0)).toBe(true);
     // Without a quota the period is the UTC day: today's 2 only.
-    expect(usage).toMatchObject({ used: 2, remaining: null, periodStart: '2026-12-02T00:00:00.000Z' });
+    expect(usage).toMatchObject({ enforced: true, used: 2, remaining: null, periodStart: '2026-12-02T00:00:00.000Z' });
   });
 
   it('shows a viewer the same series, and refuses a logs-viewer', async () => {
@@ -71,5 +75,24 @@ describe('GET /v1/account/usage: the daily series', () => {
 
     // Assess
     expect(after.daily).toEqual(before.daily);
+  });
+});
+
+describe('GET /v1/account/usage on the HTTP API flavor', () => {
+  it('says the plan is not enforced and shows no count, since HTTP API has no usage plans', async () => {
+    // Prepare
+    const httpBed = await createApiTestBed({ now: () => new Date('2026-12-02T10:00:00Z'), usagePlans: new UnenforcedUsagePlans() });
+    const plan = { rateLimit: 5, burstLimit: 10, quota: { limit: 1000, period: 'MONTH' as const } };
+    await setPlan(httpBed.deps, httpBed.owner.accountId, plan, SYSTEM_ACTOR);
+
+    // Act
+    const response = await httpBed.call('getAccountUsage', httpBed.owner);
+
+    // Assess (the answer conforms to openapi.json, as every answer of the test bed)
+    expect(response.status).toBe(200);
+    const usage = response.body as UsageBody & { plan: unknown };
+    expect(usage).toMatchObject({ plan, enforced: false, used: 0, remaining: null, periodStart: '2026-12-01T00:00:00.000Z' });
+    expect(usage.daily).toHaveLength(USAGE_DAYS);
+    expect(usage.daily.every((day) => day.requests === 0)).toBe(true);
   });
 });

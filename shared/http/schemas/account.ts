@@ -29,6 +29,13 @@ export const PlanView = z
 export const UsageView = z
   .strictObject({
     plan: PlanView,
+    enforced: z
+      .boolean()
+      .check(
+        z.describe(
+          'Whether the gateway holds the account to its plan. true on API Gateway REST (usage plans); false on the HTTP API flavor, which has no usage plans: nothing is refused for the plan and nothing is counted (used and daily are 0, remaining null)',
+        ),
+      ),
     used: z.int().check(z.describe('Requests counted in the current period (the current UTC day without a quota)')),
     remaining: z.nullable(z.int()).check(z.describe('Requests left before 429 Limit Exceeded; null without a quota')),
     periodStart: Timestamp,
