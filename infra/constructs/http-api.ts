@@ -120,6 +120,7 @@ export class LatchkeyHttpApi extends Construct {
       defaultPlan: props.defaultPlan ?? DEFAULT_PLAN,
       logRetention,
       logRemovalPolicy,
+      githubKeysUrl: props.githubKeysUrl,
     });
     this.authorizerFunction = functions.authorizerFunction;
     this.groupFunctions = functions.groupFunctions;

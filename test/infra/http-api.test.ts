@@ -262,7 +262,7 @@ describe('HTTP API flavor: the Latchkey construct with a team\'s routes (cdk-nag
       rmSync(outdir, { recursive: true, force: true });
     };
     const stack = new Stack(app, 'TeamApi', { env: TEST_ENV });
-    latchkey = new Latchkey(stack, 'Latchkey', { flavor: 'http', routes: TEAM_ROUTES });
+    latchkey = new Latchkey(stack, 'Latchkey', { flavor: 'http', routes: TEAM_ROUTES, githubKeysUrl: 'https://keys.example.com/secret_scanning' });
     addNagChecks(app);
     app.synth();
     template = Template.fromStack(stack);
@@ -318,6 +318,12 @@ describe('HTTP API flavor: the Latchkey construct with a team\'s routes (cdk-nag
     });
     const files = integrationOf(template, routes.get('POST /v1/files/{proxy+}'));
     expect(files).toMatchObject({ IntegrationType: 'HTTP_PROXY', IntegrationMethod: 'POST', IntegrationUri: 'http://files.example.com/v1/files/{proxy}', RequestParameters: parameters });
+  });
+
+  it('passes the settings every flavor shares through to the functions (here GitHub\'s keys URL)', () => {
+    const leakedKeys = logicalIdOf(latchkey.gateway.groupFunctions['leaked-keys'].function.node.defaultChild as CfnElement);
+    const variables = (resourcesOf(template, 'AWS::Lambda::Function')[leakedKeys]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({ LATCHKEY_GITHUB_KEYS_URL: 'https://keys.example.com/secret_scanning', LATCHKEY_API_FLAVOR: 'http' });
   });
 
   it('outputs the HTTP API id in place of the REST API id', () => {
