@@ -128,7 +128,8 @@ export function createLocalApp(options: LocalAppOptions): LocalApp {
     logger,
     now,
     auditRetentionDays,
-    usagePlans: new LocalUsagePlans(limiter),
+    // HTTP API has no usage plans: behind its emulation GET /v1/account/usage says the plan is not enforced.
+    usagePlans: new LocalUsagePlans(limiter, { enforced: options.flavor !== 'http' }),
     defaultPlan: limiter.defaultPlan,
     // What the deployed functions read from the file the stack bundles with them.
     permissionCatalog: buildPermissionCatalog(options.downstream?.routes ?? []),
