@@ -172,8 +172,9 @@ function parseQuery(schemas: OperationSchemas, event: APIGatewayProxyEvent): unk
 }
 
 /**
- * The body's bytes: API Gateway's proxy integration passes a JSON body as the string it received
- * (base64 only for binary media types, which this API declares none of), the local gateway alike.
+ * The body's bytes: API Gateway REST's proxy integration passes a JSON body as the string it
+ * received (base64 only for binary media types, which this API declares none of), the local
+ * gateway alike; HTTP API (payload 2.0) may base64-encode a body, and says so in the same flag.
  */
 function rawBodyOf(event: APIGatewayProxyEvent): Buffer {
   if (event.body === null) return Buffer.alloc(0);
