@@ -9,6 +9,8 @@ import type { ApiFlavor } from '#shared/adapters/environment.ts';
 export interface GatewayAnswer {
   readonly status: number;
   readonly body: { readonly message: string };
+  /** REST names its error in `x-amzn-errortype`; HTTP API sends no such header. */
+  readonly errorType?: string;
 }
 
 export interface FlavorAnswers {
@@ -16,10 +18,10 @@ export interface FlavorAnswers {
   readonly noRoute: GatewayAnswer;
   /** A key missing, unknown or revoked; the API switched off. */
   readonly unauthorized: GatewayAnswer;
-  /** Valid keys from an address the key's allow list leaves out (the authorizer's explicit Deny). */
-  readonly sourceDenied: GatewayAnswer;
-  /** Valid keys whose role (or permissions) do not reach the route (not in the Allow). */
-  readonly roleDenied: GatewayAnswer;
+  /** The authorizer's explicit Deny: valid keys from an address the allow list leaves out, or a route the role's policy denies by name. */
+  readonly explicitDeny: GatewayAnswer;
+  /** A route the Allow leaves out: valid keys whose role (or permissions) do not reach it. */
+  readonly implicitDeny: GatewayAnswer;
   /** Over a throttle: a public route's, or (REST only) an account's plan rate. */
   readonly throttled: GatewayAnswer;
   /** Over a plan's quota; HTTP API has no usage plans, so never. */
@@ -36,18 +38,18 @@ export const ANSWERS: Readonly<Record<ApiFlavor, FlavorAnswers>> = {
   rest: {
     noRoute: { status: 403, body: { message: 'Missing Authentication Token' } },
     unauthorized: { status: 401, body: { message: 'Unauthorized' } },
-    sourceDenied: { status: 403, body: { message: 'User is not authorized to access this resource with an explicit deny' } },
-    roleDenied: { status: 403, body: { message: 'User is not authorized to access this resource' } },
-    throttled: { status: 429, body: { message: 'Too Many Requests' } },
-    quotaExceeded: { status: 429, body: { message: 'Limit Exceeded' } },
+    explicitDeny: { status: 403, body: { message: 'User is not authorized to access this resource with an explicit deny' } },
+    implicitDeny: { status: 403, body: { message: 'User is not authorized to access this resource' } },
+    throttled: { status: 429, body: { message: 'Too Many Requests' }, errorType: 'TooManyRequestsException' },
+    quotaExceeded: { status: 429, body: { message: 'Limit Exceeded' }, errorType: 'LimitExceededException' },
     tooLarge: { status: 413, body: { message: 'Request Entity Too Large' } },
     plansEnforced: true,
   },
   http: {
     noRoute: { status: 404, body: { message: 'Not Found' } },
     unauthorized: { status: 401, body: { message: 'Unauthorized' } },
-    sourceDenied: { status: 403, body: { message: 'Forbidden' } },
-    roleDenied: { status: 403, body: { message: 'Forbidden' } },
+    explicitDeny: { status: 403, body: { message: 'Forbidden' } },
+    implicitDeny: { status: 403, body: { message: 'Forbidden' } },
     throttled: { status: 429, body: { message: 'Too Many Requests' } },
     quotaExceeded: undefined,
     tooLarge: { status: 413, body: { message: 'Request Entity Too Large' } },

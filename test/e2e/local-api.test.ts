@@ -105,13 +105,13 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
       const ruleId = added.json.id as string;
       expect(await whoamiFrom('127.0.0.1')).toBe(200);
       const denied = await call(api.port, '/v1/whoami', { keys: subject.keys, from: '127.0.0.2' });
-      expect(denied.status).toBe(answers.sourceDenied.status);
-      expect(denied.json).toEqual(answers.sourceDenied.body);
+      expect(denied.status).toBe(answers.explicitDeny.status);
+      expect(denied.json).toEqual(answers.explicitDeny.body);
 
       const edited = await call(api.port, `${rules}/${ruleId}`, { method: 'PUT', keys: owner, body: { cidr: '127.0.0.2' } });
       expect(edited.status).toBe(200);
       expect(edited.json.cidr).toBe('127.0.0.2/32');
-      expect(await whoamiFrom('127.0.0.1')).toBe(answers.sourceDenied.status);
+      expect(await whoamiFrom('127.0.0.1')).toBe(answers.explicitDeny.status);
       expect(await whoamiFrom('127.0.0.2')).toBe(200);
 
       const listed = await call(api.port, rules, { keys: owner });
@@ -150,9 +150,9 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
       const reveal = await call(api.port, '/v1/account/key', { keys: viewer.keys });
 
       expect(read.status).toBe(200);
-      expect(write.status).toBe(answers.roleDenied.status);
-      expect(write.json).toEqual(answers.roleDenied.body);
-      expect(reveal.status).toBe(answers.roleDenied.status);
+      expect(write.status).toBe(answers.implicitDeny.status);
+      expect(write.json).toEqual(answers.implicitDeny.body);
+      expect(reveal.status).toBe(answers.implicitDeny.status);
     });
 
     it('lets a logs-viewer read the audit log and nothing else', async () => {
@@ -162,8 +162,8 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
       const users = await call(api.port, '/v1/users', { keys: logsViewer.keys });
 
       expect(logs.status).toBe(200);
-      expect(users.status).toBe(answers.roleDenied.status);
-      expect(users.json).toEqual(answers.roleDenied.body);
+      expect(users.status).toBe(answers.implicitDeny.status);
+      expect(users.json).toEqual(answers.implicitDeny.body);
     });
   });
 
@@ -209,7 +209,7 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
       await call(api.port, `/v1/api-keys/${subject.keyId}/cidr-allow-list`, { method: 'POST', keys: owner, body: { cidr: '127.0.0.1/32' } });
       const next = await call(api.port, '/v1/whoami', { keys: subject.keys, from: '127.0.0.2' });
 
-      expect(next.status).toBe(answers.sourceDenied.status);
+      expect(next.status).toBe(answers.explicitDeny.status);
     });
 
     it("narrows a demoted owner's key to the new role on its next request", async () => {
@@ -223,7 +223,7 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
       const read = await call(api.port, '/v1/users', { keys: subject.keys });
 
       expect(demoted.status).toBe(200);
-      expect(next.status).toBe(answers.roleDenied.status);
+      expect(next.status).toBe(answers.implicitDeny.status);
       expect(read.status).toBe(200);
     });
 
@@ -269,7 +269,7 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
         headers: { 'x-forwarded-for': '127.0.0.1', forwarded: 'for=127.0.0.1', 'x-real-ip': '127.0.0.1' },
       });
 
-      expect(claimed.status).toBe(answers.sourceDenied.status);
+      expect(claimed.status).toBe(answers.explicitDeny.status);
     });
 
     it('does not let a forwarding header push a caller out of its allowed range', async () => {
@@ -300,7 +300,7 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
         // Assess
         expect(allowed.status).toBe(200);
         expect(allowed.json.sourceIp).toBe('127.0.0.2');
-        expect(denied.status).toBe(answers.sourceDenied.status);
+        expect(denied.status).toBe(answers.explicitDeny.status);
       } finally {
         await closeServer(dualStack);
       }

@@ -2,12 +2,14 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FLAVORS } from './flavors.ts';
 import { type RunningApi, startApi } from './support.ts';
 
 /**
  * The README's walkthrough, run as written (bash, curl, jq) against the local runtime, so that
  * the commands a newcomer pastes cannot drift from what the API does. Every command marked
- * `# → <status>` prints a status code; they must come out in that order.
+ * `# → <status>` prints a status code; they must come out in that order, behind either front
+ * door (the walkthrough meets no answer of the gateway's own that differs between them).
  */
 
 const run = promisify(execFile);
@@ -19,11 +21,11 @@ function walkthrough(): string {
   return block;
 }
 
-describe('README walkthrough', () => {
+describe.each(FLAVORS)('README walkthrough behind the %s front door', (flavor) => {
   let api: RunningApi;
 
   beforeAll(async () => {
-    api = await startApi();
+    api = await startApi({ flavor });
   });
 
   afterAll(async () => {
