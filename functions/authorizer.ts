@@ -20,7 +20,7 @@ import type { AuthorizerDeps } from '#shared/ports/deps.ts';
 import { createPepperProvider } from '#shared/authorization/peppers.ts';
 import { planContext } from '#shared/authorization/plan-context.ts';
 import { routePolicyFromEnv } from '#shared/authorization/route-policy.ts';
-import { type PermissionPolicy, parsePermissionPolicy, restrictedPolicy } from '#shared/authorization/permission-policy.ts';
+import { type PermissionPolicy, parsePermissionPolicy, restrictedAllow } from '#shared/authorization/permission-policy.ts';
 import { PERMISSIONS_CONTEXT } from '#shared/authorization/context-entries.ts';
 import type { Principal } from '#shared/domain/model.ts';
 import { documentClient } from './commons/clients/dynamodb.ts';
@@ -79,6 +79,7 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
       case 'allow':
       case 'allow-api-switch': {
         const { principal } = decision;
+        const allow = allowOf(deps, decision.outcome, principal, apiBase);
         deps.logger.info('authorization decision', {
           decision: decision.outcome,
           reason: decision.outcome === 'allow' ? 'valid-keys' : 'valid-keys-api-disabled',
@@ -91,14 +92,14 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
           principalId: principal.userId,
           // This authorizer's cache serves only the switch routes (shared/authorization/api-switch.ts), so the
           // restricted policy never answers another route.
-          policyDocument: policyOf(deps, decision.outcome, principal, apiBase),
+          policyDocument: allow.policyDocument,
           context: {
             accountId: principal.accountId,
             userId: principal.userId,
             role: principal.role,
             keyId: principal.keyId,
             // A restricted key's effective permissions, for backends that check finer (functions/principal.ts).
-            ...(principal.permissions === undefined || principal.permissions === null ? {} : { [PERMISSIONS_CONTEXT]: principal.permissions.join(',') }),
+            ...(allow.permissions === undefined ? {} : { [PERMISSIONS_CONTEXT]: allow.permissions }),
             // Random labels of the two secrets, never the secrets or their digests: this context
             // reaches team backends and logs. Each write checks them against the table.
             [SECRET_TAG_CONTEXT.accountKey]: decision.presentedSecrets.accountKey,
@@ -118,15 +119,22 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
 
 /**
  * The Allow of a decision: the role's policy, or for a restricted key (DESIGN 14) exactly the
- * routes of its role whose permission it holds. This authorizer's cache serves only the switch
- * routes when the API is off (shared/authorization/api-switch.ts), so that Allow never answers
- * another route.
+ * routes of its role whose permission it holds, with its list for the context. This authorizer's
+ * cache serves only the switch routes when the API is off (shared/authorization/api-switch.ts),
+ * so that Allow never answers another route.
  */
-function policyOf(deps: AuthorizerDeps, outcome: 'allow' | 'allow-api-switch', principal: Principal, apiBase: string): PolicyDocument {
+function allowOf(
+  deps: AuthorizerDeps,
+  outcome: 'allow' | 'allow-api-switch',
+  principal: Principal,
+  apiBase: string,
+): { readonly policyDocument: PolicyDocument; readonly permissions?: string } {
   const permissions = principal.permissions ?? null;
-  if (outcome === 'allow-api-switch') return apiSwitchPolicy(apiBase, permissions);
-  if (permissions === null) return allowPolicy(principal.role, apiBase, deps.routePolicy);
-  return restrictedPolicy(principal.role, permissions, apiBase, deps.permissionPolicy);
+  if (permissions === null) {
+    return { policyDocument: outcome === 'allow' ? allowPolicy(principal.role, apiBase, deps.routePolicy) : apiSwitchPolicy(apiBase) };
+  }
+  if (outcome === 'allow-api-switch') return { policyDocument: apiSwitchPolicy(apiBase, permissions), permissions: permissions.join(',') };
+  return restrictedAllow(principal.role, permissions, apiBase, deps.permissionPolicy);
 }
 
 /**

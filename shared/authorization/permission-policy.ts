@@ -4,7 +4,7 @@ import { ROUTES, isPublicRoute } from '../http/routes.ts';
 import { RouteDeclarationError, routeName } from '../http/team-routes.ts';
 import type { PolicyDocument } from 'aws-lambda';
 import { iamGlobMatches } from './iam-glob.ts';
-import { entriesPolicy } from './policies.ts';
+import { deepFreeze, entriesPolicy } from './policies.ts';
 import {
   ENTRY,
   RoutePolicyError,
@@ -275,36 +275,58 @@ export function restrictedEntries(policy: PermissionPolicy, role: KeyRole, held:
   return [...(withheld !== undefined && size(withheld) < size(granted) ? withheld : granted)];
 }
 
-/** Built once per permission policy, role, permission list and stage, in a bounded map, as allowPolicy is. */
-const restrictedPolicies = new WeakMap<PermissionPolicy, Map<string, PolicyDocument>>();
-const RESTRICTED_POLICIES_MAX = 256;
+/** A restricted key's Allow and its list as the authorizer context carries it (comma-joined). */
+export interface RestrictedAllow {
+  readonly policyDocument: PolicyDocument;
+  readonly permissions: string;
+}
 
 /**
- * The policy of a restricted key: exactly the routes its holder's role may call whose
+ * Built once per permission policy, role, stage and list, and found again by walking the list
+ * (a tree of maps, one level per permission): a warm authorization builds no string from the
+ * list, which at 30 permissions would cost more than the lookup itself.
+ */
+interface ListNode {
+  readonly next: Map<string, ListNode>;
+  allow?: RestrictedAllow;
+}
+const restrictedAllows = new WeakMap<PermissionPolicy, { roots: Map<string, ListNode>; nodes: number }>();
+/** Keys share few distinct lists; the bound only keeps a container's memory flat. */
+const RESTRICTED_NODES_MAX = 8192;
+
+/**
+ * The Allow of a restricted key: exactly the routes its holder's role may call whose
  * permission it holds, and those that need none. `held` is its effective list
  * (domain/permissions.ts: its own list less what the role no longer grants).
  */
-export function restrictedPolicy(
-  role: KeyRole,
-  held: readonly string[],
-  apiBase: string,
-  policy: PermissionPolicy = managementPermissionPolicy(),
-): PolicyDocument {
-  let perPolicy = restrictedPolicies.get(policy);
-  if (perPolicy === undefined) {
-    perPolicy = new Map();
-    restrictedPolicies.set(policy, perPolicy);
+export function restrictedAllow(role: KeyRole, held: readonly string[], apiBase: string, policy: PermissionPolicy = managementPermissionPolicy()): RestrictedAllow {
+  let cache = restrictedAllows.get(policy);
+  if (cache === undefined || cache.nodes >= RESTRICTED_NODES_MAX) {
+    cache = { roots: new Map(), nodes: 0 };
+    restrictedAllows.set(policy, cache);
   }
-  // The list as stored: keys made alike share an entry, and no sort is paid per request.
-  const cacheKey = `${role} ${apiBase} ${held.join(',')}`;
-  let document = perPolicy.get(cacheKey);
-  if (document === undefined) {
-    document = entriesPolicy(apiBase, restrictedEntries(policy, role, held));
-    // Keys share few distinct lists; the bound only keeps a container's memory flat.
-    if (perPolicy.size >= RESTRICTED_POLICIES_MAX) perPolicy.clear();
-    perPolicy.set(cacheKey, document);
+  const rootKey = `${role} ${apiBase}`;
+  let node: ListNode | undefined = cache.roots.get(rootKey);
+  if (node === undefined) {
+    node = { next: new Map() };
+    cache.roots.set(rootKey, node);
   }
-  return document;
+  for (const permission of held) {
+    let child: ListNode | undefined = node.next.get(permission);
+    if (child === undefined) {
+      child = { next: new Map() };
+      node.next.set(permission, child);
+      cache.nodes += 1;
+    }
+    node = child;
+  }
+  node.allow ??= deepFreeze({ policyDocument: entriesPolicy(apiBase, restrictedEntries(policy, role, held)), permissions: held.join(',') });
+  return node.allow;
+}
+
+/** The policy document alone (restrictedAllow). */
+export function restrictedPolicy(role: KeyRole, held: readonly string[], apiBase: string, policy: PermissionPolicy = managementPermissionPolicy()): PolicyDocument {
+  return restrictedAllow(role, held, apiBase, policy).policyDocument;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ export class DynamoDbCredentialStore implements CredentialStore {
     const key = items.find((item) => item.sk === keyKey.sk);
     return {
       account: meta === undefined ? undefined : { ...authorizationAccountFromItem(meta), ...authorizationLimitsFromItem(meta) },
-      key: key === undefined ? undefined : { ...authorizationKeyFromItem(key), ...keyPermissions(key) },
+      key: key === undefined ? undefined : { ...authorizationKeyFromItem(key), ...authorizationKeyPermissions(key) },
     };
   }
 }
@@ -94,7 +94,7 @@ export const KEY_PERMISSIONS_ATTRIBUTE = 'permissions';
  * A restricted key's list. Anything but a list of strings is a fault (thrown, so the authorizer
  * fails closed): reading it as absent would lift the restriction.
  */
-function keyPermissions(item: Record<string, unknown>): { permissions?: readonly string[] } {
+export function authorizationKeyPermissions(item: Record<string, unknown>): { permissions?: readonly string[] } {
   const value = item[KEY_PERMISSIONS_ATTRIBUTE];
   if (value === undefined || value === null) return {};
   if (!Array.isArray(value) || !value.every((entry): entry is string => typeof entry === 'string')) {
