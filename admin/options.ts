@@ -46,6 +46,8 @@ Target (default: the local runtime):
                --rest-api-id <id> --stage <name>: the stage whose usage plans hold the accounts'
                usage-plan keys (needed by create-account and set-plan), and whose authorizer
                cache disable-api flushes; without them cached decisions expire within its TTL.
+               --http-api-id <id> --stage <name> instead on the HTTP API flavor: no usage plans
+               there (plans are recorded, not enforced); its authorizer cache is reset.
                Credentials come from the usual AWS SDK sources.
 
 Options:
@@ -70,6 +72,7 @@ export const OPTIONS = {
   region: { type: 'string' },
   'kms-key-id': { type: 'string' },
   'rest-api-id': { type: 'string' },
+  'http-api-id': { type: 'string' },
   stage: { type: 'string' },
   endpoint: { type: 'string' },
   'data-dir': { type: 'string' },

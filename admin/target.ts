@@ -1,11 +1,14 @@
 import { commandLine, programName } from '#local/process/invocation.ts';
 import { mkdirSync } from 'node:fs';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ApiGatewayAuthorizerCache } from '#shared/adapters/apigw-authorizer-cache.ts';
 import { ApiGatewayUsagePlans } from '#shared/adapters/apigw-usage-plans.ts';
+import { ApiGatewayV2AuthorizerCache } from '#shared/adapters/apigwv2-authorizer-cache.ts';
+import { UnenforcedUsagePlans } from '#shared/adapters/unenforced-usage-plans.ts';
 import { createTable } from '#shared/adapters/create-table.ts';
 import { DynamoDbStore } from '#shared/adapters/dynamodb-store.ts';
 import { DynamoDbAccountDirectory } from '#shared/adapters/dynamodb/account-directory.ts';
@@ -44,7 +47,7 @@ export interface Target {
   readonly accounts: DynamoDbAccountDirectory;
   readonly secrets: Secrets;
   readonly authorizerCache: AuthorizerCache;
-  /** Where accounts' usage-plan keys live; undefined on AWS without --rest-api-id and --stage. */
+  /** Where accounts' usage-plan keys live (none kept on the HTTP API flavor); undefined on AWS without --rest-api-id or --http-api-id, and --stage. */
   readonly usagePlans: UsagePlans | undefined;
   /** Set when cached decisions cannot be dropped from here: says what still holds them. */
   readonly cacheWarning?: string;
@@ -179,6 +182,7 @@ export function awsTarget(values: Values): Target {
   const kms = new KMSClient({ region });
   const restApiId = values['rest-api-id'];
   const stage = values.stage;
+  if (values['http-api-id'] !== undefined) return httpFlavorTarget(values, { table, region, keyId, httpApiId: values['http-api-id'] });
   const apiGateway = restApiId !== undefined && stage !== undefined ? new APIGatewayClient({ region }) : undefined;
   return {
     description: `table ${table} in ${region}`,
@@ -204,9 +208,40 @@ export function awsTarget(values: Values): Target {
   };
 }
 
+/**
+ * A deployment of the HTTP API flavor (`--http-api-id` and `--stage`): its stage's authorizer
+ * cache is reset with ResetAuthorizersCache, and there are no usage plans to keep accounts' keys
+ * on (plans are recorded, not enforced).
+ */
+function httpFlavorTarget(values: Values, { table, region, keyId, httpApiId }: { table: string; region: string; keyId: string; httpApiId: string }): Target {
+  const stage = values.stage;
+  if (stage === undefined) throw new UsageError('--http-api-id needs --stage');
+  if (values['rest-api-id'] !== undefined) throw new UsageError('--rest-api-id and --http-api-id name two flavors of one stage: give the one deployed');
+  const raw = new DynamoDBClient({ region });
+  const documentClient = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const kms = new KMSClient({ region });
+  const apiGateway = new ApiGatewayV2Client({ region });
+  return {
+    description: `table ${table} in ${region}`,
+    store: new DynamoDbStore(documentClient, table),
+    digests: new DynamoDbDigestStore(documentClient, table),
+    accounts: new DynamoDbAccountDirectory(documentClient, table),
+    secrets: new KmsSecrets(kms, keyId),
+    authorizerCache: new ApiGatewayV2AuthorizerCache(apiGateway, httpApiId, stage),
+    usagePlans: new UnenforcedUsagePlans(),
+    local: false,
+    close: () => {
+      raw.destroy();
+      kms.destroy();
+      apiGateway.destroy();
+      return Promise.resolve();
+    },
+  };
+}
+
 export function requireUsagePlans(target: Target, command: string): UsagePlans {
   if (target.usagePlans === undefined) {
-    throw new UsageError(`${command} on AWS needs --rest-api-id and --stage: accounts' usage-plan keys live on the stage's usage plans`);
+    throw new UsageError(`${command} on AWS needs --rest-api-id and --stage (or --http-api-id and --stage on the HTTP API flavor): accounts' usage-plan keys live on the stage's usage plans`);
   }
   return target.usagePlans;
 }
