@@ -58,6 +58,7 @@ describe('accounts', () => {
       cidrAllowList: [],
       expiresAt: null,
       createdBy: { userId: null, keyId: null },
+      permissions: null,
     });
     expect(await rawItem(`ACCOUNT#${account.id}`, 'KEYNAME#owner-initial-key')).toMatchObject({ keyId: ownerKey.id });
     expect((await rawItem(`ACCOUNT#${account.id}`, 'META'))?.ownerCount).toBe(1);
@@ -403,7 +404,7 @@ describe('keys', () => {
     const byUser = await table.store.listKeys(account.id, { limit: 10, userId: ownerKey.userId });
 
     for (const view of [one, ...listed.items, ...byUser.items]) {
-      expect(Object.keys(view ?? {}).sort()).toEqual(['accountId', 'cidrAllowList', 'createdAt', 'createdBy', 'expiresAt', 'id', 'lastUsedAt', 'name', 'userId']);
+      expect(Object.keys(view ?? {}).sort()).toEqual(['accountId', 'cidrAllowList', 'createdAt', 'createdBy', 'expiresAt', 'id', 'lastUsedAt', 'name', 'permissions', 'userId']);
     }
   });
 
@@ -613,7 +614,7 @@ describe('adding a CIDR rule', () => {
     expect(stored?.cidrs).toEqual(new Set(['10.0.0.0/8', '2001:db8::/32']));
     expect(stored?.rev).toBe(3);
     const view = await table.store.getKey(account.id, ownerKey.id);
-    expect(Object.keys(view ?? {}).sort()).toEqual(['accountId', 'cidrAllowList', 'createdAt', 'createdBy', 'expiresAt', 'id', 'lastUsedAt', 'name', 'userId']);
+    expect(Object.keys(view ?? {}).sort()).toEqual(['accountId', 'cidrAllowList', 'createdAt', 'createdBy', 'expiresAt', 'id', 'lastUsedAt', 'name', 'permissions', 'userId']);
     expect(view?.cidrAllowList).toEqual([first, second]);
     expect((await table.store.loadForAuthorization(account.id, ownerKey.id)).key?.cidrs).toEqual(['10.0.0.0/8', '2001:db8::/32']);
     expect((await eventsOf(account.id)).filter((action) => action === 'cidr-rule.create')).toHaveLength(2);
