@@ -131,6 +131,7 @@ describe('GET /v1/account/usage', () => {
     expect(byOwner.status).toBe(200);
     expect(byOwner.json).toEqual({
       plan: { rateLimit: 100, burstLimit: 200, quota: { limit: 50, period: 'MONTH' } },
+      enforced: true,
       // Both whoami calls and this request itself, as API Gateway counts it.
       used: 3,
       remaining: 47,
@@ -157,5 +158,31 @@ describe('GET /v1/account/usage', () => {
     expect(usage.status).toBe(200);
     expect(usage.json).toMatchObject({ plan: { quota: null }, remaining: null, periodStart: periodStart('DAY', new Date()).toISOString() });
     expect(usage.json.used).toBeGreaterThan(0);
+  });
+});
+
+describe('behind the HTTP API front door, which has no usage plans', () => {
+  let httpApi: RunningApi;
+
+  beforeAll(async () => {
+    httpApi = await startApi({ authorizerTtlSeconds: 300, flavor: 'http' });
+  });
+
+  afterAll(async () => {
+    await httpApi.close();
+  });
+
+  it('serves an account past its burst and its quota: the plan is not enforced', async () => {
+    // Prepare
+    const created = await createAccount(httpApi.app.apiDeps, { name: 'Unmetered', ownerName: 'Una', ownerEmail: 'una@example.com' }, SYSTEM_ACTOR);
+    await setPlan(httpApi.app.apiDeps, created.account.id, { rateLimit: 0.001, burstLimit: 2, quota: { limit: 3, period: 'DAY' } }, SYSTEM_ACTOR);
+    const keys = { accountKey: created.accountKey, userKey: created.userKey };
+
+    // Act
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push((await call(httpApi.port, '/v1/whoami', { keys })).status);
+
+    // Assess
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
   });
 });
