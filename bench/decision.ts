@@ -8,7 +8,11 @@ import { MemoryCredentialStore, MemoryPepperStore } from './memory-credential-st
 import type { PepperRing } from '#shared/domain/hashing.ts';
 import { authorizerEvent, makeCredentials, makeKey, withStdoutDiscarded } from './fixtures.ts';
 import type { Figure } from './report.ts';
-import { measureAsync, measureSync, ratio, type LatencySummary } from './stats.ts';
+import { measureAsync, measureSync, median, ratio, type LatencySummary } from './stats.ts';
+import { buildPermissionPolicy } from '#shared/authorization/permission-policy.ts';
+import { buildRoutePolicy } from '#shared/authorization/route-policy.ts';
+import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
+import { realisticRoutes } from '#test/support/route-sets.ts';
 
 const GROUP = '1 decision';
 const AUTHORIZATIONS = 20_000;
@@ -67,6 +71,30 @@ export async function benchDecision(): Promise<DecisionResult> {
     return measureAsync(() => handler(graceEvent), AUTHORIZATIONS, 2_000);
   });
 
+  // Restricted keys (DESIGN 14) behind 300 team routes: the same handler for an unrestricted key
+  // and a key restricted to half the permissions, so the ratio is what the restriction costs.
+  const teamRoutes = resolveDownstreamRoutes(realisticRoutes(300));
+  const routePolicy = buildRoutePolicy(teamRoutes);
+  const permissionPolicy = buildPermissionPolicy(teamRoutes, routePolicy);
+  const teamHandler = createAuthorizerHandler({ credentials: store, peppers, logger: createLogger('latchkey-authorizer'), routePolicy, permissionPolicy });
+  const held = Object.keys(permissionPolicy.owner.grants).filter((_name, index) => index % 2 === 0);
+  const restrictedCredentials = makeCredentials(ring);
+  store.putAccount(restrictedCredentials.account);
+  store.putKey({ ...restrictedCredentials.key, permissions: held });
+  const restrictedEvent = authorizerEvent(restrictedCredentials.accountKey, restrictedCredentials.userKey);
+  const [unrestrictedTeam, restricted] = await withStdoutDiscarded(async () => {
+    const first = await teamHandler(restrictedEvent);
+    if (first.context?.permissions !== held.join(',')) throw new Error('the benchmark key was not restricted');
+    // Interleaved in rounds, so that neither gets the quieter half of the run.
+    const plain: number[] = [];
+    const narrowed: number[] = [];
+    for (let round = 0; round < 10; round += 1) {
+      plain.push((await measureAsync(() => teamHandler(event), AUTHORIZATIONS / 10, 200)).medianUs);
+      narrowed.push((await measureAsync(() => teamHandler(restrictedEvent), AUTHORIZATIONS / 10, 200)).medianUs);
+    }
+    return [median(plain), median(narrowed)] as const;
+  });
+
   const pepper = ring.current.secret;
   const twoDigests = measureSync(
     () => {
@@ -90,6 +118,21 @@ export async function benchDecision(): Promise<DecisionResult> {
       { group: GROUP, name: 'authorization, keys in their grace period, median', value: grace.medianUs, unit: 'µs', method: `${method}; previous account key and previous user secret presented, so each is compared with two digests` },
       { group: GROUP, name: 'authorization, keys in their grace period, p99', value: grace.p99Us, unit: 'µs', method: 'same loop' },
       { group: GROUP, name: 'grace period / plain key (median; goal at most 1.2x)', value: ratio(grace.medianUs, authorizer.medianUs), unit: 'x', method: 'ratio of the two authorization medians, same run' },
+      {
+        group: GROUP,
+        name: 'authorization behind 300 team routes, unrestricted key, median',
+        value: unrestrictedTeam,
+        unit: 'µs',
+        method: `${method}; route and permission policies of 300 realistic team routes; median of 10 interleaved rounds of ${(AUTHORIZATIONS / 10).toLocaleString('en-US')}`,
+      },
+      {
+        group: GROUP,
+        name: 'authorization behind 300 team routes, restricted key, median',
+        value: restricted,
+        unit: 'µs',
+        method: `same handler and rounds; the key restricted to ${String(held.length)} of the ${String(Object.keys(permissionPolicy.owner.grants).length)} permissions (its policy built once, then cached per role, list and stage)`,
+      },
+      { group: GROUP, name: 'restricted / unrestricted key (median; goal at most 1.2x)', value: ratio(restricted, unrestrictedTeam), unit: 'x', method: 'ratio of the two medians above, same run' },
     ],
     details: { authorizer, twoDigests },
   };

@@ -1,4 +1,5 @@
 import { allowPolicy } from '#shared/authorization/policies.ts';
+import { buildPermissionPolicy, restrictedPolicy } from '#shared/authorization/permission-policy.ts';
 import { KEY_ROLES } from '#shared/domain/roles.ts';
 import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
 import { buildRoutePolicy, routeResourceSuffix, type RoutePolicy } from '#shared/authorization/route-policy.ts';
@@ -51,7 +52,46 @@ function policySizes(): { figures: Figure[]; details: unknown[] } {
       method: `${largest.role}, ${String(largest.entries)} policy entries; limit ${String(AUTHORIZER_RESPONSE_LIMIT_BYTES)} B (${((100 * largest.bytes) / AUTHORIZER_RESPONSE_LIMIT_BYTES).toFixed(0)} %); without patterns ${String(largestPlain.plainBytes)} B (${largestPlain.role}); LATCHKEY_ROUTE_POLICY ${String(Buffer.byteLength(JSON.stringify(policy)))} B; built in ${buildMs.toFixed(0)} ms`,
     });
   }
+  figures.push(restrictedPolicySize());
   return { figures, details };
+}
+
+/**
+ * The largest authorizer response of a restricted key (DESIGN 14) for 300 team routes: over
+ * every role and many permission lists. The policy is either the key's grants or the role's
+ * policy less what it lacks, whichever is smaller, so the largest lists hold about half the
+ * permissions: searched with lists of every density, balanced ones first.
+ */
+function restrictedPolicySize(): Figure {
+  const routes = resolveDownstreamRoutes(realisticRoutes(300));
+  const started = performance.now();
+  const policy = buildPermissionPolicy(routes, buildRoutePolicy(routes));
+  const buildMs = performance.now() - started;
+  const names = Object.keys(policy.owner.grants);
+  let largest = { bytes: 0, role: 'owner' as (typeof KEY_ROLES)[number], held: 0 };
+  let lists = 0;
+  let seed = 1;
+  const random = (): number => {
+    seed = (seed * 48271) % 2147483647;
+    return seed / 2147483647;
+  };
+  for (let round = 0; round < 400; round += 1) {
+    const density = round < 200 ? 0.5 : (round % 20) / 20;
+    const held = names.filter(() => random() < density);
+    lists += 1;
+    for (const role of KEY_ROLES) {
+      const context = { accountId: 'A'.repeat(16), userId: 'U'.repeat(16), role, keyId: 'K'.repeat(16), permissions: held.join(',') };
+      const bytes = Buffer.byteLength(JSON.stringify({ principalId: context.userId, policyDocument: restrictedPolicy(role, held, API_BASE, policy), context }));
+      if (bytes > largest.bytes) largest = { bytes, role, held: held.length };
+    }
+  }
+  return {
+    group: GROUP,
+    name: `authorizer response, largest restricted key, 300 team routes (+${String(ROUTES.length)} management)`,
+    value: largest.bytes,
+    unit: 'B',
+    method: `${largest.role} holding ${String(largest.held)} of ${String(names.length)} permissions, the largest of ${String(lists)} lists (half the permissions at random, then every density) for each role, context (the list included) counted; limit ${String(AUTHORIZER_RESPONSE_LIMIT_BYTES)} B (${((100 * largest.bytes) / AUTHORIZER_RESPONSE_LIMIT_BYTES).toFixed(0)} %); permission policy ${String(Buffer.byteLength(JSON.stringify(policy)))} B, built in ${buildMs.toFixed(0)} ms`,
+  };
 }
 
 /**

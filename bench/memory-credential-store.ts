@@ -5,6 +5,7 @@ import {
   keyItem,
   type Item,
 } from '#shared/adapters/dynamodb/items.ts';
+import { authorizationKeyPermissions } from '#shared/adapters/dynamodb/credential-store.ts';
 import type { AccountRecord, ApiKeyRecord } from '#shared/domain/model.ts';
 import type { AuthorizationRecords, CredentialStore } from '#shared/ports/credentials.ts';
 import type { PepperStore, StoredPepper } from '#shared/ports/pepper-store.ts';
@@ -32,7 +33,7 @@ export class MemoryCredentialStore implements CredentialStore {
     const key = this.#keys.get(`${accountId}/${keyId}`);
     return Promise.resolve({
       account: account === undefined ? undefined : authorizationAccountFromItem(account),
-      key: key === undefined ? undefined : authorizationKeyFromItem(key),
+      key: key === undefined ? undefined : { ...authorizationKeyFromItem(key), ...authorizationKeyPermissions(key) },
     });
   }
 }
