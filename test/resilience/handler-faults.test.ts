@@ -123,6 +123,12 @@ const SCENARIOS: Readonly<Record<string, Setup>> = {
     return { pathParameters: { keyId: keyIds[0]! }, body: { gracePeriodSeconds: 600 } };
   },
   rollAccountKey: () => Promise.resolve({ body: { gracePeriodSeconds: 3600 } }),
+  updateApiKey: async (deps, owner, actor) => {
+    // A restricted key narrowed: its list, its revision and the audit event with both lists change together.
+    const { user } = await userWithKeys(deps, owner, actor, 'viewer', 0);
+    const restricted = await createApiKey(deps, owner.accountId, { name: 'restricted-key', userId: user.id, permissions: ['logs:read', 'users:read'] }, actor);
+    return { pathParameters: { keyId: restricted.key.id }, body: { permissions: ['logs:read'] } };
+  },
   reportLeakedKeys: async (deps, owner, actor) => {
     // A valid user key among strings that are no key: the key is deleted, the rest costs nothing.
     const { user } = await userWithKeys(deps, owner, actor, 'viewer', 0);
