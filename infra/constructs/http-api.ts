@@ -202,10 +202,11 @@ export class LatchkeyHttpApi extends Construct {
     cfnStage.routeSettings = Object.fromEntries(
       ROUTES.filter(isPublicRoute).map((route) => [
         `${route.method} ${route.path}`,
+        // A JSON property: CloudFormation's RouteSettings member names, as DefaultRouteSettings renders.
         {
-          throttlingRateLimit: props.publicRouteRateLimit ?? PUBLIC_ROUTE_THROTTLE.rateLimit,
-          throttlingBurstLimit: props.publicRouteBurstLimit ?? PUBLIC_ROUTE_THROTTLE.burstLimit,
-          detailedMetricsEnabled: true,
+          ThrottlingRateLimit: props.publicRouteRateLimit ?? PUBLIC_ROUTE_THROTTLE.rateLimit,
+          ThrottlingBurstLimit: props.publicRouteBurstLimit ?? PUBLIC_ROUTE_THROTTLE.burstLimit,
+          DetailedMetricsEnabled: true,
         },
       ]),
     );

@@ -149,7 +149,7 @@ describe('HTTP API flavor: this repository\'s stacks (-c flavor=http)', () => {
     const publicKeys = ROUTES.filter(isPublicRoute).map((route) => `${route.method} ${route.path}`);
     expect(publicKeys).toEqual(expect.arrayContaining(['POST /v1/leaked-keys', 'POST /v1/leaked-keys/github']));
     expect(properties.RouteSettings).toEqual(
-      Object.fromEntries(publicKeys.map((key) => [key, { throttlingRateLimit: 5, throttlingBurstLimit: 10, detailedMetricsEnabled: true }])),
+      Object.fromEntries(publicKeys.map((key) => [key, { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10, DetailedMetricsEnabled: true }])),
     );
     const logSettings = properties.AccessLogSettings as { DestinationArn: unknown; Format: string };
     const logGroupId = (logSettings.DestinationArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
