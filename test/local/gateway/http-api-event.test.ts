@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   clfTime,
@@ -142,6 +143,68 @@ describe("the Lambda integration's event", () => {
     expect(built).not.toHaveProperty('queryStringParameters');
     expect(built).not.toHaveProperty('cookies');
     expect(built.rawQueryString).toBe('');
+  });
+});
+
+/** The project's own 2.0 samples (test/events/), as the authorizer's and the handlers' tests read them. */
+function sample(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(`test/events/${name}`, 'utf8')) as Record<string, unknown>;
+}
+
+/**
+ * An event less `requestContext.time`: the samples' time is a day off their `timeEpoch`
+ * (1795854730000 is 28 Nov 2026, 08:32:10 UTC); the builder derives one from the other.
+ */
+function withoutTime(event: object): unknown {
+  const { requestContext, ...rest } = event as { requestContext: Record<string, unknown> };
+  const { time: _time, ...context } = requestContext;
+  return { ...rest, requestContext: context };
+}
+
+describe("against the samples the functions' tests use", () => {
+  const deployed = {
+    awsAccountId: '123456789012',
+    apiId: 'a1b2c3d4e5',
+    stage: '$default',
+    requestId: 'ZhNHJhhLjoEEPiw=',
+    startedAt: 1795854730000,
+    sourceIp: '203.0.113.7',
+  };
+  const headers = {
+    accept: 'application/json',
+    'content-length': '0',
+    host: 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com',
+    'user-agent': 'curl/8.5.0',
+    'x-amzn-trace-id': 'Root=1-6752f3a1-2b4257df30cbee696ef2cf28',
+    'x-forwarded-for': '10.1.2.3, 203.0.113.7',
+    'x-forwarded-port': '443',
+    'x-forwarded-proto': 'https',
+  };
+
+  it("builds the authorizer's sample event from the same request (cookies aside: the type makes them a list)", () => {
+    const keys = { 'x-api-key': 'REPLACED-BY-TEST', 'x-api-secret-key': 'REPLACED-BY-TEST' };
+    const facts: HttpApiRequestFacts = { ...deployed, method: 'GET', path: '/v1/whoami', routePath: '/v1/whoami', pathParameters: null, query: undefined, headers: { ...headers, ...keys } };
+
+    const { cookies, ...built } = httpApiAuthorizerEvent(facts, 'arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/$default/GET/v1/whoami', ['REPLACED-BY-TEST', 'REPLACED-BY-TEST', '203.0.113.7']);
+
+    expect(withoutTime(built)).toEqual(withoutTime(sample('http-api-authorizer-request.json')));
+    expect(built.requestContext.time).toBe('28/Nov/2026:08:32:10 +0000');
+    expect(cookies).toEqual([]);
+  });
+
+  it("builds the integration's sample event from the same request", () => {
+    const facts: HttpApiRequestFacts = {
+      ...deployed,
+      method: 'GET',
+      path: '/v1/api-keys',
+      routePath: '/v1/api-keys',
+      pathParameters: null,
+      query: 'limit=10&userId=0123456789abcdef',
+      headers: { ...headers, cookie: 'theme=dark; session=opaque' },
+    };
+    const context = { accountId: 'REPLACED-BY-TEST', userId: 'REPLACED-BY-TEST', role: 'owner', keyId: 'REPLACED-BY-TEST' };
+
+    expect(withoutTime(httpApiAuthorizedEvent(facts, null, context))).toEqual(withoutTime(sample('http-api-proxy-request.json')));
   });
 });
 
