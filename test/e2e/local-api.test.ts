@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, createServer } from '#local/process/server.ts';
+import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
+import { createAccount } from '#shared/services/accounts.ts';
 import { ANSWERS, FLAVORS } from './flavors.ts';
 import { call, createUserWithKey, ownerKeys, startApi, type Credentials, type RunningApi } from './support.ts';
 
@@ -246,6 +248,32 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
       const next = await call(api.port, '/v1/whoami', { keys: subject.keys });
 
       expect(next.status).toBe(answers.unauthorized.status);
+    });
+  });
+
+  describe('the API switch, with its own authorizer cache', () => {
+    it("lets an owner's keys reach only the switch while the API is off, even with an Allow cached for them", async () => {
+      // Prepare: an account of its own (the suite's stays on), with decisions cached before the switch.
+      const created = await createAccount(api.app.apiDeps, { name: 'Switched', ownerName: 'Sam', ownerEmail: 'sam@example.com' }, SYSTEM_ACTOR);
+      const keys = { accountKey: created.accountKey, userKey: created.userKey };
+      expect((await call(api.port, '/v1/whoami', { keys })).status).toBe(200);
+      expect((await call(api.port, '/v1/account', { keys })).status).toBe(200);
+
+      // Act
+      const off = await call(api.port, '/v1/account', { method: 'PATCH', keys, body: { apiEnabled: false } });
+      // The switch route first: its restricted Allow, cached, must never answer another route (a 403).
+      const account = await call(api.port, '/v1/account', { keys });
+      const whoami = await call(api.port, '/v1/whoami', { keys });
+      const on = await call(api.port, '/v1/account', { method: 'PATCH', keys, body: { apiEnabled: true } });
+      const again = await call(api.port, '/v1/whoami', { keys });
+
+      // Assess
+      expect(off.status).toBe(200);
+      expect([whoami.status, whoami.json]).toEqual([answers.unauthorized.status, answers.unauthorized.body]);
+      expect(account.status).toBe(200);
+      expect(account.json).toMatchObject({ apiEnabled: false });
+      expect(on.status).toBe(200);
+      expect(again.status).toBe(200);
     });
   });
 
