@@ -24,6 +24,15 @@ describe('signalOf', () => {
     });
   });
 
+  it("carries a key's permissions as the event set them, in the API's shape", () => {
+    const event = {
+      ...auditEvent(ACCOUNT_ID, SYSTEM_ACTOR, 'api-key.update', `api-key/${KEY_ID}`, new Date()),
+      permissions: { before: ['logs:read', 'subscriptions:write'], after: null },
+    };
+    const { accountId: _accountId, ...view } = signalOf(event).data;
+    expect(AuditEventView.parse(view).permissions).toEqual({ before: ['logs:read', 'subscriptions:write'], after: null });
+  });
+
   it('leaves the presented secrets behind', () => {
     const event = auditEvent(
       ACCOUNT_ID,
