@@ -125,7 +125,7 @@ describe.each([
     }
   });
 
-  it('answers context values as strings only (what both gateways pass on to integrations as given)', async () => {
+  it('answers context values both gateways take: strings and numbers, no objects or arrays (REST refuses those)', async () => {
     // Prepare
     const { accountKey, userKey } = provision();
 
@@ -133,7 +133,7 @@ describe.each([
     const result = await handler(eventFor({ accountKey, userKey }));
 
     // Assess
-    for (const value of Object.values(result.context ?? {})) expect(typeof value).toBe('string');
+    for (const value of Object.values(result.context ?? {})) expect(['string', 'number']).toContain(typeof value);
   });
 
   it.each([
