@@ -7,6 +7,7 @@ import type {
   APIGatewayRequestAuthorizerEventV2,
   Context,
 } from 'aws-lambda';
+import type { ApiFlavor } from '#shared/adapters/environment.ts';
 import { isApiSwitchRoute } from '#shared/authorization/api-switch.ts';
 import { ACCOUNT_KEY_HEADER, USER_KEY_HEADER } from '#shared/authorization/decision.ts';
 import { ROUTES, type FunctionGroup, type Route } from '#shared/http/routes.ts';
@@ -60,6 +61,8 @@ export interface GatewayRequest {
 }
 
 export interface Gateway {
+  /** The front door emulated, whose own answers the server gives too (a body over the limit). @default 'rest' */
+  readonly flavor?: ApiFlavor;
   readonly stage: string;
   readonly maxBodyBytes: number;
   handle(request: GatewayRequest): Promise<GatewayResponse>;
@@ -309,7 +312,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
-  return { stage, maxBodyBytes, handle };
+  return { flavor: options.flavor ?? 'rest', stage, maxBodyBytes, handle };
 }
 
 /** What one request is once routed, for either flavor's events. */

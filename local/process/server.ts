@@ -5,6 +5,7 @@ import { buildOpenApiDocument } from '#shared/http/openapi.ts';
 import { localConsole, type ConsoleHandler } from './console.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { gatewayError, type GatewayResponse } from '../gateway/gateway-responses.ts';
+import { httpApiError } from '../gateway/http-api-responses.ts';
 import { RequestLog } from './request-log.ts';
 import { LOCAL_REFRESH_PATH, LOCAL_TOKEN_HEADER } from './runtime-files.ts';
 
@@ -124,7 +125,7 @@ export function createServer(options: LocalServerOptions): Server {
     const method = (request.method ?? 'GET').toUpperCase();
     const { path, query } = splitTarget(request.url ?? '/');
     const read = await readBody(request, gateway.maxBodyBytes);
-    if (!read.ok) return gatewayError('request-too-large');
+    if (!read.ok) return (gateway.flavor === 'http' ? httpApiError : gatewayError)('request-too-large');
 
     if (method === 'GET' && path === '/health') {
       try {

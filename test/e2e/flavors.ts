@@ -42,7 +42,7 @@ export const ANSWERS: Readonly<Record<ApiFlavor, FlavorAnswers>> = {
     implicitDeny: { status: 403, body: { message: 'User is not authorized to access this resource' } },
     throttled: { status: 429, body: { message: 'Too Many Requests' }, errorType: 'TooManyRequestsException' },
     quotaExceeded: { status: 429, body: { message: 'Limit Exceeded' }, errorType: 'LimitExceededException' },
-    tooLarge: { status: 413, body: { message: 'Request Entity Too Large' } },
+    tooLarge: { status: 413, body: { message: 'Request Entity Too Large' }, errorType: 'RequestTooLargeException' },
     plansEnforced: true,
   },
   http: {

@@ -356,6 +356,7 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
 
       expect(response.status).toBe(answers.tooLarge.status);
       expect(response.json).toEqual(answers.tooLarge.body);
+      expect(response.headers['x-amzn-errortype']).toBe(answers.tooLarge.errorType);
     });
 
     it('serves health and the OpenAPI document without keys', async () => {
