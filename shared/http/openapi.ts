@@ -193,9 +193,10 @@ function operation(route: Route): JsonObject {
   return {
     operationId: route.operationId,
     summary: route.summary,
-    description: route.public === true ? 'No keys needed.' : `Roles: ${route.roles.join(', ')}.`,
+    description: route.public === true ? 'No keys needed.' : `Roles: ${route.roles.join(', ')}. ${permissionSentence(route.permission)}`,
     tags: [route.group],
     'x-latchkey-roles': [...route.roles],
+    ...permissionExtension(route.permission),
     // A route that needs no keys overrides the document's default security requirement.
     ...(route.public === true ? { security: [] } : {}),
     ...(params.length === 0 ? {} : { parameters: params }),
@@ -259,9 +260,10 @@ function teamOperation(route: ResolvedDownstreamRoute): JsonObject {
   return {
     operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
     summary: route.summary,
-    description: `Roles: ${route.roles.join(', ')}. Served by the team's own backend behind the Latchkey authorizer.`,
+    description: `Roles: ${route.roles.join(', ')}. ${permissionSentence(route.permission)} Served by the team's own backend behind the Latchkey authorizer.`,
     tags: [TEAM_TAG],
     'x-latchkey-roles': [...route.roles],
+    ...permissionExtension(route.permission),
     ...(names.length === 0
       ? {}
       : {
@@ -280,6 +282,15 @@ function teamOperation(route: ResolvedDownstreamRoute): JsonObject {
       '403': RESPONSE_REF('Forbidden'),
     },
   };
+}
+
+/** What a restricted key must hold to call the route (DESIGN 14; GET /v1/permissions lists them). */
+function permissionSentence(permission: string | undefined): string {
+  return permission === undefined ? 'Needs no permission: a restricted key may call it.' : `Permission: \`${permission}\`.`;
+}
+
+function permissionExtension(permission: string | undefined): JsonObject {
+  return permission === undefined ? {} : { 'x-latchkey-permission': permission };
 }
 
 /** openapi.json as committed: two-space indented, with a final newline. */

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { API_SCHEMAS } from '#shared/http/schemas.ts';
 import { buildOpenApiDocument, renderOpenApiDocument } from '#shared/http/openapi.ts';
 import { ROUTES, isPublicRoute } from '#shared/http/routes.ts';
+import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
 import { gatewayError } from '#local/gateway/gateway-responses.ts';
 
 const committedPath = fileURLToPath(new URL('../../openapi.json', import.meta.url));
@@ -55,6 +56,15 @@ describe('openapi.json', () => {
       }
       if ('params' in schemas) expect(statuses).toContain('404');
     }
+  });
+
+  it('names the permission of every route that needs one, and of every team route, as GET /v1/permissions lists them', () => {
+    const document = buildOpenApiDocument(resolveDownstreamRoutes([{ method: 'GET', path: '/v1/widgets', backend: { url: 'https://internal.example.com' } }]));
+    const paths = document.paths as Record<string, Record<string, { 'x-latchkey-permission'?: string }>>;
+    for (const route of ROUTES) {
+      expect(paths[route.path]?.[route.method.toLowerCase()]?.['x-latchkey-permission'], route.operationId).toBe('permission' in route ? route.permission : undefined);
+    }
+    expect(paths['/v1/widgets']?.get?.['x-latchkey-permission']).toBe('widgets:read');
   });
 
   it("gives API Gateway's two 403 bodies, as the local gateway answers them", () => {
