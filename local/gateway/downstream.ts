@@ -18,7 +18,7 @@ import { pathFromTemplate } from '#shared/http/request-path.ts';
 import type { DownstreamCall, DownstreamInvoker, GatewayRequest } from './gateway.ts';
 import { type GatewayResponse, proxyResponse } from './gateway-responses.ts';
 import type { HttpApiAuthorizedEvent } from './http-api-event.ts';
-import { httpApiProxyResponse } from './http-api-responses.ts';
+import { httpApiIntegrationFailure, httpApiProxyResponse } from './http-api-responses.ts';
 import { INTEGRATION_TIMEOUT_MS, sendToHttpBackend } from './http-backend.ts';
 
 /**
@@ -134,8 +134,9 @@ export async function createLocalDownstream(
       principal,
       timeoutMs,
     );
-    if (!result.ok) return jsonError(result.status, result.message, requestId);
-    return { status: result.status, headers: { ...result.headers, 'x-amzn-requestid': requestId }, body: '', isBase64Encoded: false, stream: result.body };
+    if (!result.ok) return call.flavor === 'http' ? httpApiIntegrationFailure(result.status === 504, requestId) : jsonError(result.status, result.message, requestId);
+    const requestIdHeader = call.flavor === 'http' ? 'apigw-requestid' : 'x-amzn-requestid';
+    return { status: result.status, headers: { ...result.headers, [requestIdHeader]: requestId }, body: '', isBase64Encoded: false, stream: result.body };
   }
 
   return { routes, invoke };

@@ -33,6 +33,20 @@ export function httpApiError(kind: GatewayErrorKind, requestId: string = randomU
 }
 
 /**
+ * An HTTP integration that failed, as HTTP API answers it: no answer within the integration
+ * timeout is 503 `{"message":"Service Unavailable"}`, a backend it cannot reach its 500.
+ */
+export function httpApiIntegrationFailure(timedOut: boolean, requestId: string): GatewayResponse {
+  if (!timedOut) return httpApiError('integration-failure', requestId);
+  return {
+    status: 503,
+    headers: { 'content-type': 'application/json', 'apigw-requestid': requestId },
+    body: JSON.stringify({ message: 'Service Unavailable' }),
+    isBase64Encoded: false,
+  };
+}
+
+/**
  * A Lambda's answer as HTTP API reads format 2.0: an object with `statusCode` is a structured
  * response (`headers`, `cookies` as `set-cookie`, `body`, `isBase64Encoded`; there is no
  * `multiValueHeaders` in this format); anything else that is JSON (a string, an object without

@@ -28,6 +28,10 @@ export interface FlavorAnswers {
   readonly quotaExceeded: GatewayAnswer | undefined;
   /** A body over API Gateway's 10 MiB. */
   readonly tooLarge: GatewayAnswer;
+  /** A team's HTTP backend that does not answer within the integration timeout. */
+  readonly backendTimeout: GatewayAnswer;
+  /** A team's HTTP backend that cannot be reached (connection refused): the status, the body's message being the runtime's own. */
+  readonly backendUnreachable: { readonly status: number };
   /** Whether each account's plan (rate, burst, quota) is enforced: usage plans exist on REST only. */
   readonly plansEnforced: boolean;
 }
@@ -43,6 +47,8 @@ export const ANSWERS: Readonly<Record<ApiFlavor, FlavorAnswers>> = {
     throttled: { status: 429, body: { message: 'Too Many Requests' }, errorType: 'TooManyRequestsException' },
     quotaExceeded: { status: 429, body: { message: 'Limit Exceeded' }, errorType: 'LimitExceededException' },
     tooLarge: { status: 413, body: { message: 'Request Entity Too Large' }, errorType: 'RequestTooLargeException' },
+    backendTimeout: { status: 504, body: { message: 'Endpoint request timed out' } },
+    backendUnreachable: { status: 502 },
     plansEnforced: true,
   },
   http: {
@@ -53,6 +59,8 @@ export const ANSWERS: Readonly<Record<ApiFlavor, FlavorAnswers>> = {
     throttled: { status: 429, body: { message: 'Too Many Requests' } },
     quotaExceeded: undefined,
     tooLarge: { status: 413, body: { message: 'Request Entity Too Large' } },
+    backendTimeout: { status: 503, body: { message: 'Service Unavailable' } },
+    backendUnreachable: { status: 500 },
     plansEnforced: false,
   },
 };

@@ -194,18 +194,18 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
       expect(echo.received.length).toBe(count + 1);
     });
 
-    it('answers 504 when the backend does not answer within the integration timeout', async () => {
+    it(`answers ${answers.backendTimeout.status} when the backend does not answer within the integration timeout`, async () => {
       const response = await call(api.port, '/hang', { keys: owner });
-      expect(response.status).toBe(504);
-      expect(response.json).toEqual({ message: 'Endpoint request timed out' });
+      expect(response.status).toBe(answers.backendTimeout.status);
+      expect(response.json).toEqual(answers.backendTimeout.body);
     });
 
-    it('answers 502 JSON at once when the backend refuses the connection', async () => {
+    it(`answers ${answers.backendUnreachable.status} JSON at once when the backend refuses the connection`, async () => {
       const port = await freePort();
       const unreachable = await startApi({ flavor, downstream: await createLocalDownstream(upstreamRoutes(`http://127.0.0.1:${port}`)) });
       try {
         const response = await call(unreachable.port, '/v2/things', { keys: ownerKeys(unreachable) });
-        expect(response.status).toBe(502);
+        expect(response.status).toBe(answers.backendUnreachable.status);
         expect(response.headers['content-type']).toBe('application/json');
         expect(typeof response.json.message).toBe('string');
       } finally {
