@@ -203,7 +203,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     // The switch routes have an authorizer, and so a cache, of their own (shared/authorization/api-switch.ts).
     const cacheKey =
       (target.kind === 'management' && isApiSwitchRoute(target.route) ? 'api-switch:' : '') + LocalAuthorizerCache.key(accountKey, userKey, request.sourceIp);
-    const facts: RequestFacts = { request, requestId, startedAt, body, method, target, pathParameters, headers, multiValueHeaders, methodArn, stage };
+    const facts: RequestFacts = { request, requestId, startedAt, method, target, pathParameters, stage };
 
     if (options.flavor === 'http') {
       const httpFacts = httpApiFacts(facts);
@@ -320,13 +320,9 @@ interface RequestFacts {
   readonly request: GatewayRequest;
   readonly requestId: string;
   readonly startedAt: number;
-  readonly body: string | null;
   readonly method: string;
   readonly target: GatewayTarget;
   readonly pathParameters: Record<string, string> | null;
-  readonly headers: Record<string, string>;
-  readonly multiValueHeaders: Record<string, string[]>;
-  readonly methodArn: string;
   readonly stage: string;
 }
 
