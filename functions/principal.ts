@@ -2,8 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyResult, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { isId } from '#shared/domain/ids.ts';
 import { canHoldKeys, type KeyRole } from '#shared/domain/roles.ts';
-import { isPermissionName } from '#shared/domain/permissions.ts';
-import { PERMISSIONS_CONTEXT } from '#shared/authorization/context-entries.ts';
+import { PERMISSIONS_CONTEXT, permissionsFromContext } from '#shared/authorization/context-entries.ts';
 import { withoutWithheldHeaders } from '#shared/http/backend-headers.ts';
 
 /**
@@ -53,16 +52,13 @@ export function principalFromEvent(event: Pick<LatchkeyEvent, 'requestContext'>)
   }
   if (!isId(accountId) || !isId(userId) || !isId(keyId)) throw new MissingPrincipalError('the event carries a malformed Latchkey principal');
   if (!canHoldKeys(role)) throw new MissingPrincipalError(`the event carries the role '${role}', which holds no keys`);
-  return { accountId, userId, role, keyId, permissions: permissionsFromContext((context as Record<string, unknown>)[PERMISSIONS_CONTEXT]) };
+  return { accountId, userId, role, keyId, permissions: restrictionOf((context as Record<string, unknown>)[PERMISSIONS_CONTEXT]) };
 }
 
 /** The context's comma-joined list (empty: none); absent: unrestricted. Anything else is no principal. */
-function permissionsFromContext(value: unknown): readonly string[] | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw new MissingPrincipalError('the event carries malformed Latchkey permissions');
-  if (value === '') return [];
-  const permissions = value.split(',');
-  if (!permissions.every(isPermissionName)) throw new MissingPrincipalError('the event carries malformed Latchkey permissions');
+function restrictionOf(value: unknown): readonly string[] | null {
+  const permissions = permissionsFromContext(value);
+  if (permissions === undefined) throw new MissingPrincipalError('the event carries malformed Latchkey permissions');
   return permissions;
 }
 

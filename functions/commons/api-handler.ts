@@ -4,7 +4,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type * as z from 'zod/mini';
 import { MAX_BODY_BYTES, type OperationSchemas } from '#shared/http/schemas/common.ts';
 import type { Actor } from '#shared/domain/audit.ts';
-import { SECRET_TAG_CONTEXT, VALID_UNTIL_CONTEXT } from '#shared/authorization/context-entries.ts';
+import { PERMISSIONS_CONTEXT, SECRET_TAG_CONTEXT, VALID_UNTIL_CONTEXT, permissionsFromContext } from '#shared/authorization/context-entries.ts';
+import { permits } from '#shared/domain/permissions.ts';
 import { NotFoundError } from '#shared/domain/errors.ts';
 import { isId } from '#shared/domain/ids.ts';
 import { canHoldKeys } from '#shared/domain/roles.ts';
@@ -59,6 +60,9 @@ export function createGroupHandler<G extends FunctionGroup, D extends HandlerDep
         if (!(route.roles as readonly string[]).includes(principal.role)) {
           throw new HttpProblemError('forbidden', `a key of a user with role '${principal.role}' may not call this route`);
         }
+        if (!permits(principal.permissions ?? null, route.permission)) {
+          throw new HttpProblemError('forbidden', `this key is restricted and does not hold '${route.permission ?? ''}'`);
+        }
       }
       // Every route of routesOfGroup is one of the group's operations.
       const operationId = route.operationId as OperationIdOf<G>;
@@ -66,7 +70,13 @@ export function createGroupHandler<G extends FunctionGroup, D extends HandlerDep
       const sourceIp = event.requestContext.identity.sourceIp;
       const request: OperationRequest<OperationId> = {
         principal,
-        actor: { userId: principal?.userId ?? null, keyId: principal?.keyId ?? null, sourceIp, presentedSecrets: presentedSecrets ?? undefined } satisfies Actor,
+        actor: {
+          userId: principal?.userId ?? null,
+          keyId: principal?.keyId ?? null,
+          sourceIp,
+          presentedSecrets: presentedSecrets ?? undefined,
+          ...(principal?.permissions === undefined ? {} : { permissions: principal.permissions }),
+        } satisfies Actor,
         sourceIp,
         params: parsePathParameters(schemas, event),
         query: parseQuery(schemas, event),
@@ -107,7 +117,9 @@ export function principalOf(event: APIGatewayProxyEvent): Principal | undefined 
     return undefined;
   }
   if (!isId(accountId) || !isId(userId) || !isId(keyId) || !canHoldKeys(role)) return undefined;
-  return { accountId, userId, role, keyId };
+  const permissions = permissionsFromContext((context as Record<string, unknown>)[PERMISSIONS_CONTEXT]);
+  if (permissions === undefined) return undefined;
+  return { accountId, userId, role, keyId, permissions };
 }
 
 /**

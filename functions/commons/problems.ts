@@ -4,6 +4,7 @@ import {
   ConflictError,
   LimitExceededError,
   NotFoundError,
+  PermissionEscalationError,
   PermissionNotGrantedError,
   RoleCannotHoldKeysError,
   StalePrincipalError,
@@ -73,6 +74,7 @@ export function problemFor(error: unknown): { kind: ProblemKind; detail: string;
   if (error instanceof PermissionNotGrantedError) {
     return { kind: 'permission-not-granted', detail: error.message, errors: [{ field: 'permissions', rule: 'granted-by-role', message: error.message }] };
   }
+  if (error instanceof PermissionEscalationError) return { kind: 'forbidden', detail: error.message };
   if (error instanceof StalePrincipalError) return { kind: 'unauthorized', detail: error.message };
   return undefined;
 }

@@ -195,8 +195,9 @@ export class DynamoDbStore implements Store, CredentialStore, PepperStore, KeyEx
     gracePeriodSeconds: number,
     at: Date,
     event: AuditEvent,
+    check?: (key: ApiKey) => void,
   ): Promise<{ readonly key: ApiKey; readonly previousSecretExpiresAt: string | null }> {
-    return this.#lifecycle.rollKey(accountId, keyId, secret, gracePeriodSeconds, at, event);
+    return this.#lifecycle.rollKey(accountId, keyId, secret, gracePeriodSeconds, at, event, check);
   }
 
   rollAccountKey(

@@ -1,3 +1,4 @@
+import { isPermissionName } from '../domain/permissions.ts';
 import type { PresentedSecrets } from '../domain/secret-tags.ts';
 
 /**
@@ -15,3 +16,16 @@ export const SECRET_TAG_CONTEXT = { accountKey: 'accountKeyTag', userKey: 'userK
  * comma-joined (an empty string: none); absent for an unrestricted key.
  */
 export const PERMISSIONS_CONTEXT = 'permissions';
+
+/**
+ * A restricted key's permissions as the context carries them: null when the entry is absent
+ * (unrestricted), the list otherwise (an empty string: none); undefined for anything else, which
+ * no authorizer of this deployment writes, so the reader must treat it as no principal.
+ */
+export function permissionsFromContext(value: unknown): readonly string[] | null | undefined {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') return undefined;
+  if (value === '') return [];
+  const permissions = value.split(',');
+  return permissions.every(isPermissionName) ? permissions : undefined;
+}

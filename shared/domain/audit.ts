@@ -8,6 +8,11 @@ export interface Actor {
   readonly sourceIp: string | null;
   /** The secrets a key actor's request was authorized with; absent for the system. */
   readonly presentedSecrets?: PresentedSecrets | undefined;
+  /**
+   * What a key actor's key may use (DESIGN 14): a list for a restricted key, null or absent for
+   * an unrestricted key or the system. A restricted key never hands out more than this.
+   */
+  readonly permissions?: readonly string[] | null | undefined;
 }
 
 /** The system itself (admin CLI, local bootstrap) as an actor. */

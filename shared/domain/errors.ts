@@ -81,3 +81,19 @@ export class PermissionNotGrantedError extends Error {
     this.permission = permission;
   }
 }
+
+/**
+ * A restricted key asked to hand out more than it holds: a key (or list) with a permission it
+ * lacks, an unrestricted one, or the secret of a key that may do more (a roll). Nothing written.
+ */
+export class PermissionEscalationError extends Error {
+  constructor(beyond: string | null, options?: ErrorOptions) {
+    super(
+      beyond === null
+        ? 'this key is restricted: the keys it creates, restricts or rolls must be restricted to permissions it holds itself'
+        : `this key is restricted and does not hold '${beyond}', so it may not give it to a key`,
+      options,
+    );
+    this.name = 'PermissionEscalationError';
+  }
+}

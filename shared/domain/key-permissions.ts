@@ -1,4 +1,4 @@
-import { PermissionNotGrantedError, ValidationError } from './errors.ts';
+import { PermissionEscalationError, PermissionNotGrantedError, ValidationError } from './errors.ts';
 import { MAX_KEY_PERMISSIONS, PERMISSION_PATTERN, roleGrants } from './permissions.ts';
 import type { KeyRole } from './roles.ts';
 
@@ -55,6 +55,18 @@ export function assertRoleGrants(role: KeyRole, permissions: readonly string[] |
   if (permissions === null) return;
   const refused = permissions.find((permission) => !roleGrants(role, permission));
   if (refused !== undefined) throw new PermissionNotGrantedError(role, refused);
+}
+
+/**
+ * A restricted key hands out no more than it holds (`held`: its effective list; null or
+ * undefined: an unrestricted key or the system, which may hand out anything its role allows).
+ * `permissions` is what the key it creates, restricts or rolls would then have.
+ */
+export function assertWithinHeld(held: readonly string[] | null | undefined, permissions: readonly string[] | null): void {
+  if (held === null || held === undefined) return;
+  if (permissions === null) throw new PermissionEscalationError(null);
+  const beyond = permissions.find((permission) => !held.includes(permission));
+  if (beyond !== undefined) throw new PermissionEscalationError(beyond);
 }
 
 /** The names of a catalog, for validateKeyPermissions. */

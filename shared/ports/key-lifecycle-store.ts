@@ -44,7 +44,8 @@ export interface KeyLifecycleStore {
    * deadline (capped at the key's expiry), taking the place of any older one, whose grace ends
    * at once: never more than two live secrets. Conditioned on the digest first read, so that
    * of two concurrent rolls one fails (ConflictError) and a roll racing a delete finds nothing
-   * (NotFoundError). An expired key cannot be rolled (ConflictError).
+   * (NotFoundError). An expired key cannot be rolled (ConflictError). `check` sees the key as
+   * read and may refuse by throwing; the write is conditioned on the key's permissions it saw.
    */
   rollKey(
     accountId: string,
@@ -53,6 +54,7 @@ export interface KeyLifecycleStore {
     gracePeriodSeconds: number,
     at: Date,
     event: AuditEvent,
+    check?: (key: ApiKey) => void,
   ): Promise<{ readonly key: ApiKey; readonly previousSecretExpiresAt: string | null }>;
   /** The same for the account key, which also clears a leak report about the key it replaces. */
   rollAccountKey(

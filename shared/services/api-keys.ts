@@ -1,5 +1,5 @@
 import { type Actor, auditEvent } from '../domain/audit.ts';
-import { assertRoleGrants, permissionNames, validateKeyPermissions } from '../domain/key-permissions.ts';
+import { assertRoleGrants, assertWithinHeld, permissionNames, validateKeyPermissions } from '../domain/key-permissions.ts';
 import { MANAGEMENT_PERMISSION_CATALOG } from '../http/permission-catalog.ts';
 import { NotFoundError, RoleCannotHoldKeysError } from '../domain/errors.ts';
 import { newId } from '../domain/ids.ts';
@@ -52,6 +52,7 @@ export async function createApiKey(
 ): Promise<CreatedApiKey> {
   const name = validateKeyName(input.name, 'name');
   const permissions = validateKeyPermissions(input.permissions ?? null, knownPermissions(deps));
+  assertWithinHeld(actor.permissions, permissions);
   const now = deps.now();
   const expiresAt = input.expiresAt === undefined ? null : validateKeyExpiry(input.expiresAt, now);
   const user = await deps.store.getUser(accountId, input.userId);
@@ -79,6 +80,7 @@ export async function updateApiKeyPermissions(
   actor: Actor,
 ): Promise<ApiKey> {
   const wanted = validateKeyPermissions(permissions, knownPermissions(deps));
+  assertWithinHeld(actor.permissions, wanted);
   const now = deps.now();
   const key = await withAuthorizerCacheFlush(deps, () =>
     deps.store.setKeyPermissions(accountId, keyId, wanted, (current) => {

@@ -1,3 +1,4 @@
+import { assertWithinHeld } from '../domain/key-permissions.ts';
 import { type Actor, auditEvent } from '../domain/audit.ts';
 import { formatAccountKey, formatUserKey, maskAccountKey } from '../domain/key-format.ts';
 import type { ApiDeps } from '../ports/deps.ts';
@@ -33,7 +34,10 @@ export async function rollApiKey(
   const digest = (await deps.peppers()).digest(secret);
   const event = auditEvent(accountId, actor, 'api-key.roll', `api-key/${keyId}`, now);
   const rolled = await withAuthorizerCacheFlush(deps, () =>
-    deps.store.rollKey(accountId, keyId, { hash: digest.hash, pepperVersion: digest.pepperVersion }, gracePeriodSeconds, now, event),
+    deps.store.rollKey(accountId, keyId, { hash: digest.hash, pepperVersion: digest.pepperVersion }, gracePeriodSeconds, now, event, (key) => {
+      // The new secret comes back to the caller: a restricted key gets none that may do more.
+      assertWithinHeld(actor.permissions, key.permissions ?? null);
+    }),
   );
   return { key: publicApiKey(rolled.key), secret, previousSecretExpiresAt: rolled.previousSecretExpiresAt };
 }

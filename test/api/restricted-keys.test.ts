@@ -5,6 +5,7 @@ import { MAX_KEY_PERMISSIONS } from '#shared/domain/permissions.ts';
 import { buildPermissionCatalog } from '#shared/http/permission-catalog.ts';
 import { resolveDownstreamRoutes } from '#shared/http/team-routes.ts';
 import { accountPk, keySk } from '#shared/adapters/dynamodb/items.ts';
+import type { Principal } from '#shared/domain/model.ts';
 import { type ApiTestBed, type Caller, createApiTestBed } from '#test/support/api-events.ts';
 
 /**
@@ -248,5 +249,86 @@ describe('GET /v1/permissions', () => {
   it('refuses a logs viewer with 403, as its roles say', async () => {
     const logsViewer = await bed.addCaller('logs-viewer');
     expect((await bed.call('listPermissions', logsViewer.principal)).status).toBe(403);
+  });
+});
+
+describe('a restricted key hands out no more than it holds', () => {
+  const HELD = ['api-keys:read', 'api-keys:write', 'widgets:read'];
+
+  /** The owner's own key restricted to HELD, as the authorizer passes it on. */
+  async function restrictedOwner(): Promise<{ principal: Principal }> {
+    const created = await createKey(HELD);
+    expect(created.status).toBe(201);
+    return { principal: { ...bed.owner, keyId: created.json.id as string, permissions: HELD } };
+  }
+
+  it('creates keys restricted to what it holds, and refuses with 403 an unrestricted key or one with a permission it lacks', async () => {
+    // Prepare
+    const caller = await restrictedOwner();
+    const create = (permissions?: string[]) =>
+      bed.call('createApiKey', caller.principal, { body: { name: keyName(), userId: bed.owner.userId, ...(permissions === undefined ? {} : { permissions }) } });
+
+    // Act
+    const within = await create(['widgets:read']);
+    const unrestricted = await create();
+    const beyond = await create(['widgets:read', 'users:write']);
+
+    // Assess
+    expect(within.status).toBe(201);
+    expect(unrestricted.status).toBe(403);
+    expect(unrestricted.json.detail).toMatch(/restricted/);
+    expect(beyond.status).toBe(403);
+    expect(beyond.json.detail).toContain("'users:write'");
+  });
+
+  it('sets lists within what it holds, and may neither lift a restriction (its own included) nor widen past it', async () => {
+    // Prepare
+    const caller = await restrictedOwner();
+    const target = (await createKey(['widgets:read'])).json.id as string;
+    const patch = (keyId: string, permissions: string[] | null) => bed.call('updateApiKey', caller.principal, { params: { keyId }, body: { permissions } });
+
+    // Act
+    const narrowed = await patch(target, ['api-keys:read']);
+    const lifted = await patch(target, null);
+    const liftedOwn = await patch(caller.principal.keyId, null);
+    const widened = await patch(target, ['account:read']);
+
+    // Assess
+    expect(narrowed.status).toBe(200);
+    expect([lifted.status, liftedOwn.status, widened.status]).toEqual([403, 403, 403]);
+    expect(await storedPermissions(target)).toEqual(['api-keys:read']);
+    expect(await storedPermissions(caller.principal.keyId)).toEqual(HELD);
+  });
+
+  it('rolls only keys restricted to what it holds: the new secret of a key that may do more never reaches it', async () => {
+    // Prepare
+    const caller = await restrictedOwner();
+    const within = (await createKey(['api-keys:read'])).json.id as string;
+    const wider = (await createKey(['api-keys:read', 'users:read'])).json.id as string;
+    const unrestricted = (await createKey()).json.id as string;
+    const roll = (keyId: string) => bed.call('rollApiKey', caller.principal, { params: { keyId }, body: { gracePeriodSeconds: 0 } });
+
+    // Act
+    const rolled = await roll(within);
+    const refusedWider = await roll(wider);
+    const refusedUnrestricted = await roll(unrestricted);
+
+    // Assess
+    expect(rolled.status).toBe(200);
+    expect(typeof rolled.json.secret).toBe('string');
+    expect([refusedWider.status, refusedUnrestricted.status]).toEqual([403, 403]);
+    expect(refusedWider.json.secret).toBeUndefined();
+  });
+
+  it('refuses in the handler a route whose permission the key does not hold, whatever the policy let through', async () => {
+    // Prepare
+    const caller = await restrictedOwner();
+
+    // Act
+    const response = await bed.call('listUsers', caller.principal);
+
+    // Assess
+    expect(response.status).toBe(403);
+    expect(response.json.detail).toContain("'users:read'");
   });
 });

@@ -85,7 +85,15 @@ export function apiEvent(operationId: OperationId, principal: Principal | null, 
       authorizer:
         principal === null
           ? null
-          : { principalId: principal.userId, accountId: principal.accountId, userId: principal.userId, role: principal.role, keyId: principal.keyId },
+          : {
+              principalId: principal.userId,
+              accountId: principal.accountId,
+              userId: principal.userId,
+              role: principal.role,
+              keyId: principal.keyId,
+              // A restricted key's effective list, as the authorizer passes it (comma-joined).
+              ...(principal.permissions === undefined || principal.permissions === null ? {} : { permissions: principal.permissions.join(',') }),
+            },
       protocol: 'HTTP/1.1',
       httpMethod: route.method,
       identity: requestIdentity(call.sourceIp ?? TEST_SOURCE_IP, 'vitest'),

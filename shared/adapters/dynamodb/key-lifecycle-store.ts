@@ -23,6 +23,7 @@ import {
   rolledSecretTags,
 } from './items.ts';
 import { TTL_ATTRIBUTE } from '../table-schema.ts';
+import { permissionsUnchanged } from './permission-attributes.ts';
 import { deleteKeyAndName } from './reservations.ts';
 import { retrying } from './retry.ts';
 import { DynamoDbTable, type DynamoDbStoreOptions } from './table.ts';
@@ -63,6 +64,7 @@ export class DynamoDbKeyLifecycleStore implements KeyLifecycleStore {
     gracePeriodSeconds: number,
     at: Date,
     event: AuditEvent,
+    check?: (key: ApiKey) => void,
   ): Promise<{ readonly key: ApiKey; readonly previousSecretExpiresAt: string | null }> {
     const table = this.#table;
     // The digest read first is the one every attempt is conditioned on: a roll that lands in
@@ -76,6 +78,9 @@ export class DynamoDbKeyLifecycleStore implements KeyLifecycleStore {
       if (!digestsEqual(current, replaced)) throw new ConflictError('the API key was rolled concurrently; retry');
       const key = apiKeyFromItem(item);
       if (hasExpired(key.expiresAt, at)) throw new ConflictError('the API key has expired; create a new one');
+      check?.(key);
+      // What the check saw of the key's permissions is what the roll lands on, or it reads again.
+      const unchanged = permissionsUnchanged(item);
       const deadline = graceDeadline(at, gracePeriodSeconds, key.expiresAt);
       const tags = rolledSecretTags(item, KEY_SECRET_TAGS, deadline !== undefined);
       const names = { '#pk': 'pk', '#secretHash': 'secretHash', '#pepperVersion': 'pepperVersion', ...PREVIOUS_SECRET_NAMES, ...tags.names };
@@ -94,9 +99,10 @@ export class DynamoDbKeyLifecycleStore implements KeyLifecycleStore {
             TableName: table.name,
             Key: { pk: accountPk(accountId), sk: keySk(keyId) },
             UpdateExpression: `SET ${sets.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`,
-            ConditionExpression: 'attribute_exists(#pk) AND #secretHash = :replaced',
-            ExpressionAttributeNames: names,
+            ConditionExpression: `attribute_exists(#pk) AND #secretHash = :replaced AND ${unchanged.condition}`,
+            ExpressionAttributeNames: { ...names, ...unchanged.names },
             ExpressionAttributeValues: {
+              ...unchanged.values,
               ':hash': secret.hash,
               ':pepperVersion': secret.pepperVersion,
               ':replaced': replaced,

@@ -32,6 +32,14 @@ export function readKeyPermissions(item: Item): string[] | null {
   return readList(item[KEY_PERMISSIONS_ATTRIBUTE], KEY_PERMISSIONS_ATTRIBUTE);
 }
 
+/** A condition that the key item still has the permissions `item` was read with (a list, or none). */
+export function permissionsUnchanged(item: Item): { condition: string; names: Record<string, string>; values: Item } {
+  const names = { '#permissionsRead': KEY_PERMISSIONS_ATTRIBUTE };
+  const list = readKeyPermissions(item);
+  if (list === null) return { condition: 'attribute_not_exists(#permissionsRead)', names, values: {} };
+  return { condition: '#permissionsRead = :permissionsRead', names, values: { ':permissionsRead': list } };
+}
+
 /** The attribute of an event that set a key's permissions; none for any other event. */
 export function eventPermissionsAttribute(permissions: AuditedPermissions | undefined): Item {
   if (permissions === undefined) return {};
