@@ -14,7 +14,7 @@ export interface AccountActions {
 type AccountDialog = 'roll' | 'disable' | undefined;
 
 /** The account key (masked until Show), its roll, the API switch and the leak banner. */
-export function AccountSection(props: { api: Api; account: Account | undefined; owner: boolean; actions: AccountActions }) {
+export function AccountSection(props: { api: Api; account: Account | undefined; loading: boolean; owner: boolean; actions: AccountActions }) {
   const { api, account, owner } = props;
   const [revealed, setRevealed] = useState<string>();
   const [status, setStatus] = useState<string>();
@@ -38,7 +38,7 @@ export function AccountSection(props: { api: Api; account: Account | undefined; 
       <section aria-labelledby="account-key-title" class="account-key">
         <h2 id="account-key-title">API account key</h2>
         {account === undefined ? (
-          <p role="status">Loading the account…</p>
+          props.loading ? <p role="status">Loading the account…</p> : null
         ) : (
           <>
             <p class="account-name">{account.name}</p>

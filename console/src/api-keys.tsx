@@ -52,7 +52,7 @@ export function ApiKeysTab(props: { api: Api; whoami: WhoAmI; session: SessionAc
   return (
     <div class="api-keys">
       {error === undefined ? null : <p role="alert" class="error">{error}</p>}
-      <AccountSection api={api} account={account} owner={owner} actions={session} />
+      <AccountSection api={api} account={account} loading={error === undefined} owner={owner} actions={session} />
       <UsageSection api={api} />
       <section aria-labelledby="user-keys-title">
         <div class="section-head">
@@ -61,7 +61,8 @@ export function ApiKeysTab(props: { api: Api; whoami: WhoAmI; session: SessionAc
           {owner ? <button type="button" class="primary" onClick={() => { setDialog({ kind: 'add' }); }}>Add</button> : null}
         </div>
         {keys === undefined || shown === undefined ? (
-          <p role="status">Loading keys…</p>
+          // A refused read is shown once, above; nothing is loading any more.
+          error === undefined ? <p role="status">Loading keys…</p> : null
         ) : keys.length === 0 ? (
           <p>No user keys yet.</p>
         ) : shown.length === 0 ? (

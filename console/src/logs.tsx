@@ -61,7 +61,7 @@ export function LogsTab(props: { api: Api; role: KeyRole }) {
         </label>
       </div>
       {rows === undefined || names === undefined ? (
-        <p role="status">Loading the audit log…</p>
+        error === undefined ? <p role="status">Loading the audit log…</p> : null
       ) : (
         <table aria-label="Audit log">
           <thead>

@@ -26,7 +26,7 @@ export function UsersTab(props: { api: Api; role: KeyRole; self: string }) {
       {error === undefined ? null : <p role="alert" class="error">{error}</p>}
       {owner ? <AddUserForm onAdd={(body) => { act(api.createUser(body)); }} /> : null}
       {users === undefined ? (
-        <p role="status">Loading users…</p>
+        error === undefined ? <p role="status">Loading users…</p> : null
       ) : (
         <table aria-label="Users">
           <thead>

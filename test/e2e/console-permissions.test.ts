@@ -179,6 +179,34 @@ describe('a viewer', () => {
   });
 });
 
+describe('signed in with a restricted key', () => {
+  it('shows what the key may read, and for what it may not the refusal, not a page that stays loading', async () => {
+    // Prepare: the owner's key, restricted to the audit log.
+    const made = await call(bed.api.port, '/v1/api-keys', {
+      method: 'POST',
+      keys: owner(),
+      body: { name: 'logs-only-console-key', userId: secondOwner.userId, permissions: ['logs:read'] },
+    });
+    expect(made.status).toBe(201);
+    const keys: Credentials = { accountKey: owner().accountKey, userKey: made.json.secret as string };
+    const mine = await bed.newPage();
+
+    // Act
+    await signIn(bed, mine, keys);
+
+    // Assess: the API Keys tab (account, keys and users refused)...
+    await poll(() => mine.getByRole('alert').filter({ hasText: /not allow/ }).count()).toBeGreaterThan(0);
+    expect(await mine.getByRole('status').filter({ hasText: /Loading/ }).count()).toBe(0);
+    // ...the Users tab...
+    await mine.getByRole('tab', { name: 'Users' }).click();
+    await poll(() => mine.getByRole('alert').filter({ hasText: /not allow/ }).count()).toBeGreaterThan(0);
+    expect(await mine.getByRole('status').filter({ hasText: 'Loading users…' }).count()).toBe(0);
+    // ...and the audit log, which it may read.
+    await mine.getByRole('tab', { name: 'Logs' }).click();
+    await mine.getByRole('table', { name: 'Audit log' }).waitFor();
+  });
+});
+
 describe('the pages', () => {
   it('raised no script error', () => {
     expect(bed.problems.errors).toEqual([]);
