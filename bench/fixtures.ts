@@ -4,7 +4,7 @@ import { formatAccountKey, formatUserKey, maskAccountKey } from '#shared/domain/
 import type { PepperRing } from '#shared/domain/hashing.ts';
 import { newId } from '#shared/domain/ids.ts';
 import type { AccountRecord, ApiKeyRecord } from '#shared/domain/model.ts';
-import { requestIdentity } from '#local/gateway/proxy-event.ts';
+import { requestIdentity } from '#shared/http/request-identity.ts';
 
 /** A caller's two keys and the records a store holds for them. */
 export interface Credentials {

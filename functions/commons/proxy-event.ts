@@ -1,3 +1,4 @@
+import { requestIdentity } from '#shared/http/request-identity.ts';
 import type { APIGatewayEventRequestContextV2, APIGatewayProxyEvent, APIGatewayProxyEventV2WithRequestContext } from 'aws-lambda';
 
 /**
@@ -107,24 +108,8 @@ export function proxyEventV1Of(event: ProxyEvent): APIGatewayProxyEvent {
       resourceId: event.routeKey,
       resourcePath: resource,
       stage: context.stage,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        // The connection's address, as the authorizer read it (`$context.identity.sourceIp`).
-        sourceIp: context.http.sourceIp,
-        user: null,
-        userAgent: context.http.userAgent,
-        userArn: null,
-      },
+      // The connection's address, as the authorizer read it (`$context.identity.sourceIp`).
+      identity: requestIdentity(context.http.sourceIp, context.http.userAgent),
     },
   };
 }

@@ -20,7 +20,8 @@ import { LOCAL_AWS_ACCOUNT_ID, LOCAL_REGION, lambdaContext } from './lambda-cont
 import { type HttpApiAuthorizedEvent, type HttpApiProxyEvent, type HttpApiRequestFacts, httpApiAuthorizedEvent, httpApiAuthorizerEvent, httpApiPublicEvent } from './http-api-event.ts';
 import { httpApiError, httpApiProxyResponse } from './http-api-responses.ts';
 import { evaluatePolicy } from './policy-evaluator.ts';
-import { type RawHeaders, headerMaps, queryMaps, requestIdentity } from './proxy-event.ts';
+import { requestIdentity } from '#shared/http/request-identity.ts';
+import { type RawHeaders, headerMaps, queryMaps } from './proxy-event.ts';
 import { RouteMatcher } from './route-matcher.ts';
 
 /**

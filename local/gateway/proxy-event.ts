@@ -1,5 +1,3 @@
-import type { APIGatewayEventIdentity } from 'aws-lambda';
-
 /**
  * The parts of API Gateway REST's proxy event that come from the request itself, shaped as
  * API Gateway shapes them, so that handlers read the same event locally as deployed.
@@ -47,23 +45,3 @@ export function queryMaps(query: string | undefined): {
   return { queryStringParameters: Object.fromEntries(single), multiValueQueryStringParameters: Object.fromEntries(multi) };
 }
 
-/** The caller's identity as API Gateway REST puts it in events: only the source address and user agent are known. */
-export function requestIdentity(sourceIp: string, userAgent: string | undefined): APIGatewayEventIdentity {
-  return {
-    accessKey: null,
-    accountId: null,
-    apiKey: null,
-    apiKeyId: null,
-    caller: null,
-    clientCert: null,
-    cognitoAuthenticationProvider: null,
-    cognitoAuthenticationType: null,
-    cognitoIdentityId: null,
-    cognitoIdentityPoolId: null,
-    principalOrgId: null,
-    sourceIp,
-    user: null,
-    userAgent: userAgent ?? null,
-    userArn: null,
-  };
-}

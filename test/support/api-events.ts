@@ -22,7 +22,7 @@ import { type CreatedAccount, createAccount } from '#shared/services/accounts.ts
 import { type TestTable, createTestTable } from './dynamodb.ts';
 import type { Gateway } from '#local/gateway/gateway.ts';
 import { lambdaContext as localLambdaContext } from '#local/gateway/lambda-context.ts';
-import { requestIdentity } from '#local/gateway/proxy-event.ts';
+import { requestIdentity } from '#shared/http/request-identity.ts';
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 import { UNREACHED_THROTTLE } from './unreached-limits.ts';

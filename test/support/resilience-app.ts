@@ -26,7 +26,7 @@ import type { Gateway } from '#local/gateway/gateway.ts';
 import type { GatewayResponse } from '#local/gateway/gateway-responses.ts';
 import type { FaultInjector } from './resilience-faults.ts';
 import { lambdaContext as localLambdaContext } from '#local/gateway/lambda-context.ts';
-import { requestIdentity } from '#local/gateway/proxy-event.ts';
+import { requestIdentity } from '#shared/http/request-identity.ts';
 import { LocalUsagePlans } from '#local/storage/local-usage-plans.ts';
 import { DEFAULT_PLAN } from '#shared/domain/plan.ts';
 
