@@ -38,22 +38,11 @@ function addStatefulStack(app: App, config: LatchkeyConfig, env: Environment): L
  */
 export function addLatchkeyStacks(app: App, config: LatchkeyConfig, env: Environment): LatchkeyStacks {
   if (config.flavor !== 'rest') throw new Error(`addLatchkeyStacks builds the REST flavor; flavor ${config.flavor} is addConfiguredStacks' or addLatchkeyHttpStacks'`);
-  const logRetention = retentionDays(config.logRetentionDays);
   const stateful = addStatefulStack(app, config, env);
   const api = new LatchkeyApiStack(app, 'LatchkeyApi', {
     env,
     description: 'Latchkey API: API Gateway, authorizer and route functions',
-    table: stateful.table,
-    key: stateful.key,
-    stageName: config.stage,
-    authorizerCacheTtlSeconds: config.authorizerCacheTtl,
-    maxKeysPerUser: config.maxKeysPerUser,
-    maxRulesPerKey: config.maxRulesPerKey,
-    auditRetentionDays: config.auditRetentionDays,
-    logRetention,
-    logRemovalPolicy: config.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    throttlingRateLimit: config.throttleRate,
-    throttlingBurstLimit: config.throttleBurst,
+    ...apiStackProps(config, stateful),
     defaultPlan: config.plan,
     waf: config.waf,
     wafRateLimit: config.wafRateLimit,
@@ -66,11 +55,19 @@ export function addLatchkeyStacks(app: App, config: LatchkeyConfig, env: Environ
  * and no WAF (DESIGN 15).
  */
 export function addLatchkeyHttpStacks(app: App, config: LatchkeyConfig, env: Environment): LatchkeyHttpStacks {
-  const logRetention = retentionDays(config.logRetentionDays);
   const stateful = addStatefulStack(app, config, env);
   const api = new LatchkeyHttpApiStack(app, 'LatchkeyApi', {
     env,
     description: 'Latchkey API (HTTP API flavor): API Gateway HTTP API, authorizer and route functions',
+    ...apiStackProps(config, stateful),
+    // Shown by GET /v1/account/usage, not enforced: HTTP APIs have no usage plans.
+    defaultPlan: config.plan,
+  });
+  return { stateful, api };
+}
+/** What the API stack of either flavor takes from the configuration and the stateful stack. */
+function apiStackProps(config: LatchkeyConfig, stateful: LatchkeyStatefulStack) {
+  return {
     table: stateful.table,
     key: stateful.key,
     stageName: config.stage,
@@ -78,14 +75,11 @@ export function addLatchkeyHttpStacks(app: App, config: LatchkeyConfig, env: Env
     maxKeysPerUser: config.maxKeysPerUser,
     maxRulesPerKey: config.maxRulesPerKey,
     auditRetentionDays: config.auditRetentionDays,
-    logRetention,
+    logRetention: retentionDays(config.logRetentionDays),
     logRemovalPolicy: config.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     throttlingRateLimit: config.throttleRate,
     throttlingBurstLimit: config.throttleBurst,
-    // Shown by GET /v1/account/usage, not enforced: HTTP APIs have no usage plans.
-    defaultPlan: config.plan,
-  });
-  return { stateful, api };
+  };
 }
 
 /** cdk-nag's AWS Solutions and Serverless packs; any unacknowledged finding makes synthesis fail. */
