@@ -177,19 +177,13 @@ export function awsTarget(values: Values): Target {
   if (table === undefined || region === undefined || keyId === undefined) {
     throw new UsageError('the AWS target needs --table, --region and --kms-key-id together');
   }
-  const raw = new DynamoDBClient({ region });
-  const documentClient = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  const kms = new KMSClient({ region });
   const restApiId = values['rest-api-id'];
   const stage = values.stage;
   if (values['http-api-id'] !== undefined) return httpFlavorTarget(values, { table, region, keyId, httpApiId: values['http-api-id'] });
+  const data = deployedData(table, region, keyId);
   const apiGateway = restApiId !== undefined && stage !== undefined ? new APIGatewayClient({ region }) : undefined;
   return {
-    description: `table ${table} in ${region}`,
-    store: new DynamoDbStore(documentClient, table),
-    digests: new DynamoDbDigestStore(documentClient, table),
-    accounts: new DynamoDbAccountDirectory(documentClient, table),
-    secrets: new KmsSecrets(kms, keyId),
+    ...data.parts,
     authorizerCache: apiGateway !== undefined && restApiId !== undefined && stage !== undefined ? new ApiGatewayAuthorizerCache(apiGateway, restApiId, stage) : NO_CACHE,
     ...(apiGateway === undefined
       ? { cacheWarning: 'no --rest-api-id and --stage given: decisions API Gateway has cached expire within the authorizer TTL' }
@@ -200,8 +194,7 @@ export function awsTarget(values: Values): Target {
         : undefined,
     local: false,
     close: () => {
-      raw.destroy();
-      kms.destroy();
+      data.destroy();
       apiGateway?.destroy();
       return Promise.resolve();
     },
@@ -217,24 +210,37 @@ function httpFlavorTarget(values: Values, { table, region, keyId, httpApiId }: {
   const stage = values.stage;
   if (stage === undefined) throw new UsageError('--http-api-id needs --stage');
   if (values['rest-api-id'] !== undefined) throw new UsageError('--rest-api-id and --http-api-id name two flavors of one stage: give the one deployed');
-  const raw = new DynamoDBClient({ region });
-  const documentClient = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
-  const kms = new KMSClient({ region });
+  const data = deployedData(table, region, keyId);
   const apiGateway = new ApiGatewayV2Client({ region });
   return {
-    description: `table ${table} in ${region}`,
-    store: new DynamoDbStore(documentClient, table),
-    digests: new DynamoDbDigestStore(documentClient, table),
-    accounts: new DynamoDbAccountDirectory(documentClient, table),
-    secrets: new KmsSecrets(kms, keyId),
+    ...data.parts,
     authorizerCache: new ApiGatewayV2AuthorizerCache(apiGateway, httpApiId, stage),
     usagePlans: new UnenforcedUsagePlans(),
     local: false,
     close: () => {
-      raw.destroy();
-      kms.destroy();
+      data.destroy();
       apiGateway.destroy();
       return Promise.resolve();
+    },
+  };
+}
+
+/** A deployed stack's table and key, whichever front door it has: the stores, the secrets, and how to let go of their clients. */
+function deployedData(table: string, region: string, keyId: string) {
+  const raw = new DynamoDBClient({ region });
+  const documentClient = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  const kms = new KMSClient({ region });
+  return {
+    parts: {
+      description: `table ${table} in ${region}`,
+      store: new DynamoDbStore(documentClient, table),
+      digests: new DynamoDbDigestStore(documentClient, table),
+      accounts: new DynamoDbAccountDirectory(documentClient, table),
+      secrets: new KmsSecrets(kms, keyId),
+    },
+    destroy: () => {
+      raw.destroy();
+      kms.destroy();
     },
   };
 }
