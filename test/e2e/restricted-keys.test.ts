@@ -1,5 +1,3 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,14 +8,13 @@ import { iamGlobMatches } from '#shared/authorization/iam-glob.ts';
 import { routeResourceSuffix } from '#shared/authorization/route-policy.ts';
 import { RouteDeclarationError } from '#shared/http/team-routes.ts';
 import { quietLogger } from '#test/support/fakes/logger.ts';
-import { closeServer } from '#local/process/server.ts';
 import { KEY_PERMISSIONS_ATTRIBUTE } from '#shared/adapters/dynamodb/credential-store.ts';
 import { accountPk, keySk } from '#shared/adapters/dynamodb/items.ts';
 import { resolveDownstreamRoutes, type DownstreamRoute } from '#shared/http/team-routes.ts';
 import { ROUTES } from '#shared/http/routes.ts';
 import { roleGrants } from '#shared/domain/permissions.ts';
 import { KEY_ROLES, type KeyRole } from '#shared/domain/roles.ts';
-import { call, createUserWithKey, ownerKeys, startApi, testDynamoDbClients, type Credentials, type RunningApi } from './support.ts';
+import { call, createUserWithKey, ownerKeys, startApi, startCountingBackend, testDynamoDbClients, type CountingBackend, type Credentials, type RunningApi } from './support.ts';
 
 /**
  * Restricted keys (DESIGN 14) through the local gateway over HTTP, with team routes: the policy
@@ -29,18 +26,12 @@ const NOT_AUTHORIZED = { message: 'User is not authorized to access this resourc
 const EXPLICIT_DENY = { message: 'User is not authorized to access this resource with an explicit deny' };
 
 let api: RunningApi;
-let backend: Server;
-let hits = 0;
+let backend: CountingBackend;
 let routes: DownstreamRoute[];
 
 beforeAll(async () => {
-  backend = createHttpServer((request, response) => {
-    hits += 1;
-    request.resume();
-    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
-  });
-  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  backend = await startCountingBackend();
+  const { url } = backend;
   routes = [
     { method: 'GET', path: '/v1/widgets', backend: { url } },
     { method: 'POST', path: '/v1/widgets', backend: { url } },
@@ -51,8 +42,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  backend.closeAllConnections();
-  await closeServer(backend);
+  await backend.close();
   await api.close();
 });
 
@@ -80,18 +70,18 @@ async function statusAndBody(path: string, keys: Credentials, method = 'GET'): P
 describe('a restricted key through the local gateway', () => {
   it('reaches exactly the routes of its role whose permission it holds; the others are 403 before any backend', async () => {
     const { keys } = await restrictedKey('owner', ['widgets:read', 'users:read']);
-    const before = hits;
+    const before = backend.hits;
     expect(await statusAndBody('/v1/widgets', keys)).toEqual([200, 'ok']);
     expect(await statusAndBody('/v1/widgets/w1', keys)).toEqual([200, 'ok']);
     expect(await statusAndBody('/v1/users', keys)).toEqual([200, 'ok']);
     expect(await statusAndBody('/v1/whoami', keys)).toEqual([200, 'ok']);
-    expect(hits).toBe(before + 1);
+    expect(backend.hits).toBe(before + 1);
     expect(await statusAndBody('/v1/widgets', keys, 'POST')).toEqual([403, NOT_AUTHORIZED]);
     expect(await statusAndBody('/v1/users', keys, 'POST')).toEqual([403, NOT_AUTHORIZED]);
     expect(await statusAndBody('/v1/api-keys', keys)).toEqual([403, NOT_AUTHORIZED]);
     // Nested under a route it may call, the route of a permission it lacks is denied by name.
     expect(await statusAndBody('/v1/widgets/w1/price', keys)).toEqual([403, EXPLICIT_DENY]);
-    expect(hits).toBe(before + 1);
+    expect(backend.hits).toBe(before + 1);
   });
 
   it('passes its effective permissions to a Lambda backend, which reads them with principalFromEvent', async () => {
@@ -109,9 +99,9 @@ describe('a restricted key through the local gateway', () => {
     expect(await statusAndBody('/v1/widgets', keys, 'POST')).toEqual([200, 'ok']);
     const demoted = await call(api.port, `/v1/users/${userId}`, { method: 'PATCH', keys: ownerKeys(api), body: { role: 'viewer' } });
     expect(demoted.status).toBe(200);
-    const before = hits;
+    const before = backend.hits;
     expect(await statusAndBody('/v1/widgets', keys, 'POST')).toEqual([403, NOT_AUTHORIZED]);
-    expect(hits).toBe(before);
+    expect(backend.hits).toBe(before);
     expect(await statusAndBody('/v1/widgets', keys)).toEqual([200, 'ok']);
   });
 

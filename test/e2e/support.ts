@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type Server } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -210,4 +210,37 @@ export function admin(args: readonly string[]): Promise<CliResult> {
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A team's HTTP backend that answers 200 `{"ok":true}` to everything and counts what reaches it. */
+export interface CountingBackend {
+  readonly url: string;
+  /** Requests received so far. */
+  readonly hits: number;
+  /** Counts from zero again. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function startCountingBackend(): Promise<CountingBackend> {
+  let hits = 0;
+  const server = createHttpServer((request, response) => {
+    hits += 1;
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get hits() {
+      return hits;
+    },
+    reset: () => {
+      hits = 0;
+    },
+    close: () => {
+      server.closeAllConnections();
+      return closeServer(server);
+    },
+  };
 }

@@ -1,8 +1,5 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalDownstream } from '#local/gateway/downstream.ts';
-import { closeServer } from '#local/process/server.ts';
 import { SYSTEM_ACTOR } from '#shared/domain/audit.ts';
 import { resolveDownstreamRoutes, type DownstreamRoute } from '#shared/http/team-routes.ts';
 import { buildRoutePolicy } from '#shared/authorization/route-policy.ts';
@@ -10,7 +7,7 @@ import { formatAccountKey, formatUserKey } from '#shared/domain/key-format.ts';
 import { newId } from '#shared/domain/ids.ts';
 import { createAccount } from '#shared/services/accounts.ts';
 import { ANSWERS, FLAVORS } from './flavors.ts';
-import { call, createUserWithKey, ownerKeys, startApi, type Credentials, type RunningApi } from './support.ts';
+import { call, createUserWithKey, ownerKeys, startApi, startCountingBackend, type CountingBackend, type Credentials, type RunningApi } from './support.ts';
 
 /**
  * The security suite over a team's routes, as over the management ones: every refusal is
@@ -24,18 +21,12 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
 
   let api: RunningApi;
   let owner: Credentials;
-  let backend: Server;
-  let hits = 0;
+  let backend: CountingBackend;
   let routes: DownstreamRoute[];
 
   beforeAll(async () => {
-    backend = createHttpServer((request, response) => {
-      hits += 1;
-      request.resume();
-      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
-    });
-    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+    backend = await startCountingBackend();
+    const { url } = backend;
     routes = [
       { method: 'GET', path: '/v1/databases', backend: { url } },
       { method: 'POST', path: '/v1/databases', backend: { url } },
@@ -50,20 +41,19 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
   });
 
   afterAll(async () => {
-    backend.closeAllConnections();
-    await closeServer(backend);
+    await backend.close();
     await api.close();
   });
 
   beforeEach(() => {
-    hits = 0;
+    backend.reset();
   });
 
   async function refusedWithoutReachingTheBackend(path: string, options: Parameters<typeof call>[2], status: number): Promise<void> {
-    const before = hits;
+    const before = backend.hits;
     const response = await call(api.port, path, options);
     expect(response.status).toBe(status);
-    expect(hits).toBe(before);
+    expect(backend.hits).toBe(before);
   }
 
   describe('the unauthorized answer on a team route, never reaching the backend', () => {
@@ -99,7 +89,7 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
       await refusedWithoutReachingTheBackend('/v1/databases/db1/slowlog', { keys: viewer.keys }, answers.implicitDeny.status);
       expect((await call(api.port, '/v1/databases/db1/slowlog', { keys: logs.keys })).status).toBe(200);
       expect((await call(api.port, '/v1/databases', { keys: viewer.keys })).status).toBe(200);
-      expect(hits).toBe(2);
+      expect(backend.hits).toBe(2);
     });
 
     it('from outside the key\'s CIDR allow list', async () => {
@@ -112,7 +102,7 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
     it("with the gateway's body for an explicit Deny where the role's policy denies the route by name", async () => {
       const viewer = await createUserWithKey(api, 'viewer');
       expect(buildRoutePolicy(resolveDownstreamRoutes(routes)).viewer).toContain('!GET/v1/databases/*/password');
-      const before = hits;
+      const before = backend.hits;
       const denied = await call(api.port, '/v1/databases/db1/password', { keys: viewer.keys });
       expect(denied.status).toBe(answers.explicitDeny.status);
       expect(denied.json).toEqual(answers.explicitDeny.body);
@@ -120,7 +110,7 @@ describe.each(FLAVORS)('behind the %s front door', (flavor) => {
       const omitted = await call(api.port, '/v1/databases', { method: 'POST', keys: viewer.keys, body: {} });
       expect(omitted.status).toBe(answers.implicitDeny.status);
       expect(omitted.json).toEqual(answers.implicitDeny.body);
-      expect(hits).toBe(before);
+      expect(backend.hits).toBe(before);
       expect((await call(api.port, '/v1/databases/db1', { keys: viewer.keys })).status).toBe(200);
       expect((await call(api.port, '/v1/databases/db1/password', { keys: owner })).status).toBe(200);
     });
