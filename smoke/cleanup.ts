@@ -85,12 +85,12 @@ export class SmokeLedger {
     });
   }
 
-  async key(userId: string): Promise<MadeKey> {
+  async key(userId: string, permissions?: readonly string[]): Promise<MadeKey> {
     return this.#making(async () => {
       const answer = await this.client.request('/v1/api-keys', {
         method: 'POST',
         keys: this.owner,
-        body: { name: `latchkey-smoke-${this.#tag}-${String(this.#keys.size + 1)}`, userId },
+        body: { name: `latchkey-smoke-${this.#tag}-${String(this.#keys.size + 1)}`, userId, ...(permissions === undefined ? {} : { permissions }) },
       });
       const id = stringField(answer, 'id');
       const secret = stringField(answer, 'secret');

@@ -1,5 +1,5 @@
 import { InterruptedError, SetupError } from './cleanup.ts';
-import { checkBothKeysRequired, checkCidrRule, checkOwnerWhoami, checkViewer } from './checks/access.ts';
+import { checkBothKeysRequired, checkCidrRule, checkOwnerWhoami, checkRestrictedKey, checkViewer } from './checks/access.ts';
 import type { Caller, SmokeContext } from './checks/context.ts';
 import { checkLeakRoute, checkRolls } from './checks/lifecycle.ts';
 import { checkRevocation } from './checks/revocation.ts';
@@ -26,6 +26,7 @@ export async function runChecks(context: SmokeContext, routes: readonly TeamRout
       return check(viewerUserId);
     });
 
+  await withViewer('the restricted key', (userId) => checkRestrictedKey(context, userId));
   await withViewer('the CIDR rule', (userId) => checkCidrRule(context, userId, caller));
   await withViewer('the rolls', (userId) => checkRolls(context, userId));
   await withViewer('the revocation trials', (userId) => checkRevocation(context, userId));

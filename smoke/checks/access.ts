@@ -39,6 +39,17 @@ export async function checkViewer(context: SmokeContext, viewer: MadeKey): Promi
   context.report.expectStatus("a viewer's write (POST /v1/users): 403", write, 403);
 }
 
+/**
+ * A key restricted to `api-keys:read` (DESIGN 14) reads the keys (200) and is refused the users,
+ * which its holder's role may read (403): the deployed authorizer holds a key to its list.
+ */
+export async function checkRestrictedKey(context: SmokeContext, viewerUserId: string): Promise<void> {
+  const key = await context.ledger.key(viewerUserId, ['api-keys:read']);
+  const keys = { accountKey: context.owner.accountKey, userKey: key.secret };
+  context.report.expectStatus('a key restricted to api-keys:read reads the keys (GET /v1/api-keys): 200', await context.client.request('/v1/api-keys', { keys }), 200);
+  context.report.expectStatus('the same key is refused the users (GET /v1/users): 403', await context.client.request('/v1/users', { keys }), 403);
+}
+
 /** A documentation range (RFC 5737, RFC 3849) that does not hold `address`: no real caller is in it. */
 export function cidrExcluding(address: string): string {
   if (address.includes(':')) return address.toLowerCase().startsWith('2001:db8:') ? '3fff::/20' : '2001:db8::/32';

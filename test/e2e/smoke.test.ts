@@ -20,6 +20,9 @@ const servers: Server[] = [];
 let runtime: Started;
 let owner: Credentials;
 let url: string;
+/** The same runtime behind the HTTP API emulation (`--flavor http`), with an account of its own. */
+let httpRuntime: Started;
+let httpOwner: Credentials;
 
 /** Latchkey's key formats, and the owner's two keys verbatim. */
 function secretsIn(output: string): string[] {
@@ -42,7 +45,10 @@ beforeAll(async () => {
   if (runtime.keys === undefined) throw new Error(`the first start printed no keys:\n${runtime.output()}`);
   owner = runtime.keys;
   url = `http://127.0.0.1:${runtime.port}`;
-}, STARTUP_MS);
+  httpRuntime = await startRuntime(['--memory', '--flavor', 'http'], join(dataDir, 'unused-http'));
+  if (httpRuntime.keys === undefined) throw new Error(`the HTTP flavor's first start printed no keys:\n${httpRuntime.output()}`);
+  httpOwner = httpRuntime.keys;
+}, 2 * STARTUP_MS);
 
 afterAll(async () => {
   for (const server of servers) await closeQuietly(server);
@@ -67,6 +73,8 @@ describe('latchkey smoke against npm start', () => {
       "the owner's whoami: 200",
       "a viewer's read (GET /v1/users): 200",
       "a viewer's write (POST /v1/users): 403",
+      'a key restricted to api-keys:read reads the keys (GET /v1/api-keys): 200',
+      'the same key is refused the users (GET /v1/users): 403',
       'a CIDR rule that leaves out the caller refuses at once: 403',
       'deleting that rule restores access: 200',
       'a roll with a 1 s grace keeps the old secret working',
@@ -93,8 +101,8 @@ describe('latchkey smoke against npm start', () => {
     expect(await usersAndKeys(runtime.port, owner)).toEqual(before);
   }, 120_000);
 
-  it('prints the same as one JSON document with --json', async () => {
-    const run = await runSmoke(['--url', url, '--json', '--trials', '3', '--grace', '1'], owner);
+  it('prints the same as one JSON document with --json, and passes behind the HTTP API flavor too', async () => {
+    const run = await runSmoke(['--url', `http://127.0.0.1:${httpRuntime.port}`, '--json', '--trials', '3', '--grace', '1'], httpOwner);
 
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as {
@@ -108,7 +116,9 @@ describe('latchkey smoke against npm start', () => {
     expect(summary.checks.every((check) => check.passed)).toBe(true);
     expect(summary.revocation.trialsMs).toHaveLength(3);
     expect(summary.revocation.maxMs).toBeLessThanOrEqual(summary.revocation.boundMs);
+    expect(summary.checks.map((check) => check.name)).toContain('the same key is refused the users (GET /v1/users): 403');
     expect(secretsIn(run.stdout)).toEqual([]);
+    expect(run.stdout).not.toContain(httpOwner.accountKey);
   }, 120_000);
 
   it('cleans up what it made when stopped with Ctrl-C', async () => {
