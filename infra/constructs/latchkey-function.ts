@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -23,6 +24,17 @@ function packageRoot(start: string): string {
 
 /** npm leaves package-lock.json out of a published package; NodejsFunction only needs a file to anchor the project. */
 const DEPS_LOCK_FILE = [path.join(PROJECT_ROOT, 'package-lock.json'), path.join(PROJECT_ROOT, 'package.json')].find((file) => existsSync(file));
+
+/**
+ * A fresh directory holding `value` as JSON in `file`, for LatchkeyFunction's `bundledDirectory`
+ * (copied into the bundle as `to`): data worked out at synth that a handler reads once per
+ * container, too large for Lambda's 4 KB environment.
+ */
+export function bundledJson(to: string, file: string, value: unknown): { readonly from: string; readonly to: string } {
+  const from = mkdtempSync(path.join(tmpdir(), `latchkey-${to}-`));
+  writeFileSync(path.join(from, file), `${JSON.stringify(value)}\n`);
+  return { from, to };
+}
 
 /** The Lambda runtime of every function; cdk-nag (AwsSolutions-L1) insists on the newest Node.js. */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;

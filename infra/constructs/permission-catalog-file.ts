@@ -1,7 +1,5 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { PERMISSION_CATALOG_DIRECTORY, PERMISSION_CATALOG_FILE, type PermissionedRoute, buildPermissionCatalog } from '#shared/http/permission-catalog.ts';
+import { bundledJson } from './latchkey-function.ts';
 
 /**
  * Writes this deployment's permission catalog (management routes and the team's) into a fresh
@@ -11,8 +9,5 @@ import { PERMISSION_CATALOG_DIRECTORY, PERMISSION_CATALOG_FILE, type Permissione
  * environment's 4 KB would not hold a large team's routes.
  */
 export function writePermissionCatalog(teamRoutes: readonly PermissionedRoute[]): { readonly from: string; readonly to: string } {
-  const from = mkdtempSync(path.join(tmpdir(), 'latchkey-permissions-'));
-  mkdirSync(from, { recursive: true });
-  writeFileSync(path.join(from, PERMISSION_CATALOG_FILE), `${JSON.stringify({ items: buildPermissionCatalog(teamRoutes) })}\n`);
-  return { from, to: PERMISSION_CATALOG_DIRECTORY };
+  return bundledJson(PERMISSION_CATALOG_DIRECTORY, PERMISSION_CATALOG_FILE, { items: buildPermissionCatalog(teamRoutes) });
 }

@@ -1,9 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ENV } from '#shared/adapters/environment.ts';
 import { buildPermissionPolicy, type PermissionRoute } from '#shared/authorization/permission-policy.ts';
 import type { RoutePolicy } from '#shared/authorization/route-policy.ts';
+import { bundledJson } from './latchkey-function.ts';
 
 /** Where the authorizer's bundle holds its permission policy: the folder, and the file LATCHKEY_PERMISSION_POLICY_FILE names. */
 export const PERMISSION_POLICY_DIRECTORY = 'permission-policy';
@@ -25,8 +24,8 @@ export interface PermissionPolicyBundle {
  */
 export function writePermissionPolicy(teamRoutes: readonly PermissionRoute[], routePolicy: RoutePolicy): PermissionPolicyBundle | undefined {
   if (teamRoutes.length === 0) return undefined;
-  const policy = buildPermissionPolicy(teamRoutes, routePolicy);
-  const from = mkdtempSync(path.join(tmpdir(), 'latchkey-permission-policy-'));
-  writeFileSync(path.join(from, path.basename(PERMISSION_POLICY_FILE)), `${JSON.stringify(policy)}\n`);
-  return { bundledDirectory: { from, to: PERMISSION_POLICY_DIRECTORY }, environment: { [ENV.permissionPolicyFile]: PERMISSION_POLICY_FILE } };
+  return {
+    bundledDirectory: bundledJson(PERMISSION_POLICY_DIRECTORY, path.basename(PERMISSION_POLICY_FILE), buildPermissionPolicy(teamRoutes, routePolicy)),
+    environment: { [ENV.permissionPolicyFile]: PERMISSION_POLICY_FILE },
+  };
 }
