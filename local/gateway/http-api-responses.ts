@@ -29,6 +29,11 @@ const HTTP_API_ERRORS: Record<GatewayErrorKind, { status: number; message: strin
 
 export function httpApiError(kind: GatewayErrorKind, requestId: string = randomUUID()): GatewayResponse {
   const { status, message } = HTTP_API_ERRORS[kind];
+  return httpApiAnswer(status, message, requestId);
+}
+
+/** HTTP API's own answer: `{"message": ...}`, named by its request id. */
+function httpApiAnswer(status: number, message: string, requestId: string): GatewayResponse {
   return { status, headers: { 'content-type': 'application/json', 'apigw-requestid': requestId }, body: JSON.stringify({ message }), isBase64Encoded: false };
 }
 
@@ -37,13 +42,7 @@ export function httpApiError(kind: GatewayErrorKind, requestId: string = randomU
  * timeout is 503 `{"message":"Service Unavailable"}`, a backend it cannot reach its 500.
  */
 export function httpApiIntegrationFailure(timedOut: boolean, requestId: string): GatewayResponse {
-  if (!timedOut) return httpApiError('integration-failure', requestId);
-  return {
-    status: 503,
-    headers: { 'content-type': 'application/json', 'apigw-requestid': requestId },
-    body: JSON.stringify({ message: 'Service Unavailable' }),
-    isBase64Encoded: false,
-  };
+  return timedOut ? httpApiAnswer(503, 'Service Unavailable', requestId) : httpApiError('integration-failure', requestId);
 }
 
 /**
